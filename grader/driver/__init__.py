@@ -1,0 +1,1 @@
+"""The in-sandbox driver (standard library only)."""

@@ -1,0 +1,163 @@
+"""The student's confinement inside a sandbox, set up by the driver (root of its namespaces).
+
+Theory of operation. The sandbox backend starts the driver as PID 1 of fresh network, PID and
+mount namespaces (local backend), or in a container (docker backend). Then:
+  * `loopback_up()` brings `lo` up: the only interface of the namespace.
+  * `build_root()` (local backend only) mounts a private tmpfs root holding read-only binds of
+    /usr (and the /lib*, /bin symlinks), a generated /etc, a few /dev nodes, the namespace's
+    /proc with hidepid=2, a size-capped tmpfs /tmp, and the staged submission at /submission.
+    Nothing else of the host (other submissions, assignments, the reference, the grader) exists
+    in it. A chrooted process without capabilities cannot leave it, and the kernel refuses a
+    new user namespace to a chrooted process.
+  * `student_preexec()` runs in the forked child before exec: it joins the sandbox cgroups
+    (must precede the privilege drop), sets rlimits, chroots, empties the capability bounding
+    set (which is also how probes tell student processes apart: CapBnd 0), drops to the
+    sandbox uid (or, in a user namespace where only one uid exists, locks securebits so that
+    uid 0 gets no capabilities on exec), and sets no_new_privs.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import resource
+import socket
+import struct
+from typing import Any, Callable
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC = 32, 4096, 16384
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
+PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 24, 28, 38, 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+# SECBIT_NOROOT | _LOCKED | SECBIT_NO_SETUID_FIXUP | _LOCKED | SECBIT_KEEP_CAPS_LOCKED
+SECUREBITS_NO_ROOT = 0x01 | 0x02 | 0x04 | 0x08 | 0x20
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+
+RLIMITS = {
+    "cpu_seconds": resource.RLIMIT_CPU,
+    "memory_mb": resource.RLIMIT_AS,
+    "file_size_mb": resource.RLIMIT_FSIZE,
+    "open_files": resource.RLIMIT_NOFILE,
+    "processes": resource.RLIMIT_NPROC,
+}
+
+
+def _check(rc: int, what: str) -> None:
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = lambda s: s.encode() if s is not None else None  # noqa: E731
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
+
+
+def prctl(option: int, arg: int = 0, arg3: int = 0) -> int:
+    return int(_libc.prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(arg3), 0, 0))
+
+
+def loopback_up() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        req = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s, SIOCGIFFLAGS, req))[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
+def _locked_flags(path: str) -> int:
+    """Mount flags of the mount holding `path` that a bind remount must keep (user namespaces)."""
+    f = os.statvfs(path).f_flag
+    pairs = ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
+             (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME), (os.ST_RELATIME, MS_RELATIME))
+    return sum(ms for st, ms in pairs if f & st)
+
+
+def bind_readonly(source: str, target: str) -> None:
+    mount(source, target, None, MS_BIND | MS_REC)
+    flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | _locked_flags(source)
+    mount(None, target, None, flags)
+
+
+ETC_FILES = {
+    "passwd": "root:x:0:0:root:/root:/usr/sbin/nologin\nstudent:x:{uid}:{gid}:student:/tmp:/usr/sbin/nologin\n",
+    "group": "root:x:0:\nstudent:x:{gid}:\n",
+    "hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+    "nsswitch.conf": "passwd: files\ngroup: files\nhosts: files\n",
+    "resolv.conf": "",
+}
+DEVICES = ("null", "zero", "full", "random", "urandom")
+
+
+def build_root(root: str, submission: str, python: str, uid: int, gid: int, scratch_mb: int) -> None:
+    """Mount the student's whole visible filesystem at `root` (see the module docstring)."""
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for name in ("usr", "etc", "dev", "proc", "tmp", "submission"):
+        os.mkdir(os.path.join(root, name))
+    bind_readonly("/usr", f"{root}/usr")
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        host = "/" + name
+        if os.path.islink(host):
+            os.symlink(os.readlink(host), f"{root}/{name}")
+        elif os.path.isdir(host):
+            os.mkdir(f"{root}/{name}")
+            bind_readonly(host, f"{root}/{name}")
+    prefix = os.path.dirname(os.path.dirname(os.path.realpath(python)))
+    if not (prefix + "/").startswith(("/usr/", "/bin/", "/lib")):
+        os.makedirs(root + prefix, exist_ok=True)  # an interpreter outside /usr, e.g. /opt/python3.12
+        bind_readonly(prefix, root + prefix)
+    for name, text in ETC_FILES.items():
+        with open(f"{root}/etc/{name}", "w") as f:
+            f.write(text.format(uid=uid, gid=gid))
+    if os.path.exists("/etc/ld.so.cache"):
+        open(f"{root}/etc/ld.so.cache", "w").close()
+        bind_readonly("/etc/ld.so.cache", f"{root}/etc/ld.so.cache")
+    for dev in DEVICES:
+        open(f"{root}/dev/{dev}", "w").close()
+        mount(f"/dev/{dev}", f"{root}/dev/{dev}", None, MS_BIND)
+    mount("proc", f"{root}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
+    mount("tmpfs", f"{root}/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_mb}m,mode=1777")
+    bind_readonly(submission, f"{root}/submission")
+    mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def student_preexec(
+    *, root: str | None, cwd: str, uid: int | None, gid: int | None,
+    limits: dict[str, Any], cgroups: list[str],
+) -> Callable[[], None]:
+    """The function Popen runs in the child between fork and exec. Failures abort the spawn."""
+    rlimits = []
+    for key, value in limits.items():
+        if key not in RLIMITS or value is None:
+            continue
+        scale = 1 << 20 if key.endswith("_mb") else 1
+        soft = int(value * scale)
+        hard = soft + 1 if key == "cpu_seconds" else soft  # SIGXCPU first, SIGKILL a second later
+        rlimits.append((RLIMITS[key], (soft, hard)))
+
+    def preexec() -> None:
+        for procs in cgroups:
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
+        for res, pair in rlimits:
+            resource.setrlimit(res, pair)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if root is not None:
+            os.chroot(root)
+        os.chdir(cwd)
+        for cap in range(64):
+            if prctl(PR_CAPBSET_DROP, cap) != 0 and ctypes.get_errno() == 22:  # EINVAL: past the last cap
+                break
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+        if uid is not None and gid is not None:
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+        else:  # user namespace: we stay uid 0 there, but exec must grant no capability
+            _check(prctl(PR_SET_SECUREBITS, SECUREBITS_NO_ROOT), "securebits")
+        _check(prctl(PR_SET_NO_NEW_PRIVS, 1), "no_new_privs")
+
+    return preexec

@@ -1,0 +1,84 @@
+"""One single-threaded event loop: every fd of the scenario is pumped, every wait is a condition.
+
+All sockets, pipes and pty masters are registered here and read as soon as they are ready,
+so nothing ever blocks on a full pipe and every byte is timestamped when it arrives. A wait
+is `wait_until(condition, deadline)`: the condition is re-checked after each batch of I/O and
+the wait returns the moment it holds. Conditions that only /proc or netlink can answer
+(`poll=True`) are also re-checked on a timer that starts at 1 ms and backs off to 20 ms: the
+cost of observing from outside, never a sleep that "lets it happen".
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import time
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+POLL_FIRST, POLL_MAX = 0.001, 0.02
+
+
+class Deadline:
+    """An absolute point in time; waits take one and never re-compute a timeout."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    @classmethod
+    def after(cls, seconds: float, cap: Deadline | None = None) -> Deadline:
+        at = time.monotonic() + seconds
+        return cls(min(at, cap.at) if cap else at)
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - time.monotonic())
+
+
+class Loop:
+    def __init__(self) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.on_child_exit: Callable[[], None] = lambda: None
+        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._wake_r = r
+        signal.set_wakeup_fd(w)  # SIGCHLD wakes the loop: process exits are events too
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.watch(r, self._drain_wakeup)
+
+    def watch(self, fd: int, on_ready: Callable[[], None], write: bool = False) -> None:
+        events = selectors.EVENT_WRITE if write else selectors.EVENT_READ
+        try:
+            self.selector.modify(fd, events, on_ready)
+        except KeyError:
+            self.selector.register(fd, events, on_ready)
+
+    def unwatch(self, fd: int) -> None:
+        try:
+            self.selector.unregister(fd)
+        except (KeyError, ValueError):
+            pass
+
+    def _drain_wakeup(self) -> None:
+        try:
+            while os.read(self._wake_r, 512):
+                pass
+        except BlockingIOError:
+            pass
+        self.on_child_exit()
+
+    def pump(self, timeout: float) -> None:
+        for key, _ in self.selector.select(timeout):
+            key.data()
+
+    def wait_until(self, condition: Callable[[], T | None], deadline: Deadline, poll: bool = False) -> T | None:
+        interval = POLL_FIRST
+        while True:
+            result = condition()
+            if result is not None:
+                return result
+            left = deadline.remaining()
+            if left <= 0:
+                return None
+            self.pump(min(left, interval) if poll else left)
+            interval = min(interval * 2, POLL_MAX)

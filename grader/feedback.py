@@ -1,0 +1,43 @@
+"""Student-facing text for one scenario's outcome: what was done, expected, seen, and when."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from .assignment import Scenario
+
+MAX_TRANSCRIPT_LINES = 60
+
+
+def transcript_lines(outcome: dict[str, Any]) -> list[str]:
+    events = outcome.get("transcript", {}).get("events", [])
+    lines = [f"  {t:8.3f}s  {who:<8} {what}{'  ' + detail if detail else ''}" for t, who, what, detail in events]
+    if len(lines) > MAX_TRANSCRIPT_LINES:
+        half = MAX_TRANSCRIPT_LINES // 2
+        lines = [*lines[:half], f"  ... {len(lines) - 2 * half} events not shown ...", *lines[-half:]]
+    dropped = outcome.get("transcript", {}).get("dropped", 0)
+    return lines + ([f"  ({dropped} more events were not recorded)"] if dropped else [])
+
+
+def render(scenario: Scenario, outcome: dict[str, Any]) -> str:
+    status = outcome["status"]
+    if status == "passed":
+        return f"Passed in {outcome.get('duration', 0):.2f} s."
+    if status == "error":
+        return ("The grader itself failed on this test (not a problem in your code); "
+                "your instructor has the details.\n\n" + str(outcome.get("error", ""))[-3000:])
+    steps = len(scenario.steps)
+    parts = [f"Failed at step {outcome.get('failed_step', 0) + 1} of {steps}: {outcome.get('step', '')}",
+             str(outcome.get("message", ""))]
+    if outcome.get("expected") or outcome.get("observed"):
+        parts.append(f"  expected: {outcome.get('expected', '')}\n  observed: {outcome.get('observed', '')}")
+    if scenario.feedback:
+        parts.append("What to check:\n" + textwrap.fill(scenario.feedback, 96, initial_indent="  ",
+                                                       subsequent_indent="  "))
+    parts.append("Transcript (seconds since the test started):\n" + "\n".join(transcript_lines(outcome)))
+    for name, prog in outcome.get("programs", {}).items():
+        if prog.get("student") and prog.get("stderr", "").strip():
+            tail = "\n".join("  | " + line for line in prog["stderr"].rstrip().splitlines()[-20:])
+            parts.append(f"Last lines {name} wrote on stderr ({prog.get('exit')}):\n{tail}")
+    return "\n\n".join(parts)

@@ -1,0 +1,241 @@
+"""The pytest plugin: an assignment's scenario files are test items, graded in a sandbox.
+
+    pytest assignments/echo-concurrent --submission path/to/student [--backend local] [-k zombies]
+
+Each scenario of scenarios/*.yaml is one item; a failing item prints the student-facing
+feedback, not a traceback. Checks written in Python sit beside them (e.g. checks/test_*.py)
+as ordinary pytest tests: mark them `@pytest.mark.labgrade(points=2, tags=["protocol"])` and
+use the `live_submission` fixture, which opens a sandbox running the driver step by step.
+`--labgrade-results FILE` writes every item's result as JSON (what `grade` aggregates).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .assignment import Assignment, Scenario, load_assignment
+from .errors import GraderError
+from .results import TestResult
+from .run import grade_scenario, plan_for, stage
+from .sandbox import DriverProcess, Sandbox, open_backend
+
+
+class Grading:
+    """Per pytest session: the assignment, the sandbox backend, the staged submission."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.assignments: dict[Path, Assignment] = {}
+        self._sandbox: Sandbox | None = None
+        self._staged: Path | None = None
+        self._tmp: Path | None = None
+        self.results: list[dict[str, Any]] = []
+
+    def assignment(self, root: Path) -> Assignment:
+        if root not in self.assignments:
+            self.assignments[root] = load_assignment(root)
+        return self.assignments[root]
+
+    @property
+    def submission(self) -> Path:
+        value = self.config.getoption("labgrade_submission")
+        if not value:
+            raise pytest.UsageError("labgrade: pass --submission DIR (the student's folder) to grade an assignment")
+        return Path(value)
+
+    @property
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            self._sandbox = open_backend(self.config.getoption("labgrade_backend"))
+        return self._sandbox
+
+    @property
+    def staged(self) -> Path:
+        if self._staged is None:
+            self._tmp = Path(tempfile.mkdtemp(prefix="labgrade-submission-"))
+            self._staged = stage(self.submission, self._tmp / "submission")
+        return self._staged
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+GRADING = pytest.StashKey[Grading]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("labgrade", "grading TCP socket labs")
+    group.addoption("--submission", dest="labgrade_submission", metavar="DIR", help="the submission folder to grade")
+    group.addoption("--backend", dest="labgrade_backend", default="auto", choices=["auto", "local", "docker"],
+                    help="sandbox backend (default: auto)")
+    group.addoption("--labgrade-results", dest="labgrade_results", metavar="FILE",
+                    help="write each test's result (score, tags, feedback) as JSON to FILE")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[GRADING] = Grading(config)
+    config.addinivalue_line("markers", "labgrade(points, tags, name=None, visibility='visible'): "
+                                       "a graded check written in Python")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if GRADING in config.stash:
+        config.stash[GRADING].close()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios" \
+            and (file_path.parent.parent / "assignment.yaml").is_file():
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> Iterator[ScenarioItem]:
+        grading = self.config.stash[GRADING]
+        try:
+            assignment = grading.assignment(self.path.parent.parent)
+        except GraderError as e:
+            raise self.CollectError(str(e)) from None
+        for scenario in assignment.scenarios:
+            if scenario.path == self.path:
+                yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario, assignment=assignment)
+
+
+class ScenarioFailed(Exception):
+    def __init__(self, result: TestResult) -> None:
+        super().__init__(result.output)
+        self.result = result
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario: Scenario, assignment: Assignment, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario, self.assignment = scenario, assignment
+        self.add_marker(pytest.mark.timeout(scenario.timeout + 60))  # the backstop only
+        for tag in scenario.tags:
+            self.add_marker(tag)
+
+    def runtest(self) -> None:
+        grading = self.config.stash[GRADING]
+        result, _ = grade_scenario(grading.sandbox, self.assignment, self.scenario, grading.staged)
+        self.user_properties.append(("labgrade", result))
+        if result.status != "passed":
+            raise ScenarioFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return excinfo.value.result.output
+        if isinstance(excinfo.value, GraderError):
+            return f"grader error: {excinfo.value}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.scenario.line - 1, f"scenario: {self.scenario.name}"
+
+
+# -- checks written in Python --------------------------------------------------------------
+
+class StepError(AssertionError):
+    """A step of a Python check failed: its message is the student-facing explanation."""
+
+
+class LiveSandbox:
+    """A sandbox whose driver runs steps one at a time (the same steps as in YAML)."""
+
+    def __init__(self, proc: DriverProcess) -> None:
+        self.proc = proc
+        self.last: dict[str, Any] = {}
+
+    def step(self, verb: str, args: Any = None) -> dict[str, Any]:
+        self.last = self.proc.request({verb: args if args is not None else {}})
+        if not self.last.get("ok"):
+            raise StepError(f"{self.last.get('message')}\n  expected: {self.last.get('expected')}\n"
+                            f"  observed: {self.last.get('observed')}")
+        return self.last
+
+    def received(self, client: str) -> str:
+        return str(self.last.get("received", {}).get(client, ""))
+
+    def close(self) -> dict[str, Any]:
+        return self.proc.finish(end=True)
+
+
+@pytest.fixture
+def labgrade_assignment(request: pytest.FixtureRequest) -> Assignment:
+    grading = request.config.stash[GRADING]
+    for parent in Path(request.path).parents:
+        if (parent / "assignment.yaml").is_file():
+            return grading.assignment(parent)
+    raise pytest.UsageError(f"{request.path} is not inside an assignment folder")
+
+
+@pytest.fixture
+def live_submission(request: pytest.FixtureRequest,
+                    labgrade_assignment: Assignment) -> Iterator[Callable[..., LiveSandbox]]:
+    """`box = live_submission()` opens a sandbox with the submission; `box.step("connect", "alice")`."""
+    grading = request.config.stash[GRADING]
+    opened: list[LiveSandbox] = []
+
+    def open_(timeout: float = 30.0) -> LiveSandbox:
+        scenario = Scenario(name=request.node.name, tags=(), points=0, steps=(), timeout=timeout)
+        plan = {**plan_for(labgrade_assignment, scenario, grading.staged), "interactive": True}
+        proc = grading.sandbox.start(plan)
+        proc.wait_ready()
+        opened.append(LiveSandbox(proc))
+        return opened[-1]
+
+    yield open_
+    for box in opened:
+        box.close()
+
+
+# -- results for `grade` ---------------------------------------------------------------------
+
+def _result_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None]) -> TestResult | None:
+    exc = call.excinfo.value if call.excinfo else None
+    if isinstance(item, ScenarioItem):
+        if isinstance(exc, ScenarioFailed):
+            return exc.result
+        for key, value in item.user_properties:
+            if key == "labgrade" and isinstance(value, TestResult):
+                return value
+        s = item.scenario  # the item itself broke (timeout backstop, grader bug): the instructor must look
+        return TestResult(name=s.name, tags=s.tags, score=0.0, max_score=s.points, status="failed",
+                          output=f"The grader failed on this test: {report.longreprtext[-3000:]}",
+                          visibility=s.visibility, error=True)
+    marker = item.get_closest_marker("labgrade")
+    if marker is None:
+        return None
+    points = float(marker.kwargs.get("points", 1))
+    doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
+    message = "Passed." if report.passed else str(exc) if isinstance(exc, AssertionError) else report.longreprtext
+    return TestResult(name=marker.kwargs.get("name") or (doc.splitlines()[0] if doc else item.name),
+                      tags=tuple(marker.kwargs.get("tags", ())), score=points if report.passed else 0.0,
+                      max_score=points, status="passed" if report.passed else "failed", output=message,
+                      visibility=marker.kwargs.get("visibility", "visible"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report: pytest.TestReport = (yield).get_result()
+    if report.when == "call" or (report.when == "setup" and report.failed):
+        result = _result_of(item, report, call)
+        if result is not None:
+            item.config.stash[GRADING].results.append({**result.__dict__, "tags": list(result.tags)})
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = session.config.getoption("labgrade_results")
+    if path:
+        Path(path).write_text(json.dumps({"tests": session.config.stash[GRADING].results}, indent=1))

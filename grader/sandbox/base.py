@@ -1,0 +1,108 @@
+"""The sandbox interface: start the driver somewhere isolated, talk JSON lines to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import time
+from typing import Any, Protocol
+
+from ..errors import DriverError
+
+OUTCOME_STATUSES = ("passed", "failed", "error")
+GRACE = 15.0  # seconds the host waits beyond the driver's own deadline before killing the sandbox
+
+
+class Sandbox(Protocol):
+    name: str
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """None when this backend can run here, else what is missing and how to get it."""
+
+    def start(self, plan: dict[str, Any]) -> DriverProcess:
+        """Start the driver on `plan` (see grader/driver/__main__.py) in a fresh sandbox."""
+
+    def run(self, plan: dict[str, Any]) -> dict[str, Any]:
+        """Run a whole plan and return the driver's validated outcome."""
+
+
+class DriverProcess:
+    """A driver running in a sandbox, reached through its stdin/stdout (one JSON value per line)."""
+
+    def __init__(self, popen: subprocess.Popen[bytes], plan: dict[str, Any], cleanup: Any = None) -> None:
+        self.popen, self.cleanup = popen, cleanup
+        self.deadline = time.monotonic() + float(plan["timeout"]) + GRACE
+        self._buf = b""
+        assert popen.stdin and popen.stdout
+        self._send(plan)
+
+    def _send(self, value: dict[str, Any]) -> None:
+        assert self.popen.stdin
+        try:
+            self.popen.stdin.write(json.dumps(value).encode() + b"\n")
+            self.popen.stdin.flush()
+        except BrokenPipeError:
+            pass
+
+    def _line(self) -> dict[str, Any]:
+        assert self.popen.stdout
+        fd = self.popen.stdout.fileno()
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buf:
+                left = self.deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    self.kill()
+                    raise DriverError("the sandbox did not answer before its deadline and was killed")
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    self.popen.wait()
+                    err = self.popen.stderr.read().decode(errors="replace")[-3000:] if self.popen.stderr else ""
+                    raise DriverError(f"the driver ended without an outcome (exit {self.popen.returncode})\n{err}")
+                self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        try:
+            value = json.loads(line)
+        except ValueError as e:
+            raise DriverError(f"the driver sent something that is not JSON: {line[:200]!r}") from e
+        if not isinstance(value, dict):
+            raise DriverError(f"the driver sent {type(value).__name__}, expected an object")
+        return value
+
+    def request(self, step: dict[str, Any]) -> dict[str, Any]:
+        self._send(step)
+        return self._line()
+
+    def wait_ready(self) -> None:
+        if not self._line().get("ready"):
+            raise DriverError("the driver did not say it was ready")
+
+    def finish(self, end: bool = False) -> dict[str, Any]:
+        try:
+            if end:
+                self._send({"end": True})
+            outcome = self._line()
+            if outcome.get("status") not in OUTCOME_STATUSES or not isinstance(outcome.get("transcript"), dict):
+                raise DriverError(f"the driver's outcome is malformed: {str(outcome)[:300]}")
+            self.popen.wait(timeout=max(0.1, self.deadline - time.monotonic()))
+            return outcome
+        finally:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            os.kill(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+        for f in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
+            if f:
+                try:
+                    f.close()
+                except OSError:
+                    pass
+        if self.cleanup:
+            cleanup, self.cleanup = self.cleanup, None
+            cleanup()

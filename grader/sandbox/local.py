@@ -1,0 +1,187 @@
+"""The local backend: Linux namespaces made with util-linux `unshare`, no daemon needed.
+
+Theory of operation. Each scenario gets `unshare --net --pid --mount --fork --kill-child
+--mount-proc`: the driver becomes PID 1 of a new PID namespace with only a loopback interface
+and a private mount table, where it builds the student's chroot (grader/driver/jail.py).
+  * As root, student processes run as SANDBOX_UID in a fresh pids cgroup (v1 or v2), which is
+    the fork limit: RLIMIT_NPROC counts every process of a uid on the whole machine
+    (linux-probes.md, item 5), so parallel sandboxes would starve each other.
+  * As a normal user, `--user --map-root-user` adds a user namespace; student processes stay
+    the namespace's only uid but get no capabilities, and RLIMIT_NPROC is counted per user
+    namespace there, so it is a sound fork limit.
+Teardown: the driver's exit ends the PID namespace, and the kernel kills everything in it,
+double-forked daemons included. If the grader dies, PR_SET_PDEATHSIG kills `unshare`, whose
+--kill-child kills the driver, and the namespace goes with it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import SandboxError
+from .base import DriverProcess
+
+SANDBOX_UID = 65534  # "nobody": owns no file the sandbox can see; it only ever runs inside chroots
+PR_SET_PDEATHSIG = 1
+DRIVER_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.__main__ import main; main()"
+GRADER_PARENT = str(Path(__file__).resolve().parent.parent.parent)
+PYTHON_CANDIDATES = ("/usr/bin/python3", "/usr/local/bin/python3", "/usr/bin/python3.13", "/usr/bin/python3.12")
+
+
+def _die_with_parent() -> None:
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@cache
+def sandbox_python() -> str | None:
+    """An interpreter (3.11+) that an unprivileged uid can execute, for the driver and the students."""
+    env = os.environ.get("LABGRADE_PYTHON")
+    for candidate in ([env] if env else []) + [*PYTHON_CANDIDATES, sys.executable]:
+        path = shutil.which(candidate)
+        if not path:
+            continue
+        real = os.path.realpath(path)
+        if os.geteuid() == 0 and not _world_executable(real):
+            continue
+        try:
+            ok = subprocess.run([real, "-I", "-c", "import sys; sys.exit(sys.version_info < (3, 11))"],
+                                capture_output=True, timeout=30).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        if ok:
+            return real
+    return None
+
+
+def _world_executable(path: str) -> bool:
+    """Can uid 'nobody' run this file? (Every ancestor directory must be searchable by others.)"""
+    p = Path(path)
+    if not os.stat(p).st_mode & 0o005 == 0o005:
+        return False
+    return all(os.stat(d).st_mode & 0o001 for d in p.parents)
+
+
+@cache
+def _userns_works() -> bool:
+    try:
+        return subprocess.run(["unshare", "--user", "--map-root-user", "--net", "--pid", "--mount", "--fork", "true"],
+                              capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+class Cgroup:
+    """A pids (and memory) cgroup for one sandbox, v1 or v2, removed on close()."""
+
+    V1 = Path("/sys/fs/cgroup")
+
+    def __init__(self, pids_max: int, memory_mb: int) -> None:
+        self.dirs: list[Path] = []
+        name = f"labgrade-{uuid.uuid4().hex[:12]}"
+        if (self.V1 / "pids" / "cgroup.procs").exists():  # v1: one hierarchy per controller
+            self._make(self.V1 / "pids" / name, {"pids.max": pids_max})
+            if (self.V1 / "memory" / "cgroup.procs").exists():
+                self._make(self.V1 / "memory" / name, {"memory.limit_in_bytes": memory_mb << 20})
+        elif "pids" in (self.V1 / "cgroup.controllers").read_text().split():  # v2, unified
+            control = self.V1 / "cgroup.subtree_control"
+            if "pids" not in control.read_text().split():
+                control.write_text("+pids")
+            self._make(self.V1 / name, {"pids.max": pids_max})
+        else:
+            raise SandboxError("no pids cgroup controller on this machine (/sys/fs/cgroup): it limits forks")
+
+    def _make(self, path: Path, settings: dict[str, int]) -> None:
+        path.mkdir()
+        self.dirs.append(path)
+        for key, value in settings.items():
+            (path / key).write_text(str(value))
+
+    @property
+    def procs(self) -> list[str]:
+        return [str(d / "cgroup.procs") for d in self.dirs]
+
+    def close(self) -> None:
+        for d in self.dirs:
+            kill = d / "cgroup.kill"
+            for _ in range(200):  # the kernel is still killing the namespace's processes: a few ms
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    if kill.exists():
+                        kill.write_text("1")
+                    for pid in (d / "cgroup.procs").read_text().split():
+                        try:
+                            os.kill(int(pid), signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+                    os.sched_yield()
+
+
+class LocalSandbox:
+    name = "local"
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        if not sys.platform.startswith("linux"):
+            return "needs Linux namespaces; use --backend docker"
+        if not shutil.which("unshare"):
+            return "the `unshare` command (util-linux) is missing: apt-get install util-linux"
+        if sandbox_python() is None:
+            return ("no Python 3.11+ that an unprivileged user can run was found (tried "
+                    f"{', '.join(PYTHON_CANDIDATES)}); install python3 or set LABGRADE_PYTHON")
+        if os.geteuid() != 0 and not _userns_works():
+            return ("not root, and unprivileged user namespaces are disabled "
+                    "(sysctl kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0), "
+                    "so no sandbox can be made; run as root or use --backend docker")
+        return None
+
+    def __init__(self) -> None:
+        self.python = sandbox_python() or sys.executable
+        self.root = os.geteuid() == 0
+        self.workdir = Path(tempfile.mkdtemp(prefix="labgrade-local-"))
+
+    def start(self, plan: dict[str, Any]) -> DriverProcess:
+        limits = dict(plan.get("limits", {}))
+        jail_root = Path(tempfile.mkdtemp(dir=self.workdir))
+        cgroup: Cgroup | None = None
+        cleanups: list[Callable[[], None]] = [lambda: jail_root.rmdir()]
+        try:
+            if self.root:
+                cgroup = Cgroup(int(limits.pop("processes", 128)), int(limits.get("memory_mb", 512)) * 4)
+                cleanups.append(cgroup.close)
+                student = {**plan["student"], "uid": SANDBOX_UID, "gid": SANDBOX_UID}
+            else:
+                student = {**plan["student"], "uid": None, "gid": None}
+            plan = {**plan, "limits": limits, "student": {**student, "python": self.python},
+                    "reference": {**plan["reference"], "python": self.python},
+                    "jail": {"root": str(jail_root)}, "cgroups": cgroup.procs if cgroup else []}
+            cmd = ["unshare", "--net", "--pid", "--mount", "--fork", "--kill-child", "--mount-proc"]
+            if not self.root:
+                cmd[1:1] = ["--user", "--map-root-user"]
+            popen = subprocess.Popen([*cmd, self.python, "-I", "-c", DRIVER_BOOT, GRADER_PARENT],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     preexec_fn=_die_with_parent, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        except BaseException:
+            for c in reversed(cleanups):
+                c()
+            raise
+        return DriverProcess(popen, plan, cleanup=lambda: [c() for c in reversed(cleanups)])
+
+    def run(self, plan: dict[str, Any]) -> dict[str, Any]:
+        return self.start(plan).finish()
+
+    def close(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
