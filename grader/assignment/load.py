@@ -140,7 +140,7 @@ def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]
                 raise fail(f"unknown program {program!r} (assignment.yaml defines: {', '.join(programs)})")
             started.add(args if isinstance(args, str) else args.get("as", program))
             continue
-        if verb == "connect":
+        if verb in ("connect", "session"):
             conns.update(_expand(args, "as"))
             continue
         if verb in ONE_OF and sum(k in args for k in ONE_OF[verb]) != 1:

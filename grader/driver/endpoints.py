@@ -213,7 +213,6 @@ class Program:
             except ProcessLookupError:
                 pass
             loop.wait_until(lambda: self.proc.poll(), Deadline.after(grace))
-        self.log.add(self.name, self.exit_text())
 
     def drain(self, loop: Loop, deadline: Deadline) -> None:
         """After exit: collect what is still in the pipes (grandchildren may hold them open)."""

@@ -45,7 +45,9 @@ def _text(value: str, args: dict[str, Any], i: int) -> bytes:
 def _plural(n: int, word: str) -> str:
     if n == 1:
         return f"{n} {word}"
-    return f"{n} {word[:-5] + 'children' if word.endswith('child') else word + 's'}"
+    if word.endswith("child"):
+        return f"{n} {word[:-5]}children"
+    return f"{n} {word}{'es' if word.endswith('s') else 's'}"
 
 
 class Runner:
@@ -218,6 +220,15 @@ class Runner:
             c.cursor += len(wanted[n])
             c.echo_cursor = len(c.sent)  # what was sent before an answer is accounted for
 
+    def session(self, args: dict[str, Any]) -> None:
+        """Clients one after another, each: connect, send `data`, expect it echoed, close."""
+        for i, n in enumerate(_names(args), 1):
+            one = {"as": n, "within": args.get("within", DEFAULT_WITHIN)}
+            self.connect(one)
+            self.send({**one, "data": _text(args["data"], args, i).decode()})
+            self.expect({**one, "echo": True})
+            self.close(one)
+
     def close(self, args: dict[str, Any], reset: bool = False) -> None:
         for n in _names(args):
             self.conn(n).close(reset=reset)
@@ -329,7 +340,7 @@ class Runner:
         self.program(args["of"]).stop(self.loop)
 
     VERBS: dict[str, str] = {
-        "start": "program", "connect": "as", "send": "as", "expect": "as", "close": "as", "reset": "as",
+        "start": "program", "connect": "as", "session": "as", "send": "as", "expect": "as", "close": "as", "reset": "as",
         "expect_closed": "as", "type": "into", "expect_output": "of", "wait_exit": "of",
         "check_stderr": "of", "probe": "measure", "stop": "of",
     }

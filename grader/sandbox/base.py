@@ -29,6 +29,9 @@ class Sandbox(Protocol):
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         """Run a whole plan and return the driver's validated outcome."""
 
+    def close(self) -> None:
+        """Remove whatever the backend made for this run."""
+
 
 class DriverProcess:
     """A driver running in a sandbox, reached through its stdin/stdout (one JSON value per line)."""

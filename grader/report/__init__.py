@@ -1,0 +1,54 @@
+"""Reporters: one result model in, one format out each. None of them grades anything."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..results import ClassResult, SubmissionResult
+
+
+def gradescope(sub: SubmissionResult) -> dict[str, Any]:
+    """Gradescope's autograder results.json for one submission."""
+    return {
+        "score": sub.score,
+        "output": sub.error or f"{sub.score:g} / {sub.max_score:g} points",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [{"name": t.name, "score": t.score, "max_score": t.max_score, "status": t.status,
+                   "output": t.output, "tags": list(t.tags), "visibility": t.visibility} for t in sub.tests],
+    }
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "submission"
+
+
+def write_results_json(result: ClassResult, out: Path) -> list[Path]:
+    path = out / "results.json"
+    path.write_text(json.dumps(result.to_json(), indent=1, ensure_ascii=False) + "\n")
+    return [path]
+
+
+def write_gradescope(result: ClassResult, out: Path) -> list[Path]:
+    paths = []
+    for sub in result.submissions:
+        folder = out / safe_name(sub.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "results.json").write_text(json.dumps(gradescope(sub), indent=1, ensure_ascii=False) + "\n")
+        paths.append(folder / "results.json")
+    return paths
+
+
+REPORTERS: dict[str, Callable[[ClassResult, Path], list[Path]]] = {
+    "results.json": write_results_json,
+    "gradescope": write_gradescope,
+}
+
+
+def write_all(result: ClassResult, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    return [p for write in REPORTERS.values() for p in write(result, out)]
