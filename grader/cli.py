@@ -16,7 +16,6 @@ from pathlib import Path
 
 import yaml
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -37,7 +36,6 @@ class ExitCode(enum.IntEnum):
 
 
 console = Console(stderr=False, highlight=False)
-errors = Console(stderr=True, highlight=False)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -175,13 +173,13 @@ def main(argv: list[str] | None = None) -> int:
             return int(COMMANDS[argv[0]](argv[1:]))
         return int(cmd_grade(argv))
     except AssignmentError as e:
-        errors.print(f"[red]error in the assignment:[/] {escape(str(e))}", soft_wrap=True)
+        print(f"error in the assignment: {e}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except GraderError as e:
-        errors.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
+        print(f"error: {e}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except KeyboardInterrupt:
-        errors.print("interrupted")
+        print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
 
 

@@ -71,10 +71,10 @@ def _explain(error: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         extra = sorted(k for k in error.instance if k not in props)
         return (*at, extra[0]), f"unknown key {extra[0]!r} (expected one of: {', '.join(props)})"
-    if error.validator == "propertyNames":
-        allowed = error.schema["propertyNames"].get("enum")
+    if "propertyNames" in error.schema_path and isinstance(error.instance, str):
+        allowed = error.validator_value if error.validator == "enum" else None
         what = "step" if allowed and "connect" in allowed else "key"
-        hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
+        hint = f" (expected one of: {', '.join(allowed)})" if allowed else f" ({error.message})"
         return (*at, error.instance), f"unknown {what} {error.instance!r}{hint}"
     if error.validator == "required":
         return at, f"missing required key {error.message.split(' ')[0]}"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# One entry point for a fresh checkout: sets up .venv (once), then runs what you ask.
+#   ./dev.sh demo    grade the bundled example class with the local sandbox
+#   ./dev.sh test    run the test suite (pytest arguments may follow)
+#   ./dev.sh grade … / ./dev.sh pytest …   run those with the venv's tools
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+
+setup() {
+  if [ ! -x .venv/bin/python ]; then
+    "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+      || { echo "labgrade needs Python 3.11+ ($PY is $("$PY" -V 2>&1))" >&2; exit 1; }
+    "$PY" -m venv .venv || { echo "cannot create .venv: on Debian/Ubuntu, apt-get install python3-venv" >&2; exit 1; }
+  fi
+  # reinstall only when the project's metadata changed since the last install
+  if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e '.[dev]'
+    touch .venv/.installed
+  fi
+}
+
+cmd=${1:-help}; shift || true
+case "$cmd" in
+  demo)   setup; exec .venv/bin/grade examples/echo-concurrent --backend local "$@" ;;
+  test)   setup; exec .venv/bin/python -m pytest "$@" ;;
+  grade)  setup; exec .venv/bin/grade "$@" ;;
+  pytest) setup; exec .venv/bin/python -m pytest "$@" ;;
+  *) sed -n '2,6p' "$0"; exit 2 ;;
+esac

@@ -1,0 +1,67 @@
+"""`grade` as an instructor meets it: discovery, lab inference, clear errors, nothing lost."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_unknown_lab_lists_the_labs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "alice").mkdir()
+    assert main([str(tmp_path), "-a", "no-such-lab"]) == 2
+    err = capsys.readouterr().err
+    assert "no assignment 'no-such-lab'" in err and "echo-concurrent" in err
+
+
+def test_lab_cannot_be_inferred(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    assert main([str(tmp_path / "class")]) == 2
+    assert "pass -a/--assignment" in capsys.readouterr().err
+
+
+def test_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(tmp_path / "nothing-here"), "-a", "echo-iterative"]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_broken_scenario_file_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lab = tmp_path / "lab"
+    shutil.copytree(REPO / "assignments" / "echo-iterative", lab)
+    (lab / "assignment.yaml").write_text((lab / "assignment.yaml").read_text().replace(
+        "../../reference", str(REPO / "reference")))
+    (lab / "scenarios" / "bad.yaml").write_text("- name: typo\n  tags: [protocol]\n  points: 1\n  steps:\n"
+                                                "    - conect: alice\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "server.py").write_text("")
+    assert main([str(tmp_path / "sub"), "-a", str(lab)]) == 2
+    err = capsys.readouterr().err
+    assert f"{lab / 'scenarios' / 'bad.yaml'}:5:" in err.replace("\n", "")
+    assert "unknown step 'conect'" in err
+
+
+@pytest.mark.slow
+def test_broken_submissions_never_stop_the_class(tmp_path: Path) -> None:
+    klass = tmp_path / "echo-iterative"
+    shutil.copytree(REPO / "reference" / "echo-iterative", klass / "good")
+    (klass / "syntax").mkdir()
+    (klass / "syntax" / "server.py").write_text("def broken(:\n")
+    (klass / "empty").mkdir()
+    (klass / "binary").mkdir()
+    (klass / "binary" / "server.py").write_bytes(b"\x7fELF\x00\x01\x02" * 100)
+    assert main([str(klass), "-o", str(tmp_path / "out"), "-j", "2"]) == 0
+    subs = {s["name"]: s for s in json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]}
+    assert subs["good"]["score"] == subs["good"]["max_score"] == 15
+    for name in ("syntax", "empty", "binary"):
+        assert subs[name]["score"] == 0, name
+        assert all(t["output"] for t in subs[name]["tests"])
+    syntax_out = next(t["output"] for t in subs["syntax"]["tests"] if t["name"] == "server echoes one line")
+    assert "SyntaxError" in syntax_out
+    empty_out = next(t["output"] for t in subs["empty"]["tests"] if t["name"] == "server echoes one line")
+    assert "server.py is missing from the submission" in empty_out
