@@ -1,0 +1,224 @@
+"""Loading assignments: real YAML files on disk, real parsing, errors as `file:line: message`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.assignment import find_assignment, load_assignment
+from grader.assignment.model import TAGS
+from grader.errors import AssignmentError, UsageError
+
+ROOT = Path(__file__).resolve().parents[2]
+LABS = ["echo-iterative", "echo-concurrent"]
+
+ASSIGNMENT_YAML = """\
+name: mini
+reference: ref
+programs:
+  server: {argv: [server.py, "{port}"], kind: server}
+  client: {argv: [client.py, "{host}", "{port}"], kind: client}
+"""
+
+BASIC_YAML = """\
+- name: server echoes one line
+  tags: [protocol]
+  points: 2
+  steps:
+    - start: server
+    - connect: alice
+    - send: {as: alice, data: "hi\\n"}
+    - expect: {as: alice, data: "hi\\n"}
+    - close: alice
+  feedback: >
+    Loop on recv()
+    and sendall().
+"""
+
+# Five lines; a step appended to it is on line 6.
+HEAD = """\
+- name: x
+  tags: [protocol]
+  points: 2
+  steps:
+    - start: server
+"""
+
+
+def make_assignment(root: Path, scenarios: dict[str, str] | None = None, meta: str = ASSIGNMENT_YAML,
+                    scripts: tuple[str, ...] = ("server.py", "client.py")) -> Path:
+    """A lab folder: assignment.yaml, ref/ with the reference scripts, scenarios/*.yaml."""
+    root = root.resolve()
+    (root / "ref").mkdir(parents=True)
+    for script in scripts:
+        (root / "ref" / script).write_text("# reference\n")
+    (root / "scenarios").mkdir()
+    (root / "assignment.yaml").write_text(meta, encoding="utf-8")
+    for name, text in ({"basic.yaml": BASIC_YAML} if scenarios is None else scenarios).items():
+        (root / "scenarios" / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def load_error(folder: Path) -> str:
+    with pytest.raises(AssignmentError) as excinfo:
+        load_assignment(folder)
+    return str(excinfo.value)
+
+
+def test_minimal_assignment_loads(tmp_path: Path) -> None:
+    folder = make_assignment(tmp_path / "mini")
+    a = load_assignment(folder)
+    assert (a.name, a.title, a.root, a.reference) == ("mini", "mini", folder, folder / "ref")
+    assert a.programs["server"].argv == ("server.py", "{port}")
+    assert (a.programs["server"].kind, a.programs["client"].kind) == ("server", "client")
+    (s,) = a.scenarios
+    assert (s.name, s.tags, s.points, s.visibility, s.timeout) == ("server echoes one line", ("protocol",), 2.0,
+                                                                   "visible", 30.0)
+    assert s.steps[0] == {"start": "server"}
+    assert s.steps[2] == {"send": {"as": "alice", "data": "hi\n"}}
+    assert len(s.steps) == 5
+    assert s.feedback == "Loop on recv() and sendall()."
+    assert (s.path, s.line) == (folder / "scenarios" / "basic.yaml", 1)
+    assert a.max_score == 2.0
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_real_lab_loads(lab: str) -> None:
+    a = load_assignment(ROOT / "assignments" / lab)
+    assert a.name == lab
+    assert len(a.scenarios) > 0
+    assert {t for s in a.scenarios for t in s.tags} <= set(TAGS)
+    names = [s.name for s in a.scenarios]
+    assert len(names) == len(set(names))
+    assert all(s.points > 0 and s.line > 0 and s.path.parent == a.root / "scenarios" for s in a.scenarios)
+    assert all((a.reference / p.script).is_file() for p in a.programs.values())
+
+
+# (scenario file text, line the error must name, a substring of the message)
+BROKEN_SCENARIOS = {
+    # PyYAML notices the unclosed bracket where the next key starts (line 3), not where it opened.
+    "malformed-yaml": ("- name: x\n  tags: [protocol\n  points: 2\n", 3, "not valid YAML"),
+    "duplicate-key": (HEAD.replace("  points: 2\n", "  points: 2\n  points: 3\n"), 4, "duplicate key 'points'"),
+    "mapping-not-list": ("name: x\ntags: [protocol]\npoints: 2\nsteps:\n  - start: server\n", 1,
+                         "is not of type 'array'"),
+    "unknown-scenario-key": (HEAD.replace("  points: 2\n", "  pionts: 2\n  points: 2\n"), 3, "unknown key 'pionts'"),
+    "unknown-step": (HEAD + "    - conect: alice\n", 6, "unknown step 'conect'"),
+    "unknown-step-key": (HEAD + "    - connect: {as: alice, whitin: 2}\n", 6, "unknown key 'whitin'"),
+    "unknown-tag": (HEAD.replace("[protocol]", "[protocol, speed]"), 2, "'speed' is not allowed here"),
+    "missing-points": (HEAD.replace("  points: 2\n", ""), 1, "missing required key 'points'"),
+    "points-wrong-type": (HEAD.replace("points: 2", 'points: "two"'), 3, "'two' is not of type 'number'"),
+    "two-verbs-in-one-step": (HEAD + "      connect: alice\n", 5, "exactly one key"),
+    "client-never-connected": (HEAD + '    - connect: alice\n    - send: {as: bob, data: "x"}\n', 7,
+                               "no client named 'bob' was connected"),
+    "client-beyond-each": (HEAD + '    - connect: {as: "c{i}", each: 2}\n    - close: {as: "c{i}", each: 3}\n', 7,
+                           "no client named 'c3'"),
+    "program-never-started": (HEAD + "    - wait_exit: {of: cli}\n", 6, "no program named 'cli' was started"),
+    "unknown-program": (HEAD + "    - start: {program: proxy}\n", 6, "unknown program 'proxy'"),
+    "send-data-and-random": (HEAD + '    - connect: alice\n    - send: {as: alice, data: "x", random: 10}\n', 7,
+                             "needs exactly one of: data, random"),
+    "expect-neither-data-nor-echo": (HEAD + "    - connect: alice\n    - expect: {as: alice}\n", 7,
+                                     "needs exactly one of: data, echo"),
+    "bound-names-no-saved-measure": (HEAD + "    - probe: {measure: fds, of: server, at_most: fds_before}\n", 6,
+                                     "at_most: 'fds_before' refers to no measure saved"),
+    "bound-saved-by-a-later-probe": (HEAD + "    - probe: {measure: fds, of: server, at_most: fds_before}\n"
+                                     "    - probe: {measure: fds, of: server, save: fds_before}\n", 6,
+                                     "refers to no measure saved by an earlier probe"),
+    "probe-fds-without-of": (HEAD + "    - probe: {measure: fds, at_most: 3}\n", 6,
+                             "measure 'fds' needs `of: PROGRAM`"),
+}
+
+# Current behaviour of grader/ that is wrong; strict, so each turns into a failure once fixed.
+KNOWN_BUGS = [
+    pytest.param(HEAD.replace("  steps:\n", "  step:\n    - start: server\n  steps:\n"), 4, "unknown key 'step'",
+                 id="unknown-key-with-block-value",
+                 marks=pytest.mark.xfail(strict=True, raises=AssertionError,
+                                         reason="load.py records the line of a key's value, not of the key (5)")),
+    pytest.param(HEAD + '    - probe: {measure: fds, of: server, at_most: ""}\n', 6, "at_most", id="empty-bound",
+                 marks=pytest.mark.xfail(strict=True, raises=IndexError, reason="check_steps: ''.split()[0]")),
+    pytest.param(HEAD + "    - probe: {measure: fds, of: server, save: fds_before}\n"
+                 '    - probe: {measure: fds, of: server, at_most: "fds_before * 2"}\n', 7, "'fds_before * 2'",
+                 id="bound-the-driver-cannot-parse",
+                 marks=pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
+                                         reason="loader accepts it, the driver fails the student on it")),
+    pytest.param(HEAD + "  1: a\n  foo: b\n", 6, "unknown key", id="unknown-keys-of-mixed-types",
+                 marks=pytest.mark.xfail(strict=True, raises=TypeError, reason="_explain sorts int and str keys")),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [*BROKEN_SCENARIOS.values(), *KNOWN_BUGS],
+                         ids=[*BROKEN_SCENARIOS, *(p.id for p in KNOWN_BUGS)])
+def test_broken_scenario_file_names_file_and_line(tmp_path: Path, text: str, line: int, message: str) -> None:
+    folder = make_assignment(tmp_path / "lab", {"broken.yaml": text})
+    error = load_error(folder)
+    assert error.startswith(f"{folder / 'scenarios' / 'broken.yaml'}:{line}: "), error
+    assert message in error
+
+
+def test_several_problems_of_one_file_are_all_reported(tmp_path: Path) -> None:
+    text = HEAD.replace("[protocol]", "[speed]") + "    - conect: alice\n" + (  # lines 1-6
+        "- name: y\n  tags: [protocol]\n  pionts: 2\n  steps:\n    - start: server\n")  # lines 7-11
+    folder = make_assignment(tmp_path / "lab", {"broken.yaml": text})
+    path = folder / "scenarios" / "broken.yaml"
+    rows = load_error(folder).splitlines()
+    found = {}
+    for row in rows:
+        match = re.fullmatch(rf"{re.escape(str(path))}:(\d+): (.*)", row)
+        assert match, row
+        found[int(match[1])] = match[2]
+    assert len(rows) == 4
+    assert "'speed' is not allowed here" in found[2]
+    assert "unknown step 'conect'" in found[6]
+    assert "missing required key 'points'" in found[7]
+    assert "unknown key 'pionts'" in found[9]
+
+
+def test_duplicate_scenario_names_across_files(tmp_path: Path) -> None:
+    other = "- name: another\n  tags: [protocol]\n  points: 1\n  steps:\n    - start: server\n" + BASIC_YAML
+    folder = make_assignment(tmp_path / "lab", {"a.yaml": BASIC_YAML, "b.yaml": other})
+    error = load_error(folder)
+    assert error.startswith(f"{folder / 'scenarios' / 'b.yaml'}:6: ")
+    assert "duplicate scenario name 'server echoes one line'" in error
+    assert f"first defined at {folder / 'scenarios' / 'a.yaml'}:1" in error
+
+
+def test_assignment_without_scenarios(tmp_path: Path) -> None:
+    folder = make_assignment(tmp_path / "lab", {})
+    assert load_error(folder).startswith(f"{folder / 'scenarios'}: no scenarios")
+
+
+@pytest.mark.parametrize(("meta", "scripts", "line", "message"), [
+    pytest.param(ASSIGNMENT_YAML, ("client.py",), 2, "reference program server.py not found", id="no-server.py"),
+    pytest.param(ASSIGNMENT_YAML + "titel: Lab\n", ("server.py", "client.py"), 6, "unknown key 'titel'",
+                 id="unknown-key"),
+    pytest.param(ASSIGNMENT_YAML.replace("name: mini\n", ""), ("server.py", "client.py"), 1,
+                 "missing required key 'name'", id="no-name"),
+    pytest.param(ASSIGNMENT_YAML.replace("kind: client", "kind: daemon"), ("server.py", "client.py"), 5,
+                 "'daemon' is not allowed here", id="bad-kind"),
+    pytest.param(ASSIGNMENT_YAML + "limit:\n  cpu_seconds: 5\n", ("server.py", "client.py"), 6, "unknown key 'limit'",
+                 id="unknown-key-with-block-value",
+                 marks=pytest.mark.xfail(strict=True, raises=AssertionError,
+                                         reason="load.py records the line of a key's value, not of the key (7)")),
+])
+def test_broken_assignment_yaml(tmp_path: Path, meta: str, scripts: tuple[str, ...], line: int, message: str) -> None:
+    folder = make_assignment(tmp_path / "lab", meta=meta, scripts=scripts)
+    error = load_error(folder)
+    assert error.startswith(f"{folder / 'assignment.yaml'}:{line}: "), error
+    assert message in error
+
+
+def test_find_assignment_by_name_and_by_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("LABGRADE_ASSIGNMENTS", raising=False)
+    assert find_assignment("echo-iterative").resolve() == ROOT / "assignments" / "echo-iterative"
+    folder = make_assignment(tmp_path / "mini")
+    assert find_assignment(folder) == folder
+
+
+def test_find_unknown_assignment_lists_the_labs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LABGRADE_ASSIGNMENTS", raising=False)
+    with pytest.raises(UsageError) as excinfo:
+        find_assignment("no-such-lab")
+    message = str(excinfo.value)
+    assert "'no-such-lab'" in message
+    assert all(lab in message for lab in LABS)

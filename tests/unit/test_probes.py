@@ -1,0 +1,120 @@
+"""Observation parsers of grader.driver.probes, on realistic /proc text and netlink bytes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import time
+
+import pytest
+
+from grader.driver.probes import (
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    ProcStat,
+    parse_inet_diag,
+    parse_netstat,
+    parse_stat,
+    parse_status,
+    tcp_listeners,
+)
+
+# /proc/PID/stat of a process whose comm is "my ) prog": state S, ppid 1, utime 7, stime 3, 4 threads.
+STAT = ("4242 (my ) prog) S 1 4242 4242 0 -1 4194560 1234 0 5 0 7 3 0 0 20 0 4 0 98765 "
+        "25165824 2345 18446744073709551615 1 1 0 0 0 0 0 16781312 2 0 0 0 17 3 0 0 0 0 0\n")
+
+STATUS = """\
+Name:\tpython3
+Umask:\t0022
+State:\tS (sleeping)
+PPid:\t1
+CapBnd:\t0000000000000000
+voluntary_ctxt_switches:\t12
+"""
+
+NETSTAT = """\
+TcpExt: SyncookiesSent SyncookiesRecv ListenOverflows ListenDrops TCPBacklogDrop
+TcpExt: 0 0 17 19 2
+IpExt: InNoRoutes InTruncatedPkts ListenOverflows
+IpExt: 0 0 99
+"""
+
+
+def test_parse_stat_with_spaces_and_parenthesis_in_comm() -> None:
+    assert parse_stat(4242, STAT) == ProcStat(pid=4242, state="S", ppid=1, cpu_ticks=10, threads=4)
+
+
+def test_parse_stat_of_this_process() -> None:
+    with open(f"/proc/{os.getpid()}/stat") as f:
+        stat = parse_stat(os.getpid(), f.read())
+    assert (stat.pid, stat.ppid, stat.state) == (os.getpid(), os.getppid(), "R")
+    assert stat.threads >= 1
+
+
+def test_parse_status() -> None:
+    status = parse_status(STATUS)
+    assert status["Name"] == "python3"
+    assert status["State"] == "S (sleeping)"
+    assert status["CapBnd"] == "0000000000000000"
+    assert status["voluntary_ctxt_switches"] == "12"
+
+
+def test_parse_netstat_reads_tcpext_only() -> None:
+    assert parse_netstat(NETSTAT) == {"SyncookiesSent": 0, "SyncookiesRecv": 0, "ListenOverflows": 17,
+                                      "ListenDrops": 19, "TCPBacklogDrop": 2}
+    assert parse_netstat("IpExt: A\nIpExt: 1\n") == {}
+
+
+def test_parse_netstat_of_this_namespace() -> None:
+    with open("/proc/net/netstat") as f:
+        counters = parse_netstat(f.read())
+    assert counters["ListenOverflows"] >= 0 and counters["ListenDrops"] >= 0
+
+
+# -- netlink sock_diag replies, packed as the kernel packs them ----------------------------
+
+def nlmsg(kind: int, payload: bytes, seq: int = 1) -> bytes:
+    """nlmsghdr (len, type, flags, seq, pid) + payload, padded to 4 bytes; len excludes the padding."""
+    length = 16 + len(payload)
+    return struct.pack("=IHHII", length, kind, 2, seq, 0) + payload + bytes(-length % 4)
+
+
+def inet_diag_msg(sport: int, rqueue: int, wqueue: int, attrs: bytes = b"") -> bytes:
+    sockid = (struct.pack("!HH", sport, 0) + socket.inet_pton(socket.AF_INET, "127.0.0.1").ljust(16, b"\0")
+              + bytes(16) + struct.pack("=III", 0, 0xDEAD, 0xBEEF))
+    assert len(sockid) == 48
+    body = (struct.pack("=BBBB", socket.AF_INET, 10, 0, 0) + sockid
+            + struct.pack("=IIIII", 0, rqueue, wqueue, 1000, 123456))
+    assert len(body) == 72
+    return nlmsg(20, body + attrs)
+
+
+def test_parse_inet_diag_listeners_then_done() -> None:
+    out: dict[int, tuple[int, int]] = {}
+    # the first message carries 5 bytes of attributes: the next one starts at the 4-byte boundary after it
+    reply = inet_diag_msg(0xABCD, rqueue=0, wqueue=5, attrs=b"\x05" * 5) + inet_diag_msg(8080, rqueue=3, wqueue=128)
+    assert parse_inet_diag(reply, out) is False
+    assert out == {8080: (128, 3), 0xABCD: (5, 0)}
+    assert parse_inet_diag(inet_diag_msg(9, rqueue=1, wqueue=2) + nlmsg(NLMSG_DONE, struct.pack("=i", 0)), out)
+    assert out == {8080: (128, 3), 0xABCD: (5, 0), 9: (2, 1)}
+
+
+def test_parse_inet_diag_error_message_raises_oserror() -> None:
+    error = nlmsg(NLMSG_ERROR, struct.pack("=i", -13) + struct.pack("=IHHII", 76, 20, 0x301, 1, 0))
+    with pytest.raises(OSError) as excinfo:
+        parse_inet_diag(error, {})
+    assert excinfo.value.errno == 13
+
+
+def test_tcp_listeners_sees_backlog_and_accept_queue() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(7)
+        port = server.getsockname()[1]
+        assert tcp_listeners()[port] == (7, 0)
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            deadline = time.monotonic() + 2  # the handshake completes in the kernel, asynchronously
+            while tcp_listeners()[port] != (7, 1) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert tcp_listeners()[port] == (7, 1)
