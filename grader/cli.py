@@ -63,7 +63,7 @@ def run_class(assignment: Assignment, subs: list[Path], backend_name: str, jobs:
     backend = open_backend(backend_name)
     backend.close()
     console.print(f"Grading {len(subs)} submission(s) of [bold]{assignment.name}[/] "
-                  f"({len(assignment.scenarios)} scenarios, {assignment.max_score:g} points) "
+                  f"({len(assignment.scenarios)} scenarios) "
                   f"with the [bold]{backend.name}[/] sandbox, {jobs} at a time")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:

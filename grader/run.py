@@ -17,6 +17,7 @@ from .sandbox import Sandbox
 
 MAX_FILES = 2000  # a hand-in is a few scripts; more than this is a mistake or an attack
 MAX_BYTES = 50 << 20
+ADDRESS_SPACE_FACTOR = 8  # 16 threads of a threaded echo server exceeded 512 MiB of RLIMIT_AS (measured)
 IGNORED = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".venv", "node_modules")
 
 
@@ -60,6 +61,8 @@ def plan_for(assignment: Assignment, scenario: Scenario, staged: Path) -> dict[s
         "programs": {n: {"argv": list(p.argv), "kind": p.kind} for n, p in assignment.programs.items()},
         "student": {"dir": str(staged)}, "reference": {"dir": str(assignment.reference)},
         "limits": {"cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
+                   # virtual, per process: each thread's malloc arena reserves 64 MiB of address space
+                   "address_space_mb": limits.memory_mb * ADDRESS_SPACE_FACTOR,
                    "file_size_mb": limits.file_size_mb, "open_files": limits.open_files,
                    "processes": limits.processes},
         "scratch_mb": limits.scratch_mb,

@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from ..driver.steps import BOUND_RE
 from ..errors import AssignmentError, UsageError
 from .model import Assignment, Limits, ProgramSpec, Scenario
 
@@ -40,6 +41,7 @@ def load_yaml(path: Path) -> tuple[Any, Lines]:
                 if key in out:
                     raise AssignmentError(path, key_node.start_mark.line + 1, f"duplicate key {key!r}")
                 out[key] = walk(value_node, (*at, key))
+                lines[(*at, key)] = key_node.start_mark.line + 1  # errors about a key point at the key
             return out
         if isinstance(node, yaml.SequenceNode):
             return [walk(item, (*at, i)) for i, item in enumerate(node.value)]
@@ -69,7 +71,7 @@ def _explain(error: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
     at = tuple(error.absolute_path)
     props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        extra = sorted(k for k in error.instance if k not in props)
+        extra = sorted((k for k in error.instance if k not in props), key=str)
         return (*at, extra[0]), f"unknown key {extra[0]!r} (expected one of: {', '.join(props)})"
     if "propertyNames" in error.schema_path and isinstance(error.instance, str):
         allowed = error.validator_value if error.validator == "enum" else None
@@ -112,7 +114,7 @@ def validate(path: Path, data: Any, lines: Lines, schema_name: str) -> None:
 
 # -- semantic checks the schema cannot express --------------------------------------------
 
-ENDPOINT_KEYS = {"send": "as", "expect": "as", "close": "as", "reset": "as", "expect_closed": "as",
+ENDPOINT_KEYS = {"send": "as", "expect": "as", "close": "as", "shutdown": "as", "reset": "as", "expect_closed": "as",
                  "type": "into", "expect_output": "of", "wait_exit": "of", "check_stderr": "of",
                  "probe": "of", "stop": "of"}
 ONE_OF = {"send": ("data", "random"), "expect": ("data", "echo"), "type": ("data", "eof")}
@@ -138,7 +140,10 @@ def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]
             program = args if isinstance(args, str) else args["program"]
             if program not in programs:
                 raise fail(f"unknown program {program!r} (assignment.yaml defines: {', '.join(programs)})")
-            started.add(args if isinstance(args, str) else args.get("as", program))
+            name = args if isinstance(args, str) else args.get("as", program)
+            started.add(name)
+            if program in programs and programs[program].kind == "server":
+                saved.add(f"{name}_backlog")  # the driver saves each server's listen backlog
             continue
         if verb in ("connect", "session"):
             conns.update(_expand(args, "as"))
@@ -151,7 +156,13 @@ def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]
                 raise fail(f"measure {args['measure']!r} needs `of: PROGRAM`")
             for bound in ("at_least", "at_most", "equals"):
                 ref = args.get(bound)
-                if isinstance(ref, str) and ref.replace("+", " ").replace("-", " ").split()[0] not in saved:
+                if not isinstance(ref, str):
+                    continue
+                m = BOUND_RE.fullmatch(ref)
+                if not m:
+                    raise fail(f"{bound}: {ref!r} is not a bound: write a number, the name of a saved measure, "
+                               f"or NAME + N / NAME - N")
+                if m.group(1) not in saved:
                     raise fail(f"{bound}: {ref!r} refers to no measure saved by an earlier probe")
             if "save" in args:
                 saved.add(args["save"])

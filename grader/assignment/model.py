@@ -26,7 +26,7 @@ class Limits:
     """Per-sandbox limits; every student process gets the rlimits, the sandbox the pids cap."""
 
     cpu_seconds: float = 10
-    memory_mb: int = 512  # RLIMIT_AS per process
+    memory_mb: int = 512  # real memory of the whole sandbox (memory cgroup); RLIMIT_AS is 8x this per process
     file_size_mb: int = 16
     open_files: int = 256
     processes: int = 128  # pids cgroup (or RLIMIT_NPROC inside a user namespace)

@@ -107,6 +107,12 @@ class Conn:
         self.txbuf += data
         self._rewatch()
 
+    def shutdown(self) -> None:
+        """Half-close: send FIN, keep reading (the server should then close its side)."""
+        if not self.closed:
+            self.sock.shutdown(socket.SHUT_WR)
+            self.log.add(self.name, "shut down its sending side (FIN)")
+
     def close(self, reset: bool = False) -> None:
         if self.closed:
             return

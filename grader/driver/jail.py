@@ -39,7 +39,7 @@ SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 RLIMITS = {
     "cpu_seconds": resource.RLIMIT_CPU,
-    "memory_mb": resource.RLIMIT_AS,
+    "address_space_mb": resource.RLIMIT_AS,
     "file_size_mb": resource.RLIMIT_FSIZE,
     "open_files": resource.RLIMIT_NOFILE,
     "processes": resource.RLIMIT_NPROC,

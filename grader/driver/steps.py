@@ -20,6 +20,8 @@ from .loop import Deadline, Loop
 from .matching import MATCHED, MISMATCH, describe_mismatch, match_contains, match_exact, show
 from .transcript import Transcript
 
+# A probe bound: an integer, or a saved measure's name plus or minus an integer ("fds_before + 1").
+BOUND_RE = re.compile(r"\s*([A-Za-z_]\w*)\s*(?:([+-])\s*(\d+))?\s*")
 DEFAULT_WITHIN = 3.0  # seconds; a correct program answers in milliseconds, only failures pay this
 START_WITHIN = 10.0  # interpreter start-up on a loaded machine, plus the program's own set-up
 
@@ -97,7 +99,7 @@ class Runner:
         """A probe bound: an integer, or a saved measure plus or minus an integer ("fds_before + 1")."""
         if isinstance(value, int):
             return value
-        m = re.fullmatch(r"\s*(\w+)\s*(?:([+-])\s*(\d+))?\s*", value)
+        m = BOUND_RE.fullmatch(value)
         if not m or m.group(1) not in self.saved:
             raise StepFailed(f"unknown saved measure in {value!r}")
         base = self.saved[m.group(1)]
@@ -233,13 +235,18 @@ class Runner:
         for n in _names(args):
             self.conn(n).close(reset=reset)
 
+    def shutdown(self, args: dict[str, Any]) -> None:
+        for n in _names(args):
+            self.conn(n).shutdown()
+
     def reset(self, args: dict[str, Any]) -> None:
         self.close(args, reset=True)
 
     def expect_closed(self, args: dict[str, Any]) -> None:
         names = _names(args)
         if not self.loop.wait_until(lambda: all(self.conn(n).eof for n in names) or None, self.within(args)):
-            raise StepFailed("the server did not close the connection", expected="end of stream",
+            raise StepFailed(f"the server did not close the connection of {names[0] if len(names) == 1 else names}",
+                             expected="end of stream (recv() returns b'')",
                              observed=f"connection still open after {args.get('within', DEFAULT_WITHIN)} s")
 
     def type(self, args: dict[str, Any]) -> None:
@@ -340,7 +347,7 @@ class Runner:
         self.program(args["of"]).stop(self.loop)
 
     VERBS: dict[str, str] = {
-        "start": "program", "connect": "as", "session": "as", "send": "as", "expect": "as", "close": "as", "reset": "as",
+        "start": "program", "connect": "as", "session": "as", "send": "as", "expect": "as", "close": "as", "shutdown": "as", "reset": "as",
         "expect_closed": "as", "type": "into", "expect_output": "of", "wait_exit": "of",
         "check_stderr": "of", "probe": "measure", "stop": "of",
     }

@@ -160,7 +160,7 @@ class LocalSandbox:
         cleanups: list[Callable[[], None]] = [lambda: jail_root.rmdir()]
         try:
             if self.root:
-                cgroup = Cgroup(int(limits.pop("processes", 128)), int(limits.get("memory_mb", 512)) * 4)
+                cgroup = Cgroup(int(limits.pop("processes", 128)), int(limits.get("memory_mb", 512)))
                 cleanups.append(cgroup.close)
                 student = {**plan["student"], "uid": SANDBOX_UID, "gid": SANDBOX_UID}
             else:

@@ -129,26 +129,20 @@ BROKEN_SCENARIOS = {
                              "measure 'fds' needs `of: PROGRAM`"),
 }
 
-# Current behaviour of grader/ that is wrong; strict, so each turns into a failure once fixed.
-KNOWN_BUGS = [
+# Bugs found by these tests, now fixed: kept as regression cases.
+REGRESSIONS = [
     pytest.param(HEAD.replace("  steps:\n", "  step:\n    - start: server\n  steps:\n"), 4, "unknown key 'step'",
-                 id="unknown-key-with-block-value",
-                 marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                         reason="load.py records the line of a key's value, not of the key (5)")),
-    pytest.param(HEAD + '    - probe: {measure: fds, of: server, at_most: ""}\n', 6, "at_most", id="empty-bound",
-                 marks=pytest.mark.xfail(strict=True, raises=IndexError, reason="check_steps: ''.split()[0]")),
+                 id="unknown-key-with-block-value"),
+    pytest.param(HEAD + '    - probe: {measure: fds, of: server, at_most: ""}\n', 6, "at_most", id="empty-bound"),
     pytest.param(HEAD + "    - probe: {measure: fds, of: server, save: fds_before}\n"
                  '    - probe: {measure: fds, of: server, at_most: "fds_before * 2"}\n', 7, "'fds_before * 2'",
-                 id="bound-the-driver-cannot-parse",
-                 marks=pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                                         reason="loader accepts it, the driver fails the student on it")),
-    pytest.param(HEAD + "  1: a\n  foo: b\n", 6, "unknown key", id="unknown-keys-of-mixed-types",
-                 marks=pytest.mark.xfail(strict=True, raises=TypeError, reason="_explain sorts int and str keys")),
+                 id="bound-the-driver-cannot-parse"),
+    pytest.param(HEAD + "  1: a\n  foo: b\n", 6, "unknown key", id="unknown-keys-of-mixed-types"),
 ]
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [*BROKEN_SCENARIOS.values(), *KNOWN_BUGS],
-                         ids=[*BROKEN_SCENARIOS, *(p.id for p in KNOWN_BUGS)])
+@pytest.mark.parametrize(("text", "line", "message"), [*BROKEN_SCENARIOS.values(), *REGRESSIONS],
+                         ids=[*BROKEN_SCENARIOS, *(p.id for p in REGRESSIONS)])
 def test_broken_scenario_file_names_file_and_line(tmp_path: Path, text: str, line: int, message: str) -> None:
     folder = make_assignment(tmp_path / "lab", {"broken.yaml": text})
     error = load_error(folder)
@@ -197,9 +191,7 @@ def test_assignment_without_scenarios(tmp_path: Path) -> None:
     pytest.param(ASSIGNMENT_YAML.replace("kind: client", "kind: daemon"), ("server.py", "client.py"), 5,
                  "'daemon' is not allowed here", id="bad-kind"),
     pytest.param(ASSIGNMENT_YAML + "limit:\n  cpu_seconds: 5\n", ("server.py", "client.py"), 6, "unknown key 'limit'",
-                 id="unknown-key-with-block-value",
-                 marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                         reason="load.py records the line of a key's value, not of the key (7)")),
+                 id="unknown-key-with-block-value"),
 ])
 def test_broken_assignment_yaml(tmp_path: Path, meta: str, scripts: tuple[str, ...], line: int, message: str) -> None:
     folder = make_assignment(tmp_path / "lab", meta=meta, scripts=scripts)
