@@ -2,6 +2,7 @@
 # One entry point for a fresh checkout: sets up .venv (once), then runs what you ask.
 #   ./dev.sh demo    grade the bundled example class with the local sandbox
 #   ./dev.sh test    run the test suite (pytest arguments may follow)
+#   ./dev.sh lint    ruff and mypy (strict) on the code
 #   ./dev.sh grade … / ./dev.sh pytest …   run those with the venv's tools
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,7 +26,8 @@ cmd=${1:-help}; shift || true
 case "$cmd" in
   demo)   setup; exec .venv/bin/grade examples/echo-concurrent --backend local "$@" ;;
   test)   setup; exec .venv/bin/python -m pytest "$@" ;;
+  lint)   setup; .venv/bin/ruff check grader tests && exec .venv/bin/mypy ;;
   grade)  setup; exec .venv/bin/grade "$@" ;;
   pytest) setup; exec .venv/bin/python -m pytest "$@" ;;
-  *) sed -n '2,6p' "$0"; exit 2 ;;
+  *) sed -n "2,7p" "$0"; exit 2 ;;
 esac

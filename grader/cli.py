@@ -22,7 +22,7 @@ from rich.table import Table
 from .assignment import Assignment, find_assignment, load_assignment
 from .assignment.model import TAGS
 from .classrun import find_submissions, grade_class, infer_lab
-from .errors import AssignmentError, GraderError, UsageError
+from .errors import AssignmentError, GraderError
 from .report import write_all
 from .results import ClassResult, SubmissionResult
 from .sandbox import open_backend

@@ -39,7 +39,7 @@ def stage(src: Path, dest: Path) -> Path:
                 raise SubmissionUnusable(f"{src}: more than {MAX_FILES} files or {MAX_BYTES >> 20} MB; "
                                          f"hand in only the programs")
     shutil.copytree(src, dest, symlinks=True, ignore=IGNORED)
-    for root, dirs, names in os.walk(dest):
+    for root, _dirs, names in os.walk(dest):
         os.chmod(root, 0o755)
         for n in names:
             p = os.path.join(root, n)

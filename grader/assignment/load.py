@@ -69,21 +69,24 @@ def schema(name: str) -> dict[str, Any]:
 def _explain(error: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
     """A person's reading of a schema error, and the path of the node to blame."""
     at = tuple(error.absolute_path)
-    props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+    schema_: Any = error.schema  # jsonschema types these as possibly unset
+    value: Any = error.validator_value
+    props = schema_.get("properties", {}) if isinstance(schema_, dict) else {}
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         extra = sorted((k for k in error.instance if k not in props), key=str)
         return (*at, extra[0]), f"unknown key {extra[0]!r} (expected one of: {', '.join(props)})"
     if "propertyNames" in error.schema_path and isinstance(error.instance, str):
-        allowed = error.validator_value if error.validator == "enum" else None
+        allowed = value if error.validator == "enum" else None
         what = "step" if allowed and "connect" in allowed else "key"
         hint = f" (expected one of: {', '.join(allowed)})" if allowed else f" ({error.message})"
         return (*at, error.instance), f"unknown {what} {error.instance!r}{hint}"
     if error.validator == "required":
         return at, f"missing required key {error.message.split(' ')[0]}"
-    if error.validator in ("minProperties", "maxProperties") and error.schema.get("propertyNames"):
+    if error.validator in ("minProperties", "maxProperties") and schema_.get("propertyNames"):
         return at, "a step is a mapping with exactly one key, the step's name (e.g. `- connect: alice`)"
     if error.validator == "enum":
-        return at, f"{error.instance!r} is not allowed here (expected one of: {', '.join(map(str, error.validator_value))})"
+        allowed = ", ".join(map(str, value))
+        return at, f"{error.instance!r} is not allowed here (expected one of: {allowed})"
     return at, error.message
 
 
@@ -135,7 +138,10 @@ def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]
     for n, step in enumerate(steps):
         ((verb, args),) = step.items()
         line = lines.get((index, "steps", n), 0)
-        fail = lambda msg: AssignmentError(path, line, f"step {n + 1} ({verb}): {msg}")  # noqa: E731
+
+        def fail(msg: str, line: int = line, n: int = n, verb: str = verb) -> AssignmentError:
+            return AssignmentError(path, line, f"step {n + 1} ({verb}): {msg}")
+
         if verb == "start":
             program = args if isinstance(args, str) else args["program"]
             if program not in programs:

@@ -9,6 +9,7 @@ SIGTERM, then SIGKILL after a grace period, and it says which one ended it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -16,7 +17,7 @@ import socket
 import struct
 import subprocess
 import termios
-from typing import Callable
+from collections.abc import Callable
 
 from .loop import Deadline, Loop
 from .transcript import Transcript
@@ -214,10 +215,8 @@ class Program:
             if self.proc.poll() is not None:
                 break
             self.killed_by_grader = True
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
             loop.wait_until(lambda: self.proc.poll(), Deadline.after(grace))
 
     def drain(self, loop: Loop, deadline: Deadline) -> None:

@@ -10,11 +10,13 @@ cost of observing from outside, never a sleep that "lets it happen".
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -54,10 +56,8 @@ class Loop:
             self.selector.register(fd, events, on_ready)
 
     def unwatch(self, fd: int) -> None:
-        try:
+        with contextlib.suppress(KeyError, ValueError):
             self.selector.unregister(fd)
-        except (KeyError, ValueError):
-            pass
 
     def _drain_wakeup(self) -> None:
         try:

@@ -135,7 +135,7 @@ def tcp_listeners() -> dict[int, tuple[int, int]]:
 def parse_netstat(text: str) -> dict[str, int]:
     """TcpExt counters of /proc/net/netstat (per network namespace)."""
     lines = text.splitlines()
-    for head, values in zip(lines[0::2], lines[1::2]):
+    for head, values in zip(lines[0::2], lines[1::2], strict=False):
         if head.startswith("TcpExt:"):
-            return dict(zip(head.split()[1:], map(int, values.split()[1:])))
+            return dict(zip(head.split()[1:], map(int, values.split()[1:]), strict=True))
     return {}

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import random
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from . import probes
 from .endpoints import Conn, Program
@@ -167,7 +168,8 @@ class Runner:
         names = _names(args)
         for i, n in enumerate(names, 1):
             if "random" in args:
-                data = random.Random(f"{self.plan.get('seed', 0)}/{n}/{len(self.conn(n).sent)}").randbytes(args["random"])
+                seed = f"{self.plan.get('seed', 0)}/{n}/{len(self.conn(n).sent)}"
+                data = random.Random(seed).randbytes(args["random"])
             else:
                 data = _text(args["data"], args, i)
             self.conn(n).send(data)
@@ -303,7 +305,7 @@ class Runner:
             raise StepFailed(f"{prog.name} wrote {_plural(len(lines), 'line')} on stderr, expected {want}",
                              expected=f"{want} lines", observed=show(text.encode(), 300) if text else "nothing")
 
-    MEASURES: dict[str, tuple[str, Callable[[int], int | None]]] = {
+    MEASURES: ClassVar[dict[str, tuple[str, Callable[[int], int | None]]]] = {
         "children": ("child process", probes.count_children),
         "zombies": ("zombie child", probes.count_zombies),
         "fds": ("open file descriptor", probes.count_fds),
@@ -346,8 +348,9 @@ class Runner:
     def stop(self, args: dict[str, Any]) -> None:
         self.program(args["of"]).stop(self.loop)
 
-    VERBS: dict[str, str] = {
-        "start": "program", "connect": "as", "session": "as", "send": "as", "expect": "as", "close": "as", "shutdown": "as", "reset": "as",
+    VERBS: ClassVar[dict[str, str]] = {
+        "start": "program", "connect": "as", "session": "as", "send": "as", "expect": "as", "close": "as",
+        "shutdown": "as", "reset": "as",
         "expect_closed": "as", "type": "into", "expect_output": "of", "wait_exit": "of",
         "check_stderr": "of", "probe": "measure", "stop": "of",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -102,10 +103,8 @@ class DriverProcess:
             self.popen.wait()
         for f in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
             if f:
-                try:
+                with contextlib.suppress(OSError):
                     f.close()
-                except OSError:
-                    pass
         if self.cleanup:
             cleanup, self.cleanup = self.cleanup, None
             cleanup()

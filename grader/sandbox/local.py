@@ -16,6 +16,7 @@ double-forked daemons included. If the grader dies, PR_SET_PDEATHSIG kills `unsh
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
@@ -24,9 +25,10 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import SandboxError
 from .base import DriverProcess
@@ -66,7 +68,7 @@ def sandbox_python() -> str | None:
 def _world_executable(path: str) -> bool:
     """Can uid 'nobody' run this file? (Every ancestor directory must be searchable by others.)"""
     p = Path(path)
-    if not os.stat(p).st_mode & 0o005 == 0o005:
+    if os.stat(p).st_mode & 5 != 5:
         return False
     return all(os.stat(d).st_mode & 0o001 for d in p.parents)
 
@@ -123,10 +125,8 @@ class Cgroup:
                     if kill.exists():
                         kill.write_text("1")
                     for pid in (d / "cgroup.procs").read_text().split():
-                        try:
+                        with contextlib.suppress(ProcessLookupError):
                             os.kill(int(pid), signal.SIGKILL)
-                        except ProcessLookupError:
-                            pass
                     os.sched_yield()
 
 

@@ -35,7 +35,8 @@ def run_server(box: Sandbox, tmp: Path, code: str, steps: list[dict[str, Any]] |
     full = {"steps": steps or [{"start": "server"}], "timeout": 20, "port": 24680, "seed": 1,
             "programs": {"server": {"argv": ["server.py", "{port}"], "kind": "server"}},
             "student": {"dir": str(sub)}, "reference": {"dir": str(sub)},
-            "limits": {"cpu_seconds": 10, "memory_mb": 512, "address_space_mb": 4096, "file_size_mb": 4, "open_files": 64, "processes": 32},
+            "limits": {"cpu_seconds": 10, "memory_mb": 512, "address_space_mb": 4096, "file_size_mb": 4,
+                       "open_files": 64, "processes": 32},
             **plan}
     return box.run(full)
 
