@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from ..driver.steps import BOUND_RE
+from ..driver.steps import BOUND_RE, Runner
 from ..errors import AssignmentError, UsageError
 from .model import Assignment, Limits, ProgramSpec, Scenario
 
@@ -117,68 +119,99 @@ def validate(path: Path, data: Any, lines: Lines, schema_name: str) -> None:
 
 # -- semantic checks the schema cannot express --------------------------------------------
 
-ENDPOINT_KEYS = {"send": "as", "expect": "as", "close": "as", "shutdown": "as", "reset": "as", "expect_closed": "as",
-                 "type": "into", "expect_output": "of", "wait_exit": "of", "check_stderr": "of",
-                 "probe": "of", "stop": "of"}
-ONE_OF = {"send": ("data", "random"), "expect": ("data", "echo"), "type": ("data", "eof")}
+# the names a step refers to: key -> what it must name, defined by an earlier step
+REFERS: dict[str, dict[str, str]] = {
+    **{v: {"as": "client"} for v in ("send", "expect", "expect_silence", "close", "shutdown", "reset",
+                                     "expect_closed")},
+    **{v: {"of": "program"} for v in ("expect_output", "wait_exit", "check_stderr", "stop", "expect_blocked")},
+    "type": {"into": "program"}, "accept": {"of": "listener"},
+    **{v: {"to": "server"} for v in ("start", "connect", "session", "fill_queue")},
+}
+ONE_OF = {"send": ("data", "random"), "expect": ("data", "echo", "others", "lines"), "type": ("data", "eof")}
+SHORTHAND = Runner.VERBS
+PORT_MEASURES = ("backlog", "accept_queue")
 
 
-def _expand(args: Any, key: str) -> list[str]:
-    if not isinstance(args, dict):
-        return [str(args)]
+def _expand(args: dict[str, Any], key: str) -> list[str]:
     name, count = str(args.get(key, "")), args.get("each")
     return [name.replace("{i}", str(i)) for i in range(1, count + 1)] if count else [name]
 
 
+class _Names:
+    """What the steps so far have defined, to check what later steps refer to."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, set[str]] = {"client": set(), "program": set(), "server": set(), "listener": set()}
+        self.templates: list[re.Pattern[str]] = []  # fill_queue's clients: "q{i}" for any i
+        self.saved: set[str] = set()
+
+    def known(self, kind: str, name: str) -> bool:
+        if kind == "client" and any(t.fullmatch(name) for t in self.templates):
+            return True
+        return name in self.kinds[kind] or (kind == "server" and name in self.kinds["listener"])
+
+
 def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]],
                 programs: dict[str, ProgramSpec]) -> None:
-    conns: set[str] = set()
-    started: set[str] = set()
-    saved: set[str] = set()
+    names = _Names()
     for n, step in enumerate(steps):
         ((verb, args),) = step.items()
+        if not isinstance(args, dict):  # shorthand: `start: server`, `connect: alice`
+            args = {SHORTHAND[verb]: args}
         line = lines.get((index, "steps", n), 0)
 
         def fail(msg: str, line: int = line, n: int = n, verb: str = verb) -> AssignmentError:
             return AssignmentError(path, line, f"step {n + 1} ({verb}): {msg}")
 
-        if verb == "start":
-            program = args if isinstance(args, str) else args["program"]
-            if program not in programs:
-                raise fail(f"unknown program {program!r} (assignment.yaml defines: {', '.join(programs)})")
-            name = args if isinstance(args, str) else args.get("as", program)
-            started.add(name)
-            if program in programs and programs[program].kind == "server":
-                saved.add(f"{name}_backlog")  # the driver saves each server's listen backlog
-            continue
-        if verb in ("connect", "session"):
-            conns.update(_expand(args, "as"))
-            continue
         if verb in ONE_OF and sum(k in args for k in ONE_OF[verb]) != 1:
             raise fail(f"needs exactly one of: {', '.join(ONE_OF[verb])}")
-        key = ENDPOINT_KEYS[verb]
+        if verb == "expect" and "others" in args and "each" not in args:
+            raise fail("`others:` needs `each: N` (the clients whose lines are expected)")
+        refers = dict(REFERS.get(verb, {}))
         if verb == "probe":
             if args["measure"] != "processes" and "of" not in args:
-                raise fail(f"measure {args['measure']!r} needs `of: PROGRAM`")
-            for bound in ("at_least", "at_most", "equals"):
-                ref = args.get(bound)
-                if not isinstance(ref, str):
-                    continue
+                raise fail(f"measure {args['measure']!r} needs `of: NAME`")
+            refers["of"] = "server" if args["measure"] in PORT_MEASURES else "program"
+        for key, kind in refers.items():
+            if key not in args:
+                continue
+            for name in _expand(args, key):
+                if not names.known(kind, name):
+                    raise fail(f"no {kind} named {name!r} was {'connected' if kind == 'client' else 'started'} "
+                               f"by an earlier step")
+        for bound in ("at_least", "at_most", "equals"):
+            ref = args.get(bound)
+            if isinstance(ref, str):
                 m = BOUND_RE.fullmatch(ref)
                 if not m:
                     raise fail(f"{bound}: {ref!r} is not a bound: write a number, the name of a saved measure, "
                                f"or NAME + N / NAME - N")
-                if m.group(1) not in saved:
-                    raise fail(f"{bound}: {ref!r} refers to no measure saved by an earlier probe")
-            if "save" in args:
-                saved.add(args["save"])
-            if "of" not in args:
-                continue
-        pool, kind = (conns, "client") if key == "as" else (started, "program")
-        for name in _expand(args, key):
-            if name not in pool:
-                raise fail(f"no {kind} named {name!r} was {'connected' if kind == 'client' else 'started'} "
-                           f"by an earlier step")
+                if m.group(1) not in names.saved:
+                    raise fail(f"{bound}: {ref!r} refers to no measure saved by an earlier step")
+        if verb == "compare" and args["saved"] not in names.saved:
+            raise fail(f"no measure named {args['saved']!r} was saved by an earlier step")
+        _define(verb, args, names, programs, fail)
+
+
+def _define(verb: str, args: Any, names: _Names, programs: dict[str, ProgramSpec],
+            fail: Callable[[str], AssignmentError]) -> None:
+    if verb == "start":
+        program = args["program"]
+        if program not in programs:
+            raise fail(f"unknown program {program!r} (assignment.yaml defines: {', '.join(programs)})")
+        name = args.get("as", program)
+        names.kinds["program"].add(name)
+        if programs[program].kind == "server":
+            names.kinds["server"].add(name)
+            names.saved.add(f"{name}_backlog")  # the driver saves each server's listen backlog
+    elif verb == "listen":
+        names.kinds["listener"].add(args["as"])
+    elif verb in ("connect", "session", "accept"):
+        names.kinds["client"].update(_expand(args, "as"))
+    elif verb == "fill_queue":
+        names.templates.append(re.compile(re.escape(args["as"]).replace(re.escape("{i}"), r"\d+")))
+    if "save" in args:
+        names.saved.add(args["save"])
 
 
 def find_assignment(name_or_path: str | os.PathLike[str]) -> Path:

@@ -9,6 +9,7 @@ SIGTERM, then SIGKILL after a grace period, and it says which one ended it.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import os
@@ -30,9 +31,9 @@ TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL
 class Conn:
     """A scripted client connection; everything received is kept in `rx`."""
 
-    def __init__(self, name: str, loop: Loop, log: Transcript) -> None:
+    def __init__(self, name: str, loop: Loop, log: Transcript, sock: socket.socket | None = None) -> None:
         self.name, self.loop, self.log = name, loop, log
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock = sock or socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setblocking(False)
         self.rx = bytearray()
         self.cursor = 0  # rx bytes already matched by expectations
@@ -43,6 +44,10 @@ class Conn:
         self.error: str | None = None
         self.eof = False
         self.closed = False
+        if sock is not None:  # accepted by a scripted server
+            self.connected = True
+            self.log.add(name, "accepted", "the client connected")
+            self._rewatch()
 
     def start_connect(self, host: str, port: int) -> None:
         rc = self.sock.connect_ex((host, port))
@@ -123,6 +128,26 @@ class Conn:
         self.sock.close()
         self.closed = True
         self.log.add(self.name, "reset (RST)" if reset else "closed")
+
+
+class Listener:
+    """A scripted server's listening socket; accepted connections wait in `pending`."""
+
+    def __init__(self, name: str, host: str, port: int, backlog: int, loop: Loop, log: Transcript) -> None:
+        self.name, self.port, self.loop, self.log = name, port, loop, log
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.sock.listen(backlog)
+        self.sock.setblocking(False)
+        self.pending: collections.deque[socket.socket] = collections.deque()
+        loop.watch(self.sock.fileno(), self._on_readable)
+        log.add(name, "listening", f"port {port}")
+
+    def _on_readable(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            sock, _ = self.sock.accept()
+            self.pending.append(sock)
 
 
 class Stream:

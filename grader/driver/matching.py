@@ -41,6 +41,23 @@ def match_contains(expected: bytes, received: bytes) -> Match:
     return Match(MATCHED, consumed=at + len(expected))
 
 
+def match_lines(expected: list[bytes], received: bytes) -> Match:
+    """Complete lines, each one of `expected`, in any order (messages relayed from several
+    senders interleave as the server pleases). A line that is not expected is a mismatch."""
+    remaining = list(expected)
+    consumed = 0
+    while remaining:
+        end = received.find(b"\n", consumed)
+        if end < 0:
+            break
+        line = received[consumed:end + 1]
+        if line not in remaining:
+            return Match(MISMATCH, offset=consumed)
+        remaining.remove(line)
+        consumed = end + 1
+    return Match(MATCHED, consumed=consumed) if not remaining else Match(PENDING)
+
+
 def show(data: bytes, limit: int = 80) -> str:
     """A short, unambiguous rendering of bytes for feedback and transcripts."""
     cut = data[:limit]

@@ -94,6 +94,74 @@ def student_processes() -> list[int]:
     return [p for p in pids() if p != os.getpid() and is_sandboxed(p)]
 
 
+def _tasks(pid: int) -> list[str]:
+    try:
+        return os.listdir(f"/proc/{pid}/task")
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+
+
+def cpu_ns(pid: int) -> int | None:
+    """CPU time of all the process's threads, in ns (schedstat: finer than stat's 10 ms ticks)."""
+    texts = [_read(f"/proc/{pid}/task/{t}/schedstat") for t in _tasks(pid)]
+    return sum(int(t.split()[0]) for t in texts if t) if texts else None
+
+
+def cpu_ms(pid: int) -> int | None:
+    ns = cpu_ns(pid)
+    return None if ns is None else ns // 1_000_000
+
+
+def voluntary_switches(pid: int) -> int | None:
+    """Voluntary context switches of all threads: each is a sleep that ended, i.e. a wake-up."""
+    texts = [_read(f"/proc/{pid}/task/{t}/status") for t in _tasks(pid)]
+    values = [int(parse_status(t).get("voluntary_ctxt_switches", 0)) for t in texts if t]
+    return sum(values) if values else None
+
+
+# system call numbers by machine: the blocking calls a student's program may wait in
+SYSCALLS = {
+    "x86_64": {0: "read", 7: "poll", 23: "select", 45: "recvfrom", 43: "accept", 288: "accept4",
+               232: "epoll_wait", 281: "epoll_pwait", 270: "pselect6", 271: "ppoll", 202: "futex",
+               35: "nanosleep", 230: "clock_nanosleep", 61: "wait4", 17: "pread64", 19: "readv"},
+    "aarch64": {63: "read", 73: "ppoll", 72: "pselect6", 207: "recvfrom", 202: "accept", 242: "accept4",
+                22: "epoll_pwait", 98: "futex", 101: "nanosleep", 115: "clock_nanosleep", 260: "wait4", 65: "readv"},
+}
+FAMILIES = {"pselect6": "select", "ppoll": "poll", "epoll_wait": "epoll", "epoll_pwait": "epoll",
+            "recvfrom": "recv", "accept4": "accept", "nanosleep": "sleep", "clock_nanosleep": "sleep",
+            "readv": "read", "pread64": "read"}
+
+
+def family(call: str) -> str:
+    """The call a student wrote, from the one the C library made (select() is pselect6 on glibc 2.36)."""
+    return FAMILIES.get(call, call)
+
+
+def parse_syscall(text: str, machine: str) -> tuple[str, int | None] | None:
+    """/proc/PID/syscall -> (call name, first argument) when blocked; None when running."""
+    fields = text.split()
+    if not fields or fields[0] in ("running", "-1"):
+        return None
+    number = int(fields[0])
+    return SYSCALLS.get(machine, {}).get(number, f"syscall {number}"), int(fields[1], 16) if len(fields) > 1 else None
+
+
+def blocked_in(pid: int) -> tuple[str, str] | None:
+    """(system call, what its fd argument is) the process's main thread waits in, None if running."""
+    text = _read(f"/proc/{pid}/syscall")
+    parsed = parse_syscall(text, os.uname().machine) if text else None
+    if parsed is None:
+        return None
+    call, arg = parsed
+    what = ""
+    if call in ("read", "recvfrom", "readv", "pread64", "accept", "accept4") and arg is not None:
+        try:
+            what = f"fd {arg} ({os.readlink(f'/proc/{pid}/fd/{arg}')})"
+        except OSError:
+            what = f"fd {arg}"
+    return call, what
+
+
 # -- sockets ------------------------------------------------------------------------------
 
 NETLINK_SOCK_DIAG = 4
@@ -139,3 +207,9 @@ def parse_netstat(text: str) -> dict[str, int]:
         if head.startswith("TcpExt:"):
             return dict(zip(head.split()[1:], map(int, values.split()[1:]), strict=True))
     return {}
+
+
+def listen_overflows() -> int:
+    """TcpExt ListenOverflows of this network namespace: +1 for every SYN a full accept queue dropped."""
+    text = _read("/proc/net/netstat")
+    return parse_netstat(text).get("ListenOverflows", 0) if text else 0

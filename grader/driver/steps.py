@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from . import probes
-from .endpoints import Conn, Program
+from .endpoints import Conn, Listener, Program
 from .loop import Deadline, Loop
-from .matching import MATCHED, MISMATCH, describe_mismatch, match_contains, match_exact, show
+from .matching import MATCHED, MISMATCH, Match, describe_mismatch, match_contains, match_exact, match_lines, show
 from .transcript import Transcript
 
 # A probe bound: an integer, or a saved measure's name plus or minus an integer ("fds_before + 1").
@@ -57,7 +57,9 @@ class Runner:
     def __init__(self, plan: dict[str, Any], loop: Loop, log: Transcript) -> None:
         self.plan, self.loop, self.log = plan, loop, log
         self.host: str = plan.get("host", "127.0.0.1")
-        self.port: int = plan["port"]
+        self.first_port: int = plan["port"]
+        self.ports: dict[str, int] = {}  # server or listener name -> its port (first_port, +1, ...)
+        self.listeners: dict[str, Listener] = {}
         self.conns: dict[str, Conn] = {}
         self.programs: dict[str, Program] = {}
         self.saved: dict[str, int] = {}
@@ -106,63 +108,143 @@ class Runner:
         base = self.saved[m.group(1)]
         return base + (int(m.group(3)) * (1 if m.group(2) == "+" else -1) if m.group(2) else 0)
 
+    def port_of(self, args: dict[str, Any]) -> int:
+        """The port a step aims at: that of `to:` (a server or listener), else the first one started."""
+        target = args.get("to")
+        if target is None:
+            return next(iter(self.ports.values()), self.first_port)
+        if target not in self.ports:
+            raise StepFailed(f"no server named {target!r} was started before this step")
+        return self.ports[target]
+
+    def _new_port(self, name: str) -> int:
+        port = self.ports[name] = self.first_port + len(self.ports)
+        return port
+
     # -- steps ----------------------------------------------------------------------------
     def start(self, args: dict[str, Any]) -> None:
         side = args.get("from", "student")
         name = args.get("as", args["program"])
         spec = self.plan["programs"][args["program"]]
-        argv = [str(a).replace("{port}", str(self.port)).replace("{host}", self.host)
+        port = self._new_port(name) if spec["kind"] == "server" else self.port_of(args)
+        argv = [str(a).replace("{port}", str(port)).replace("{host}", self.host)
                 for a in [*spec["argv"], *args.get("args", [])]]
         prog = self.spawn(name, argv, side)
         self.programs[name] = prog
         if spec["kind"] != "server":
             return
         listening = self.loop.wait_until(
-            lambda: probes.tcp_listeners().get(self.port) or (prog.returncode is not None or None),
+            lambda: probes.tcp_listeners().get(port) or (prog.returncode is not None or None),
             self.within(args, START_WITHIN), poll=True,
         )
         if isinstance(listening, tuple):
             self.saved[f"{name}_backlog"] = listening[0]
-            self.log.add(name, "listening", f"port {self.port}, backlog {listening[0]}")
+            self.log.add(name, "listening", f"port {port}, backlog {listening[0]}")
             return
         if prog.returncode is not None:
             prog.drain(self.loop, Deadline.after(0.5, self.deadline))
-            raise StepFailed(f"{argv[0]} {prog.exit_text()} before listening on port {self.port}",
-                             expected=f"a socket listening on port {self.port}", observed=prog.exit_text())
-        raise StepFailed(f"{argv[0]} is running but not listening on port {self.port}",
-                         expected=f"listen() on port {self.port} (the port given as argv[1]) within "
+            raise StepFailed(f"{argv[0]} {prog.exit_text()} before listening on port {port}",
+                             expected=f"a socket listening on port {port}", observed=prog.exit_text())
+        raise StepFailed(f"{argv[0]} is running but not listening on port {port}",
+                         expected=f"listen() on port {port} (the port given as argv[1]) within "
                                   f"{args.get('within', START_WITHIN)} s",
                          observed="no listening socket on that port")
 
-    def _queue_has_room(self) -> bool | None:
-        backlog, queued = probes.tcp_listeners().get(self.port, (0, 0))
+    def listen(self, args: dict[str, Any]) -> None:
+        """A scripted server: the grader listens, the student's client connects to it."""
+        name = args["as"]
+        port = self._new_port(name)
+        self.listeners[name] = Listener(name, self.host, port, int(args.get("backlog", 16)), self.loop, self.log)
+
+    def accept(self, args: dict[str, Any]) -> None:
+        listener = self.listeners.get(args["of"])
+        if listener is None:
+            raise StepFailed(f"no listener named {args['of']!r} was started before this step")
+        sock = self.loop.wait_until(lambda: listener.pending.popleft() if listener.pending else None,
+                                    self.within(args))
+        if sock is None:
+            raise StepFailed(f"no connection came to {listener.name} within {args.get('within', DEFAULT_WITHIN)} s",
+                             expected=f"the client connects to port {listener.port}", observed="no connection")
+        self.conns[args["as"]] = Conn(args["as"], self.loop, self.log, sock=sock)
+
+    def _queue_has_room(self, port: int) -> bool | None:
+        backlog, queued = probes.tcp_listeners().get(port, (0, 0))
         return True if queued < backlog or not backlog else None
 
     def connect(self, args: dict[str, Any]) -> None:
         """Connect clients; several are paced so that none is dropped by a full accept queue
         (a dropped SYN is only retried a second later): they still end up connected at once."""
         names = _names(args)
+        port = self.port_of(args)
         deadline = self.within(args)
         for n in names:
-            if len(names) > 1 and not self.loop.wait_until(self._queue_has_room, deadline, poll=True):
+            if len(names) > 1 and not self.loop.wait_until(lambda: self._queue_has_room(port), deadline, poll=True):
                 break
             c = self.conns[n] = Conn(n, self.loop, self.log)
-            c.start_connect(self.host, self.port)
+            c.start_connect(self.host, port)
         names = [n for n in names if n in self.conns]
         ok = len(names) == len(_names(args)) and self.loop.wait_until(
             lambda: all(self.conns[n].connected or self.conns[n].error for n in names) or None, deadline)
         failed = [n for n in names if self.conns[n].error]
         if failed:
-            raise StepFailed(f"{failed[0]} could not connect to port {self.port}: {self.conns[failed[0]].error}",
+            raise StepFailed(f"{failed[0]} could not connect to port {port}: {self.conns[failed[0]].error}",
                              expected="the connection accepted", observed=self.conns[failed[0]].error or "")
         if not ok:
             pending = [n for n in _names(args) if n not in self.conns or not self.conns[n].connected]
-            backlog, queued = probes.tcp_listeners().get(self.port, (0, 0))
+            backlog, queued = probes.tcp_listeners().get(port, (0, 0))
             seen = (f"the listen queue stayed full ({queued} connections waiting, backlog {backlog}): "
                     f"the server is not calling accept()" if backlog and queued >= backlog else "no answer")
             raise StepFailed(f"{_plural(len(pending), 'connection')} not established within "
                              f"{args.get('within', DEFAULT_WITHIN)} s ({', '.join(pending[:5])})",
                              expected=f"{_plural(len(_names(args)), 'client')} connected", observed=seen)
+
+    def fill_queue(self, args: dict[str, Any]) -> None:
+        """Connect clients one at a time until the kernel drops a SYN (the listen queue is full).
+
+        A connection is established at once on loopback, or its SYN is dropped and the
+        namespace's ListenOverflows counter rises at once (linux-probes.md, item 2): whichever
+        happens first decides, so no connect timeout is ever waited for. The number established
+        is saved; the dropped client is aborted so that it does not get in later by itself."""
+        port = self.port_of(args)
+        limit = int(args.get("max", 100))
+        established = 0
+        for i in range(1, limit + 1):
+            name = str(args["as"]).replace("{i}", str(i))
+            before = probes.listen_overflows()
+            c = self.conns[name] = Conn(name, self.loop, self.log)
+            c.start_connect(self.host, port)
+
+            def decided(c: Conn = c, before: int = before) -> str | None:
+                if c.connected:
+                    return "in"
+                return "dropped" if probes.listen_overflows() > before else "error" if c.error else None
+
+            verdict = self.loop.wait_until(decided, self.within(args, 1.0), poll=True)
+            if verdict == "in":
+                established += 1
+                continue
+            c.close(reset=True)
+            del self.conns[name]
+            why = {"dropped": "SYN dropped by the kernel: listen queue full (ListenOverflows rose)",
+                   "error": f"refused: {c.error}"}.get(str(verdict), "no answer")
+            self.log.add(name, "not established", why)
+            break
+        else:
+            self.log.add("grader", "queue never filled", f"{limit} connections established")
+        if "save" in args:
+            self.saved[args["save"]] = established
+
+    def compare(self, args: dict[str, Any]) -> None:
+        """A saved measure against a bound: `compare: {saved: capacity, equals: ref_capacity}`."""
+        name = args["saved"]
+        if name not in self.saved:
+            raise StepFailed(f"no measure named {name!r} was saved before this step")
+        value = self.saved[name]
+        for key, test in (("at_least", value.__ge__), ("at_most", value.__le__), ("equals", value.__eq__)):
+            if key in args and not test(self.bound(args[key])):
+                want = f"{key.replace('_', ' ')} {self.bound(args[key])}"
+                shown = f" ({args[key]})" if isinstance(args[key], str) else ""
+                raise StepFailed(f"{name} is {value}, expected {want}{shown}", expected=want, observed=str(value))
 
     def send(self, args: dict[str, Any]) -> None:
         names = _names(args)
@@ -187,47 +269,71 @@ class Runner:
                              observed=f"{len(self.conns[stuck].txbuf)} bytes still waiting after "
                                       f"{args.get('within', DEFAULT_WITHIN)} s")
 
+    def _expectation(self, args: dict[str, Any], n: str, i: int) -> tuple[Callable[[bytes], Match], bytes]:
+        """What `expect` waits for on client n: a matcher over its unread bytes, and what to show."""
+        c = self.conn(n)
+        if "others" in args:  # a line from each of the other clients, in any order
+            lines = [str(args["others"]).replace("{j}", str(j)).encode() for j in range(1, args["each"] + 1) if j != i]
+            return (lambda rx: match_lines(lines, rx)), b"".join(lines)
+        if "lines" in args:
+            lines = [str(line).encode() for line in args["lines"]]
+            return (lambda rx: match_lines(lines, rx)), b"".join(lines)
+        want = bytes(c.sent[c.echo_cursor:]) if args.get("echo") else _text(args["data"], args, i)
+        return (lambda rx: match_exact(want, rx)), want
+
     def expect(self, args: dict[str, Any]) -> None:
         names = _names(args)
-        wanted = {}
-        for i, n in enumerate(names, 1):
-            c = self.conn(n)
-            wanted[n] = bytes(c.sent[c.echo_cursor:]) if args.get("echo") else _text(args["data"], args, i)
+        wanted = {n: self._expectation(args, n, i) for i, n in enumerate(names, 1)}
+        done: dict[str, int] = {}
 
         def verdicts() -> bool | None:
             for n in names:
                 c = self.conns[n]
-                m = match_exact(wanted[n], bytes(c.rx[c.cursor:]))
-                if m.state == MISMATCH:
-                    raise StepFailed(f"{n} received the wrong bytes: "
-                                     f"{describe_mismatch(wanted[n], bytes(c.rx[c.cursor:]), m.offset)}",
-                                     expected=show(wanted[n]), observed=show(bytes(c.rx[c.cursor:])))
-                if m.state != MATCHED and (c.eof or c.closed):
-                    got = len(c.rx) - c.cursor
-                    raise StepFailed(f"the connection of {n} was closed after {got} of {len(wanted[n])} "
+                if n in done:
+                    continue
+                unread = bytes(c.rx[c.cursor:])
+                m = wanted[n][0](unread)
+                if m.state == MATCHED:
+                    done[n] = m.consumed
+                elif m.state == MISMATCH:
+                    wrong = describe_mismatch(wanted[n][1], unread, m.offset)
+                    raise StepFailed(f"{n} received the wrong bytes: {wrong}",
+                                     expected=show(wanted[n][1]), observed=show(unread))
+                elif c.eof or c.closed:
+                    raise StepFailed(f"the connection of {n} was closed after {len(unread)} of {len(wanted[n][1])} "
                                      f"expected bytes" + (f" ({c.error})" if c.error else ""),
-                                     expected=show(wanted[n]), observed=show(bytes(c.rx[c.cursor:])))
-            states = [match_exact(wanted[n], bytes(self.conns[n].rx[self.conns[n].cursor:])) for n in names]
-            return True if all(s.state == MATCHED for s in states) else None
+                                     expected=show(wanted[n][1]), observed=show(unread))
+            return True if len(done) == len(names) else None
 
         if not self.loop.wait_until(verdicts, self.within(args)):
-            late = [n for n in names if match_exact(wanted[n], bytes(self.conns[n].rx[self.conns[n].cursor:])).state
-                    != MATCHED]
+            late = [n for n in names if n not in done]
             c = self.conns[late[0]]
             got = bytes(c.rx[c.cursor:])
             who = f"{late[0]}" if len(late) == 1 else f"{len(late)} of {len(names)} clients ({', '.join(late[:5])})"
             raise StepFailed(f"{who}: after {args.get('within', DEFAULT_WITHIN)} s, {len(got)} of "
-                             f"{len(wanted[late[0]])} expected bytes had arrived",
-                             expected=show(wanted[late[0]]), observed=show(got) if got else "nothing")
+                             f"{len(wanted[late[0]][1])} expected bytes had arrived",
+                             expected=show(wanted[late[0]][1]), observed=show(got) if got else "nothing")
         for n in names:
             c = self.conns[n]
-            c.cursor += len(wanted[n])
+            c.cursor += done[n]
             c.echo_cursor = len(c.sent)  # what was sent before an answer is accounted for
+
+    def expect_silence(self, args: dict[str, Any]) -> None:
+        """Nothing arrives on these clients for `for` seconds (a fixed window: silence has no event)."""
+        names = _names(args)
+        window = float(args["for"])
+        start = {n: len(self.conn(n).rx) for n in names}
+        noisy = self.loop.wait_until(
+            lambda: next((n for n in names if len(self.conns[n].rx) > start[n]), None), Deadline.after(window))
+        if noisy:
+            got = bytes(self.conns[noisy].rx[start[noisy]:])
+            raise StepFailed(f"{noisy} received {show(got)} although nothing was due yet",
+                             expected=f"nothing for {window} s", observed=show(got))
 
     def session(self, args: dict[str, Any]) -> None:
         """Clients one after another, each: connect, send `data`, expect it echoed, close."""
         for i, n in enumerate(_names(args), 1):
-            one = {"as": n, "within": args.get("within", DEFAULT_WITHIN)}
+            one = {"as": n, "within": args.get("within", DEFAULT_WITHIN), **{k: args[k] for k in ("to",) if k in args}}
             self.connect(one)
             self.send({**one, "data": _text(args["data"], args, i).decode()})
             self.expect({**one, "echo": True})
@@ -305,20 +411,31 @@ class Runner:
             raise StepFailed(f"{prog.name} wrote {_plural(len(lines), 'line')} on stderr, expected {want}",
                              expected=f"{want} lines", observed=show(text.encode(), 300) if text else "nothing")
 
-    MEASURES: ClassVar[dict[str, tuple[str, Callable[[int], int | None]]]] = {
-        "children": ("child process", probes.count_children),
-        "zombies": ("zombie child", probes.count_zombies),
-        "fds": ("open file descriptor", probes.count_fds),
-        "threads": ("thread", probes.count_threads),
+    # what each measure counts, as said in feedback: "{who} had 3 zombie children"
+    UNITS: ClassVar[dict[str, str]] = {
+        "children": "child process", "zombies": "zombie child", "fds": "open file descriptor", "threads": "thread",
+        "processes": "process of the submission", "stdout_lines": "line on stdout", "stderr_lines": "line on stderr",
+        "backlog": "listen backlog", "accept_queue": "connection waiting to be accepted",
+        "cpu_ms": "ms of CPU time", "wakeups": "voluntary context switch",
+    }
+    PER_PID: ClassVar[dict[str, Callable[[int], int | None]]] = {
+        "children": probes.count_children, "zombies": probes.count_zombies, "fds": probes.count_fds,
+        "threads": probes.count_threads, "cpu_ms": probes.cpu_ms,
+        "wakeups": probes.voluntary_switches,
     }
 
     def measure(self, what: str, of: str | None) -> int | None:
+        """The current value, or None when `of` has exited (it has no such value any more)."""
         if what == "processes":
             return len(probes.student_processes())
+        if what in ("backlog", "accept_queue"):
+            queue = probes.tcp_listeners().get(self.port_of({"to": of}))
+            return None if queue is None else queue[0 if what == "backlog" else 1]
         prog = self.program(of or "")
-        if prog.returncode is not None:
-            return None
-        return self.MEASURES[what][1](prog.pid)
+        if what in ("stdout_lines", "stderr_lines"):
+            stream = prog.stdout if what == "stdout_lines" else prog.stderr
+            return sum(1 for line in bytes(stream.data).splitlines() if line.strip())
+        return None if prog.returncode is not None else self.PER_PID[what](prog.pid)
 
     def probe(self, args: dict[str, Any]) -> None:
         what, of = args["measure"], args.get("of")
@@ -326,32 +443,74 @@ class Runner:
         ok = {"at_least": lambda v, b: v >= b, "at_most": lambda v, b: v <= b, "equals": lambda v, b: v == b}
         last: list[int | None] = [None]
 
-        def holds() -> bool | None:
-            value = last[0] = self.measure(what, of)
-            if value is None:
+        def value() -> int:
+            v = last[0] = self.measure(what, of)
+            if v is None:
                 prog = self.programs.get(of or "")
-                raise StepFailed(f"{of} is no longer running, cannot count its {what}",
-                                 expected=f"{of} running", observed=prog.exit_text() if prog else "not started")
-            return True if all(ok[k](value, b) for k, b in checks) else None
+                raise StepFailed(f"{of} is no longer running, cannot measure its {what}",
+                                 expected=f"{of} running", observed=prog.exit_text() if prog else "not listening")
+            return v
 
-        held = self.loop.wait_until(holds, self.within(args), poll=True)
+        if "over" in args:  # a rate: the difference across a fixed window (idleness has no event)
+            before = value()
+            self.loop.wait_until(lambda: None, Deadline.after(float(args["over"]), self.deadline))
+            last[0] = value() - before
+            held = all(ok[k](last[0], b) for k, b in checks)
+            when = f"over {args['over']} s"
+        else:
+            def holds() -> bool | None:
+                v = value()  # measured even with no bound: `save:` alone records it
+                return True if all(ok[k](v, b) for k, b in checks) else None
+
+            held = bool(self.loop.wait_until(holds, self.within(args), poll=True))
+            when = f"after {args.get('within', DEFAULT_WITHIN)} s"
         if "save" in args:
             self.saved[args["save"]] = last[0] or 0
-        self.log.add(of or "sandbox", f"{what} = {last[0]}")
+        self.log.add(of or "sandbox", f"{what} = {last[0]}" + (f" over {args['over']} s" if "over" in args else ""))
         if not held:
-            unit = self.MEASURES[what][0] if what in self.MEASURES else "process of the submission"
             want = " and ".join(f"{k.replace('_', ' ')} {b}" for k, b in checks)
-            where = f"{of} had" if of else "the sandbox held"
-            raise StepFailed(f"{where} {_plural(last[0] or 0, unit)} after {args.get('within', DEFAULT_WITHIN)} s, "
-                             f"expected {want}", expected=want, observed=str(last[0]))
+            who = of or "the sandbox"
+            counted = f"a {self.UNITS[what]} of {last[0]}" if what == "backlog" else _plural(last[0] or 0,
+                                                                                               self.UNITS[what])
+            raise StepFailed(f"{who} had {counted} {when}, expected {want}", expected=want, observed=str(last[0]))
+
+    def expect_blocked(self, args: dict[str, Any]) -> None:
+        """While idle, the program's thread waits in one of the allowed system calls (e.g. select).
+
+        /proc/PID/syscall is a racy snapshot (linux-probes.md, item 3): samples taken while the
+        task runs are skipped; `samples` blocked ones must all be allowed; two consecutive
+        identical samples of another call fail at once, naming the call and its file."""
+        prog = self.program(args["of"])
+        allowed = set(args["in"])  # families: "select" covers select and pselect6, "poll" poll and ppoll
+        needed = int(args.get("samples", 5))
+        seen: list[tuple[str, str]] = []
+
+        def sample() -> bool | None:
+            if prog.returncode is not None:
+                raise StepFailed(f"{prog.name} {prog.exit_text()} while it should be waiting",
+                                 expected=f"waiting in {'/'.join(sorted(allowed))}", observed=prog.exit_text())
+            now = probes.blocked_in(prog.pid)
+            if now is None:
+                return None
+            seen.append(now)
+            if probes.family(now[0]) not in allowed and len(seen) >= 2 and seen[-2] == now:
+                where = f"{now[0]}() on {now[1]}" if now[1] else f"{now[0]}()"
+                raise StepFailed(f"{prog.name} was waiting in {where}, not in {'/'.join(sorted(allowed))}",
+                                 expected=f"blocked in {'/'.join(sorted(allowed))}", observed=f"blocked in {where}")
+            good = [x for x in seen if probes.family(x[0]) in allowed]
+            return True if len(good) >= needed else None
+
+        if not self.loop.wait_until(sample, self.within(args), poll=True):
+            shown = ", ".join(f"{call}" for call, _ in seen[-5:]) or "always running (never blocked)"
+            raise StepFailed(f"{prog.name} was not seen waiting in {'/'.join(sorted(allowed))}",
+                             expected=f"blocked in {'/'.join(sorted(allowed))}", observed=shown)
 
     def stop(self, args: dict[str, Any]) -> None:
         self.program(args["of"]).stop(self.loop)
 
     VERBS: ClassVar[dict[str, str]] = {
-        "start": "program", "connect": "as", "session": "as", "send": "as", "expect": "as", "close": "as",
-        "shutdown": "as", "reset": "as",
-        "expect_closed": "as", "type": "into", "expect_output": "of", "wait_exit": "of",
+        "start": "program", "listen": "as", "connect": "as", "session": "as", "send": "as", "expect": "as",
+        "close": "as", "shutdown": "as", "reset": "as", "expect_closed": "as", "type": "into", "expect_output": "of", "wait_exit": "of",
         "check_stderr": "of", "probe": "measure", "stop": "of",
     }
 
@@ -364,6 +523,8 @@ class Runner:
     def teardown(self) -> None:
         for c in self.conns.values():
             c.close()
+        for listener in self.listeners.values():
+            listener.sock.close()
         for p in self.programs.values():
             p.stop(self.loop)
         for p in self.programs.values():

@@ -1,4 +1,5 @@
-"""Lab 4 - chat client multiplexing the keyboard and the socket with select().
+"""Lab 4 and 5 - chat client: select() over the keyboard and the socket
+(the same client for both labs).
 
 Usage: python3 client.py HOST PORT
 

@@ -1,4 +1,5 @@
 """Lab 5 - chat server: one process, one thread, select().
+(Also given in lab 4, to try the chat client with.)
 
 Usage: python3 server.py PORT
 

@@ -124,9 +124,9 @@ BROKEN_SCENARIOS = {
                                      "at_most: 'fds_before' refers to no measure saved"),
     "bound-saved-by-a-later-probe": (HEAD + "    - probe: {measure: fds, of: server, at_most: fds_before}\n"
                                      "    - probe: {measure: fds, of: server, save: fds_before}\n", 6,
-                                     "refers to no measure saved by an earlier probe"),
+                                     "refers to no measure saved by an earlier step"),
     "probe-fds-without-of": (HEAD + "    - probe: {measure: fds, at_most: 3}\n", 6,
-                             "measure 'fds' needs `of: PROGRAM`"),
+                             "measure 'fds' needs `of: NAME`"),
 }
 
 # Bugs found by these tests, now fixed: kept as regression cases.
