@@ -197,6 +197,14 @@ class Runner:
             raise StepFailed(f"{_plural(len(pending), 'connection')} not established within "
                              f"{args.get('within', DEFAULT_WITHIN)} s ({', '.join(pending[:5])})",
                              expected=f"{_plural(len(_names(args)), 'client')} connected", observed=seen)
+        # The handshake completes in the kernel; `accepted` also waits for the server's accept()
+        # (its accept queue empty), so that a message sent next is due to every client.
+        if args.get("accepted") and not self.loop.wait_until(
+                lambda: True if probes.tcp_listeners().get(port, (0, 0))[1] == 0 else None, deadline, poll=True):
+            waiting = probes.tcp_listeners().get(port, (0, 0))[1]
+            raise StepFailed(f"the server did not accept() {_plural(waiting, 'connection')} within "
+                             f"{args.get('within', DEFAULT_WITHIN)} s",
+                             expected="every connection accepted", observed=f"{waiting} waiting in the listen queue")
 
     def fill_queue(self, args: dict[str, Any]) -> None:
         """Connect clients one at a time until the kernel drops a SYN (the listen queue is full).

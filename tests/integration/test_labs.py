@@ -16,7 +16,7 @@ import pytest
 from grader.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
-LABS = ["echo-iterative", "echo-concurrent"]
+LABS = ["echo-iterative", "echo-concurrent", "queue", "select-client", "select-server"]
 
 pytestmark = pytest.mark.slow
 
