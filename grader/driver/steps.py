@@ -518,8 +518,8 @@ class Runner:
 
     VERBS: ClassVar[dict[str, str]] = {
         "start": "program", "listen": "as", "connect": "as", "session": "as", "send": "as", "expect": "as",
-        "close": "as", "shutdown": "as", "reset": "as", "expect_closed": "as", "type": "into", "expect_output": "of", "wait_exit": "of",
-        "check_stderr": "of", "probe": "measure", "stop": "of",
+        "close": "as", "shutdown": "as", "reset": "as", "expect_closed": "as", "type": "into",
+        "expect_output": "of", "wait_exit": "of", "check_stderr": "of", "probe": "measure", "stop": "of",
     }
 
     def run_step(self, step: dict[str, Any]) -> None:
