@@ -1,0 +1,106 @@
+"""The parts of the scenario language added for labs 3-5: any-order lines, syscall reading,
+and what the loader checks about listeners, queues and saved measures."""
+
+from __future__ import annotations
+
+import random
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.assignment import load_assignment
+from grader.driver.matching import MATCHED, MISMATCH, PENDING, match_lines
+from grader.driver.probes import family, parse_syscall
+from grader.errors import AssignmentError
+
+LINES = [b"line from 2\n", b"line from 3\n", b"line from 3\n", b"line from 4\n"]
+
+
+def test_lines_match_in_any_order_and_any_split() -> None:
+    rng = random.Random(7)
+    for _ in range(20):
+        order = LINES[:]
+        rng.shuffle(order)
+        data = b"".join(order)
+        for cut in range(len(data)):
+            assert match_lines(LINES, data[:cut]).state == PENDING
+        assert match_lines(LINES, data) == match_lines(LINES, data + b"extra")
+        assert match_lines(LINES, data).consumed == len(data)
+
+
+def test_an_unexpected_line_is_a_mismatch_at_its_start() -> None:
+    data = b"line from 2\nline from 1\n"
+    m = match_lines(LINES, data)
+    assert m.state == MISMATCH and m.offset == len(b"line from 2\n")
+
+
+def test_a_line_expected_once_but_received_twice_is_a_mismatch() -> None:
+    assert match_lines([b"a\n", b"b\n"], b"a\na\n").state == MISMATCH
+    assert match_lines([b"a\n", b"a\n"], b"a\na\n").state == MATCHED
+
+
+@pytest.mark.parametrize(("text", "machine", "expected"), [
+    ("270 0x4 0x7ffd 0x0 0x0 0x0 0x0 0x7ffd 0x7f", "x86_64", ("pselect6", 4)),
+    ("0 0x0 0x55d 0x400 0x0 0x0 0x0 0x7ffd 0x7f", "x86_64", ("read", 0)),
+    ("73 0x3 0x1 0x0 0x0 0x8 0x0 0x7ffd 0x7f", "aarch64", ("ppoll", 3)),
+    ("999 0x1 0x2", "x86_64", ("syscall 999", 1)),
+    ("running", "x86_64", None),
+    ("-1 0x7ffd 0x7f", "x86_64", None),
+])
+def test_parse_syscall(text: str, machine: str, expected: tuple[str, int] | None) -> None:
+    assert parse_syscall(text, machine) == expected
+
+
+def test_families_name_what_the_student_wrote() -> None:
+    assert family("pselect6") == "select" and family("ppoll") == "poll" and family("epoll_pwait") == "epoll"
+    assert family("read") == "read"
+
+
+def lab(tmp_path: Path, steps: str) -> Path:
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "ref" / "client.py").write_text("")
+    (tmp_path / "ref" / "server.py").write_text("")
+    (tmp_path / "assignment.yaml").write_text(textwrap.dedent("""\
+        name: mini
+        reference: ref
+        programs:
+          server: {argv: [server.py, "{port}"], kind: server}
+          client: {argv: [client.py, "{host}", "{port}"], kind: client}
+        """))
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "s.yaml").write_text("- name: s\n  tags: [queue]\n  points: 1\n  steps:\n" + steps)
+    return tmp_path
+
+
+def test_a_queue_scenario_loads(tmp_path: Path) -> None:
+    steps = """\
+    - start: {program: server, from: reference, as: ref, args: [3]}
+    - listen: srv
+    - start: {program: client, as: cli, to: srv}
+    - accept: {as: peer, of: srv}
+    - fill_queue: {as: "q{i}", to: ref, save: capacity}
+    - close: q7
+    - compare: {saved: capacity, equals: ref_backlog + 1}
+    - probe: {measure: backlog, of: ref, equals: 3}
+    - expect_blocked: {of: cli, in: [select, poll]}
+    - probe: {measure: cpu_ms, of: cli, over: 0.5, at_most: 50}
+"""
+    assert len(load_assignment(lab(tmp_path, steps)).scenarios) == 1
+
+
+@pytest.mark.parametrize(("steps", "message"), [
+    ("    - accept: {as: peer, of: srv}\n", "no listener named 'srv'"),
+    ("    - start: {program: client, to: nowhere}\n", "no server named 'nowhere'"),
+    ("    - compare: {saved: capacity, equals: 3}\n", "no measure named 'capacity'"),
+    ("    - listen: srv\n    - probe: {measure: backlog, of: cli, equals: 1}\n", "no server named 'cli'"),
+    ("    - fill_queue: {as: q, to: x}\n", "does not match"),
+    ("    - start: server\n    - expect_blocked: {of: server, in: [selec]}\n", "'selec' is not allowed here"),
+    ("    - start: server\n    - connect: {as: \"c{i}\", each: 2}\n    - expect: {as: \"c{i}\", others: \"x\"}\n",
+     "`others:` needs `each: N`"),
+])
+def test_references_are_checked(tmp_path: Path, steps: str, message: str) -> None:
+    with pytest.raises(AssignmentError) as e:
+        load_assignment(lab(tmp_path, steps))
+    assert message in str(e.value)
+    assert f"{tmp_path / 'scenarios' / 's.yaml'}:" in str(e.value)
