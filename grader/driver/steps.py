@@ -423,6 +423,7 @@ class Runner:
     UNITS: ClassVar[dict[str, str]] = {
         "children": "child process", "zombies": "zombie child", "fds": "open file descriptor", "threads": "thread",
         "processes": "process of the submission", "stdout_lines": "line on stdout", "stderr_lines": "line on stderr",
+        "output_lines": "line of output",
         "backlog": "listen backlog", "accept_queue": "connection waiting to be accepted",
         "cpu_ms": "ms of CPU time", "wakeups": "voluntary context switch",
     }
@@ -440,9 +441,10 @@ class Runner:
             queue = probes.tcp_listeners().get(self.port_of({"to": of}))
             return None if queue is None else queue[0 if what == "backlog" else 1]
         prog = self.program(of or "")
-        if what in ("stdout_lines", "stderr_lines"):
-            stream = prog.stdout if what == "stdout_lines" else prog.stderr
-            return sum(1 for line in bytes(stream.data).splitlines() if line.strip())
+        if what in ("stdout_lines", "stderr_lines", "output_lines"):
+            both = [prog.stdout, prog.stderr]
+            streams = {"stdout_lines": both[:1], "stderr_lines": both[1:]}.get(what, both)
+            return sum(1 for s in streams for line in bytes(s.data).splitlines() if line.strip())
         return None if prog.returncode is not None else self.PER_PID[what](prog.pid)
 
     def probe(self, args: dict[str, Any]) -> None:
