@@ -8,9 +8,10 @@ unchanged, to every other connected client (not back to its sender).
 
 A single thread serves everybody: select.select() waits until the
 listening socket (a new client) or some client sockets (data, or a
-disconnection) are readable, and the loop then does only work that
-cannot block on a slow client: one accept(), or one recv() per readable
-client. As recv() returns whatever has arrived (part of a line, several
+disconnection) are readable, and the loop then reads only what select()
+announced: one accept() for the listening socket, one recv() per readable
+client. (Any other recv() could block, and the whole server with it.)
+As recv() returns whatever has arrived (part of a line, several
 lines...), each client has its own input buffer where bytes wait until
 their line is complete.
 """
