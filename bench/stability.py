@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,8 +35,13 @@ def start_hogs(n: int) -> list[subprocess.Popen[bytes]]:
 
 
 def selfcheck(lab: str, out: Path) -> tuple[int, dict[str, str]]:
-    done = subprocess.run([sys.executable, "-m", "grader.cli", "selfcheck", lab, "-o", str(out)],
-                          capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "selfcheck", lab, "--backend", "local",
+                           "-o", str(out)], capture_output=True, text=True, cwd=REPO)
+    if done.returncode != 0:  # keep the evidence: which variant, which test, and its feedback
+        kept = Path(tempfile.mkdtemp(prefix=f"labgrade-stability-{lab}-"))
+        shutil.copytree(out, kept, dirs_exist_ok=True)
+        (kept / "selfcheck.txt").write_text(done.stdout + done.stderr)
+        print(f"  selfcheck output kept in {kept}", flush=True)
     results = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}
     verdicts = {f"{lab} / {s['name']} / {t['name']}": t["status"]
                 for s in results.get("submissions", []) for t in s["tests"]}

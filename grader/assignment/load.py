@@ -123,7 +123,8 @@ def validate(path: Path, data: Any, lines: Lines, schema_name: str) -> None:
 REFERS: dict[str, dict[str, str]] = {
     **{v: {"as": "client"} for v in ("send", "expect", "expect_silence", "close", "shutdown", "reset",
                                      "expect_closed")},
-    **{v: {"of": "program"} for v in ("expect_output", "wait_exit", "check_stderr", "stop", "expect_blocked")},
+    **{v: {"of": "program"} for v in ("expect_output", "wait_exit", "check_stderr", "stop", "expect_blocked",
+                                      "pause", "resume")},
     "type": {"into": "program"}, "accept": {"of": "listener"},
     **{v: {"to": "server"} for v in ("start", "connect", "session", "fill_queue")},
 }

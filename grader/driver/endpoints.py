@@ -234,8 +234,16 @@ class Program:
             return f"killed by {signal.Signals(-rc).name}" + (" (sent by the grader)" if self.killed_by_grader else "")
         return f"exited with code {rc}"
 
+    def signal(self, sig: signal.Signals) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, sig)
+            self.log.add(self.name, f"sent {sig.name}")
+
     def stop(self, loop: Loop) -> None:
         """SIGTERM, then SIGKILL after TERM_GRACE; the program only (its children are the scenario's to judge)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.proc.pid, signal.SIGCONT)  # a paused program would not act on SIGTERM
         for sig, grace in ((signal.SIGTERM, TERM_GRACE), (signal.SIGKILL, 5.0)):
             if self.proc.poll() is not None:
                 break

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import signal
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -526,6 +527,14 @@ class Runner:
             raise StepFailed(f"{prog.name} was not seen waiting in {'/'.join(sorted(allowed))}",
                              expected=f"blocked in {'/'.join(sorted(allowed))}", observed=shown)
 
+    def pause(self, args: dict[str, Any]) -> None:
+        """SIGSTOP the program (its children go on): e.g. so that signals from children that end
+        meanwhile are pending together when it resumes, as they would be on a busy machine."""
+        self.program(args["of"]).signal(signal.SIGSTOP)
+
+    def resume(self, args: dict[str, Any]) -> None:
+        self.program(args["of"]).signal(signal.SIGCONT)
+
     def stop(self, args: dict[str, Any]) -> None:
         self.program(args["of"]).stop(self.loop)
 
@@ -533,6 +542,7 @@ class Runner:
         "start": "program", "listen": "as", "connect": "as", "session": "as", "send": "as", "expect": "as",
         "close": "as", "shutdown": "as", "reset": "as", "expect_closed": "as", "type": "into",
         "expect_output": "of", "wait_exit": "of", "check_stderr": "of", "probe": "measure", "stop": "of",
+        "pause": "of", "resume": "of",
     }
 
     def run_step(self, step: dict[str, Any]) -> None:
