@@ -24,6 +24,7 @@ from .assignment.model import TAGS
 from .classrun import find_submissions, grade_class, infer_lab
 from .errors import AssignmentError, GraderError
 from .report import write_all
+from .report.github import report_to_actions
 from .results import ClassResult, SubmissionResult
 from .sandbox import open_backend
 
@@ -92,9 +93,11 @@ def cmd_grade(argv: list[str]) -> ExitCode:
     lab = args.assignment or infer_lab(args.submissions, subs)
     assignment = load_assignment(find_assignment(lab))
     result = run_class(assignment, subs, args.backend, args.jobs, args.out)
-    written = write_all(result, args.out)
+    write_all(result, args.out)
+    report_to_actions(result)  # in GitHub Actions only: job summary and annotations
     console.print(summary(result))
-    console.print(f"Reports: {args.out / 'results.json'} and {len(written) - 1} per-submission results.json")
+    console.print(f"Reports in {args.out}/: results.json, grades.csv, junit.xml, report.html, "
+                  f"and a Gradescope results.json per submission")
     return ExitCode.OK
 
 

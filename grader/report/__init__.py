@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from ..results import ClassResult, SubmissionResult
+from .gradebook import write_grades_csv
+from .html import write_html
+from .junit import write_junit
 
 
 def gradescope(sub: SubmissionResult) -> dict[str, Any]:
@@ -46,6 +49,9 @@ def write_gradescope(result: ClassResult, out: Path) -> list[Path]:
 REPORTERS: dict[str, Callable[[ClassResult, Path], list[Path]]] = {
     "results.json": write_results_json,
     "gradescope": write_gradescope,
+    "grades.csv": write_grades_csv,
+    "junit.xml": write_junit,
+    "report.html": write_html,
 }
 
 

@@ -1,0 +1,149 @@
+"""GitHub Actions: a Markdown job summary and `::error` annotations, both seen by the student.
+
+Theory of operation. In GitHub Classroom a submission is graded in the student's own repository,
+so everything here is student-facing: tests whose visibility is not "visible" appear only as one
+aggregate row ("2 hidden tests: 3 / 5 points"), never by name or feedback, and get no annotation.
+
+Student output reaches two places the runner interprets:
+- stdout lines, where `::command ...::` at the start of a line is a workflow command
+  (`::add-mask::`, `::stop-commands::`, `::error::` ...). Each annotation is one line: the message
+  and properties are escaped the way GitHub documents (`%` -> %25, CR -> %0D, LF -> %0A; in
+  properties also `:` -> %3A and `,` -> %2C), and the other characters that could end a line or
+  drive a terminal (C0/C1 controls, U+2028/U+2029) become visible escapes (`\\x1b`) first. So no
+  byte of student output can start a line, and no command can be injected.
+- the step summary (Markdown/HTML): feedback goes in `<pre>` with every `<`, `>`, `&` escaped, so
+  it cannot close the block, open a tag, or be read as Markdown.
+
+Not in REPORTERS on purpose: it reads the environment and prints, and the project's own CI runs
+`grade` on test classes, whose failures must not become annotations there. The CLI calls
+`report_to_actions(result)` when asked (e.g. `grade ... --github`, or GITHUB_ACTIONS=true in a
+classroom workflow).
+"""
+
+# No `from __future__ import annotations` here: this module's public `annotations()` would clash with it,
+# and Python 3.11 evaluates every annotation below at import time without it.
+import html
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TextIO
+
+from ..results import ClassResult, SubmissionResult, TestResult
+from .gradebook import number, percent
+from .html import split_feedback, visible
+
+MESSAGE_CHARS = 2000  # an annotation is a pop-up, not a log
+DETAILS_CHARS = 20_000  # one test's feedback in the summary
+SUMMARY_CHARS = 900_000  # GitHub rejects a step summary over 1 MiB
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message: GitHub's escaping, on text already made visible."""
+    return visible(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value (title=...): data escaping plus `:` and `,`."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def annotation_message(test: TestResult) -> str:
+    """What failed and what to check; the transcript and stderr stay in the summary and the logs."""
+    fb = split_feedback(test.output)
+    message = fb.summary + (f"\n\nWhat to check: {fb.advice}" if fb.advice else "")
+    return shorten(message.strip() or test.output.strip() or test.status, MESSAGE_CHARS)
+
+
+def annotations(result: ClassResult) -> list[str]:
+    """`::error` lines: one per failed visible test, one per submission that could not be graded."""
+    lines = []
+    for sub in result.submissions:
+        if sub.error:
+            title = f"{sub.name}: not graded"
+            lines.append(f"::error title={escape_property(title)}::{escape_data(shorten(sub.error, MESSAGE_CHARS))}")
+            continue
+        for t in sub.tests:
+            if t.status == "passed" or t.visibility != "visible":
+                continue
+            kind = "grader error" if t.error else f"{number(t.score)}/{number(t.max_score)} points"
+            prefix = f"{sub.name}: " if len(result.submissions) > 1 else ""
+            title = f"{prefix}{t.name} ({kind})"
+            lines.append(f"::error title={escape_property(title)}::{escape_data(annotation_message(t))}")
+    return lines
+
+
+def cell(text: str) -> str:
+    """Text for a Markdown table cell."""
+    return html.escape(" ".join(visible(text).split()), quote=False).replace("|", "&#124;")
+
+
+def pre(text: str) -> str:
+    return "<pre>" + html.escape(visible(shorten(text, DETAILS_CHARS)), quote=False) + "</pre>"
+
+
+def submission_summary(sub: SubmissionResult) -> list[str]:
+    lines = [f"### {cell(sub.name)}: {number(sub.score)} / {number(sub.max_score)} points "
+             f"({number(percent(sub.score, sub.max_score))}%)", ""]
+    if sub.error:
+        return [*lines, "**Not graded**: every test scored 0. The reason:", "", pre(sub.error), ""]
+    shown = [t for t in sub.tests if t.visibility == "visible"]
+    hidden = [t for t in sub.tests if t.visibility != "visible"]
+    lines += ["| | scenario | tags | points |", "|---|---|---|---:|"]
+    for t in shown:
+        mark = "✅" if t.status == "passed" else "⚠️ grader error" if t.error else "❌"
+        lines.append(f"| {mark} | {cell(t.name)} | {cell(', '.join(t.tags))} | "
+                     f"{number(t.score)} / {number(t.max_score)} |")
+    if hidden:
+        lines.append(f"| 🔒 | {len(hidden)} hidden test(s) | | "
+                     f"{number(sum(t.score for t in hidden))} / {number(sum(t.max_score for t in hidden))} |")
+    lines.append("")
+    for t in shown:
+        if t.status != "passed":
+            lines += [f"<details><summary>❌ {cell(t.name)} ({number(t.score)} / {number(t.max_score)})</summary>",
+                      "", pre(t.output), "", "</details>", ""]
+    return lines
+
+
+def step_summary(result: ClassResult) -> str:
+    lines = [f"## {cell(result.assignment)}: labgrade results", ""]
+    if len(result.submissions) > 1:
+        lines += ["| submission | score | failed tags |", "|---|---:|---|"]
+        lines += [f"| {cell(s.name)} | {number(s.score)} / {number(s.max_score)} | "
+                  f"{cell(', '.join(s.failed_tags)) or '-'} |" for s in result.submissions]
+        lines.append("")
+    size = sum(len(line) + 1 for line in lines)
+    for sub in result.submissions:
+        part = submission_summary(sub)
+        size += sum(len(line) + 1 for line in part)
+        if size > SUMMARY_CHARS:
+            lines.append("_The rest does not fit in a job summary: see the report.html artifact._")
+            break
+        lines += part
+    return "\n".join(lines) + "\n"
+
+
+def write_step_summary(result: ClassResult, path: Path) -> list[Path]:
+    """Append the Markdown summary to `path` (GitHub's $GITHUB_STEP_SUMMARY is appended to, not replaced)."""
+    with path.open("a", encoding="utf-8") as f:
+        f.write(step_summary(result))
+    return [path]
+
+
+def report_to_actions(result: ClassResult, environ: Mapping[str, str] | None = None,
+                      stdout: TextIO | None = None) -> list[Path]:
+    """Inside GitHub Actions (GITHUB_ACTIONS=true): print the annotations, and append the summary to
+    $GITHUB_STEP_SUMMARY when it is set. Elsewhere: nothing. Returns the files written."""
+    env = os.environ if environ is None else environ
+    if env.get("GITHUB_ACTIONS") != "true":
+        return []
+    out = sys.stdout if stdout is None else stdout
+    for line in annotations(result):
+        print(line, file=out)
+    out.flush()
+    summary = env.get("GITHUB_STEP_SUMMARY")
+    return write_step_summary(result, Path(summary)) if summary else []

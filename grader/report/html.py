@@ -1,0 +1,425 @@
+"""report.html: the whole class on one self-contained page, for the instructor.
+
+Theory of operation. This module turns the result model into a view model of plain values
+(numbers, strings, chart geometry) and `templates/report.html.j2` lays it out; there is no grading
+here. The page needs no network: CSS and JS are inline and every chart is an SVG computed in Python.
+
+Student output is hostile. Jinja2 runs with autoescape on and the template never marks anything
+safe, so every byte a student controls reaches the page as text. On top of that the page carries
+a Content-Security-Policy that lets only the one script whose SHA-256 it names run (no inline
+handlers, no other script, no network): were an injection ever to slip through, it would not execute.
+
+A failed test's `output` is the text `grader.feedback.render` lays out: paragraphs separated by a
+blank line, "What to check:", "Transcript (seconds since the test started):" with one event a line
+(`  {time:8.3f}s  {actor:<8} {event}  {detail}`), and "Last lines NAME wrote on stderr (...):".
+`split_feedback` reads it back into parts; text it does not recognise stays in the summary.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markupsafe
+
+from ..results import ClassResult, SubmissionResult, TestResult
+from .gradebook import number, percent, scenario_order, tag_order
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+# -- text from submissions ------------------------------------------------------------------
+
+INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def visible(text: str) -> str:
+    """Control characters, Unicode line separators and lone surrogates (undecodable bytes) as
+    visible escapes (`\\x1b`, `\\udc80`); tab, LF and CR stay."""
+    return INVISIBLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+
+
+# -- the feedback text, read back -------------------------------------------------------------
+
+EVENT_LINE = re.compile(r"^\s*(\d+(?:\.\d+)?)s  (\S+) +(.*?)(?:  (.*))?$")
+GAP_LINE = re.compile(r"^\s*\.\.\. (\d+) events not shown \.\.\.\s*$")
+TRANSCRIPT_HEAD = "Transcript (seconds since the test started):"
+ADVICE_HEAD = "What to check:"
+STDERR_HEAD = re.compile(r"^Last lines (.+?) wrote on stderr(?: \((.*)\))?:$")
+
+
+@dataclass(frozen=True)
+class Event:
+    time: float
+    actor: str
+    event: str
+    detail: str = ""
+    skipped: int = 0  # > 0: not an event but "N events not shown" where the transcript was cut
+
+
+@dataclass(frozen=True)
+class StderrTail:
+    program: str
+    exit: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    summary: str
+    advice: str = ""
+    events: tuple[Event, ...] = ()
+    notes: tuple[str, ...] = ()  # transcript lines that are not events ("(3 more events were not recorded)")
+    stderr: tuple[StderrTail, ...] = ()
+
+
+def parse_transcript(lines: list[str]) -> tuple[list[Event], list[str]]:
+    events: list[Event] = []
+    notes: list[str] = []
+    for line in lines:
+        if m := EVENT_LINE.match(line):
+            events.append(Event(float(m[1]), m[2], m[3], m[4] or ""))
+        elif m := GAP_LINE.match(line):
+            events.append(Event(events[-1].time if events else 0.0, "", "", skipped=int(m[1])))
+        elif line.strip():
+            notes.append(line.strip())
+    return events, notes
+
+
+def split_feedback(output: str) -> Feedback:
+    summary: list[str] = []
+    advice: list[str] = []
+    events: list[Event] = []
+    notes: list[str] = []
+    tails: list[StderrTail] = []
+    for para in output.strip("\n").split("\n\n"):
+        head, _, body = para.partition("\n")
+        if head == ADVICE_HEAD:
+            advice.append(" ".join(body.split()))
+        elif head == TRANSCRIPT_HEAD:
+            found, more = parse_transcript(body.split("\n"))
+            events += found
+            notes += more
+        elif (m := STDERR_HEAD.match(head)) and all(s.startswith("  |") for s in body.split("\n")):
+            tails.append(StderrTail(m[1], m[2] or "", tuple(s[4:] for s in body.split("\n"))))
+        else:
+            summary.append(para)
+    return Feedback("\n\n".join(summary), "\n\n".join(advice), tuple(events), tuple(notes), tuple(tails))
+
+
+# -- charts: geometry computed here, drawn by the template ------------------------------------
+
+OUTCOMES = ("passed", "failed", "error")
+
+
+def outcome(test: TestResult) -> str:
+    return "passed" if test.status == "passed" else "error" if test.error else "failed"
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: str  # passed | failed | error
+    x: float
+    width: float
+    count: int
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    title: str
+    y: float
+    segments: tuple[Segment, ...]
+    value: str  # what the bar says in words, right of it
+
+
+@dataclass(frozen=True)
+class BarChart:
+    width: int
+    height: int
+    label_width: int
+    bar_width: int
+    bar_height: int
+    bars: tuple[Bar, ...]
+
+
+def rate_chart(rows: list[tuple[str, str, dict[str, int]]], label_width: int = 420) -> BarChart:
+    """Horizontal stacked bars (passed, failed, error), one row per (label, title, counts)."""
+    bar_width, row, bar_height = 300, 24, 16
+    bars = []
+    for i, (label, title, counts) in enumerate(rows):
+        total = sum(counts.values()) or 1
+        x = float(label_width)
+        segments = []
+        for kind in OUTCOMES:
+            width = bar_width * counts.get(kind, 0) / total
+            if width:
+                segments.append(Segment(kind, round(x, 2), round(width, 2), counts[kind]))
+            x += width
+        passed = counts.get("passed", 0)
+        value = f"{100 * passed / total:.0f}%  ({passed}/{sum(counts.values())})"
+        bars.append(Bar(shorten(label, 66), title, i * row + 4, tuple(segments), value))
+    return BarChart(label_width + bar_width + 120, len(rows) * row + 8, label_width, bar_width, bar_height,
+                    tuple(bars))
+
+
+@dataclass(frozen=True)
+class Column:
+    x: float
+    y: float
+    width: float
+    height: float
+    count: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Histogram:
+    width: int
+    height: int
+    base: int  # y of the x axis
+    columns: tuple[Column, ...]
+    ticks: tuple[tuple[float, str], ...]  # (y, label) of the count axis
+
+
+def histogram(percents: list[float], bins: int = 10) -> Histogram:
+    """Scores in `bins` equal percent ranges; 100% goes into the last one."""
+    counts = [0] * bins
+    for p in percents:
+        counts[min(int(p * bins / 100), bins - 1) if p > 0 else 0] += 1
+    left, top, base, col = 40, 12, 172, 50
+    tallest = max(max(counts), 1)
+    step = max(1, -(-tallest // 5))
+    scale = (base - top) / (step * -(-tallest // step))
+    columns = tuple(Column(left + i * col + 4, base - n * scale, col - 8, n * scale, n,
+                           f"{100 * i // bins}–{100 * (i + 1) // bins}") for i, n in enumerate(counts))
+    ticks = tuple((base - k * scale, str(k)) for k in range(0, tallest + step, step))
+    return Histogram(left + bins * col + 10, base + 40, base, columns, ticks)
+
+
+LANE_COLORS = ("#1f5fa8", "#b25d00", "#2a8a4a", "#8a3ea0", "#a83232", "#2b8c8c", "#7a6a10", "#5a5a9a")
+EVENT_KINDS = {"connected": "net", "sent": "sent", "received": "received", "closed": "net", "reset": "bad",
+               "stderr": "stderr", "step": "bad", "exited": "proc", "started": "proc", "listening": "proc",
+               "killed": "bad", "timeout": "bad"}
+GAP_SECONDS = 0.25  # a pause longer than this between two events is marked on the timeline
+MIN_TIMELINE_EVENTS = 4  # below this the transcript table says it all
+TICK_SPACING = 60  # px between time labels, so that "12.345s" labels never overlap
+
+
+@dataclass(frozen=True)
+class Lane:
+    actor: str
+    y: float
+    color: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    x: float
+    y: float
+    kind: str
+    color: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    width: int
+    height: int
+    label_width: int
+    lanes: tuple[Lane, ...]
+    marks: tuple[Mark, ...]
+    ticks: tuple[tuple[float, str], ...]  # (x, "0.087s")
+    pauses: tuple[tuple[float, str], ...]  # (x, "+3.00 s") where time stood still for a while
+    cuts: tuple[tuple[float, str], ...]  # (x, "29 not shown")
+
+
+def event_kind(event: Event) -> str:
+    return EVENT_KINDS.get(event.event.split(" ", 1)[0], "other")
+
+
+def timeline(events: tuple[Event, ...]) -> Timeline | None:
+    """One lane per actor, events left to right in order (x is the event's rank, so simultaneous
+    events stay apart); pauses longer than GAP_SECONDS and cuts in the transcript are marked."""
+    real = [e for e in events if not e.skipped]
+    if len(real) < MIN_TIMELINE_EVENTS:
+        return None
+    actors = list(dict.fromkeys(e.actor for e in real))
+    colors = {a: "#555555" if a == "grader" else LANE_COLORS[i % len(LANE_COLORS)] for i, a in enumerate(actors)}
+    label_width, lane, top = 70, 16, 22
+    step = max(6.0, min(40.0, 900 / len(events)))
+    y_of = {a: top + i * lane + lane / 2 for i, a in enumerate(actors)}
+    marks: list[Mark] = []
+    ticks: list[tuple[float, str]] = []
+    pauses: list[tuple[float, str]] = []
+    cuts: list[tuple[float, str]] = []
+    last: float | None = None
+    for i, e in enumerate(events):
+        x = round(label_width + 10 + i * step, 1)
+        if e.skipped:
+            cuts.append((x, f"{e.skipped} not shown"))
+            continue
+        if last is not None and e.time - last > GAP_SECONDS:
+            pauses.append((round(x - step / 2, 1), f"+{e.time - last:.2f} s"))
+        final = i == len(events) - 1
+        if final and ticks and x - ticks[-1][0] < TICK_SPACING and len(ticks) > 1:
+            ticks.pop()  # the last event's time matters more than the label before it
+        wanted = last is None or e.time - last > GAP_SECONDS or final or i % 8 == 0
+        if wanted and (not ticks or x - ticks[-1][0] >= TICK_SPACING):
+            ticks.append((x, f"{e.time:.3f}s"))
+        last = e.time
+        title = f"{e.time:.3f}s  {e.actor}  {e.event}" + (f"  {e.detail}" if e.detail else "")
+        marks.append(Mark(x, y_of[e.actor], event_kind(e), colors[e.actor], title))
+    width = int(label_width + 20 + len(events) * step + 40)
+    return Timeline(width, top + len(actors) * lane + 22, label_width,
+                    tuple(Lane(a, y_of[a], colors[a]) for a in actors), tuple(marks), tuple(ticks),
+                    tuple(pauses), tuple(cuts))
+
+
+# -- the view model ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cell:
+    kind: str  # passed | failed | error | missing
+    text: str
+    sort: float
+    title: str
+
+
+@dataclass(frozen=True)
+class FailedTest:
+    anchor: str
+    test: TestResult
+    kind: str
+    feedback: Feedback
+    timeline: Timeline | None
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    anchor: str
+    sub: SubmissionResult
+    score: str
+    max_score: str
+    percent: float
+    cells: tuple[Cell, ...]
+    failed: tuple[FailedTest, ...]
+    passed: tuple[TestResult, ...]
+    grader_errors: int
+
+
+@dataclass(frozen=True)
+class ScenarioHead:
+    number: int
+    name: str
+    tags: tuple[str, ...]
+    points: str
+    hidden: bool
+
+
+@dataclass
+class Page:
+    assignment: str
+    stats: dict[str, str]
+    scenarios: list[ScenarioHead]
+    submissions: list[SubmissionView]
+    histogram: Histogram
+    scenario_chart: BarChart
+    tag_chart: BarChart
+    tags: list[str] = field(default_factory=list)
+
+
+def cell(test: TestResult | None) -> Cell:
+    if test is None:
+        return Cell("missing", "", -1.0, "not run for this submission")
+    kind = outcome(test)
+    title = f"{test.name}: {kind}, {number(test.score)} of {number(test.max_score)} points"
+    return Cell(kind, "!" if kind == "error" else number(test.score), test.score, title)
+
+
+def submission_view(i: int, sub: SubmissionResult, scenarios: list[str]) -> SubmissionView:
+    by_name = {t.name: t for t in sub.tests}
+    feedback = {j: split_feedback(t.output) for j, t in enumerate(sub.tests) if t.status != "passed"}
+    failed = () if sub.error else tuple(FailedTest(f"s{i}-t{j}", sub.tests[j], outcome(sub.tests[j]), fb,
+                                                   timeline(fb.events)) for j, fb in feedback.items())
+    return SubmissionView(f"s{i}", sub, number(sub.score), number(sub.max_score),
+                          percent(sub.score, sub.max_score), tuple(cell(by_name.get(n)) for n in scenarios),
+                          failed, tuple(t for t in sub.tests if t.status == "passed"),
+                          sum(t.error for t in sub.tests))
+
+
+def page(result: ClassResult) -> Page:
+    names = scenario_order(result)
+    tags = tag_order(result)
+    first: dict[str, TestResult] = {}
+    for sub in result.submissions:
+        for t in sub.tests:
+            first.setdefault(t.name, t)
+    heads = [ScenarioHead(i + 1, n, first[n].tags, number(first[n].max_score), first[n].visibility != "visible")
+             for i, n in enumerate(names)]
+    subs = [submission_view(i, s, names) for i, s in enumerate(result.submissions)]
+    graded = [s for s in result.submissions if not s.error]
+    percents = [percent(s.score, s.max_score) for s in graded]
+    scores = [s.score for s in graded]
+    top = max((s.max_score for s in result.submissions), default=0.0)
+    stats = {
+        "submissions": str(len(result.submissions)),
+        "graded": str(len(graded)),
+        "not graded": str(len(result.submissions) - len(graded)),
+        "mean": f"{number(round(statistics.fmean(scores), 2))} / {number(top)}" if scores else "-",
+        "median": f"{number(round(statistics.median(scores), 2))} / {number(top)}" if scores else "-",
+        "lowest": f"{number(min(scores))}" if scores else "-",
+        "highest": f"{number(max(scores))}" if scores else "-",
+        "full marks": str(sum(s.score == s.max_score for s in graded)),
+        "grader errors": str(sum(t.error for s in graded for t in s.tests)),
+    }
+
+    def counts(tests: list[TestResult]) -> dict[str, int]:
+        return {k: sum(outcome(t) == k for t in tests) for k in OUTCOMES}
+
+    per_scenario = [(f"{h.number}. {h.name}" + (" (hidden)" if h.hidden else ""), h.name,
+                     counts([t for s in graded for t in s.tests if t.name == h.name])) for h in heads]
+    per_tag = [(tag, tag, counts([t for s in graded for t in s.tests if tag in t.tags])) for tag in tags]
+    return Page(result.assignment, stats, heads, subs, histogram(percents), rate_chart(per_scenario),
+                rate_chart(per_tag, label_width=160), tags)
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             finalize=shown)
+    env.filters["csp_hash"] = csp_hash
+    env.filters["points"] = number
+    return env
+
+
+def shown(value: Any) -> Any:
+    """Every `{{ value }}` passes here before autoescape: text becomes visible (see `visible`)."""
+    return visible(value) if isinstance(value, str) and not isinstance(value, markupsafe.Markup) else value
+
+
+def csp_hash(script: str) -> str:
+    """The CSP source that allows exactly this inline script (CSP level 2 hash source)."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+
+
+def render(result: ClassResult) -> str:
+    context: dict[str, Any] = {"page": page(result), "outcomes": OUTCOMES}
+    return environment().get_template("report.html.j2").render(context)
+
+
+def write_html(result: ClassResult, out: Path) -> list[Path]:
+    path = out / "report.html"
+    path.write_text(render(result), encoding="utf-8", errors="backslashreplace")
+    return [path]

@@ -1,0 +1,89 @@
+"""junit.xml: the class as JUnit XML, for CI dashboards (GitLab, Jenkins, GitHub test reporters).
+
+    <testsuites name=ASSIGNMENT tests= failures= errors= time=>
+      <testsuite name=SUBMISSION tests= failures= errors= skipped="0" time=>
+        <properties> score, max_score, percent (and `not_graded` with the reason, if so) </properties>
+        <testcase classname=ASSIGNMENT name=TEST time=DURATION>
+          <failure message="first line of the feedback" type="failed">the whole feedback</failure>
+          or <error ...> when the grader, not the student, failed (an instructor must look)
+        </testcase>
+        <system-err> why the submission could not be graded, if it could not </system-err>
+
+Student output goes into the file, so every text is made valid XML 1.0 first: characters XML 1.0
+cannot hold (NUL, ESC and the other C0 controls but tab/newline/CR, lone surrogates, U+FFFE/U+FFFF)
+are written as visible escapes (`\\x1b`, `\\udc80`) instead.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from ..results import ClassResult, SubmissionResult, TestResult
+from .gradebook import number, percent
+
+# XML 1.0 section 2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+MESSAGE_CHARS = 200
+
+
+def xml_text(text: str) -> str:
+    """`text` with every character XML 1.0 cannot hold replaced by a visible Python-style escape."""
+    return NOT_XML.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+
+
+def first_line(text: str) -> str:
+    line = next((s.strip() for s in text.splitlines() if s.strip()), "")
+    return line if len(line) <= MESSAGE_CHARS else line[: MESSAGE_CHARS - 1] + "…"
+
+
+def seconds(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def testcase(assignment: str, test: TestResult) -> ET.Element:
+    case = ET.Element("testcase", classname=xml_text(assignment), name=xml_text(test.name),
+                      time=seconds(test.duration))
+    if test.status != "passed":
+        kind = "error" if test.error else "failure"
+        detail = ET.SubElement(case, kind, message=xml_text(first_line(test.output)),
+                               type="grader-error" if test.error else "failed")
+        detail.text = xml_text(test.output)
+    return case
+
+
+def testsuite(assignment: str, sub: SubmissionResult) -> ET.Element:
+    errors = sum(t.status != "passed" and t.error for t in sub.tests)
+    failures = sum(t.status != "passed" and not t.error for t in sub.tests)
+    suite = ET.Element("testsuite", name=xml_text(sub.name), tests=str(len(sub.tests)), failures=str(failures),
+                       errors=str(errors), skipped="0", time=seconds(sum(t.duration for t in sub.tests)))
+    props = ET.SubElement(suite, "properties")
+    values = {"score": number(sub.score), "max_score": number(sub.max_score),
+              "percent": number(percent(sub.score, sub.max_score))}
+    if sub.error:
+        values["not_graded"] = first_line(sub.error)
+    for key, value in values.items():
+        ET.SubElement(props, "property", name=key, value=xml_text(value))
+    suite.extend(testcase(assignment, t) for t in sub.tests)
+    if sub.error:
+        ET.SubElement(suite, "system-err").text = xml_text(sub.error)
+    return suite
+
+
+def junit_tree(result: ClassResult) -> ET.ElementTree:
+    suites = [testsuite(result.assignment, s) for s in result.submissions]
+    root = ET.Element("testsuites", name=xml_text(result.assignment),
+                      tests=str(sum(int(s.get("tests", 0)) for s in suites)),
+                      failures=str(sum(int(s.get("failures", 0)) for s in suites)),
+                      errors=str(sum(int(s.get("errors", 0)) for s in suites)),
+                      time=seconds(sum(t.duration for s in result.submissions for t in s.tests)))
+    root.extend(suites)
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+def write_junit(result: ClassResult, out: Path) -> list[Path]:
+    path = out / "junit.xml"
+    junit_tree(result).write(path, encoding="utf-8", xml_declaration=True)
+    return [path]

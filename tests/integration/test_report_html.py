@@ -1,0 +1,133 @@
+"""report.html for a real class run, opened in a real browser (headless Chromium) as an instructor would.
+
+Chromium is optional on a developer's machine (the test skips without it) but required in CI
+(CI=true), where .ci/run installs Debian's `chromium` package.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+from grader.report.html import csp_hash
+
+REPO = Path(__file__).resolve().parents[2]
+CLASS = REPO / "examples" / "echo-concurrent"
+BROWSER_SECONDS = 120
+# Chromium's --enable-logging=stderr prints what the page logs as `...:CONSOLE:<line>] "message"`
+CONSOLE_PROBLEM = re.compile(r":CONSOLE[^\]]*\].*(Uncaught|Error|Content Security Policy|Refused)", re.IGNORECASE)
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI") == "true":
+        pytest.fail("chromium is not installed: CI must install it (apt-get install -y chromium) to check report.html")
+    pytest.skip("chromium not installed (apt-get install chromium) - the report's browser checks are skipped")
+
+
+def run_browser(report: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+           f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--window-size=1400,2400",
+           *args, report.as_uri()]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=BROWSER_SECONDS, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-3000:]}"
+    return done
+
+
+def console_problems(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if CONSOLE_PROBLEM.search(line)]
+
+
+def test_console_problems_are_recognised() -> None:
+    log = ('[21695:21695:1126/021831.044823:INFO:CONSOLE:1463] "Uncaught ReferenceError: f is not defined", '
+           'source: file:///tmp/report.html (1463)\n'
+           '[2190:2193:1126/021831.813237:ERROR:dbus/bus.cc:405] Failed to connect to the bus\n'
+           '[1:1:1126/021825.903376:INFO:CONSOLE:1462] "Executing inline script violates the following '
+           'Content Security Policy directive"')
+    assert len(console_problems(log)) == 2
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("class-report")
+    assert main([str(CLASS), "--backend", "local", "-o", str(out)]) == 0
+    return out / "report.html"
+
+
+@pytest.mark.slow
+def test_the_real_class_report_has_every_part(report: Path) -> None:
+    source = report.read_text(encoding="utf-8")
+    for sub in sorted(p.name for p in CLASS.iterdir() if p.is_dir()):
+        assert f'data-name="{sub}"' in source
+    assert source.count("<svg") >= 4  # histogram, two rate charts, at least one timeline
+    assert 'aria-label="timeline of' in source  # a failed test's transcript became a timeline
+    assert 'class="matrix sortable"' in source
+    assert "Last lines server wrote on stderr" in source  # gus's syntax error, from the real run
+    assert (report.parent / "grades.csv").is_file() and (report.parent / "junit.xml").is_file()
+
+
+@pytest.mark.slow
+def test_screenshot_shows_a_rendered_page(report: Path, tmp_path: Path) -> None:
+    png = tmp_path / "report.png"
+    run_browser(report, tmp_path / "profile", f"--screenshot={png}")
+    assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 20_000, "a blank page compresses to a few KB: the report did not render"
+    keep = os.environ.get("LABGRADE_SCREENSHOT")  # e.g. LABGRADE_SCREENSHOT=/tmp/report.png to look at it
+    if keep:
+        shutil.copy(png, keep)
+
+
+@pytest.mark.slow
+def test_script_runs_without_errors_and_the_dom_has_charts_and_matrix(report: Path, tmp_path: Path) -> None:
+    done = run_browser(report, tmp_path / "profile", "--dump-dom")
+    dom = done.stdout
+    assert dom.count("<svg") >= 4
+    assert 'data-sortable="ready"' in dom, "the page's script did not run (blocked by the CSP, or it failed)"
+    assert re.search(r'<th data-type="num"[^>]*tabindex="0"', dom), "column headers were not made sortable"
+    search = re.search(r'<input[^>]*id="filter"[^>]*>', dom)
+    assert search and "hidden" not in search.group(), "the filter box stays hidden when the script did not run"
+    assert re.search(r'<td class="(passed|failed)" data-v=', dom)
+    assert console_problems(done.stderr) == []
+
+
+CLICK_SCORE_HEADER = """
+var table = document.querySelector("table.sortable");
+var score = table.tHead.rows[0].cells[1];
+score.click();
+var once = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return r.getAttribute("data-name"); });
+score.click();
+var twice = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return r.getAttribute("data-name"); });
+document.body.setAttribute("data-once", once.join(","));
+document.body.setAttribute("data-twice", twice.join(","));
+document.body.setAttribute("data-sort", score.getAttribute("aria-sort"));
+"""
+
+
+@pytest.mark.slow
+def test_clicking_a_header_sorts_the_matrix(report: Path, tmp_path: Path) -> None:
+    """A copy of the report with one more script, allowed by its own hash, clicks the
+    score header twice: descending first (numbers), then ascending."""
+    source = report.read_text(encoding="utf-8")
+    clicked = tmp_path / "clicked.html"
+    clicked.write_text(source.replace("</body>", f"<script>{CLICK_SCORE_HEADER}</script>\n</body>").replace(
+        "script-src '", f"script-src '{csp_hash(CLICK_SCORE_HEADER)}' '"), encoding="utf-8")
+    dom = run_browser(clicked, tmp_path / "profile", "--dump-dom").stdout
+    once = re.search(r'data-once="([^"]*)"', dom)
+    twice = re.search(r'data-twice="([^"]*)"', dom)
+    assert once and twice, "the clicking script did not run"
+    with (report.parent / "grades.csv").open(newline="", encoding="utf-8") as f:
+        scores = {row["submission"]: float(row["score"]) for row in csv.DictReader(f)}
+    assert len(set(scores.values())) > 1, "the example class should not score all alike"
+    assert [scores[n] for n in once.group(1).split(",")] == sorted(scores.values(), reverse=True)
+    assert [scores[n] for n in twice.group(1).split(",")] == sorted(scores.values())
+    assert 'data-sort="ascending"' in dom
