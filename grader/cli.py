@@ -23,6 +23,7 @@ from .assignment import Assignment, find_assignment, load_assignment
 from .assignment.model import TAGS
 from .classrun import find_submissions, grade_class, infer_lab
 from .errors import AssignmentError, GraderError
+from .image import cmd_image
 from .report import write_all
 from .report.github import report_to_actions
 from .results import ClassResult, SubmissionResult
@@ -166,7 +167,7 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
     return ExitCode.CHECK_FAILED if bad else ExitCode.OK
 
 
-COMMANDS = {"selfcheck": cmd_selfcheck}
+COMMANDS = {"selfcheck": cmd_selfcheck, "image": cmd_image}
 
 
 def main(argv: list[str] | None = None) -> int:

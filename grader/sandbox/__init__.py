@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..errors import UsageError
 from .base import DriverProcess, Sandbox
+from .docker import DockerSandbox
 from .local import LocalSandbox
 
-BACKENDS: dict[str, type[Sandbox]] = {"local": LocalSandbox}
+BACKENDS: dict[str, type[Sandbox]] = {"local": LocalSandbox, "docker": DockerSandbox}
+AUTO_ORDER = ("docker", "local")  # "auto": a Docker engine with the grading image first, else namespaces
 
 
 def open_backend(name: str = "auto") -> Sandbox:
-    """The named backend, ready to use; "auto" takes the first that works on this machine."""
+    """The named backend, ready to use; "auto" takes the first that works on this machine
+    (and says on stderr why a preferred one was passed over)."""
     if name == "auto":
-        reasons = []
-        for backend in BACKENDS.values():
+        reasons: list[str] = []
+        for backend in (BACKENDS[n] for n in AUTO_ORDER):
             problem = backend.unavailable()
             if problem is None:
+                if reasons:
+                    print(f"labgrade: using the {backend.name} sandbox ({'; '.join(reasons)})", file=sys.stderr)
                 return backend()
             reasons.append(f"{backend.name}: {problem}")
         raise UsageError("no sandbox backend works on this machine:\n  " + "\n  ".join(reasons))
@@ -27,4 +34,4 @@ def open_backend(name: str = "auto") -> Sandbox:
     return BACKENDS[name]()
 
 
-__all__ = ["BACKENDS", "DriverProcess", "Sandbox", "open_backend"]
+__all__ = ["AUTO_ORDER", "BACKENDS", "DriverProcess", "Sandbox", "open_backend"]

@@ -34,39 +34,100 @@ class Sandbox(Protocol):
         """Remove whatever the backend made for this run."""
 
 
-class DriverProcess:
-    """A driver running in a sandbox, reached through its stdin/stdout (one JSON value per line)."""
+class Transport(Protocol):
+    """The byte pipes to one driver: a child process (local) or a container's attach socket (docker)."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], plan: dict[str, Any], cleanup: Any = None) -> None:
-        self.popen, self.cleanup = popen, cleanup
-        self.deadline = time.monotonic() + float(plan["timeout"]) + GRACE
-        self._buf = b""
+    def write(self, data: bytes) -> None:
+        """Send bytes to the driver's stdin (a driver that already ended is not an error)."""
+
+    def fileno(self) -> int:
+        """A file descriptor that selects readable when read() has something to return."""
+
+    def read(self) -> bytes | None:
+        """The driver's stdout bytes that arrived (maybe b""), or None at the end of its output."""
+
+    def wait(self, timeout: float) -> None:
+        """Wait for the driver to exit (past `timeout`, end it)."""
+
+    def exit_status(self) -> int | None:
+        """The driver's exit status once it ended, None if unknown."""
+
+    def stderr_tail(self) -> str:
+        """The end of what the driver wrote on stderr (after it ended)."""
+
+    def kill(self) -> None:
+        """End the driver and its sandbox now, and release the pipes. Idempotent."""
+
+
+class PopenTransport:
+    """A driver started as a child process, with piped stdin, stdout and stderr."""
+
+    def __init__(self, popen: subprocess.Popen[bytes]) -> None:
         assert popen.stdin and popen.stdout
-        self._send(plan)
+        self.popen = popen
 
-    def _send(self, value: dict[str, Any]) -> None:
+    def write(self, data: bytes) -> None:
         assert self.popen.stdin
         try:
-            self.popen.stdin.write(json.dumps(value).encode() + b"\n")
+            self.popen.stdin.write(data)
             self.popen.stdin.flush()
         except BrokenPipeError:
             pass
 
-    def _line(self) -> dict[str, Any]:
+    def fileno(self) -> int:
         assert self.popen.stdout
-        fd = self.popen.stdout.fileno()
+        return self.popen.stdout.fileno()
+
+    def read(self) -> bytes | None:
+        return os.read(self.fileno(), 65536) or None
+
+    def wait(self, timeout: float) -> None:
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:  # past its deadline: ended, not waited for forever
+            self.kill()
+
+    def exit_status(self) -> int | None:
+        return self.popen.returncode
+
+    def stderr_tail(self) -> str:
+        return self.popen.stderr.read().decode(errors="replace")[-3000:] if self.popen.stderr else ""
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            os.kill(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+        for f in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
+            if f:
+                with contextlib.suppress(OSError):
+                    f.close()
+
+
+class DriverProcess:
+    """A driver running in a sandbox, reached through its stdin/stdout (one JSON value per line)."""
+
+    def __init__(self, transport: Transport, plan: dict[str, Any], cleanup: Any = None) -> None:
+        self.transport, self.cleanup = transport, cleanup
+        self.deadline = time.monotonic() + float(plan["timeout"]) + GRACE
+        self._buf = b""
+        self._send(plan)
+
+    def _send(self, value: dict[str, Any]) -> None:
+        self.transport.write(json.dumps(value).encode() + b"\n")
+
+    def _line(self) -> dict[str, Any]:
         with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
+            sel.register(self.transport.fileno(), selectors.EVENT_READ)
             while b"\n" not in self._buf:
                 left = self.deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
                     self.kill()
                     raise DriverError("the sandbox did not answer before its deadline and was killed")
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    self.popen.wait()
-                    err = self.popen.stderr.read().decode(errors="replace")[-3000:] if self.popen.stderr else ""
-                    raise DriverError(f"the driver ended without an outcome (exit {self.popen.returncode})\n{err}")
+                chunk = self.transport.read()
+                if chunk is None:
+                    self.transport.wait(max(0.1, self.deadline - time.monotonic()))
+                    code, err = self.transport.exit_status(), self.transport.stderr_tail()
+                    raise DriverError(f"the driver ended without an outcome (exit {code})\n{err}")
                 self._buf += chunk
         line, self._buf = self._buf.split(b"\n", 1)
         try:
@@ -92,19 +153,13 @@ class DriverProcess:
             outcome = self._line()
             if outcome.get("status") not in OUTCOME_STATUSES or not isinstance(outcome.get("transcript"), dict):
                 raise DriverError(f"the driver's outcome is malformed: {str(outcome)[:300]}")
-            self.popen.wait(timeout=max(0.1, self.deadline - time.monotonic()))
+            self.transport.wait(max(0.1, self.deadline - time.monotonic()))
             return outcome
         finally:
             self.kill()
 
     def kill(self) -> None:
-        if self.popen.poll() is None:
-            os.kill(self.popen.pid, signal.SIGKILL)
-            self.popen.wait()
-        for f in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
-            if f:
-                with contextlib.suppress(OSError):
-                    f.close()
+        self.transport.kill()
         if self.cleanup:
             cleanup, self.cleanup = self.cleanup, None
             cleanup()

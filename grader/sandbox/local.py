@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SandboxError
-from .base import DriverProcess
+from .base import DriverProcess, PopenTransport
 
 SANDBOX_UID = 65534  # "nobody": owns no file the sandbox can see; it only ever runs inside chroots
 PR_SET_PDEATHSIG = 1
@@ -178,7 +178,7 @@ class LocalSandbox:
             for c in reversed(cleanups):
                 c()
             raise
-        return DriverProcess(popen, plan, cleanup=lambda: [c() for c in reversed(cleanups)])
+        return DriverProcess(PopenTransport(popen), plan, cleanup=lambda: [c() for c in reversed(cleanups)])
 
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         return self.start(plan).finish()

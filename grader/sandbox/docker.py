@@ -1,0 +1,370 @@
+"""The docker backend: one container per scenario, made with the Docker SDK.
+
+Theory of operation. Each scenario gets a fresh container of the grading image (see the
+top-level Dockerfile and grader/image.py) whose PID 1 is the driver, run as root from the host's
+own `grader` package, mounted read-only. The plan goes in on the container's stdin and the
+outcome comes back on its stdout, both through one attach socket (DockerTransport, which
+demultiplexes Docker's stdout/stderr frames); the container is created and attached before it
+starts, so no byte is lost.
+  * Network: `network_mode="none"`, i.e. a network namespace with only loopback.
+  * Files: read-only root filesystem; a size-capped tmpfs /tmp (plan scratch_mb, mode 1777) is the
+    only writable place; the staged submission is bind-mounted read-only at /submission; the
+    reference and the driver code are mounted read-only under /grader, which is mode 0700 in the
+    image, so the student's uid can reach neither.
+  * Privileges: no-new-privileges; all capabilities dropped but the few the driver needs
+    (DRIVER_CAPS: switch uid, empty the bounding set, kill, read another uid's /proc/PID/fd and
+    /proc/PID/syscall — linux-probes.md item 3; that takes DAC_READ_SEARCH as well as
+    SYS_PTRACE —, bring `lo` up). Student processes get none:
+    jail.student_preexec empties their bounding set and drops them to uid 65534.
+  * Limits: the container's pids cgroup (pids_limit) is the fork limit and its memory cgroup
+    (mem_limit) the memory limit. They cover the whole container, so both add a reserve for the
+    driver and the reference peers to the assignment's figures; RLIMIT_NPROC is not used
+    (it counts a uid's processes machine-wide: linux-probes.md item 5). A CPU quota (nano_cpus,
+    LABGRADE_DOCKER_CPUS, default 1 CPU) keeps one runaway submission from starving the others.
+Deadlines and teardown: the host kills and removes the container when the driver overruns its
+deadline (DriverProcess), and the driver itself exits on SIGALRM a little later if the host is
+gone, which ends the PID namespace. Each container is force-removed right after its scenario and
+is also created with auto_remove, so even a container whose grader was SIGKILLed disappears once
+the driver's alarm ends it. Every container carries labels (labgrade=1; labgrade.run, shared by
+a `grade` command and the pytest processes it starts; labgrade.owner, the grader process;
+labgrade.sandbox, the backend instance), and the backend removes by label: its own containers
+on close() and at exit (atexit, with Ctrl-C deferred during the removal), and at start the
+containers of owners that are no longer alive on this host.
+Cost: a container per scenario is simple and leaves nothing shared between scenarios, but costs
+a few hundred ms (create, attach, start, remove) where the local backend needs ~20 ms.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import math
+import os
+import select
+import signal
+import socket
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import SandboxError
+from ..image import DOCKER_API, IMAGE, unix_socket_problem
+from .base import GRACE, DriverProcess
+
+SANDBOX_UID = 65534
+CONTAINER_PYTHON = "/usr/local/bin/python3"  # the Dockerfile makes sure it exists on every base
+SUBMISSION_MOUNT = "/submission"
+CODE_MOUNT = "/grader/lib"  # the host's `grader` package is mounted at /grader/lib/grader
+REFERENCE_MOUNT = "/grader/reference"
+GRADER_PACKAGE = str(Path(__file__).resolve().parent.parent)
+# SETUID/SETGID: drop the student to SANDBOX_UID; SETPCAP: empty the student's bounding set;
+# KILL: signal the student's processes; SYS_PTRACE and DAC_READ_SEARCH: read their /proc/PID/fd
+# and /proc/PID/syscall (mode 0500/0400, owned by the student's uid: both checks apply);
+# NET_ADMIN: `lo` up (it only reaches the container's own loopback-only network namespace).
+DRIVER_CAPS = ["SETUID", "SETGID", "SETPCAP", "KILL", "SYS_PTRACE", "DAC_READ_SEARCH", "NET_ADMIN"]
+PIDS_RESERVE = 32  # processes and threads of the driver and the reference peers in the container
+MEMORY_RESERVE_MB = 128  # the driver and the reference peers share the container's memory cgroup
+ALARM_SLACK = 10  # the driver's own alarm fires this long after the host's deadline
+LABEL, RUN_LABEL, OWNER_LABEL, BOX_LABEL = "labgrade", "labgrade.run", "labgrade.owner", "labgrade.sandbox"
+RUN_ENV = "LABGRADE_RUN_ID"  # one run id for a `grade` command and the pytest processes it starts
+DRIVER_BOOT = ("import os, signal, sys; signal.signal(signal.SIGALRM, lambda *_: os._exit(124)); "
+               "signal.alarm(int(sys.argv[2])); sys.path.insert(0, sys.argv[1]); "
+               "from grader.driver.__main__ import main; main()")
+STDOUT, STDERR = 1, 2
+
+
+def _docker() -> Any:
+    import docker  # type: ignore[import-untyped]  # imported late: the local backend works without it
+
+    return docker
+
+
+def _cpus() -> float:
+    try:
+        return max(0.1, float(os.environ.get("LABGRADE_DOCKER_CPUS", "1")))
+    except ValueError:
+        return 1.0
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    except OSError:
+        return "?"
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def owner_id(pid: int | None = None) -> str:
+    """This process, as `host/boot/pid/start-time` (a pid alone may be reused)."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}/{_boot_id()}/{pid}/{_start_time(pid)}"
+
+
+def owner_is_gone(owner: str) -> bool:
+    """True when the grader process that labelled a container has ended (on this host)."""
+    parts = owner.rsplit("/", 3)
+    if len(parts) != 4 or not parts[2].isdigit():
+        return False
+    host, boot, pid, start = parts
+    if host != socket.gethostname():
+        return False  # another machine's grader on a shared engine: not ours to judge
+    return boot != _boot_id() or _start_time(int(pid)) != start
+
+
+@contextlib.contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Let a removal finish before a Ctrl-C takes effect (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
+        yield  # (None: a handler not set from Python, which cannot be put back)
+        return
+    pending: list[int] = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+        if pending:
+            if callable(old):
+                old(signal.SIGINT, None)
+            elif old != signal.SIG_IGN:
+                raise KeyboardInterrupt
+
+
+def _remove(api: Any, cid: str) -> None:
+    """Kill and remove a container; one that is gone or already being removed is fine."""
+    docker = _docker()
+    with sigint_deferred():
+        try:
+            api.remove_container(cid, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as e:
+            if e.status_code != 409:  # 409: auto_remove is already removing it
+                raise SandboxError(f"cannot remove container {cid[:12]}: {e}") from e
+
+
+def cleanup_by_label(api: Any, *, sandbox: str | None = None, stale: bool = False) -> int:
+    """Remove labgrade containers (and volumes) made by the backend instance `sandbox`, or, with
+    `stale`, those whose owner process has ended on this host. Returns how many containers went."""
+    removed = 0
+    filters = {"label": [f"{BOX_LABEL}={sandbox}"] if sandbox else [LABEL]}
+    for c in api.containers(all=True, filters=filters):
+        labels = c.get("Labels") or {}
+        if stale and not owner_is_gone(labels.get(OWNER_LABEL, "")):
+            continue
+        _remove(api, c["Id"])
+        removed += 1
+    for v in (api.volumes(filters=filters) or {}).get("Volumes") or []:
+        if stale and not owner_is_gone((v.get("Labels") or {}).get(OWNER_LABEL, "")):
+            continue
+        with contextlib.suppress(_docker().errors.APIError):
+            api.remove_volume(v["Name"], force=True)
+    return removed
+
+
+def raw_socket(attached: Any) -> socket.socket:
+    """The socket under what APIClient.attach_socket returns (a SocketIO for a unix socket)."""
+    sock = getattr(attached, "_sock", attached)
+    if not isinstance(sock, socket.socket):
+        raise SandboxError(f"the docker backend cannot attach over this connection ({type(attached).__name__}); "
+                           f"use a local engine (unix socket) or --backend local")
+    return sock
+
+
+class DockerTransport:
+    """A driver in a container: stdin/stdout/stderr over the attach socket (Docker's 8-byte frames)."""
+
+    def __init__(self, api: Any, cid: str, attached: Any) -> None:
+        self.api, self.cid, self.attached = api, cid, attached
+        self.sock = raw_socket(attached)
+        self._frames = b""
+        self._stderr = bytearray()
+        self._ended = False
+        self._removed = False
+
+    def write(self, data: bytes) -> None:
+        with contextlib.suppress(OSError):  # the driver ended: the outcome (or its absence) says why
+            self.sock.sendall(data)
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def read(self) -> bytes | None:
+        try:
+            chunk = self.sock.recv(65536)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._ended = True
+            return None
+        self._frames += chunk
+        out = bytearray()
+        while len(self._frames) >= 8:
+            kind, size = struct.unpack(">BxxxL", self._frames[:8])
+            if len(self._frames) < 8 + size:
+                break
+            payload, self._frames = self._frames[8:8 + size], self._frames[8 + size:]
+            if kind == STDOUT:
+                out += payload
+            elif kind == STDERR:
+                self._stderr += payload
+                del self._stderr[:-65536]
+        return bytes(out)
+
+    def wait(self, timeout: float) -> None:
+        """Wait for the end of the stream: the driver, the container's PID 1, has exited."""
+        deadline = time.monotonic() + timeout
+        while not self._ended and (left := deadline - time.monotonic()) > 0:
+            if select.select([self.sock], [], [], left)[0]:
+                self.read()
+        if not self._ended:
+            self.kill()
+
+    def exit_status(self) -> int | None:
+        try:
+            return int(self.api.wait(self.cid, timeout=5)["StatusCode"])
+        except Exception:  # auto_remove may have removed it already: the status is then unknown
+            return None
+
+    def stderr_tail(self) -> str:
+        return self._stderr.decode(errors="replace")[-3000:]
+
+    def kill(self) -> None:
+        if not self._removed:
+            self._removed = True
+            try:
+                _remove(self.api, self.cid)
+            finally:
+                with contextlib.suppress(OSError):
+                    self.attached.close()
+                with contextlib.suppress(OSError):
+                    self.sock.close()
+
+
+class DockerSandbox:
+    name = "docker"
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        try:
+            docker = _docker()
+        except ImportError:
+            return "the `docker` Python package is missing: pip install docker"
+        if problem := unix_socket_problem():
+            if "ermission denied" in problem:
+                return f"no access to the Docker engine ({problem}): join the `docker` group or run as root"
+            return f"no Docker engine answers ({problem}); start dockerd (or set DOCKER_HOST)"
+        try:
+            client = docker.from_env(version=DOCKER_API, timeout=10)
+        except docker.errors.DockerException as e:
+            return f"no Docker engine answers ({e}); start dockerd (or set DOCKER_HOST)"
+        try:
+            client.ping()
+            client.api.inspect_image(IMAGE)
+        except docker.errors.ImageNotFound:
+            return f"image {IMAGE} missing: run `grade image build --offline` (or `grade image build` with a registry)"
+        except (docker.errors.DockerException, OSError) as e:
+            if "ermission denied" in str(e):
+                return f"no access to the Docker engine ({e}): join the `docker` group or run as root"
+            return f"no Docker engine answers ({e}); start dockerd (or set DOCKER_HOST)"
+        finally:
+            client.close()
+        return None
+
+    def __init__(self) -> None:
+        docker = _docker()
+        try:
+            self.client = docker.from_env(version=DOCKER_API, timeout=120)
+            self.api = self.client.api
+            self.api.ping()
+        except (docker.errors.DockerException, OSError) as e:
+            raise SandboxError(f"no Docker engine answers ({e}); start dockerd") from e
+        if RUN_ENV not in os.environ:  # inherited by the pytest processes `grade` starts
+            os.environ[RUN_ENV] = uuid.uuid4().hex[:12]
+        self.run_id = os.environ[RUN_ENV]
+        self.owner = owner_id()
+        self.id = uuid.uuid4().hex[:12]
+        self.closed = False
+        cleanup_by_label(self.api, stale=True)  # what crashed graders left behind
+        atexit.register(self.close)
+
+    def _plan(self, plan: dict[str, Any]) -> dict[str, Any]:
+        limits = dict(plan.get("limits", {}))
+        limits.pop("processes", None)  # the container's pids cgroup is the fork limit, not RLIMIT_NPROC
+        return {**plan, "limits": limits, "jail": None, "cgroups": [],
+                "student": {**plan["student"], "dir": SUBMISSION_MOUNT, "python": CONTAINER_PYTHON,
+                            "uid": SANDBOX_UID, "gid": SANDBOX_UID},
+                "reference": {**plan["reference"], "dir": REFERENCE_MOUNT, "python": CONTAINER_PYTHON}}
+
+    def _container_config(self, plan: dict[str, Any]) -> dict[str, Any]:
+        limits = plan.get("limits", {})
+        memory_mb = int(limits.get("memory_mb", 512)) + MEMORY_RESERVE_MB
+        scratch_mb = int(plan.get("scratch_mb", 16))
+        mount = _docker().types.Mount
+        mounts = [mount(SUBMISSION_MOUNT, os.path.abspath(plan["student"]["dir"]), type="bind", read_only=True),
+                  mount(REFERENCE_MOUNT, os.path.abspath(plan["reference"]["dir"]), type="bind", read_only=True),
+                  mount(f"{CODE_MOUNT}/grader", GRADER_PACKAGE, type="bind", read_only=True)]
+        host_config = self.api.create_host_config(
+            mounts=mounts,
+            network_mode="none", read_only=True, auto_remove=True,
+            tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={scratch_mb}m,mode=1777"}, shm_size="1m",
+            pids_limit=int(limits.get("processes", 128)) + PIDS_RESERVE,
+            mem_limit=f"{memory_mb}m", memswap_limit=f"{memory_mb}m", nano_cpus=int(_cpus() * 1e9),
+            security_opt=["no-new-privileges"], cap_drop=["ALL"], cap_add=DRIVER_CAPS,
+            log_config={"Type": "none", "Config": {}},  # the output goes through the attach socket only
+        )
+        alarm = math.ceil(float(plan["timeout"]) + GRACE + ALARM_SLACK)
+        return {"image": IMAGE, "command": [CONTAINER_PYTHON, "-I", "-c", DRIVER_BOOT, CODE_MOUNT, str(alarm)],
+                "user": "0:0", "working_dir": "/", "stdin_open": True, "tty": False, "host_config": host_config,
+                "labels": {LABEL: "1", RUN_LABEL: self.run_id, OWNER_LABEL: self.owner, BOX_LABEL: self.id,
+                           "labgrade.scenario": str(plan.get("scenario", ""))[:200]}}
+
+    def start(self, plan: dict[str, Any]) -> DriverProcess:
+        if self.closed:
+            raise SandboxError("the docker backend was closed")
+        docker = _docker()
+        config = self._container_config(plan)
+        inner = self._plan(plan)
+        cid: str | None = None
+        transport: DockerTransport | None = None
+        try:
+            cid = self.api.create_container(**config)["Id"]
+            # attached before the start, so that no output is lost; the plan (JSON) never holds the
+            # detach keys (ctrl-p ctrl-q): json.dumps escapes control characters
+            attached = self.api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            transport = DockerTransport(self.api, cid, attached)
+            self.api.start(cid)
+        except BaseException as e:
+            if transport:
+                transport.kill()
+            elif cid:
+                _remove(self.api, cid)
+            if isinstance(e, docker.errors.ImageNotFound):
+                raise SandboxError(f"image {IMAGE} missing: run `grade image build --offline`") from e
+            if isinstance(e, docker.errors.DockerException):
+                raise SandboxError(f"cannot start a container: {e}") from e
+            raise
+        return DriverProcess(transport, inner)
+
+    def run(self, plan: dict[str, Any]) -> dict[str, Any]:
+        return self.start(plan).finish()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        atexit.unregister(self.close)
+        try:
+            cleanup_by_label(self.api, sandbox=self.id)
+        finally:
+            self.client.close()

@@ -1,0 +1,238 @@
+"""The docker backend against a real engine: the container it makes, its deadlines, and that
+nothing of labgrade is left behind, even when the grader is interrupted or killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from grader.errors import DriverError
+from grader.image import BASE_LABEL, IMAGE, OFFLINE_BASE
+from grader.sandbox import Sandbox, base, open_backend
+from grader.sandbox import docker as docker_backend
+from grader.sandbox.docker import DRIVER_CAPS, MEMORY_RESERVE_MB, PIDS_RESERVE, DockerSandbox
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def api() -> Iterator[Any]:
+    client = docker.from_env(timeout=60)
+    yield client.api
+    client.close()
+
+
+def containers(api: Any, label: str = "labgrade") -> list[dict[str, Any]]:
+    return list(api.containers(all=True, filters={"label": label}))
+
+
+def gone(api: Any, label: str, within: float = 20.0) -> list[dict[str, Any]]:
+    """Containers with `label` still there after `within` s (removal by auto_remove is asynchronous)."""
+    deadline = time.monotonic() + within
+    while (left := containers(api, label)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
+
+
+def interactive_plan(tmp: Path, timeout: float = 30) -> dict[str, Any]:
+    sub = tmp / f"sub-{uuid.uuid4().hex[:6]}"
+    sub.mkdir()
+    sub.chmod(0o755)
+    (sub / "server.py").write_text("")
+    return {"steps": [], "interactive": True, "timeout": timeout, "port": 24680, "seed": 1, "scenario": "probe",
+            "programs": {"server": {"argv": ["server.py", "{port}"], "kind": "server"}},
+            "student": {"dir": str(sub)}, "reference": {"dir": str(REPO / "reference" / "echo-iterative")},
+            "limits": {"cpu_seconds": 10, "memory_mb": 256, "address_space_mb": 2048, "file_size_mb": 4,
+                       "open_files": 64, "processes": 40}, "scratch_mb": 8}
+
+
+def test_auto_prefers_docker() -> None:
+    box = open_backend("auto")
+    try:
+        assert box.name == "docker"
+    finally:
+        box.close()
+
+
+def test_the_container_is_confined(docker_sandbox: Sandbox, api: Any, tmp_path: Path) -> None:
+    proc = docker_sandbox.start(interactive_plan(tmp_path))
+    proc.wait_ready()
+    cid = proc.transport.cid  # type: ignore[attr-defined]
+    info = api.inspect_container(cid)
+    host, config = info["HostConfig"], info["Config"]
+    assert host["NetworkMode"] == "none"
+    assert host["ReadonlyRootfs"] is True
+    assert host["CapDrop"] == ["ALL"] and set(host["CapAdd"]) == set(DRIVER_CAPS)
+    assert "SYS_ADMIN" not in host["CapAdd"]
+    assert host["SecurityOpt"] == ["no-new-privileges"]
+    assert host["PidsLimit"] == 40 + PIDS_RESERVE
+    assert host["Memory"] == host["MemorySwap"] == (256 + MEMORY_RESERVE_MB) << 20
+    assert host["NanoCpus"] > 0
+    assert "size=8m" in host["Tmpfs"]["/tmp"] and "mode=1777" in host["Tmpfs"]["/tmp"]
+    assert host["AutoRemove"] is True
+    mounts = {m["Destination"]: m for m in info["Mounts"]}
+    assert set(mounts) == {"/submission", "/grader/reference", "/grader/lib/grader"}
+    assert not any(m["RW"] for m in mounts.values())
+    assert config["User"] == "0:0" and config["Image"] == IMAGE
+    assert config["Labels"]["labgrade"] == "1" and config["Labels"]["labgrade.run"]
+    assert proc.finish(end=True)["status"] == "passed"
+    assert gone(api, f"labgrade.sandbox={config['Labels']['labgrade.sandbox']}", within=5) == []
+
+
+def test_a_driver_past_its_deadline_is_killed_and_removed(docker_sandbox: Sandbox, api: Any, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(base, "GRACE", 0.5)
+    proc = docker_sandbox.start(interactive_plan(tmp_path, timeout=1))
+    proc.wait_ready()
+    cid = proc.transport.cid  # type: ignore[attr-defined]
+    started = time.monotonic()
+    with pytest.raises(DriverError, match="deadline"):
+        proc.finish()  # no {"end": true}: the driver waits for a step that never comes
+    assert time.monotonic() - started < 5
+    with pytest.raises(docker.errors.NotFound):
+        api.inspect_container(cid)
+
+
+def test_the_container_ends_itself_when_its_grader_is_gone(docker_sandbox: Sandbox, api: Any, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver's own alarm (the host's deadline plus a slack) ends the container, and auto_remove
+    removes it, even if nobody on the host is left to do it."""
+    monkeypatch.setattr(docker_backend, "GRACE", 0)
+    monkeypatch.setattr(docker_backend, "ALARM_SLACK", 0)
+    proc = docker_sandbox.start(interactive_plan(tmp_path, timeout=2))
+    proc.wait_ready()
+    cid = proc.transport.cid  # type: ignore[attr-defined]
+    try:
+        assert gone(api, f"labgrade.sandbox={docker_sandbox.id}", within=20) == []  # type: ignore[attr-defined]
+        with pytest.raises(docker.errors.NotFound):
+            api.inspect_container(cid)
+    finally:
+        proc.kill()
+
+
+CRASHING_GRADER = """
+import sys, time
+sys.path.insert(0, {repo!r})
+from grader.sandbox import open_backend
+plan = {plan!r}
+box = open_backend("docker")
+proc = box.start(plan)
+proc.wait_ready()
+print(proc.transport.cid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_graders_containers_are_removed_at_the_next_start(api: Any, tmp_path: Path) -> None:
+    code = CRASHING_GRADER.format(repo=str(REPO), plan=interactive_plan(tmp_path, timeout=300))
+    grader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert grader.stdout
+        cid = grader.stdout.readline().strip()
+        assert cid, "the grader did not start its container"
+    finally:
+        grader.kill()  # SIGKILL: no atexit, no finally, nothing of the grader runs
+        grader.wait()
+        if grader.stdout:
+            grader.stdout.close()
+    assert api.inspect_container(cid)["State"]["Running"]  # the driver is still waiting on its alarm
+    box = DockerSandbox()  # a new grader: it clears what dead graders left
+    box.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            api.inspect_container(cid)
+        except docker.errors.NotFound:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"container {cid[:12]} of the killed grader is still there")
+
+
+def test_closing_one_backend_leaves_the_others_containers(docker_sandbox: Sandbox, api: Any,
+                                                         tmp_path: Path) -> None:
+    proc = docker_sandbox.start(interactive_plan(tmp_path))
+    proc.wait_ready()
+    other = DockerSandbox()  # same process, another instance (e.g. a second fixture)
+    other.close()
+    try:
+        assert api.inspect_container(proc.transport.cid)["State"]["Running"]  # type: ignore[attr-defined]
+        assert proc.finish(end=True)["status"] == "passed"
+    finally:
+        proc.kill()
+
+
+def make_class(tmp_path: Path, n: int) -> Path:
+    klass = tmp_path / "echo-iterative"
+    for i in range(n):
+        shutil.copytree(REPO / "reference" / "echo-iterative", klass / f"echo-iterative-s{i}")
+    return klass
+
+
+def grade_command(klass: Path, out: Path, jobs: int) -> list[str]:
+    return [sys.executable, "-m", "grader.cli", str(klass), "--backend", "docker", "-j", str(jobs), "-o", str(out)]
+
+
+def test_a_grading_run_leaves_nothing(api: Any, tmp_path: Path) -> None:
+    run_id = uuid.uuid4().hex[:12]
+    done = subprocess.run(grade_command(make_class(tmp_path, 1), tmp_path / "out", 1), cwd=REPO, timeout=600,
+                          env={**os.environ, "LABGRADE_RUN_ID": run_id}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "with the docker sandbox" in " ".join(done.stdout.split())  # rich wraps lines
+    (sub,) = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]
+    assert sub["score"] == sub["max_score"] > 0
+    assert gone(api, f"labgrade.run={run_id}", within=10) == []
+    assert not (api.volumes(filters={"label": "labgrade"}) or {}).get("Volumes")
+
+
+def test_ctrl_c_halfway_through_a_run_leaves_nothing(api: Any, tmp_path: Path) -> None:
+    run_id = uuid.uuid4().hex[:12]
+    grade = subprocess.Popen(grade_command(make_class(tmp_path, 2), tmp_path / "out", 2), cwd=REPO,
+                             env={**os.environ, "LABGRADE_RUN_ID": run_id}, start_new_session=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not containers(api, f"labgrade.run={run_id}"):
+            assert grade.poll() is None and time.monotonic() < deadline, "no container appeared"
+            time.sleep(0.05)
+        os.killpg(grade.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group
+        output, _ = grade.communicate(timeout=180)
+    finally:
+        if grade.poll() is None:
+            os.killpg(grade.pid, signal.SIGKILL)
+            grade.wait()
+    assert grade.returncode == 130, output
+    assert gone(api, f"labgrade.run={run_id}", within=20) == []
+    assert not (api.volumes(filters={"label": f"labgrade.run={run_id}"}) or {}).get("Volumes")
+
+
+def test_the_image_build_is_cached(api: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from grader.cli import main
+
+    base = (api.inspect_image(IMAGE)["Config"]["Labels"] or {}).get(BASE_LABEL)
+    if base is None:
+        pytest.skip(f"{IMAGE} was not built by `grade image build`")
+    started = time.monotonic()
+    assert main(["image", "build", "--base", base] + (["--offline"] if base == OFFLINE_BASE else [])) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert time.monotonic() - started < 30
+
+
+def test_a_missing_image_is_named_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docker_backend, "IMAGE", "labgrade-grader:no-such-version")
+    problem = DockerSandbox.unavailable()
+    assert problem and "labgrade-grader:no-such-version missing" in problem and "grade image build" in problem
+

@@ -1,0 +1,249 @@
+"""The sandbox conformance suite, run against every backend (the `sandbox` fixture: local, then docker):
+what a student's process can see, reach and leave behind.
+
+Each test runs a small hostile-ish program as the student's "server" through the real driver
+and checks the outcome, or the host afterwards. Where backends differ by design (the root
+directory of a container is its image; the pids cgroup of a container also holds the driver),
+the test says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import textwrap
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.sandbox import Sandbox
+from grader.sandbox.docker import PIDS_RESERVE
+
+REPO = Path(__file__).resolve().parents[2]
+PROBE_TAIL = """
+import socket as _s, sys as _sys
+_l = _s.socket(); _l.setsockopt(_s.SOL_SOCKET, _s.SO_REUSEADDR, 1); _l.bind(("", int(_sys.argv[1]))); _l.listen(5)
+while True:
+    _c, _ = _l.accept(); _c.close()
+"""
+PROCESSES = 32  # limits.processes in run_server's plan
+
+
+def run_server(box: Sandbox, tmp: Path, code: str, steps: list[dict[str, Any]] | None = None,
+               **plan: Any) -> dict[str, Any]:
+    """Run `code` (then a trivial listener) as the student's server.py; return the outcome."""
+    sub = tmp / f"sub-{uuid.uuid4().hex[:6]}"
+    sub.mkdir()
+    sub.chmod(0o755)
+    (sub / "server.py").write_text(textwrap.dedent(code) + PROBE_TAIL)
+    full = {"steps": steps or [{"start": "server"}], "timeout": 20, "port": 24680, "seed": 1,
+            "programs": {"server": {"argv": ["server.py", "{port}"], "kind": "server"}},
+            "student": {"dir": str(sub)}, "reference": {"dir": str(sub)},
+            "limits": {"cpu_seconds": 10, "memory_mb": 512, "address_space_mb": 4096, "file_size_mb": 4,
+                       "open_files": 64, "processes": PROCESSES},
+            **plan}
+    return box.run(full)
+
+
+def report(outcome: dict[str, Any]) -> dict[str, Any]:
+    """The JSON line the probe program printed on stderr."""
+    stderr = outcome["programs"]["server"]["stderr"]
+    lines = [line for line in stderr.splitlines() if line.startswith("{")]
+    assert lines, f"the probe printed nothing useful: {outcome}"
+    return json.loads(lines[-1])
+
+
+def test_student_runs_unprivileged_in_its_own_root(sandbox: Sandbox, tmp_path: Path) -> None:
+    out = run_server(sandbox, tmp_path, """
+        import json, os, sys
+        status = open("/proc/self/status").read()
+        caps = [l.split()[1] for l in status.splitlines() if l.startswith(("CapEff", "CapPrm", "CapBnd"))]
+        try:
+            grader = os.listdir("/grader")
+        except OSError as e:
+            grader = type(e).__name__
+        print(json.dumps({"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
+                          "root": sorted(os.listdir("/")), "cwd": os.getcwd(), "grader": grader,
+                          "caps": caps, "nnp": "NoNewPrivs:\\t1" in status,
+                          "env": sorted(os.environ)}), file=sys.stderr)
+    """)
+    assert out["status"] == "passed", out
+    seen = report(out)
+    if sandbox.name == "docker" or os.geteuid() == 0:
+        assert (seen["uid"], seen["gid"], seen["groups"]) == (65534, 65534, [])
+    assert seen["caps"] == ["0000000000000000"] * 3
+    assert seen["nnp"] is True
+    assert seen["cwd"] == "/submission"
+    if sandbox.name == "local":  # a chroot holding only what the student needs
+        assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin",
+                                     "submission", "tmp", "usr"}
+        assert seen["grader"] == "FileNotFoundError"
+    else:  # the image's root; the grader's own directory is there, closed to the student
+        assert {"submission", "tmp", "usr", "grader"} <= set(seen["root"])
+        assert seen["grader"] == "PermissionError"
+    assert "PYTHONUNBUFFERED" in seen["env"] and "HOME" in seen["env"]
+    assert not any(k.startswith(("PYTEST", "VIRTUAL_ENV", "LABGRADE")) for k in seen["env"])  # built from scratch
+
+
+def test_host_files_and_other_submissions_are_invisible(sandbox: Sandbox, tmp_path: Path) -> None:
+    secret = tmp_path / "other-student" / "server.py"
+    secret.parent.mkdir()
+    secret.write_text("# another student's work\n")
+    secret.chmod(0o644)
+    host_only = [str(secret), str(REPO / "assignments"), str(REPO / "reference"), str(REPO / "grader")]
+    out = run_server(sandbox, tmp_path, f"""
+        import json, os, sys
+        def can_read(p):
+            try:
+                open(p, "rb").read(1); return True
+            except OSError:
+                return False
+        host_only = {host_only!r}
+        paths = host_only + ["/etc/shadow", "../../../../etc/shadow", "/proc/1/environ", "/proc/1/root/etc/shadow",
+                             "/grader/reference/server.py", "/grader/lib/grader/__init__.py"]
+        writes = {{}}
+        for p in ("/submission/x", "/tmp/x", "/x", "/usr/x", "/etc/x"):
+            try:
+                open(p, "w").write("x"); writes[p] = True
+            except OSError:
+                writes[p] = False
+        print(json.dumps({{"read": {{p: can_read(p) for p in paths}}, "write": writes,
+                          "exist": {{p: os.path.exists(p) for p in host_only}}}}), file=sys.stderr)
+    """)
+    seen = report(out)
+    assert not any(seen["read"].values()), seen["read"]
+    assert not any(seen["exist"].values()), seen["exist"]
+    assert seen["write"] == {"/submission/x": False, "/tmp/x": True, "/x": False, "/usr/x": False, "/etc/x": False}
+
+
+def test_reference_is_out_of_the_students_reach(sandbox: Sandbox, tmp_path: Path) -> None:
+    reference = REPO / "reference" / "echo-iterative"
+    out = run_server(sandbox, tmp_path, f"""
+        import json, os, sys
+        found = []
+        for top in ("/", "/grader", "/grader/reference", {str(reference)!r}):
+            try:
+                for root, dirs, files in os.walk(top, onerror=None):
+                    dirs[:] = [d for d in dirs if os.path.join(root, d) not in ("/proc", "/sys", "/dev", "/usr")]
+                    found += [os.path.join(root, f) for f in files if f == "server.py"]
+            except OSError:
+                pass
+        print(json.dumps({{"found": sorted(set(found))}}), file=sys.stderr)
+    """, reference={"dir": str(reference)})
+    assert out["status"] == "passed", out
+    assert report(out)["found"] == ["/submission/server.py"]
+
+
+def test_no_network_but_its_own_loopback(sandbox: Sandbox, tmp_path: Path) -> None:
+    with socket.socket() as host_listener:  # a service on the host's loopback: must stay unreachable
+        host_listener.bind(("127.0.0.1", 0))
+        host_listener.listen(1)
+        port = host_listener.getsockname()[1]
+        out = run_server(sandbox, tmp_path, f"""
+            import json, socket, sys
+            def reach(addr):
+                s = socket.socket(); s.settimeout(1)
+                try:
+                    s.connect(addr); return "connected"
+                except OSError as e:
+                    return type(e).__name__
+            print(json.dumps({{"ifaces": [n for _, n in socket.if_nameindex()],
+                              "host": reach(("127.0.0.1", {port})), "out": reach(("192.0.2.1", 80))}}),
+                  file=sys.stderr)
+        """)
+        host_listener.settimeout(0)
+        with pytest.raises(BlockingIOError):
+            host_listener.accept()  # nothing came in
+    seen = report(out)
+    assert seen["ifaces"] == ["lo"]
+    assert seen["host"] == "ConnectionRefusedError"
+    assert seen["out"] == "OSError"  # ENETUNREACH: no route at all
+
+
+def host_pids_with(marker: str) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def test_nothing_survives_the_scenario(sandbox: Sandbox, tmp_path: Path) -> None:
+    marker = f"labgrade-daemon-{uuid.uuid4().hex}"
+    out = run_server(sandbox, tmp_path, f"""
+        import os, signal, sys, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if os.fork() == 0:                       # a double-forked daemon that ignores SIGTERM
+            os.setsid()
+            if os.fork() == 0:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", {marker!r}])
+            os._exit(0)
+    """, steps=[{"start": "server"}, {"probe": {"measure": "processes", "at_least": 2, "within": 5}}])
+    assert out["status"] == "passed", out
+    assert host_pids_with(marker) == []
+
+
+def test_the_driver_observes_the_students_processes(sandbox: Sandbox, tmp_path: Path) -> None:
+    """What probes read in /proc about another uid's process: fds and the blocking call need
+    more than root's uid in a container (linux-probes.md, item 3)."""
+    out = run_server(sandbox, tmp_path, """
+        import os, time
+        if os.fork() == 0:
+            time.sleep(60)
+    """, steps=[{"start": "server"},
+                {"probe": {"measure": "children", "of": "server", "equals": 1, "within": 5}},
+                {"probe": {"measure": "fds", "of": "server", "at_least": 4}},
+                {"probe": {"measure": "threads", "of": "server", "equals": 1}},
+                {"probe": {"measure": "processes", "equals": 2}},
+                {"expect_blocked": {"of": "server", "in": ["accept"], "samples": 3, "within": 5}}])
+    assert out["status"] == "passed", out
+
+
+def test_fork_bomb_is_capped(sandbox: Sandbox, tmp_path: Path) -> None:
+    out = run_server(sandbox, tmp_path, """
+        import json, os, sys, time
+        n = 0
+        for _ in range(500):                     # bounded: at most 500 forks, children just sleep
+            try:
+                pid = os.fork()
+            except OSError:
+                break
+            if pid == 0:
+                time.sleep(30); os._exit(0)
+            n += 1
+        print(json.dumps({"forked": n}), file=sys.stderr)
+    """)
+    # local: a pids cgroup of the student's own; docker: the container's, shared with the driver
+    cap = PROCESSES + (PIDS_RESERVE if sandbox.name == "docker" else 0)
+    assert 0 < report(out)["forked"] < cap
+
+
+def test_memory_is_capped(sandbox: Sandbox, tmp_path: Path) -> None:
+    if sandbox.name == "local" and os.geteuid() != 0:
+        pytest.skip("as a normal user the local backend has RLIMIT_AS only, no memory cgroup")
+    out = run_server(sandbox, tmp_path, """
+        hog = b"x" * (1 << 30)                   # 1 GiB, touched: within RLIMIT_AS, beyond memory_mb=512
+    """)
+    assert out["status"] == "failed", out
+    assert "SIGKILL" in out["message"], out["message"]  # the cgroup's OOM killer
+
+
+def test_missing_program_is_the_students_failure(sandbox: Sandbox, tmp_path: Path) -> None:
+    out = run_server(sandbox, tmp_path, "", programs={"server": {"argv": ["nope.py", "{port}"],
+                                                                 "kind": "server"}})
+    assert out["status"] == "failed"
+    assert "nope.py is missing from the submission" in out["message"]
+
+
+def test_crash_before_listening_is_reported_with_stderr(sandbox: Sandbox, tmp_path: Path) -> None:
+    out = run_server(sandbox, tmp_path, "raise SystemExit('cannot start: bad config')\n")
+    assert out["status"] == "failed"
+    assert "exited with code 1 before listening" in out["message"]
+    assert "cannot start: bad config" in out["programs"]["server"]["stderr"]
