@@ -37,7 +37,10 @@ IMAGE = f"labgrade-grader:{__version__}"
 DEFAULT_BASE = "python:3.11-slim"  # the Dockerfile's ARG BASE default
 OFFLINE_SUITE = "bookworm"  # Debian 12: python3 is 3.11
 OFFLINE_BASE = f"labgrade-base:{OFFLINE_SUITE}"
-DOCKERFILE = Path(__file__).resolve().parent.parent / "Dockerfile"
+_HERE = Path(__file__).resolve().parent
+# a checkout keeps the Dockerfile at its top; a wheel carries it as package data
+DOCKERFILE = next((p for p in (_HERE.parent / "Dockerfile", _HERE / "_data" / "Dockerfile") if p.is_file()),
+                  _HERE.parent / "Dockerfile")
 DIGEST_LABEL = "org.labgrade.dockerfile"  # sha256 of the Dockerfile and build args the image came from
 BASE_LABEL = "org.labgrade.base"  # the base it was built on
 APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
@@ -86,7 +89,8 @@ def client(timeout: int = 900) -> Any:
 
 def dockerfile_text() -> str:
     if not DOCKERFILE.is_file():
-        raise ImageError(f"{DOCKERFILE} is missing: build from a checkout of labgrade (the Dockerfile is at its top)")
+        raise ImageError(f"{DOCKERFILE} is missing: reinstall labgrade, or build from a checkout (its top holds the "
+                         f"Dockerfile)")
     return DOCKERFILE.read_text()
 
 
