@@ -1,22 +1,84 @@
-"""Grading a class: one pytest process per submission (a crash costs that submission only), N at once."""
+"""Grading a class: one pytest process per submission (a crash costs that submission only), N at once.
+
+Theory of operation.
+  * Cache: before a submission's pytest run, the result of each unit (a scenario, or the
+    checks written in Python) is looked up in the cache (grader/cache.py); pytest runs only the
+    units that are missing, selected by path (scenario files, check files) and, within the
+    scenario files, by name (`--labgrade-scenario`). A submission whose units are all cached
+    starts no process at all. Fresh results are stored once the run has ended normally.
+  * Shards: `--shard K/N` keeps the submissions for which the first 8 bytes of the sha256 of
+    the name (UTF-8), read as a big-endian number, are K-1 modulo N. It depends on the name
+    only, so a student stays on the same shard when the class grows or shrinks (a shard's CI
+    cache keeps hitting), and N runners split a class of hundreds evenly enough.
+  * Ctrl-C: each pytest process leads its own session, so a terminal's SIGINT reaches only
+    `grade`. On KeyboardInterrupt, `grade` stops starting submissions (the queued futures are
+    cancelled), sends SIGINT to each running pytest (which ends its scenario: the sandbox is torn
+    down by its own `finally`), waits for them STOP_GRACE seconds at most, then SIGKILLs each
+    one's whole process group (the sandboxes die with their driver: the local one by
+    PR_SET_PDEATHSIG and --kill-child, its cgroups swept here by the run id in their names; the
+    docker one by its labels, swept here). The submissions graded before the interrupt are kept
+    (`Interrupted.partial`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from .assignment import Assignment, list_labs
+from .cache import CHECKS_UNIT, Keys, ResultCache, Unit, check_files
 from .errors import UsageError
 from .results import ClassResult, SubmissionResult, TestResult
+from .sandbox.base import RUN_ENV
 
 GRADING_INI = Path(__file__).with_name("grading.ini")
 SUBMISSION_SLACK = 120.0  # seconds beyond the sum of scenario budgets before a submission's run is killed
+STOP_GRACE = 5.0  # seconds a pytest run gets to tear its sandbox down after SIGINT, before SIGKILL
+CGROUPS = Path("/sys/fs/cgroup")  # the local sandbox's cgroups are labgrade-<run id>-<id> (v2) or */... (v1)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a class run: `partial` holds the submissions graded before it."""
+
+    def __init__(self, partial: ClassResult, not_graded: list[str]) -> None:
+        super().__init__()
+        self.partial, self.not_graded = partial, not_graded
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int  # 1-based
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        k, _, n = text.partition("/")
+        if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+            raise ValueError(f"{text!r} is not a shard: write K/N with 1 <= K <= N, e.g. 2/4")
+        return cls(int(k), int(n))
+
+    def holds(self, name: str) -> bool:
+        return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % self.count == self.index - 1
+
+    def select(self, submissions: list[Path]) -> list[Path]:
+        return [s for s in submissions if self.holds(s.name)]
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
 
 
 def find_submissions(path: Path) -> list[Path]:
@@ -40,51 +102,266 @@ def infer_lab(path: Path, submissions: list[Path]) -> str:
     raise UsageError(f"cannot tell which lab {path} is for: pass -a/--assignment, one of: {', '.join(list_labs())}")
 
 
-def grade_submission(assignment: Assignment, submission: Path, backend: str, log: Path) -> SubmissionResult:
-    with tempfile.TemporaryDirectory(prefix="labgrade-results-") as tmp:
-        results = Path(tmp) / "results.json"
-        cmd = [sys.executable, "-m", "pytest", str(assignment.root), "--submission", str(submission),
-               "--backend", backend, "--labgrade-results", str(results), "-c", str(GRADING_INI),
-               "--rootdir", str(assignment.root), "-q", "-rN"]
-        budget = sum(s.timeout for s in assignment.scenarios) + SUBMISSION_SLACK
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-        with open(log, "wb") as out:
-            try:
-                rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, timeout=budget, env=env,
-                                    stdin=subprocess.DEVNULL).returncode
-            except subprocess.TimeoutExpired:
-                return unusable(assignment, submission.name, f"grading did not finish within {budget:.0f} s")
-        if rc not in (0, 1) or not results.exists():
-            tail = log.read_text(errors="replace")[-2000:]
-            return unusable(assignment, submission.name, f"the grading run failed (pytest exit {rc}):\n{tail}")
-        tests = [TestResult.from_json(t) for t in json.loads(results.read_text())["tests"]]
-    order = {s.name: i for i, s in enumerate(assignment.scenarios)}
-    tests.sort(key=lambda t: order.get(t.name, len(order)))
-    missing = [s for s in assignment.scenarios if s.name not in {t.name for t in tests}]
-    tests += [TestResult(s.name, s.tags, 0.0, s.points, "failed", "Not run (deselected or the run stopped).",
-                         s.visibility, error=True) for s in missing]
-    return SubmissionResult(submission.name, tuple(tests))
-
-
 def unusable(assignment: Assignment, name: str, why: str) -> SubmissionResult:
     """Every scenario at 0 with the reason: the class run goes on."""
-    tests = tuple(TestResult(s.name, s.tags, 0.0, s.points, "failed", f"Not graded: {why}", s.visibility, error=True)
+    headline = why.splitlines()[0]  # students see each test's output: the log tail stays in `error` and the logs
+    tests = tuple(TestResult(s.name, s.tags, 0.0, s.points, "failed", f"Not graded: {headline}", s.visibility,
+                             error=True)
                   for s in assignment.scenarios)
     return SubmissionResult(name, tests, error=why)
 
 
-def grade_class(assignment: Assignment, submissions: list[Path], backend: str, jobs: int, logs: Path,
-                on_done: Callable[[SubmissionResult], None] = lambda r: None) -> ClassResult:
-    logs.mkdir(parents=True, exist_ok=True)
-    results: dict[Path, SubmissionResult] = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_submission, assignment, s, backend, logs / f"{s.name}.log"): s
-                   for s in submissions}
-        for future in as_completed(futures):
-            sub = futures[future]
+def needs_attention(result: SubmissionResult) -> bool:
+    """What the progress bar counts as failed: not graded at all, or a grader error on some test
+    (never a low score: that is the student's)."""
+    return bool(result.error) or any(t.error for t in result.tests)
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One submission's result, and how it was obtained (for progress lines)."""
+
+    result: SubmissionResult
+    cached: int  # tests taken from the cache
+    seconds: float
+
+
+class ClassRun:
+    """The submissions of one class run: their pytest processes, the cache, and stopping them all."""
+
+    def __init__(self, assignment: Assignment, backend: str, logs: Path, cache: ResultCache | None = None) -> None:
+        self.assignment, self.backend, self.logs, self.cache = assignment, backend, logs, cache
+        logs.mkdir(parents=True, exist_ok=True)
+        self.keys = Keys(assignment, backend) if cache else None
+        self.scenario_names = [s.name for s in assignment.scenarios]
+        self._lock = threading.Lock()
+        self._running: dict[int, subprocess.Popen[bytes]] = {}
+        self._stopping = False
+
+    # -- one submission ------------------------------------------------------------------
+
+    def grade(self, submission: Path) -> Graded | None:
+        """Grade one submission (None: the run was stopped before it finished)."""
+        start = time.monotonic()
+        units = self.keys.for_submission(submission) if self.keys and self.cache else None
+        cached: dict[str, tuple[TestResult, ...]] = {}
+        if units and self.cache:
+            for unit in units:
+                hit = self.cache.get(unit, self.scenario_names)
+                if hit is not None:
+                    cached[unit.name] = hit
+        missing = [u for u in units if u.name not in cached] if units is not None else None
+        log = self.logs / f"{submission.name}.log"
+        if missing == []:
+            log.write_text(f"labgrade: all {len(cached)} unit(s) from the cache, nothing run\n")
+            result = self._assemble(submission.name, {}, cached)
+        else:
+            fresh = self._run_pytest(submission, log, missing, len(cached))
+            if fresh is None:
+                return None
+            if isinstance(fresh, SubmissionResult):
+                return Graded(fresh, 0, time.monotonic() - start)
+            result = self._assemble(submission.name, fresh, cached)
+            if self.cache and missing:
+                self._store(missing, fresh)
+        return Graded(result, sum(len(t) for t in cached.values()), time.monotonic() - start)
+
+    def _run_pytest(self, submission: Path, log: Path, missing: list[Unit] | None,
+                    n_cached: int) -> dict[str, tuple[TestResult, ...]] | SubmissionResult | None:
+        """Fresh results by unit name; a SubmissionResult when it could not be graded; None when stopped."""
+        a = self.assignment
+        names = {u.name for u in missing} if missing is not None else {*self.scenario_names, CHECKS_UNIT}
+        scenarios = [s for s in a.scenarios if s.name in names]
+        if missing is None or n_cached == 0:
+            paths, select_args = [str(a.root)], []
+        else:
+            files = sorted({str(s.path) for s in scenarios})
+            paths = files + ([str(p) for p in check_files(a)] if CHECKS_UNIT in names else [])
+            select_args = [arg for s in scenarios for arg in ("--labgrade-scenario", s.name)]
+        with tempfile.TemporaryDirectory(prefix="labgrade-results-") as tmp:
+            results = Path(tmp) / "results.json"
+            cmd = [sys.executable, "-m", "pytest", *paths, "--submission", str(submission), "--backend", self.backend,
+                   "--labgrade-results", str(results), "-c", str(GRADING_INI), "--rootdir", str(a.root),
+                   "-q", "-rN", *select_args]
+            budget = sum(s.timeout for s in scenarios) + SUBMISSION_SLACK
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+            with open(log, "wb") as out:
+                what = "all units" if n_cached == 0 else f"{len(names)} unit(s), {n_cached} from the cache"
+                out.write(f"labgrade: grading {what}\n".encode())
+                out.flush()
+                rc = self._spawn(cmd, out, env, budget)
+                if rc is None:
+                    out.write(b"\nlabgrade: interrupted (Ctrl-C): this submission was not graded\n")
+            if rc is None:
+                return None
+            if rc == "timeout":
+                return unusable(a, submission.name, f"grading did not finish within {budget:.0f} s")
+            if rc not in (0, 1) or not results.exists():
+                tail = log.read_text(errors="replace")[-2000:]
+                return unusable(a, submission.name, f"the grading run failed (pytest exit {rc}):\n{tail}")
+            tests = [TestResult.from_json(t) for t in json.loads(results.read_text())["tests"]]
+        fresh: dict[str, tuple[TestResult, ...]] = {}
+        for t in tests:
+            unit = t.name if t.name in self.scenario_names else CHECKS_UNIT
+            fresh[unit] = (*fresh.get(unit, ()), t)
+        return fresh
+
+    def _spawn(self, cmd: list[str], out: IO[bytes], env: dict[str, str], budget: float) -> int | str | None:
+        """Run pytest in its own session; its exit status, "timeout", or None when the run was stopped."""
+        with self._lock:
+            if self._stopping:
+                return None
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            self._running[proc.pid] = proc
+        try:
             try:
-                results[sub] = future.result()
-            except Exception as e:  # a grader bug on one submission must not lose the others
-                results[sub] = unusable(assignment, sub.name, f"internal error: {e!r}")
-            on_done(results[sub])
+                rc: int = proc.wait(timeout=budget)
+            except subprocess.TimeoutExpired:
+                kill_group(proc)
+                return "timeout"
+        finally:
+            with self._lock:
+                self._running.pop(proc.pid, None)
+                stopped = self._stopping
+        return None if stopped and rc not in (0, 1) else rc
+
+    def _assemble(self, name: str, fresh: dict[str, tuple[TestResult, ...]],
+                  cached: dict[str, tuple[TestResult, ...]]) -> SubmissionResult:
+        """Scenarios in the assignment's order, then the Python checks; a scenario without a
+        result is a grader error (it did not run), never the student's 0."""
+        tests: list[TestResult] = []
+        for s in self.assignment.scenarios:
+            got = fresh.get(s.name) or cached.get(s.name)
+            tests += got or [TestResult(s.name, s.tags, 0.0, s.points, "failed",
+                                        "Not run (deselected or the run stopped).", s.visibility, error=True)]
+        tests += fresh.get(CHECKS_UNIT) or cached.get(CHECKS_UNIT) or ()
+        return SubmissionResult(name, tuple(tests))
+
+    def _store(self, missing: list[Unit], fresh: dict[str, tuple[TestResult, ...]]) -> None:
+        assert self.cache
+        for unit in missing:
+            if unit.name in fresh:
+                self.cache.put(unit, fresh[unit.name])
+
+    # -- stopping -----------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Start nothing more; SIGINT every running pytest, then SIGKILL its group after STOP_GRACE."""
+        with self._lock:
+            self._stopping = True
+            procs = list(self._running.values())
+        with contextlib.ExitStack() as stack:
+            pidfds = {}
+            for p in procs:
+                with contextlib.suppress(OSError):
+                    fd = os.pidfd_open(p.pid)  # watched without reaping: its pid stays its group's id
+                    stack.callback(os.close, fd)
+                    pidfds[fd] = p
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(p.pid, signal.SIGINT)
+            deadline = time.monotonic() + STOP_GRACE
+            waiting = set(pidfds)
+            while waiting and (left := deadline - time.monotonic()) > 0:
+                ready, _, _ = select.select(list(waiting), [], [], left)
+                waiting -= set(ready)
+            for p in procs:
+                kill_group(p)
+
+    def remove_leftovers(self) -> None:
+        """After a stop, what a pytest process killed before its own cleanup may have left: the
+        containers of dead owners (by their labels), the run's empty cgroups (by their names)."""
+        if self.backend == "docker":
+            from .sandbox import open_backend
+
+            with contextlib.suppress(Exception):  # the engine is gone: its containers end by their own alarm
+                open_backend("docker").close()  # opening sweeps the containers of dead owners
+        elif run := os.environ.get(RUN_ENV, "")[:12]:
+            remove_cgroups([*CGROUPS.glob(f"labgrade-{run}-*"), *CGROUPS.glob(f"*/labgrade-{run}-*")])
+
+
+def remove_cgroups(dirs: list[Path]) -> None:
+    """Remove cgroups of sandboxes whose processes were killed, within STOP_GRACE (their last
+    processes are still being reaped for a few ms: polled, as the kernel signals nothing)."""
+    deadline = time.monotonic() + STOP_GRACE
+    for d in dirs:
+        while True:
+            try:
+                d.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                with contextlib.suppress(OSError, ValueError):
+                    for pid in (d / "cgroup.procs").read_text().split():
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(int(pid), signal.SIGKILL)
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+@contextlib.contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """A second Ctrl-C must not cut the stop short (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def grade_class(assignment: Assignment, submissions: list[Path], backend: str, jobs: int, logs: Path,
+                on_done: Callable[[SubmissionResult], None] = lambda r: None, *,
+                cache: ResultCache | None = None, on_start: Callable[[str], None] = lambda name: None,
+                on_graded: Callable[[Graded], None] = lambda g: None) -> ClassResult:
+    """Grade every submission, `jobs` at a time; raises Interrupted (a KeyboardInterrupt) on Ctrl-C."""
+    run = ClassRun(assignment, backend, logs, cache)
+    results: dict[Path, SubmissionResult] = {}
+
+    def task(sub: Path) -> Graded | None:
+        on_start(sub.name)
+        return run.grade(sub)
+
+    def collect(sub: Path, future: Future[Graded | None]) -> None:
+        try:
+            graded = future.result()
+        except Exception as e:  # a grader bug on one submission must not lose the others
+            graded = Graded(unusable(assignment, sub.name, f"internal error: {e!r}"), 0, 0.0)
+        if graded is not None:
+            results[sub] = graded.result
+            on_graded(graded)
+            on_done(graded.result)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    futures: dict[Future[Graded | None], Path] = {}
+    try:
+        futures = {pool.submit(task, s): s for s in submissions}
+        for future in as_completed(futures):
+            collect(futures[future], future)
+    except KeyboardInterrupt:
+        with sigint_ignored():
+            pool.shutdown(wait=False, cancel_futures=True)
+            run.stop()
+            pool.shutdown(wait=True)
+            run.remove_leftovers()
+        for future, sub in futures.items():  # those that ended while the main thread was interrupted
+            if sub not in results and future.done() and not future.cancelled() and future.exception() is None:
+                graded = future.result()
+                if graded is not None:
+                    results[sub] = graded.result
+        kept = tuple(results[s] for s in submissions if s in results)
+        raise Interrupted(ClassResult(assignment.name, kept),
+                          [s.name for s in submissions if s not in results]) from None
+    finally:
+        pool.shutdown(wait=True)
     return ClassResult(assignment.name, tuple(results[s] for s in submissions))

@@ -2,6 +2,10 @@
 
     grade SUBMISSIONS [-a LAB] [--backend auto|local|docker] [-j N] [-o DIR]
     grade selfcheck LAB [--backend ...] [-j N]
+    grade merge OUT_DIR... [-o OUT]           (the shards of a `grade --shard K/N` run)
+    grade cache info|clear [--cache-dir DIR]
+    grade gradescope-package -a LAB [-o FILE.zip]                 (grader/gradescope.py)
+    grade classroom init -a LAB [--repo DIR] [--install SPEC]     (grader/classroom.py)
 """
 
 from __future__ import annotations
@@ -12,19 +16,26 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
-import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from .assignment import Assignment, find_assignment, load_assignment
-from .assignment.model import TAGS
-from .classrun import find_submissions, grade_class, infer_lab
-from .errors import AssignmentError, GraderError
+from .cache import ResultCache, cmd_cache, default_cache_dir
+from .classroom import cmd_classroom
+from .classrun import Graded, Interrupted, Shard, find_submissions, grade_class, infer_lab, needs_attention
+from .errors import AssignmentError, GraderError, UsageError
+from .gradescope import cmd_gradescope_package
 from .image import cmd_image
-from .report import write_all
+from .merge import cmd_merge, write_shard_note
+from .mutants import materialize, mutants_of
+from .report import write_all, write_single
 from .report.github import report_to_actions
 from .results import ClassResult, SubmissionResult
 from .sandbox import open_backend
@@ -52,27 +63,124 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def grade_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grade", description="Grade TCP socket lab submissions in a sandbox.",
                                 epilog="Sub-commands: `grade selfcheck LAB` checks a lab's scenarios against its "
-                                       "reference and mutants.")
+                                       "reference and mutants; `grade gradescope-package -a LAB` builds the "
+                                       "Gradescope autograder zip; `grade classroom init -a LAB` writes a GitHub "
+                                       "Classroom workflow; `grade merge OUT_DIR...` combines the folders of "
+                                       "`--shard` runs; `grade cache info|clear` shows or empties the result cache.")
     p.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
                    help="a folder of submission folders, or one submission folder")
     p.add_argument("-a", "--assignment", metavar="NAME_OR_PATH",
                    help="lab name (in assignments/) or assignment folder; inferred from folder names if omitted")
     _common(p)
+    p.add_argument("--shard", type=_shard, metavar="K/N",
+                   help="grade only shard K of N: the submissions whose name hashes to K (see `grade merge`)")
+    p.add_argument("--cache-dir", type=Path, metavar="DIR",
+                   help="where results are cached (default: $LABGRADE_CACHE, else $XDG_CACHE_HOME/labgrade "
+                        "or ~/.cache/labgrade)")
+    p.add_argument("--no-cache", action="store_true", help="grade everything again, and leave the cache as it is")
+    p.add_argument("--gradescope-results", type=Path, metavar="FILE",
+                   help="one submission only: also write its Gradescope results.json to FILE (run_autograder does)")
+    p.add_argument("--classroom-output", type=Path, metavar="FILE",
+                   help="one submission only: append its GitHub Classroom result (result=BASE64) to FILE; "
+                        "in GitHub Actions the default is $GITHUB_OUTPUT")
     return p
 
 
-def run_class(assignment: Assignment, subs: list[Path], backend_name: str, jobs: int, out: Path) -> ClassResult:
+def _shard(text: str) -> Shard:
+    try:
+        return Shard.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _duration(seconds: float) -> str:
+    m, s = divmod(round(seconds), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
+
+
+class _StateColumn(ProgressColumn):
+    def __init__(self, progress: ClassProgress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def render(self, task: Task) -> Text:
+        return Text(self.progress.state())
+
+
+class ClassProgress:
+    """Submissions done, running and failed (not graded, or a grader error: see needs_attention),
+    and the time left (the finish the pace so far projects, minus now): a live bar on a
+    terminal, and a plain line per finished submission elsewhere (CI logs get no escape codes)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.running, self.failed = total, 0, 0, 0
+        self.started_at = time.monotonic()
+        self.projected_end: float | None = None
+        self.lock = threading.Lock()
+        self.live = console.is_terminal
+        self.bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), _StateColumn(self),
+                            TimeElapsedColumn(), console=console, transient=True, disable=not self.live)
+        self.task = self.bar.add_task("grading", total=total)
+
+    def state(self) -> str:
+        left = ""
+        if self.projected_end is not None and self.done < self.total:
+            left = f", ~{_duration(max(0.0, self.projected_end - time.monotonic()))} left"
+        return f"{self.running} running, {self.failed} failed{left}"
+
+    def on_start(self, name: str) -> None:
+        with self.lock:
+            self.running += 1
+
+    def on_graded(self, graded: Graded) -> None:
+        r = graded.result
+        with self.lock:
+            self.running = max(0, self.running - 1)
+            self.done += 1
+            self.failed += needs_attention(r)
+            now = time.monotonic()
+            self.projected_end = self.started_at + (now - self.started_at) / self.done * self.total
+            self.bar.update(self.task, completed=self.done)
+            errors = sum(t.error for t in r.tests)
+            note = (f"not graded: {r.error.splitlines()[0]}" if r.error else f"{errors} grader error(s)" if errors
+                    else "from the cache" if graded.cached == len(r.tests) else f"{graded.seconds:.1f} s")
+            line = f"[{self.done}/{self.total}] {r.name}: {r.score:g} / {r.max_score:g} ({note}); {self.state()}"
+            if not self.live or needs_attention(r):
+                (self.bar.console if self.live else console).print(escape(line), soft_wrap=True)
+
+    def __enter__(self) -> ClassProgress:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+
+def run_class(assignment: Assignment, subs: list[Path], backend_name: str, jobs: int, out: Path,
+              cache: ResultCache | None = None) -> ClassResult:
+    """Grade the class with a progress display; raises Interrupted on Ctrl-C."""
     backend = open_backend(backend_name)
     backend.close()
-    console.print(f"Grading {len(subs)} submission(s) of [bold]{assignment.name}[/] "
+    console.print(f"Grading {len(subs)} submission(s) of [bold]{escape(assignment.name)}[/] "
                   f"({len(assignment.scenarios)} scenarios) "
-                  f"with the [bold]{backend.name}[/] sandbox, {jobs} at a time")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("grading", total=len(subs))
-        result = grade_class(assignment, subs, backend.name, jobs, out / "logs",
-                             on_done=lambda r: progress.advance(task))
-    return result
+                  f"with the [bold]{backend.name}[/] sandbox, {jobs} at a time"
+                  + (f"; cache: {escape(str(cache.root))}" if cache else ""), soft_wrap=True)
+    with ClassProgress(len(subs)) as progress:
+        return grade_class(assignment, subs, backend.name, jobs, out / "logs", cache=cache,
+                           on_start=progress.on_start, on_graded=progress.on_graded)
+
+
+def keep_interrupted(stop: Interrupted, out: Path, cached: bool) -> None:
+    """Ctrl-C: the reports of what was graded, and what was not."""
+    kept = stop.partial.submissions
+    if kept:
+        write_all(stop.partial, out)
+    console.print(f"Interrupted: kept {len(kept)} graded submission(s)"
+                  + (f" in {escape(str(out))}/ ({escape(', '.join(s.name for s in kept))})" if kept else "")
+                  + f"; not graded: {len(stop.not_graded)}"
+                  + (f" ({escape(', '.join(stop.not_graded))})" if stop.not_graded else "")
+                  + (". Run the same command again: what was graded comes from the cache." if cached and kept else "."),
+                  soft_wrap=True)
 
 
 def summary(result: ClassResult) -> Table:
@@ -84,18 +192,31 @@ def summary(result: ClassResult) -> Table:
     for s in result.submissions:
         errors_ = sum(t.error for t in s.tests)
         note = "not graded: see logs" if s.error else f"{errors_} grader error(s)" if errors_ else ""
-        table.add_row(s.name, f"{s.score:g} / {s.max_score:g}", ", ".join(s.failed_tags) or "-", note)
+        table.add_row(escape(s.name), f"{s.score:g} / {s.max_score:g}", ", ".join(s.failed_tags) or "-", note)
     return table
 
 
 def cmd_grade(argv: list[str]) -> ExitCode:
     args = grade_parser().parse_args(argv)
     subs = find_submissions(args.submissions)
+    if (args.gradescope_results or args.classroom_output) and len(subs) != 1:
+        raise UsageError(f"--gradescope-results and --classroom-output grade one submission, and {args.submissions} "
+                         f"holds {len(subs)}: give the submission's own folder")
     lab = args.assignment or infer_lab(args.submissions, subs)
     assignment = load_assignment(find_assignment(lab))
-    result = run_class(assignment, subs, args.backend, args.jobs, args.out)
+    if args.shard:
+        subs = args.shard.select(subs)
+        console.print(f"Shard {args.shard}: {len(subs)} submission(s)")
+    write_shard_note(args.out, str(args.shard) if args.shard else None)  # `grade merge` checks that no shard is missing
+    cache = None if args.no_cache else ResultCache(args.cache_dir or default_cache_dir())
+    try:
+        result = run_class(assignment, subs, args.backend, args.jobs, args.out, cache)
+    except Interrupted as stop:
+        keep_interrupted(stop, args.out, cache is not None)
+        return ExitCode.INTERRUPTED
     write_all(result, args.out)
     report_to_actions(result)  # in GitHub Actions only: job summary and annotations
+    write_single(result, args.gradescope_results, args.classroom_output)  # Gradescope, GitHub Classroom
     console.print(summary(result))
     console.print(f"Reports in {args.out}/: results.json, grades.csv, junit.xml, report.html, "
                   f"and a Gradescope results.json per submission")
@@ -103,17 +224,6 @@ def cmd_grade(argv: list[str]) -> ExitCode:
 
 
 # -- selfcheck ------------------------------------------------------------------------------
-
-def load_mutant(folder: Path) -> tuple[str, set[str]]:
-    path = folder / "mutant.yaml"
-    if not path.is_file():
-        raise AssignmentError(path, None, "missing: each mutant declares `description:` and `fails: [tags]`")
-    data = yaml.safe_load(path.read_text())
-    fails = data.get("fails") if isinstance(data, dict) else None
-    if not isinstance(fails, list) or not fails or any(t not in TAGS for t in fails):
-        raise AssignmentError(path, None, f"`fails:` must list tags from: {', '.join(TAGS)}")
-    return str(data.get("description", "")), set(fails)
-
 
 def selfcheck_verdict(sub: SubmissionResult, declared: set[str] | None) -> str:
     """'' when the submission scored as declared, else what is wrong."""
@@ -138,18 +248,14 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
     _common(p)
     args = p.parse_args(argv)
     assignment = load_assignment(find_assignment(args.lab))
-    mutants = sorted(d for d in (assignment.root / "mutants").glob("*") if d.is_dir())
     declared: dict[str, set[str] | None] = {"reference": None}
-    described: dict[str, str] = {"reference": "the course's solution"}
     with tempfile.TemporaryDirectory(prefix="labgrade-selfcheck-") as tmp:
         subs = [Path(tmp) / "reference"]
         shutil.copytree(assignment.reference, subs[0])
-        for m in mutants:
-            described[m.name], declared[m.name] = load_mutant(m)
-            dest = Path(tmp) / m.name
-            shutil.copytree(assignment.reference, dest)
-            shutil.copytree(m, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("mutant.yaml"))
-            subs.append(dest)
+        for m in mutants_of(assignment):
+            declared[m.name] = set(m.fails)
+            subs.append(materialize(assignment, m, Path(tmp) / m.name))
+        # no cache: selfcheck proves that the scenarios bite, on this machine, now (a flaky scenario must show)
         result = run_class(assignment, subs, args.backend, args.jobs, args.out)
     table = Table(title=f"selfcheck {assignment.name}")
     for col in ("variant", "score", "must fail", "failed tags", "verdict"):
@@ -167,7 +273,9 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
     return ExitCode.CHECK_FAILED if bad else ExitCode.OK
 
 
-COMMANDS = {"selfcheck": cmd_selfcheck, "image": cmd_image}
+COMMANDS = {"selfcheck": cmd_selfcheck, "image": cmd_image, "merge": cmd_merge, "cache": cmd_cache,
+            "gradescope-package": cmd_gradescope_package,
+            "classroom": cmd_classroom}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,10 @@ import textwrap
 from typing import Any
 
 from .assignment import Scenario
+from .driver.endpoints import STORE_CAP, truncation_note
 
 MAX_TRANSCRIPT_LINES = 60
+LIMIT_WORDS = ("limit", "out of memory")  # in a program's exit text when a sandbox limit ended it (endpoints.py)
 
 
 def transcript_lines(outcome: dict[str, Any]) -> list[str]:
@@ -37,7 +39,20 @@ def render(scenario: Scenario, outcome: dict[str, Any]) -> str:
                                                        subsequent_indent="  "))
     parts.append("Transcript (seconds since the test started):\n" + "\n".join(transcript_lines(outcome)))
     for name, prog in outcome.get("programs", {}).items():
-        if prog.get("student") and prog.get("stderr", "").strip():
+        if not prog.get("student"):
+            continue
+        capped = output_notes(prog)
+        if capped:
+            parts.append(f"Output of {name} (too much to keep it all): " + "; ".join(capped))
+        if prog.get("stderr", "").strip():
             tail = "\n".join("  | " + line for line in prog["stderr"].rstrip().splitlines()[-20:])
             parts.append(f"Last lines {name} wrote on stderr ({prog.get('exit')}):\n{tail}")
+        elif any(w in str(prog.get("exit", "")) for w in LIMIT_WORDS):  # a limit ended it: say so anyway
+            parts.append(f"{name}: {prog.get('exit')}")
     return "\n\n".join(parts)
+
+
+def output_notes(prog: dict[str, Any]) -> list[str]:
+    """'stdout: 200.0 MB written, first 1 MiB kept' for each stream past the driver's cap."""
+    return [truncation_note(stream, total, STORE_CAP)
+            for stream in ("stdout", "stderr") if (total := int(prog.get(f"{stream}_bytes") or 0)) > STORE_CAP]

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from .assignment import Assignment, Scenario, load_assignment
-from .errors import GraderError
+from .errors import AssignmentError, GraderError
 from .results import TestResult
-from .run import grade_scenario, plan_for, stage
+from .run import SubmissionUnusable, grade_scenario, plan_for, stage
 from .sandbox import DriverProcess, Sandbox, open_backend
 
 
@@ -36,6 +36,7 @@ class Grading:
         self._sandbox: Sandbox | None = None
         self._staged: Path | None = None
         self._tmp: Path | None = None
+        self._refused: SubmissionUnusable | None = None  # the submission cannot be staged: said once per test
         self.results: list[dict[str, Any]] = []
 
     def assignment(self, root: Path) -> Assignment:
@@ -58,9 +59,15 @@ class Grading:
 
     @property
     def staged(self) -> Path:
+        if self._refused is not None:
+            raise self._refused
         if self._staged is None:
-            self._tmp = Path(tempfile.mkdtemp(prefix="labgrade-submission-"))
-            self._staged = stage(self.submission, self._tmp / "submission")
+            self._tmp = self._tmp or Path(tempfile.mkdtemp(prefix="labgrade-submission-"))
+            try:
+                self._staged = stage(self.submission, self._tmp / "submission")
+            except SubmissionUnusable as e:
+                self._refused = e
+                raise
         return self._staged
 
     def close(self) -> None:
@@ -80,12 +87,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="sandbox backend (default: auto)")
     group.addoption("--labgrade-results", dest="labgrade_results", metavar="FILE",
                     help="write each test's result (score, tags, feedback) as JSON to FILE")
+    group.addoption("--labgrade-scenario", dest="labgrade_scenarios", action="append", metavar="NAME",
+                    help="grade only the scenario of this name (repeatable; other scenarios are deselected, "
+                         "checks written in Python are not affected): how `grade` regrades what its cache lacks")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[GRADING] = Grading(config)
     config.addinivalue_line("markers", "labgrade(points, tags, name=None, visibility='visible'): "
                                        "a graded check written in Python")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = config.getoption("labgrade_scenarios")
+    if not wanted:
+        return
+    dropped = [i for i in items if isinstance(i, ScenarioItem) and i.scenario.name not in wanted]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if i not in dropped]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -97,17 +117,43 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios" \
             and (file_path.parent.parent / "assignment.yaml").is_file():
         return ScenarioFile.from_parent(parent, path=file_path)
+    if file_path.name == "assignment.yaml" and (file_path.parent / "scenarios").is_dir():
+        return AssignmentFile.from_parent(parent, path=file_path)
     return None
+
+
+def _load(collector: pytest.File, folder: Path) -> Assignment | None:
+    """The assignment, or a collection error without traceback. The full `file:line: message` comes
+    from the collector of the file at fault: a scenario file's own, assignment.yaml's for the other
+    problems (assignment.yaml itself, the reference, no scenarios); the other scenario files say in
+    one line that they were not collected, and assignment.yaml's stays quiet (None)."""
+    try:
+        return collector.config.stash[GRADING].assignment(folder)
+    except AssignmentError as e:
+        in_scenario_file = e.path.parent.name == "scenarios" and e.path.suffix in (".yaml", ".yml")
+        at_fault = e.path if in_scenario_file else folder / "assignment.yaml"
+        if at_fault.resolve() == collector.path.resolve():
+            raise collector.CollectError(str(e)) from None
+        if isinstance(collector, ScenarioFile):
+            raise collector.CollectError(f"not collected, the assignment does not load: {str(e).splitlines()[0]}") \
+                from None
+        return None
+    except GraderError as e:
+        raise collector.CollectError(str(e)) from None
+
+
+class AssignmentFile(pytest.File):
+    """assignment.yaml holds no test, but reports the assignment's problems found outside its scenario files."""
+
+    def collect(self) -> list[pytest.Item]:
+        _load(self, self.path.parent)
+        return []
 
 
 class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[ScenarioItem]:
-        grading = self.config.stash[GRADING]
-        try:
-            assignment = grading.assignment(self.path.parent.parent)
-        except GraderError as e:
-            raise self.CollectError(str(e)) from None
-        for scenario in assignment.scenarios:
+        assignment = _load(self, self.path.parent.parent)
+        for scenario in assignment.scenarios if assignment else ():
             if scenario.path == self.path:
                 yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario, assignment=assignment)
 
@@ -128,7 +174,14 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         grading = self.config.stash[GRADING]
-        result, _ = grade_scenario(grading.sandbox, self.assignment, self.scenario, grading.staged)
+        try:
+            staged = grading.staged
+        except SubmissionUnusable as e:  # the student's fault (too many files...): 0 and why, not a grader error
+            s = self.scenario
+            result = TestResult(s.name, s.tags, 0.0, s.points, "failed", f"{str(e)[:1].upper()}{str(e)[1:]}",
+                                s.visibility)
+        else:
+            result, _ = grade_scenario(grading.sandbox, self.assignment, self.scenario, staged)
         self.user_properties.append(("labgrade", result))
         if result.status != "passed":
             raise ScenarioFailed(result)
@@ -176,7 +229,10 @@ def labgrade_assignment(request: pytest.FixtureRequest) -> Assignment:
     grading = request.config.stash[GRADING]
     for parent in Path(request.path).parents:
         if (parent / "assignment.yaml").is_file():
-            return grading.assignment(parent)
+            try:
+                return grading.assignment(parent)
+            except GraderError as e:  # file:line and what to fix, not a traceback
+                pytest.fail(str(e), pytrace=False)
     raise pytest.UsageError(f"{request.path} is not inside an assignment folder")
 
 
@@ -219,11 +275,15 @@ def _result_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallIn
         return None
     points = float(marker.kwargs.get("points", 1))
     doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
-    message = "Passed." if report.passed else str(exc) if isinstance(exc, AssertionError) else report.longreprtext
+    students_fault = isinstance(exc, AssertionError | SubmissionUnusable)  # else the check's or the sandbox's
+    message = "Passed." if report.passed else str(exc) if students_fault else report.longreprtext
     return TestResult(name=marker.kwargs.get("name") or (doc.splitlines()[0] if doc else item.name),
                       tags=tuple(marker.kwargs.get("tags", ())), score=points if report.passed else 0.0,
                       max_score=points, status="passed" if report.passed else "failed", output=message,
-                      visibility=marker.kwargs.get("visibility", "visible"))
+                      visibility=marker.kwargs.get("visibility", "visible"),
+                      # a check that failed other than by an assertion (a sandbox fault, a bug in the
+                      # check) is the grader's failure: never the student's 0, never cached
+                      error=not report.passed and not students_fault)
 
 
 @pytest.hookimpl(hookwrapper=True)

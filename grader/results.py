@@ -1,8 +1,13 @@
-"""The one result model every reporter reads: a class of submissions, each with its tests."""
+"""The one result model every reporter reads: a class of submissions, each with its tests.
+
+`ClassResult.to_json()` is the class's results.json and holds everything the reporters read, so
+that `ClassResult.from_json()` gives back an equal value: `grade merge` rebuilds a class from
+the results.json of its shards and writes the same reports a single run would have written.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -22,7 +27,11 @@ class TestResult:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> TestResult:
-        return cls(**{**d, "tags": tuple(d.get("tags", ()))})
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known and k != "tags"}, tags=tuple(d.get("tags", ())))
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "tags": list(self.tags)}
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,14 @@ class SubmissionResult:
     def failed_tags(self) -> list[str]:
         return sorted({tag for t in self.tests if t.status != "passed" for tag in t.tags})
 
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "score": self.score, "max_score": self.max_score,
+                **({"error": self.error} if self.error else {}), "tests": [t.to_json() for t in self.tests]}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> SubmissionResult:
+        return cls(str(d["name"]), tuple(TestResult.from_json(t) for t in d.get("tests", ())), d.get("error") or None)
+
 
 @dataclass(frozen=True)
 class ClassResult:
@@ -50,11 +67,11 @@ class ClassResult:
     submissions: tuple[SubmissionResult, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
-        return {"assignment": self.assignment, "submissions": [
-            {"name": s.name, "score": s.score, "max_score": s.max_score, **({"error": s.error} if s.error else {}),
-             "tests": [{k: v for k, v in asdict(t).items() if k in TEST_KEYS} | {"tags": list(t.tags)}
-                       for t in s.tests]}
-            for s in self.submissions]}
+        return {"assignment": self.assignment, "submissions": [s.to_json() for s in self.submissions]}
 
-
-TEST_KEYS = ("name", "tags", "score", "max_score", "status", "output", "visibility")
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ClassResult:
+        """The inverse of to_json (KeyError, TypeError or ValueError on a document that is not one)."""
+        if not isinstance(d, dict) or not isinstance(d.get("submissions"), list):
+            raise ValueError("not a labgrade results.json: expected {\"assignment\": ..., \"submissions\": [...]}")
+        return cls(str(d["assignment"]), tuple(SubmissionResult.from_json(s) for s in d["submissions"]))

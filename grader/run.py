@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -27,17 +28,14 @@ class SubmissionUnusable(GraderError):
 
 def stage(src: Path, dest: Path) -> Path:
     """A private copy of the submission, readable by the sandbox uid; symlinks are kept as links
-    (inside the sandbox they resolve within its own root, never to the host's files)."""
-    files, size = 0, 0
-    for root, dirs, names in os.walk(src):
-        dirs[:] = [d for d in dirs if d not in (".git", "__pycache__", ".venv", "node_modules")]
-        for n in names:
-            files += 1
-            p = os.path.join(root, n)
-            size += os.lstat(p).st_size
-            if files > MAX_FILES or size > MAX_BYTES:
-                raise SubmissionUnusable(f"{src}: more than {MAX_FILES} files or {MAX_BYTES >> 20} MB; "
-                                         f"hand in only the programs")
+    (inside the sandbox they resolve within its own root, never to the host's files). A folder
+    too large to be a hand-in raises SubmissionUnusable before anything is copied."""
+    try:
+        _check_size(src)
+    except SubmissionUnusable:
+        with contextlib.suppress(OSError):
+            dest.parent.rmdir()  # the caller's fresh temp dir, still empty: not left behind
+        raise
     shutil.copytree(src, dest, symlinks=True, ignore=IGNORED)
     for root, _dirs, names in os.walk(dest):
         os.chmod(root, 0o755)
@@ -46,6 +44,21 @@ def stage(src: Path, dest: Path) -> Path:
             if not os.path.islink(p):
                 os.chmod(p, 0o755 if os.stat(p).st_mode & stat.S_IXUSR else 0o644)
     return dest
+
+
+def _check_size(src: Path) -> None:
+    files, size = 0, 0
+    for root, dirs, names in os.walk(src):  # never follows a symlink (to a folder or a file)
+        dirs[:] = [d for d in dirs if d not in (".git", "__pycache__", ".venv", "node_modules")]
+        for n in names + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            files += 1
+            size += os.lstat(os.path.join(root, n)).st_size
+            if files > MAX_FILES:
+                raise SubmissionUnusable(f"not graded: the submission {src.name} holds more than {MAX_FILES} "
+                                         f"files; hand in only the programs")
+            if size > MAX_BYTES:
+                raise SubmissionUnusable(f"not graded: the submission {src.name} is larger than "
+                                         f"{MAX_BYTES >> 20} MB; hand in only the programs")
 
 
 def port_for(scenario: Scenario) -> int:

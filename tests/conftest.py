@@ -30,6 +30,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"docker backend unavailable ({problem}); deselect with -m 'not docker'")
 
 
+@pytest.fixture(autouse=True)
+def _isolated_result_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`grade` caches results (grader/cache.py): never across tests, never in ~/.cache."""
+    monkeypatch.setenv("LABGRADE_CACHE", str(tmp_path_factory.mktemp("labgrade-cache")))
+
+
 @pytest.fixture(scope="session")
 def local_sandbox() -> Iterator[Sandbox]:
     problem = LocalSandbox.unavailable()

@@ -1,7 +1,8 @@
 """Load an assignment folder: YAML with line marks -> JSON Schema -> semantic checks -> model.
 
 Every problem becomes an AssignmentError naming the file and line and what was expected;
-all the problems of one file are reported together.
+all the problems of one file are reported together (in the order of their lines). No other
+exception escapes, whatever the files hold: tests/unit/test_assignment_fuzz.py checks that.
 """
 
 from __future__ import annotations
@@ -9,57 +10,66 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+import reprlib
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from ..driver.steps import BOUND_RE, Runner
 from ..errors import AssignmentError, UsageError
 from .model import Assignment, Limits, ProgramSpec, Scenario
+from .yamlfile import Lines, load_yaml
 
-Lines = dict[tuple[Any, ...], int]
+__all__ = ["find_assignment", "list_labs", "load_assignment", "load_yaml", "read_checked", "validate"]
+
+# A pattern of the schemas -> what a value matching it looks like, for the error messages
+PATTERNS = {
+    "^[A-Za-z_][A-Za-z0-9_{}-]*$": "a name (letters, digits, _ and -, not starting with a digit)",
+    "^[A-Za-z_][A-Za-z0-9_]*\\{i\\}$": "a name ending in {i}, e.g. q{i} (the clients q1, q2, ...)",
+    "^[A-Za-z_][A-Za-z0-9_]*$": "a name (letters, digits and _, not starting with a digit)",
+    "^[a-z0-9][a-z0-9-]*$": "a lab name (lower-case letters, digits and -)",
+    "^[a-z][a-z0-9_]*$": "a program name (lower-case letters, digits and _)",
+    "^[^\\u0000-\\u001f\\u007f]+$": "one line of text without control characters",
+    "^[^\\u0000]*$": "text without NUL characters",
+    "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$":
+        "a file of the submission, as a relative path such as server.py or src/server.py",
+}
+FOUND: dict[type, str] = {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", int: "a number",
+                          float: "a number", type(None): "an empty value"}
+EMPTY: dict[type, str] = {list: "item", str: "character", dict: "key"}
+TYPES = {"object": "a mapping (key: value)", "array": "a list (- item)", "string": "text", "number": "a number",
+         "integer": "a whole number", "boolean": "true or false", "null": "nothing"}
 
 
-def load_yaml(path: Path) -> tuple[Any, Lines]:
-    """Parse YAML keeping the line of every node; duplicate keys are errors."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise AssignmentError(path, None, f"cannot read: {e}") from None
-    loader = yaml.SafeLoader(text)
-    lines: Lines = {}
+WHOLE_FILE = {"scenarios": "a scenario file is a list of scenarios, each starting with `- name:`",
+              "assignment": "assignment.yaml is a mapping with the keys name:, reference: and programs:",
+              "mutant": "mutant.yaml is a mapping with the keys description: and fails:"}
 
-    def walk(node: yaml.Node, at: tuple[Any, ...]) -> Any:
-        lines[at] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = loader.construct_object(key_node, deep=True)
-                if key in out:
-                    raise AssignmentError(path, key_node.start_mark.line + 1, f"duplicate key {key!r}")
-                out[key] = walk(value_node, (*at, key))
-                lines[(*at, key)] = key_node.start_mark.line + 1  # errors about a key point at the key
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [walk(item, (*at, i)) for i, item in enumerate(node.value)]
-        return loader.construct_object(node, deep=True)
 
-    try:
-        node = loader.get_single_node()
-        return (walk(node, ()) if node is not None else None), lines
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        raise AssignmentError(path, mark.line + 1 if mark else None,
-                              f"not valid YAML: {e.problem or e.context}") from None
-    except yaml.YAMLError as e:
-        raise AssignmentError(path, None, f"not valid YAML: {e}") from None
-    finally:
-        loader.dispose()
+def _strict_integer(checker: Any, instance: Any) -> bool:
+    """2.0 is not an integer here (JSON Schema says it is): `each: 2.0` would reach range()."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    """JSON Schema patterns are ECMA-262 regexes, whose final `$` is the end of the text; in Python
+    it also matches before a final newline (`name: "alice\\n"` would pass): make it `\\Z`."""
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema_: Any) -> Iterator[jsonschema.ValidationError]:
+    if isinstance(instance, str) and not _regex(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]  # untyped in types-jsonschema
+    jsonschema.Draft202012Validator, validators={"pattern": _pattern},
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer))
 
 
 @cache
@@ -68,28 +78,60 @@ def schema(name: str) -> dict[str, Any]:
     return dict(json.loads(text))
 
 
+@cache
+def _validator(name: str) -> Any:
+    return Validator(schema(name))
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict, _REPR.maxlevel = 40, 40, 3, 3, 1
+
+
+def _short(value: Any) -> str:
+    """A value as it may appear in a message: a long or deep one is cut (`[[[...]]]`, `'aaa...aaa'`)."""
+    return _REPR.repr(value)
+
+
 def _explain(error: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
     """A person's reading of a schema error, and the path of the node to blame."""
     at = tuple(error.absolute_path)
     schema_: Any = error.schema  # jsonschema types these as possibly unset
     value: Any = error.validator_value
+    instance: Any = error.instance
     props = schema_.get("properties", {}) if isinstance(schema_, dict) else {}
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        extra = sorted((k for k in error.instance if k not in props), key=str)
-        return (*at, extra[0]), f"unknown key {extra[0]!r} (expected one of: {', '.join(props)})"
-    if "propertyNames" in error.schema_path and isinstance(error.instance, str):
-        allowed = value if error.validator == "enum" else None
-        what = "step" if allowed and "connect" in allowed else "key"
-        hint = f" (expected one of: {', '.join(allowed)})" if allowed else f" ({error.message})"
-        return (*at, error.instance), f"unknown {what} {error.instance!r}{hint}"
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        extra = sorted((k for k in instance if k not in props), key=str)
+        return (*at, extra[0]), f"unknown key {_short(extra[0])} (expected one of: {', '.join(props)})"
+    if "propertyNames" in error.schema_path:  # a key of a mapping
+        if error.validator == "enum":
+            allowed = ", ".join(map(str, value))
+            what = "step" if "connect" in value else "key"
+            return (*at, instance), f"unknown {what} {_short(instance)} (expected one of: {allowed})"
+        if error.validator == "type":
+            return (*at, instance), f"the key {_short(instance)} is not text: write a name"
+        return (*at, instance), f"the key {_short(instance)} is not {PATTERNS.get(value, f'matching {value}')}"
     if error.validator == "required":
         return at, f"missing required key {error.message.split(' ')[0]}"
-    if error.validator in ("minProperties", "maxProperties") and schema_.get("propertyNames"):
+    if error.validator in ("minProperties", "maxProperties") and "connect" in schema_.get("propertyNames", {}).get(
+            "enum", ()):
         return at, "a step is a mapping with exactly one key, the step's name (e.g. `- connect: alice`)"
     if error.validator == "enum":
         allowed = ", ".join(map(str, value))
-        return at, f"{error.instance!r} is not allowed here (expected one of: {allowed})"
-    return at, error.message
+        return at, f"{_short(instance)} is not allowed here (expected one of: {allowed})"
+    if error.validator == "const":
+        return at, f"{_short(instance)} is not allowed here: write {json.dumps(value)} or leave the key out"
+    if error.validator == "type":
+        types = [value] if isinstance(value, str) else list(value)
+        found = FOUND.get(type(instance), type(instance).__name__)
+        return at, f"expected {' or '.join(TYPES.get(t, t) for t in types)}, found {found} {_short(instance)}"
+    if error.validator == "pattern":
+        return at, f"{_short(instance)} does not match: expected {PATTERNS.get(value, f'the pattern {value}')}"
+    if error.validator in ("minItems", "minLength", "minProperties") and value == 1:
+        return at, f"{_short(instance)} is empty: expected at least one {EMPTY.get(type(instance), 'item')}"
+    if error.validator == "uniqueItems":
+        return at, f"{_short(instance)} lists an item twice"
+    message, full = error.message, repr(instance)  # e.g. "5000 is greater than the maximum of 1000"
+    return at, _short(instance) + message[len(full):] if message.startswith(full) else message[:200]
 
 
 def _context(data: Any, at: tuple[Any, ...]) -> str:
@@ -98,21 +140,27 @@ def _context(data: Any, at: tuple[Any, ...]) -> str:
         return ""
     scenario = data[at[0]]
     name = scenario.get("name") if isinstance(scenario, dict) else None
-    where = f'scenario "{name}"' if isinstance(name, str) else f"scenario #{at[0] + 1}"
+    named = isinstance(name, str) and name.isprintable() and 0 < len(name) <= 60
+    where = f'scenario "{name}"' if named else f"scenario #{at[0] + 1}"
     if len(at) >= 3 and at[1] == "steps" and isinstance(at[2], int):
         where += f", step {at[2] + 1}"
     return where + ": "
 
 
 def validate(path: Path, data: Any, lines: Lines, schema_name: str) -> None:
-    validator = jsonschema.Draft202012Validator(schema(schema_name))
+    if data is None and not lines:
+        expected = TYPES[schema(schema_name)["type"]]
+        raise AssignmentError(path, 1, f"the file is empty: expected {expected}")
     problems = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+    for error in sorted(_validator(schema_name).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         at, message = _explain(error)
+        if not at and error.validator == "type":
+            message += f" ({WHOLE_FILE[schema_name]})"
         while at not in lines and at:
             at = at[:-1]
         problems.append((lines.get(at, 1), _context(data, at) + message))
     if problems:
+        problems.sort(key=lambda p: p[0])
         (line, message), rest = problems[0], problems[1:20]
         raise AssignmentError(path, line, message, tuple(f"{path}:{n}: {m}" for n, m in rest))
 
@@ -153,7 +201,8 @@ class _Names:
 
 
 def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]],
-                programs: dict[str, ProgramSpec]) -> None:
+                programs: dict[str, ProgramSpec], where: str = "") -> None:
+    """What steps refer to was defined by an earlier step; `where` ('scenario "x": ') starts messages."""
     names = _Names()
     for n, step in enumerate(steps):
         ((verb, args),) = step.items()
@@ -162,7 +211,7 @@ def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]
         line = lines.get((index, "steps", n), 0)
 
         def fail(msg: str, line: int = line, n: int = n, verb: str = verb) -> AssignmentError:
-            return AssignmentError(path, line, f"step {n + 1} ({verb}): {msg}")
+            return AssignmentError(path, line, f"{where}step {n + 1} ({verb}): {msg}")
 
         if verb in ONE_OF and sum(k in args for k in ONE_OF[verb]) != 1:
             raise fail(f"needs exactly one of: {', '.join(ONE_OF[verb])}")
@@ -215,12 +264,20 @@ def _define(verb: str, args: Any, names: _Names, programs: dict[str, ProgramSpec
         names.saved.add(args["save"])
 
 
+def _is_file(path: Path) -> bool:
+    """Path.is_file, False (not an OSError) for a name too long or a path through a file."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def find_assignment(name_or_path: str | os.PathLike[str]) -> Path:
     path = Path(name_or_path)
-    if (path / "assignment.yaml").is_file():
+    if _is_file(path / "assignment.yaml"):
         return path
     for root in assignment_roots():
-        if (root / str(name_or_path) / "assignment.yaml").is_file():
+        if _is_file(root / str(name_or_path) / "assignment.yaml"):
             return root / str(name_or_path)
     raise UsageError(f"no assignment {str(name_or_path)!r}: give a lab name ({', '.join(list_labs())}) "
                      f"or the path of a folder holding assignment.yaml")
@@ -236,35 +293,64 @@ def list_labs() -> list[str]:
     return sorted({p.parent.name for root in assignment_roots() for p in root.glob("*/assignment.yaml")})
 
 
+def read_checked(path: Path, schema_name: str) -> tuple[Any, Lines]:
+    """A YAML file's value and lines, checked against schema/SCHEMA_NAME.schema.json."""
+    data, lines = load_yaml(path)
+    validate(path, data, lines, schema_name)
+    return data, lines
+
+
+def _reference(path: Path, meta: dict[str, Any], lines: Lines, programs: dict[str, ProgramSpec]) -> Path:
+    """The reference folder; each program's script must be in it."""
+    try:
+        reference: Path = (path.parent / meta["reference"]).resolve()
+        found = reference.is_dir()
+    except (OSError, RuntimeError) as e:  # RuntimeError: a symlink loop
+        why = e.strerror if isinstance(e, OSError) else str(e)
+        raise AssignmentError(path, lines[("reference",)],
+                              f"reference: {_short(meta['reference'])} is not a folder one can use ({why})") from None
+    if not found:
+        raise AssignmentError(path, lines[("reference",)],
+                              f"reference: no folder {reference} (the path is relative to assignment.yaml)")
+    missing = [(lines[("programs", p.name)], f"program {p.name!r}: the reference has no {p.script} "
+                                             f"(looked for {reference / p.script}): add it or fix argv")
+               for p in programs.values() if not _is_file(reference / p.script)]
+    if missing:
+        (line, message), rest = missing[0], missing[1:]
+        raise AssignmentError(path, line, message, tuple(f"{path}:{n}: {m}" for n, m in rest))
+    return reference
+
+
+def _scenarios(path: Path, programs: dict[str, ProgramSpec], seen: dict[str, str]) -> list[Scenario]:
+    """The scenarios of one file; `seen` maps the names of earlier files' scenarios to their file:line."""
+    data, lines = read_checked(path, "scenarios")
+    scenarios = []
+    for i, raw in enumerate(data):
+        line = lines[(i,)]
+        if raw["name"] in seen:
+            raise AssignmentError(path, line, f"duplicate scenario name {raw['name']!r} (first defined at "
+                                              f"{seen[raw['name']]}): give each scenario its own name")
+        seen[raw["name"]] = f"{path}:{line}"
+        check_steps(path, lines, i, raw["steps"], programs, _context(data, (i,)))
+        scenarios.append(Scenario(
+            name=raw["name"], tags=tuple(raw["tags"]), points=float(raw["points"]), steps=tuple(raw["steps"]),
+            feedback=raw.get("feedback", "").strip(), visibility=raw.get("visibility", "visible"),
+            timeout=float(raw.get("timeout", 30.0)), path=path, line=line))
+    return scenarios
+
+
 def load_assignment(folder: Path) -> Assignment:
     folder = Path(folder).resolve()
     meta_path = folder / "assignment.yaml"
-    meta, lines = load_yaml(meta_path)
-    validate(meta_path, meta, lines, "assignment")
+    meta, lines = read_checked(meta_path, "assignment")
     programs = {n: ProgramSpec(n, tuple(p["argv"]), p["kind"]) for n, p in meta["programs"].items()}
-    reference = (folder / meta["reference"]).resolve()
-    for p in programs.values():
-        if not (reference / p.script).is_file():
-            raise AssignmentError(meta_path, lines.get(("reference",)),
-                                  f"reference program {p.script} not found in {reference}")
-    scenarios: list[Scenario] = []
+    reference = _reference(meta_path, meta, lines, programs)
+    folder_ = folder / "scenarios"
+    files = sorted(folder_.glob("*.yaml")) + sorted(folder_.glob("*.yml"))
+    if not files:
+        raise AssignmentError(folder_, None, "no scenarios: add scenarios/*.yaml files" if folder_.is_dir() else
+                                             "missing: make this folder and add scenario files (*.yaml) to it")
     seen: dict[str, str] = {}
-    files = sorted((folder / "scenarios").glob("*.yaml")) + sorted((folder / "scenarios").glob("*.yml"))
-    for path in files:
-        data, lines = load_yaml(path)
-        validate(path, data, lines, "scenarios")
-        for i, raw in enumerate(data):
-            line = lines[(i,)]
-            if raw["name"] in seen:
-                raise AssignmentError(path, line, f"duplicate scenario name {raw['name']!r} "
-                                                  f"(first defined at {seen[raw['name']]})")
-            seen[raw["name"]] = f"{path}:{line}"
-            check_steps(path, lines, i, raw["steps"], programs)
-            scenarios.append(Scenario(
-                name=raw["name"], tags=tuple(raw["tags"]), points=float(raw["points"]), steps=tuple(raw["steps"]),
-                feedback=raw.get("feedback", "").strip(), visibility=raw.get("visibility", "visible"),
-                timeout=float(raw.get("timeout", 30.0)), path=path, line=line))
-    if not scenarios:
-        raise AssignmentError(folder / "scenarios", None, "no scenarios: add scenarios/*.yaml files")
+    scenarios = [s for path in files for s in _scenarios(path, programs, seen)]
     return Assignment(name=meta["name"], title=meta.get("title", meta["name"]), root=folder, reference=reference,
                       programs=programs, scenarios=tuple(scenarios), limits=Limits(**meta.get("limits", {})))

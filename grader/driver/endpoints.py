@@ -20,6 +20,7 @@ import subprocess
 import termios
 from collections.abc import Callable
 
+from .jail import StudentPreexec
 from .loop import Deadline, Loop
 from .transcript import Transcript
 
@@ -183,8 +184,15 @@ class Stream:
     def tail(self) -> str:
         text = bytes(self.data[-TAIL:]).decode("utf-8", "replace")
         if self.total > len(self.data):
-            text += f"\n[... {self.total} bytes written in all, {len(self.data)} kept]"
+            text += f"\n[{truncation_note(self.name, self.total, len(self.data))}]"
         return text
+
+
+def truncation_note(stream: str, total: int, kept: int) -> str:
+    """'stdout: 200.0 MB written, first 1 MiB kept' (what the grader stores of a flood)."""
+    size = f"{total / 1e6:.1f} MB" if total >= 1e5 else f"{total} bytes"
+    shown = f"{kept >> 20} MiB" if kept and kept % (1 << 20) == 0 else f"{kept} bytes"
+    return f"{stream}: {size} written, first {shown} kept"
 
 
 class Program:
@@ -213,6 +221,8 @@ class Program:
         self.proc.stdout.close()
         self.proc.stderr.close()
         self.killed_by_grader = False
+        self.exit_logged = False
+        self.confinement = preexec
         log.add(name, "started", " ".join(argv))
 
     @property
@@ -227,12 +237,17 @@ class Program:
         os.write(self.pty_master, data)
 
     def exit_text(self) -> str:
+        """How the program ended, and why when a limit of the sandbox is the cause (the signal
+        and the sandbox's cgroup counters say which: memory, CPU, file size, processes)."""
         rc = self.proc.returncode
         if rc is None:
             return "still running"
-        if rc < 0:
-            return f"killed by {signal.Signals(-rc).name}" + (" (sent by the grader)" if self.killed_by_grader else "")
-        return f"exited with code {rc}"
+        sig = -rc if rc < 0 else None
+        text = f"exited with code {rc}" if sig is None else f"killed by {signal.Signals(sig).name}"
+        reasons = ["sent by the grader"] if sig is not None and self.killed_by_grader else []
+        if isinstance(self.confinement, StudentPreexec):
+            reasons += self.confinement.why(sig)
+        return text + (f" ({'; '.join(reasons)})" if reasons else "")
 
     def signal(self, sig: signal.Signals) -> None:
         if self.proc.poll() is None:
@@ -248,9 +263,18 @@ class Program:
             if self.proc.poll() is not None:
                 break
             self.killed_by_grader = True
+            self.log.add(self.name, f"sent {sig.name}", "by the grader" + (f", {grace:g} s to exit"
+                                                                            if sig == signal.SIGTERM else ""))
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.proc.pid, sig)
             loop.wait_until(lambda: self.proc.poll(), Deadline.after(grace))
+        self.log_exit()
+
+    def log_exit(self) -> None:
+        """Put the program's end in the transcript, once (whoever reaped it first)."""
+        if self.proc.returncode is not None and not self.exit_logged:
+            self.exit_logged = True
+            self.log.add(self.name, self.exit_text())
 
     def drain(self, loop: Loop, deadline: Deadline) -> None:
         """After exit: collect what is still in the pipes (grandchildren may hold them open)."""

@@ -22,9 +22,9 @@ import ctypes
 import fcntl
 import os
 import resource
+import signal
 import socket
 import struct
-from collections.abc import Callable
 from typing import Any
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -127,40 +127,98 @@ def build_root(root: str, submission: str, python: str, uid: int, gid: int, scra
     mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def student_preexec(
-    *, root: str | None, cwd: str, uid: int | None, gid: int | None,
-    limits: dict[str, Any], cgroups: list[str],
-) -> Callable[[], None]:
-    """The function Popen runs in the child between fork and exec. Failures abort the spawn."""
-    rlimits = []
-    for key, value in limits.items():
-        if key not in RLIMITS or value is None:
-            continue
-        scale = 1 << 20 if key.endswith("_mb") else 1
-        soft = int(value * scale)
-        hard = soft + 1 if key == "cpu_seconds" else soft  # SIGXCPU first, SIGKILL a second later
-        rlimits.append((RLIMITS[key], (soft, hard)))
+class StudentPreexec:
+    """The function Popen runs in a student's child between fork and exec (failures abort the
+    spawn); it also keeps what the process is held to, so that its end can be explained."""
 
-    def preexec() -> None:
-        for procs in cgroups:
+    def __init__(self, *, root: str | None, cwd: str, uid: int | None, gid: int | None,
+                 limits: dict[str, Any], cgroups: list[str]) -> None:
+        self.root, self.cwd, self.uid, self.gid = root, cwd, uid, gid
+        self.limits, self.cgroups = limits, cgroups
+        self.rlimits = []
+        for key, value in limits.items():
+            if key not in RLIMITS or value is None:
+                continue
+            scale = 1 << 20 if key.endswith("_mb") else 1
+            soft = int(value * scale)
+            hard = soft + 1 if key == "cpu_seconds" else soft  # SIGXCPU first, SIGKILL a second later
+            self.rlimits.append((RLIMITS[key], (soft, hard)))
+
+    def __call__(self) -> None:
+        for procs in self.cgroups:
             with open(procs, "w") as f:
                 f.write(str(os.getpid()))
-        for res, pair in rlimits:
+        for res, pair in self.rlimits:
             resource.setrlimit(res, pair)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if root is not None:
-            os.chroot(root)
-        os.chdir(cwd)
+        if self.root is not None:
+            os.chroot(self.root)
+        os.chdir(self.cwd)
         for cap in range(64):
             if prctl(PR_CAPBSET_DROP, cap) != 0 and ctypes.get_errno() == 22:  # EINVAL: past the last cap
                 break
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
-        if uid is not None and gid is not None:
+        if self.uid is not None and self.gid is not None:
             os.setgroups([])
-            os.setresgid(gid, gid, gid)
-            os.setresuid(uid, uid, uid)
+            os.setresgid(self.gid, self.gid, self.gid)
+            os.setresuid(self.uid, self.uid, self.uid)
         else:  # user namespace: we stay uid 0 there, but exec must grant no capability
             _check(prctl(PR_SET_SECUREBITS, SECUREBITS_NO_ROOT), "securebits")
         _check(prctl(PR_SET_NO_NEW_PRIVS, 1), "no_new_privs")
 
-    return preexec
+    def counter_dirs(self) -> list[str]:
+        """The cgroup directories whose counters tell what the student's processes hit: those
+        it joins (local backend), or the container's own (docker: limits["cgroup_dirs"])."""
+        return [os.path.dirname(p) for p in self.cgroups] + list(self.limits.get("cgroup_dirs") or [])
+
+    def counters(self) -> dict[str, int]:
+        """What the kernel refused or killed so far: {"oom_kill": n, "pids_max": n} (missing: 0)."""
+        return read_counters(self.counter_dirs())
+
+    def why(self, sig: int | None) -> list[str]:
+        """Why a student's program ended (killed by `sig`, or None for an exit), in words, from
+        the signal and the sandbox's cgroup counters: the sources of truth for each limit."""
+        got, limits, reasons = self.counters(), self.limits, []
+        if sig == signal.SIGXCPU:
+            reasons.append(f"CPU time limit of {limits.get('cpu_seconds', '?'):g} s used up"
+                           if isinstance(limits.get("cpu_seconds"), (int, float)) else "CPU time limit used up")
+        elif sig == signal.SIGXFSZ:
+            reasons.append(f"it wrote a file past the size limit of {limits.get('file_size_mb', '?')} MB")
+        if got.get("oom_kill"):
+            n = got["oom_kill"]
+            what = "it was killed" if sig == signal.SIGKILL and n == 1 else \
+                f"the kernel killed {n} process{'es' if n > 1 else ''} of the submission"
+            reasons.append(f"out of memory: {what} for using more than {limits.get('memory_mb', '?')} MB")
+        if got.get("pids_max"):
+            cap = limits.get("max_processes")
+            reasons.append(f"process limit reached: fork() failed {got['pids_max']} time"
+                           f"{'s' if got['pids_max'] > 1 else ''}" + (f", at most {cap} processes" if cap else ""))
+        return reasons
+
+
+def read_counters(dirs: list[str]) -> dict[str, int]:
+    """oom_kill (memory.events in v2, memory.oom_control in v1) and pids_max ("max" of
+    pids.events, the forks the pids cgroup refused) summed over `dirs`; unreadable: absent."""
+    found: dict[str, int] = {}
+    for d in dirs:
+        for name, key, field in (("memory.events", "oom_kill", "oom_kill"), ("memory.oom_control", "oom_kill",
+                                                                              "oom_kill"),
+                                 ("pids.events", "pids_max", "max")):
+            try:
+                with open(os.path.join(d, name)) as f:
+                    text = f.read()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[0] == field and parts[1].isdigit():
+                    found[key] = found.get(key, 0) + int(parts[1])
+    return found
+
+
+def student_preexec(
+    *, root: str | None, cwd: str, uid: int | None, gid: int | None,
+    limits: dict[str, Any], cgroups: list[str],
+) -> StudentPreexec:
+    """The function Popen runs in the child between fork and exec. Failures abort the spawn."""
+    return StudentPreexec(root=root, cwd=cwd, uid=uid, gid=gid, limits=limits, cgroups=cgroups)

@@ -82,7 +82,7 @@ class Runner:
             prog = mine.get(info.si_pid)
             if prog is not None:
                 prog.proc.poll()
-                self.log.add(prog.name, prog.exit_text())
+                prog.log_exit()
                 del mine[info.si_pid]
             else:  # an orphan reparented to us (we are PID 1): reap it so it frees its pid
                 os.waitpid(info.si_pid, 0)

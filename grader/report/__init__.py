@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..results import ClassResult, SubmissionResult
+from . import classroom
 from .gradebook import write_grades_csv
 from .html import write_html
 from .junit import write_junit
@@ -18,7 +19,9 @@ def gradescope(sub: SubmissionResult) -> dict[str, Any]:
     """Gradescope's autograder results.json for one submission."""
     return {
         "score": sub.score,
-        "output": sub.error or f"{sub.score:g} / {sub.max_score:g} points",
+        # students see `output`: the first line of why it was not graded; the log tail stays in the logs
+        "output": f"Not graded: {sub.error.splitlines()[0]}" if sub.error
+                  else f"{sub.score:g} / {sub.max_score:g} points",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [{"name": t.name, "score": t.score, "max_score": t.max_score, "status": t.status,
@@ -58,3 +61,21 @@ REPORTERS: dict[str, Callable[[ClassResult, Path], list[Path]]] = {
 def write_all(result: ClassResult, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     return [p for write in REPORTERS.values() for p in write(result, out)]
+
+
+def write_single(result: ClassResult, gradescope_results: Path | None = None,
+                 classroom_output: Path | None = None) -> list[Path]:
+    """One submission's result where a platform reads it: Gradescope's results.json at
+    `gradescope_results`; GitHub Classroom's `result=<base64>` appended to `classroom_output`, or to
+    $GITHUB_OUTPUT in GitHub Actions. Nothing for a class of several submissions."""
+    if len(result.submissions) != 1:
+        return []
+    sub, written = result.submissions[0], []
+    if gradescope_results:
+        gradescope_results.parent.mkdir(parents=True, exist_ok=True)
+        gradescope_results.write_text(json.dumps(gradescope(sub), indent=1, ensure_ascii=False) + "\n")
+        written.append(gradescope_results)
+    target = classroom_output or classroom.output_file()
+    if target:
+        written.append(classroom.write_output(sub, target))
+    return written

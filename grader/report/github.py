@@ -121,7 +121,7 @@ def step_summary(result: ClassResult) -> str:
         part = submission_summary(sub)
         size += sum(len(line) + 1 for line in part)
         if size > SUMMARY_CHARS:
-            lines.append("_The rest does not fit in a job summary: see the report.html artifact._")
+            lines.append("_The rest does not fit in a job summary: the annotations list every failed test._")
             break
         lines += part
     return "\n".join(lines) + "\n"

@@ -6,15 +6,31 @@ import contextlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import DriverError
 
 OUTCOME_STATUSES = ("passed", "failed", "error")
 GRACE = 15.0  # seconds the host waits beyond the driver's own deadline before killing the sandbox
+RUN_ENV = "LABGRADE_RUN_ID"  # one run id for a `grade` command and the pytest processes it starts
+GRADER_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def copy_driver(dest: Path) -> Path:
+    """A private copy of the in-sandbox driver (grader/__init__.py and grader/driver/*.py, standard
+    library only) under dest/grader: a run never imports from the live checkout, which may be
+    edited while it runs. Returns dest, the directory to put on the driver's sys.path."""
+    package = dest / "grader"
+    (package / "driver").mkdir(parents=True)
+    shutil.copy2(GRADER_PACKAGE / "__init__.py", package / "__init__.py")
+    for module in (GRADER_PACKAGE / "driver").glob("*.py"):
+        shutil.copy2(module, package / "driver" / module.name)
+    return dest
 
 
 class Sandbox(Protocol):

@@ -1,8 +1,8 @@
 """The docker backend: one container per scenario, made with the Docker SDK.
 
 Theory of operation. Each scenario gets a fresh container of the grading image (see the
-top-level Dockerfile and grader/image.py) whose PID 1 is the driver, run as root from the host's
-own `grader` package, mounted read-only. The plan goes in on the container's stdin and the
+top-level Dockerfile and grader/image.py) whose PID 1 is the driver, run as root from a private copy
+of the host's driver code (base.copy_driver), mounted read-only. The plan goes in on the container's stdin and the
 outcome comes back on its stdout, both through one attach socket (DockerTransport, which
 demultiplexes Docker's stdout/stderr frames); the container is created and attached before it
 starts, so no byte is lost.
@@ -37,30 +37,33 @@ a few hundred ms (create, attach, start, remove) where the local backend needs ~
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import math
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from ..errors import SandboxError
 from ..image import DOCKER_API, IMAGE, unix_socket_problem
-from .base import GRACE, DriverProcess
+from .base import GRACE, RUN_ENV, DriverProcess, copy_driver
 
 SANDBOX_UID = 65534
 CONTAINER_PYTHON = "/usr/local/bin/python3"  # the Dockerfile makes sure it exists on every base
 SUBMISSION_MOUNT = "/submission"
-CODE_MOUNT = "/grader/lib"  # the host's `grader` package is mounted at /grader/lib/grader
+CODE_MOUNT = "/grader/lib"  # a copy of the driver (base.copy_driver) is mounted at /grader/lib/grader
 REFERENCE_MOUNT = "/grader/reference"
-GRADER_PACKAGE = str(Path(__file__).resolve().parent.parent)
 # SETUID/SETGID: drop the student to SANDBOX_UID; SETPCAP: empty the student's bounding set;
 # KILL: signal the student's processes; SYS_PTRACE and DAC_READ_SEARCH: read their /proc/PID/fd
 # and /proc/PID/syscall (mode 0500/0400, owned by the student's uid: both checks apply);
@@ -69,12 +72,13 @@ DRIVER_CAPS = ["SETUID", "SETGID", "SETPCAP", "KILL", "SYS_PTRACE", "DAC_READ_SE
 PIDS_RESERVE = 32  # processes and threads of the driver and the reference peers in the container
 MEMORY_RESERVE_MB = 128  # the driver and the reference peers share the container's memory cgroup
 ALARM_SLACK = 10  # the driver's own alarm fires this long after the host's deadline
+SPARES = 2  # containers started ahead: a container's start takes longer than a correct scenario
 LABEL, RUN_LABEL, OWNER_LABEL, BOX_LABEL = "labgrade", "labgrade.run", "labgrade.owner", "labgrade.sandbox"
-RUN_ENV = "LABGRADE_RUN_ID"  # one run id for a `grade` command and the pytest processes it starts
 DRIVER_BOOT = ("import os, signal, sys; signal.signal(signal.SIGALRM, lambda *_: os._exit(124)); "
                "signal.alarm(int(sys.argv[2])); sys.path.insert(0, sys.argv[1]); "
                "from grader.driver.__main__ import main; main()")
 STDOUT, STDERR = 1, 2
+CONTAINER_CGROUP_DIRS = ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # the container's own
 
 
 def _docker() -> Any:
@@ -295,12 +299,21 @@ class DockerSandbox:
         self.owner = owner_id()
         self.id = uuid.uuid4().hex[:12]
         self.closed = False
+        # the driver is mounted from a private copy: editing the checkout meanwhile cannot break a run
+        self.lib = copy_driver(Path(tempfile.mkdtemp(prefix="labgrade-driver-")))
+        self._spare_client = docker.from_env(version=DOCKER_API, timeout=120)  # for the spares' thread
+        self._spare_api = self._spare_client.api
+        self._spares = ThreadPoolExecutor(max_workers=SPARES, thread_name_prefix="labgrade-spare")
+        self._spare: collections.deque[tuple[Future[DockerTransport], dict[str, Any]]] = collections.deque()
         cleanup_by_label(self.api, stale=True)  # what crashed graders left behind
         atexit.register(self.close)
 
     def _plan(self, plan: dict[str, Any]) -> dict[str, Any]:
         limits = dict(plan.get("limits", {}))
-        limits.pop("processes", None)  # the container's pids cgroup is the fork limit, not RLIMIT_NPROC
+        # the container's pids cgroup is the fork limit, not RLIMIT_NPROC; its counters (and the
+        # memory cgroup's oom_kill) tell the driver which limit a program hit (v1 dirs, then v2)
+        limits["max_processes"] = limits.pop("processes", None)
+        limits["cgroup_dirs"] = list(CONTAINER_CGROUP_DIRS)
         return {**plan, "limits": limits, "jail": None, "cgroups": [],
                 "student": {**plan["student"], "dir": SUBMISSION_MOUNT, "python": CONTAINER_PYTHON,
                             "uid": SANDBOX_UID, "gid": SANDBOX_UID},
@@ -313,7 +326,7 @@ class DockerSandbox:
         mount = _docker().types.Mount
         mounts = [mount(SUBMISSION_MOUNT, os.path.abspath(plan["student"]["dir"]), type="bind", read_only=True),
                   mount(REFERENCE_MOUNT, os.path.abspath(plan["reference"]["dir"]), type="bind", read_only=True),
-                  mount(f"{CODE_MOUNT}/grader", GRADER_PACKAGE, type="bind", read_only=True)]
+                  mount(f"{CODE_MOUNT}/grader", str(self.lib / "grader"), type="bind", read_only=True)]
         host_config = self.api.create_host_config(
             mounts=mounts,
             network_mode="none", read_only=True, auto_remove=True,
@@ -326,24 +339,26 @@ class DockerSandbox:
         alarm = math.ceil(float(plan["timeout"]) + GRACE + ALARM_SLACK)
         return {"image": IMAGE, "command": [CONTAINER_PYTHON, "-I", "-c", DRIVER_BOOT, CODE_MOUNT, str(alarm)],
                 "user": "0:0", "working_dir": "/", "stdin_open": True, "tty": False, "host_config": host_config,
-                "labels": {LABEL: "1", RUN_LABEL: self.run_id, OWNER_LABEL: self.owner, BOX_LABEL: self.id,
-                           "labgrade.scenario": str(plan.get("scenario", ""))[:200]}}
+                "labels": {LABEL: "1", RUN_LABEL: self.run_id, OWNER_LABEL: self.owner, BOX_LABEL: self.id}}
 
     def start(self, plan: dict[str, Any]) -> DriverProcess:
         if self.closed:
             raise SandboxError("the docker backend was closed")
+        alarm = math.ceil(float(plan["timeout"]) + GRACE + ALARM_SLACK)
+        return DriverProcess(self._take(self._container_config(plan)), {**self._plan(plan), "alarm": alarm})
+
+    def _launch(self, config: dict[str, Any], api: Any) -> DockerTransport:
+        """Create, attach and start a container (through `api`); its driver waits for a plan."""
         docker = _docker()
-        config = self._container_config(plan)
-        inner = self._plan(plan)
         cid: str | None = None
         transport: DockerTransport | None = None
         try:
-            cid = self.api.create_container(**config)["Id"]
+            cid = api.create_container(**config)["Id"]
             # attached before the start, so that no output is lost; the plan (JSON) never holds the
             # detach keys (ctrl-p ctrl-q): json.dumps escapes control characters
-            attached = self.api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            attached = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
             transport = DockerTransport(self.api, cid, attached)
-            self.api.start(cid)
+            api.start(cid)
         except BaseException as e:
             if transport:
                 transport.kill()
@@ -354,7 +369,34 @@ class DockerSandbox:
             if isinstance(e, docker.errors.DockerException):
                 raise SandboxError(f"cannot start a container: {e}") from e
             raise
-        return DriverProcess(transport, inner)
+        return transport
+
+    def _take(self, config: dict[str, Any]) -> DockerTransport:
+        """The oldest spare container, started during earlier scenarios, when it was made for the
+        same configuration and its driver still waits (it wrote nothing), else a new one; then
+        spares are started in the background (own API connection) to keep SPARES in flight. A
+        scenario still gets a container that nothing ran in before, but does not wait for its
+        start (~0.3-0.5 s, longer than a correct scenario: hence two in flight; bench/RESULTS.md).
+        A spare's boot alarm covers its wait; the plan re-arms it."""
+        key = {k: v for k, v in config.items() if k != "command"}
+        transport: DockerTransport | None = None
+        while self._spare and transport is None:
+            future, made_for = self._spare.popleft()
+            try:
+                candidate: DockerTransport | None = future.result()
+            except Exception:  # the next start below says what is wrong, if it still is
+                candidate = None
+            if candidate is not None and made_for == key and not select.select([candidate.sock], [], [], 0)[0]:
+                transport = candidate
+            elif candidate is not None:
+                candidate.kill()
+        if transport is None:
+            transport = self._launch(config, self.api)
+        alarm = (SPARES + 1) * int(config["command"][-1])  # the scenarios before its own, then its own
+        spare_config = {**config, "command": [*config["command"][:-1], str(alarm)]}
+        while len(self._spare) < SPARES:
+            self._spare.append((self._spares.submit(self._launch, spare_config, self._spare_api), key))
+        return transport
 
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         return self.start(plan).finish()
@@ -365,6 +407,12 @@ class DockerSandbox:
         self.closed = True
         atexit.unregister(self.close)
         try:
+            while self._spare:
+                with contextlib.suppress(Exception):
+                    self._spare.popleft()[0].result().kill()
+            self._spares.shutdown(wait=True)
             cleanup_by_label(self.api, sandbox=self.id)
         finally:
+            self._spare_client.close()
             self.client.close()
+            shutil.rmtree(self.lib, ignore_errors=True)

@@ -5,10 +5,18 @@ Theory of operation. Each scenario gets `unshare --net --pid --mount --fork --ki
 and a private mount table, where it builds the student's chroot (grader/driver/jail.py).
   * As root, student processes run as SANDBOX_UID in a fresh pids cgroup (v1 or v2), which is
     the fork limit: RLIMIT_NPROC counts every process of a uid on the whole machine
-    (linux-probes.md, item 5), so parallel sandboxes would starve each other.
+    (linux-probes.md, item 5), so parallel sandboxes would starve each other. Memory and CPU
+    cgroups (where the controllers exist) cap the sandbox's memory and hold it to one CPU; the
+    driver reads their counters (oom_kill, pids max) to say which limit ended a program.
   * As a normal user, `--user --map-root-user` adds a user namespace; student processes stay
     the namespace's only uid but get no capabilities, and RLIMIT_NPROC is counted per user
     namespace there, so it is a sound fork limit.
+The driver runs from a copy made when the backend opens (base.copy_driver), never from the
+checkout, which may be edited while a class is graded.
+Start-up: the next scenario's `unshare` and driver are started while the current scenario
+runs (a spare: new namespaces, the interpreter up, the driver imported, waiting for its plan
+on stdin), which takes ~40 ms off every scenario; each scenario still gets namespaces and a
+driver of its own, and the spare left at the end is killed by close().
 Teardown: the driver's exit ends the PID namespace, and the kernel kills everything in it,
 double-forked daemons included. If the grader dies, PR_SET_PDEATHSIG kills `unshare`, whose
 --kill-child kills the driver, and the namespace goes with it.
@@ -24,6 +32,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable
 from functools import cache
@@ -31,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SandboxError
-from .base import DriverProcess, PopenTransport
+from .base import RUN_ENV, DriverProcess, PopenTransport, copy_driver
 
 SANDBOX_UID = 65534  # "nobody": owns no file the sandbox can see; it only ever runs inside chroots
 PR_SET_PDEATHSIG = 1
@@ -83,26 +92,42 @@ def _userns_works() -> bool:
 
 
 class Cgroup:
-    """A pids (and memory) cgroup for one sandbox, v1 or v2, removed on close()."""
+    """A pids (and memory, and CPU) cgroup for one sandbox, v1 or v2, removed on close()."""
 
     V1 = Path("/sys/fs/cgroup")
+    CPU_PERIOD = 100_000  # µs, the kernel's default period
+    CPUS = 1.0  # CPU quota of a sandbox's student processes, as a docker container's by default: a
+    # spinning fork bomb must not take every core from the submissions graded beside it
 
     def __init__(self, pids_max: int, memory_mb: int) -> None:
         self.dirs: list[Path] = []
-        name = f"labgrade-{uuid.uuid4().hex[:12]}"
+        # labgrade-<run>-<id>: the run (a `grade` command and its pytest processes) is in the name,
+        # so that what a run left behind can be found (tests/integration/test_hostile.py)
+        name = "-".join(filter(None, ("labgrade", os.environ.get(RUN_ENV, "")[:12], uuid.uuid4().hex[:12])))
         if (self.V1 / "pids" / "cgroup.procs").exists():  # v1: one hierarchy per controller
             self._make(self.V1 / "pids" / name, {"pids.max": pids_max})
             if (self.V1 / "memory" / "cgroup.procs").exists():
                 self._make(self.V1 / "memory" / name, {"memory.limit_in_bytes": memory_mb << 20})
-        elif "pids" in (self.V1 / "cgroup.controllers").read_text().split():  # v2, unified
+            if (self.V1 / "cpu" / "cgroup.procs").exists():
+                self._make(self.V1 / "cpu" / name, {"cpu.cfs_period_us": self.CPU_PERIOD,
+                                                    "cpu.cfs_quota_us": int(self.CPUS * self.CPU_PERIOD)})
+        elif "pids" in (available := (self.V1 / "cgroup.controllers").read_text().split()):  # v2, unified
             control = self.V1 / "cgroup.subtree_control"
-            if "pids" not in control.read_text().split():
-                control.write_text("+pids")
-            self._make(self.V1 / name, {"pids.max": pids_max})
+            for controller in ("pids", "memory", "cpu"):
+                if controller in available and controller not in control.read_text().split():
+                    with contextlib.suppress(OSError):  # pids is checked below; the others are a bonus
+                        control.write_text(f"+{controller}")
+            enabled = control.read_text().split()
+            settings: dict[str, int | str] = {"pids.max": pids_max}
+            if "memory" in enabled:
+                settings["memory.max"] = memory_mb << 20
+            if "cpu" in enabled:
+                settings["cpu.max"] = f"{int(self.CPUS * self.CPU_PERIOD)} {self.CPU_PERIOD}"
+            self._make(self.V1 / name, settings)
         else:
             raise SandboxError("no pids cgroup controller on this machine (/sys/fs/cgroup): it limits forks")
 
-    def _make(self, path: Path, settings: dict[str, int]) -> None:
+    def _make(self, path: Path, settings: dict[str, int | str]) -> None:
         path.mkdir()
         self.dirs.append(path)
         for key, value in settings.items():
@@ -152,6 +177,9 @@ class LocalSandbox:
         self.python = sandbox_python() or sys.executable
         self.root = os.geteuid() == 0
         self.workdir = Path(tempfile.mkdtemp(prefix="labgrade-local-"))
+        self.lib = copy_driver(self.workdir / "lib")  # not the live checkout, which may change meanwhile
+        self._spare: tuple[int, subprocess.Popen[bytes]] | None = None  # (thread, driver) started ahead
+        os.environ.setdefault(RUN_ENV, uuid.uuid4().hex[:12])  # inherited by the pytest processes `grade` starts
 
     def start(self, plan: dict[str, Any]) -> DriverProcess:
         limits = dict(plan.get("limits", {}))
@@ -160,7 +188,8 @@ class LocalSandbox:
         cleanups: list[Callable[[], None]] = [lambda: jail_root.rmdir()]
         try:
             if self.root:
-                cgroup = Cgroup(int(limits.pop("processes", 128)), int(limits.get("memory_mb", 512)))
+                limits["max_processes"] = int(limits.pop("processes", 128))  # the pids cgroup, not RLIMIT_NPROC
+                cgroup = Cgroup(limits["max_processes"], int(limits.get("memory_mb", 512)))
                 cleanups.append(cgroup.close)
                 student = {**plan["student"], "uid": SANDBOX_UID, "gid": SANDBOX_UID}
             else:
@@ -168,20 +197,39 @@ class LocalSandbox:
             plan = {**plan, "limits": limits, "student": {**student, "python": self.python},
                     "reference": {**plan["reference"], "python": self.python},
                     "jail": {"root": str(jail_root)}, "cgroups": cgroup.procs if cgroup else []}
-            cmd = ["unshare", "--net", "--pid", "--mount", "--fork", "--kill-child", "--mount-proc"]
-            if not self.root:
-                cmd[1:1] = ["--user", "--map-root-user"]
-            popen = subprocess.Popen([*cmd, self.python, "-I", "-c", DRIVER_BOOT, GRADER_PARENT],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     preexec_fn=_die_with_parent, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+            popen = self._take_driver()
         except BaseException:
             for c in reversed(cleanups):
                 c()
             raise
         return DriverProcess(PopenTransport(popen), plan, cleanup=lambda: [c() for c in reversed(cleanups)])
 
+    def _spawn_driver(self) -> subprocess.Popen[bytes]:
+        cmd = ["unshare", "--net", "--pid", "--mount", "--fork", "--kill-child", "--mount-proc"]
+        if not self.root:
+            cmd[1:1] = ["--user", "--map-root-user"]
+        return subprocess.Popen([*cmd, self.python, "-I", "-c", DRIVER_BOOT, str(self.lib)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                preexec_fn=_die_with_parent, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+
+    def _take_driver(self) -> subprocess.Popen[bytes]:
+        """The spare driver started during the previous scenario (fresh namespaces, interpreter
+        started and driver imported, waiting for its plan: bench/RESULTS.md, ~40 ms a scenario),
+        and a new spare for the next one. A spare made by another thread is not used: its
+        PR_SET_PDEATHSIG is tied to that thread."""
+        spare, self._spare = self._spare, None
+        if spare is not None and (spare[0] != threading.get_ident() or spare[1].poll() is not None):
+            PopenTransport(spare[1]).kill()
+            spare = None
+        popen = spare[1] if spare else self._spawn_driver()
+        self._spare = (threading.get_ident(), self._spawn_driver())
+        return popen
+
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         return self.start(plan).finish()
 
     def close(self) -> None:
+        if self._spare is not None:
+            PopenTransport(self._spare[1]).kill()
+            self._spare = None
         shutil.rmtree(self.workdir, ignore_errors=True)

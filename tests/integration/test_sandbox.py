@@ -232,7 +232,8 @@ def test_memory_is_capped(sandbox: Sandbox, tmp_path: Path) -> None:
         hog = b"x" * (1 << 30)                   # 1 GiB, touched: within RLIMIT_AS, beyond memory_mb=512
     """)
     assert out["status"] == "failed", out
-    assert "SIGKILL" in out["message"], out["message"]  # the cgroup's OOM killer
+    assert "SIGKILL" in out["message"], out["message"]  # the cgroup's OOM killer...
+    assert "out of memory" in out["message"] and "512 MB" in out["message"], out["message"]  # ...said as such
 
 
 def test_missing_program_is_the_students_failure(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -247,3 +248,13 @@ def test_crash_before_listening_is_reported_with_stderr(sandbox: Sandbox, tmp_pa
     assert out["status"] == "failed"
     assert "exited with code 1 before listening" in out["message"]
     assert "cannot start: bad config" in out["programs"]["server"]["stderr"]
+
+
+def test_the_driver_runs_from_a_private_copy(sandbox: Sandbox) -> None:
+    """Editing the checkout while a class is graded cannot break the run: each backend copies the
+    driver when it opens (compared by name only: the checkout may be edited while this test runs)."""
+    lib = Path(sandbox.lib)  # type: ignore[attr-defined]
+    assert REPO not in lib.parents
+    copied = {p.name for p in (lib / "grader" / "driver").glob("*.py")}
+    assert copied == {p.name for p in (REPO / "grader" / "driver").glob("*.py")}
+    assert "__main__.py" in copied

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import find_assignment, load_assignment
+from grader.assignment.load import read_checked
 from grader.assignment.model import TAGS
 from grader.errors import AssignmentError, UsageError
 
@@ -102,13 +103,14 @@ BROKEN_SCENARIOS = {
     "malformed-yaml": ("- name: x\n  tags: [protocol\n  points: 2\n", 3, "not valid YAML"),
     "duplicate-key": (HEAD.replace("  points: 2\n", "  points: 2\n  points: 3\n"), 4, "duplicate key 'points'"),
     "mapping-not-list": ("name: x\ntags: [protocol]\npoints: 2\nsteps:\n  - start: server\n", 1,
-                         "is not of type 'array'"),
+                         "expected a list (- item), found a mapping {'name': 'x', 'points': 2, 'steps': [...], ...} "
+                         "(a scenario file is a list of scenarios, each starting with `- name:`)"),
     "unknown-scenario-key": (HEAD.replace("  points: 2\n", "  pionts: 2\n  points: 2\n"), 3, "unknown key 'pionts'"),
     "unknown-step": (HEAD + "    - conect: alice\n", 6, "unknown step 'conect'"),
     "unknown-step-key": (HEAD + "    - connect: {as: alice, whitin: 2}\n", 6, "unknown key 'whitin'"),
     "unknown-tag": (HEAD.replace("[protocol]", "[protocol, speed]"), 2, "'speed' is not allowed here"),
     "missing-points": (HEAD.replace("  points: 2\n", ""), 1, "missing required key 'points'"),
-    "points-wrong-type": (HEAD.replace("points: 2", 'points: "two"'), 3, "'two' is not of type 'number'"),
+    "points-wrong-type": (HEAD.replace("points: 2", 'points: "two"'), 3, "expected a number, found text 'two'"),
     "two-verbs-in-one-step": (HEAD + "      connect: alice\n", 5, "exactly one key"),
     "client-never-connected": (HEAD + '    - connect: alice\n    - send: {as: bob, data: "x"}\n', 7,
                                "no client named 'bob' was connected"),
@@ -140,9 +142,57 @@ REGRESSIONS = [
     pytest.param(HEAD + "  1: a\n  foo: b\n", 6, "unknown key", id="unknown-keys-of-mixed-types"),
 ]
 
+# What yaml.safe_load would accept silently or choke on (KeyError, TypeError, RecursionError,
+# ValueError, OverflowError...), found by tests/unit/test_assignment_fuzz.py or written for it.
+YAML_EDGES = [
+    pytest.param(HEAD + "  ? [a, b]\n  : c\n", 6, "a key must be a name, not a list", id="list-as-key"),
+    pytest.param("- {[1]: 2}\n", 1, "a key must be a name", id="flow-list-as-key"),
+    pytest.param("- !!python/object:os.system {name: x}\n", 1, "the tag !!python/object:os.system is not allowed",
+                 id="python-object-tag-on-a-mapping"),
+    pytest.param("- !!python/object/apply:os.system [ls]\n", 1, "is not allowed", id="python-apply-tag"),
+    pytest.param("- !!set {a, b}\n", 1, "the tag !!set is not allowed", id="set-tag"),
+    pytest.param("- !local x\n", 1, "the tag !local is not allowed", id="local-tag"),
+    pytest.param("- &a [*a]\n", 1, "must not loop", id="alias-to-itself"),
+    pytest.param("- a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 7)), 5,
+        "more than 100000 values once the aliases", id="billion-laughs"),
+    pytest.param("\n" + "[" * 3000 + "]" * 3000 + "\n", 2, "nested more than 32 levels", id="deep-nesting"),
+    pytest.param(HEAD.replace("name: x", "name: x\x01"), 1, "character U+0001 is not allowed", id="control-char"),
+    pytest.param(HEAD.replace("points: 2", "points: " + "9" * 400), 3, "is too big a number", id="huge-int"),
+    pytest.param(HEAD.replace("points: 2", "points: " + "9" * 5000), 3, "is too big a number",
+                 id="int-beyond-4300-digits"),
+    pytest.param(HEAD.replace("points: 2", "points: .nan"), 3, "write a finite number", id="nan"),
+    pytest.param(HEAD.replace("points: 2", "points: 1.0e+999"), 3, "write a finite number", id="inf-by-overflow"),
+    pytest.param(HEAD.replace("points: 2", "points: 5000"), 3, "greater than the maximum", id="points-bounded"),
+    pytest.param(HEAD + "    - connect: {as: 'c{i}', each: 2.0}\n", 6, "expected a whole number, found a number 2.0",
+                 id="float-where-an-integer-goes"),
+    pytest.param(HEAD.replace("name: x", 'name: "\\ud800"'), 1, "surrogate", id="lone-surrogate"),
+    pytest.param(HEAD.replace("name: x", 'name: "a\\0b"'), 1, "one line of text without control characters",
+                 id="nul-in-name"),
+    pytest.param(HEAD.replace("name: x", 'name: "x\\n"'), 1, "one line of text", id="name-ending-in-newline"),
+    pytest.param(HEAD + '    - connect: "alice\\n"\n', 6, "a name (letters", id="client-name-ending-in-newline"),
+    pytest.param(HEAD.replace("name: x", "name: 2024-01-01"), 1, "reads as a date", id="date"),
+    pytest.param(HEAD.replace("points: 2", "points: !!int"), 3, "'' cannot be read as !!int", id="empty-int"),
+    pytest.param(HEAD.replace("points: 2", "points: !!bool maybe"), 3, "'maybe' cannot be read as !!bool",
+                 id="tagged-bool"),
+    pytest.param(HEAD.replace("points: 2", "points: 1" + "0" * 400 + ".0"), 3, "100000000000000000000... is not "
+                 "a number the grader can use", id="float-overflow-is-clipped"),
+    pytest.param(HEAD + "  <<: {feedback: x}\n", 6, "merge keys (<<) are not supported", id="merge-key"),
+    pytest.param(HEAD.replace("    - start", "\t- start"), 5, "indent with spaces", id="tab-indent"),
+    pytest.param(HEAD + "x: 1\n", 6, "the indentation is off", id="mapping-after-list"),
+    pytest.param(HEAD.replace("[protocol]", "[protocol"), 3, "flow sequence at line 2", id="unclosed-bracket"),
+    pytest.param(HEAD.replace("  points: 2\n", "  points: 2\n  tags: [cpu]\n"), 4,
+                 "duplicate key 'tags' (first at line 2)", id="duplicate-key-names-the-first"),
+    pytest.param("", 1, "the file is empty: expected a list", id="empty-file"),
+    pytest.param("# only a comment\n", 1, "the file is empty", id="only-comments"),
+    pytest.param("[", 1, "the end of the file", id="eof-error-line-is-in-the-file"),
+    pytest.param(HEAD + "---\n" + HEAD, 6, "expected a single document", id="two-documents"),
+    pytest.param("- &a x\n- &a y\n", 2, "found duplicate anchor 'a'; first occurrence at line 1", id="anchor-twice"),
+]
 
-@pytest.mark.parametrize(("text", "line", "message"), [*BROKEN_SCENARIOS.values(), *REGRESSIONS],
-                         ids=[*BROKEN_SCENARIOS, *(p.id for p in REGRESSIONS)])
+
+@pytest.mark.parametrize(("text", "line", "message"), [*BROKEN_SCENARIOS.values(), *REGRESSIONS, *YAML_EDGES],
+                         ids=[*BROKEN_SCENARIOS, *(p.id for p in [*REGRESSIONS, *YAML_EDGES])])
 def test_broken_scenario_file_names_file_and_line(tmp_path: Path, text: str, line: int, message: str) -> None:
     folder = make_assignment(tmp_path / "lab", {"broken.yaml": text})
     error = load_error(folder)
@@ -180,10 +230,13 @@ def test_duplicate_scenario_names_across_files(tmp_path: Path) -> None:
 def test_assignment_without_scenarios(tmp_path: Path) -> None:
     folder = make_assignment(tmp_path / "lab", {})
     assert load_error(folder).startswith(f"{folder / 'scenarios'}: no scenarios")
+    (folder / "scenarios").rmdir()
+    assert load_error(folder).startswith(f"{folder / 'scenarios'}: missing: make this folder")
 
 
 @pytest.mark.parametrize(("meta", "scripts", "line", "message"), [
-    pytest.param(ASSIGNMENT_YAML, ("client.py",), 2, "reference program server.py not found", id="no-server.py"),
+    pytest.param(ASSIGNMENT_YAML, ("client.py",), 4, "program 'server': the reference has no server.py",
+                 id="no-server.py"),
     pytest.param(ASSIGNMENT_YAML + "titel: Lab\n", ("server.py", "client.py"), 6, "unknown key 'titel'",
                  id="unknown-key"),
     pytest.param(ASSIGNMENT_YAML.replace("name: mini\n", ""), ("server.py", "client.py"), 1,
@@ -192,6 +245,29 @@ def test_assignment_without_scenarios(tmp_path: Path) -> None:
                  "'daemon' is not allowed here", id="bad-kind"),
     pytest.param(ASSIGNMENT_YAML + "limit:\n  cpu_seconds: 5\n", ("server.py", "client.py"), 6, "unknown key 'limit'",
                  id="unknown-key-with-block-value"),
+    pytest.param(ASSIGNMENT_YAML.replace("  client:", "  0:"), ("server.py", "client.py"), 5,
+                 "the key 0 is not text", id="program-name-not-text"),
+    pytest.param(ASSIGNMENT_YAML.replace("  client:", "  Client:"), ("server.py", "client.py"), 5,
+                 "the key 'Client' is not a program name", id="program-name-upper-case"),
+    pytest.param(ASSIGNMENT_YAML.replace("reference: ref", "reference: nowhere"), (), 2,
+                 "reference: no folder", id="no-reference-folder"),
+    pytest.param(ASSIGNMENT_YAML.replace("reference: ref", f"reference: {'x' * 300}/ref"), (), 2,
+                 "File name too long", id="reference-name-too-long"),
+    pytest.param(ASSIGNMENT_YAML.replace("reference: ref", "reference: ''"), (), 2,
+                 "is empty: expected at least one character", id="reference-empty"),
+    pytest.param(ASSIGNMENT_YAML.replace("[server.py,", "[../server.py,"), ("server.py", "client.py"), 4,
+                 "a file of the submission", id="script-outside-the-submission"),
+    pytest.param(ASSIGNMENT_YAML.replace("[server.py,", f"[{'s' * 300}.py,"), ("server.py", "client.py"), 4,
+                 f"the reference has no {'s' * 300}.py", id="script-name-too-long"),
+    pytest.param(ASSIGNMENT_YAML.replace('"{port}"]', '"\\0"]'), ("server.py", "client.py"), 4,
+                 "text without NUL characters", id="nul-in-argv"),
+    pytest.param(ASSIGNMENT_YAML + "limits: {memory_mb: 512.0}\n", ("server.py", "client.py"), 6,
+                 "expected a whole number, found a number 512.0", id="float-limit"),
+    pytest.param(ASSIGNMENT_YAML + 'title: "Lab\\n1"\n', ("server.py", "client.py"), 6,
+                 "one line of text", id="title-on-two-lines"),
+    pytest.param(ASSIGNMENT_YAML.replace("programs:\n", "programs: {}\n").split("  server")[0],
+                 ("server.py", "client.py"), 3, "{} is empty: expected at least one key", id="no-programs"),
+    pytest.param("", (), 1, "the file is empty: expected a mapping", id="empty"),
 ])
 def test_broken_assignment_yaml(tmp_path: Path, meta: str, scripts: tuple[str, ...], line: int, message: str) -> None:
     folder = make_assignment(tmp_path / "lab", meta=meta, scripts=scripts)
@@ -205,6 +281,49 @@ def test_find_assignment_by_name_and_by_path(monkeypatch: pytest.MonkeyPatch, tm
     assert find_assignment("echo-iterative").resolve() == ROOT / "assignments" / "echo-iterative"
     folder = make_assignment(tmp_path / "mini")
     assert find_assignment(folder) == folder
+
+
+def test_every_missing_program_is_reported(tmp_path: Path) -> None:
+    folder = make_assignment(tmp_path / "lab", scripts=())
+    assert load_error(folder).splitlines() == [
+        f"{folder / 'assignment.yaml'}:4: program 'server': the reference has no server.py "
+        f"(looked for {folder / 'ref' / 'server.py'}): add it or fix argv",
+        f"{folder / 'assignment.yaml'}:5: program 'client': the reference has no client.py "
+        f"(looked for {folder / 'ref' / 'client.py'}): add it or fix argv"]
+
+
+def test_unreadable_files_say_so(tmp_path: Path) -> None:
+    folder = make_assignment(tmp_path / "lab", {"bad.yaml": "x"})
+    (folder / "scenarios" / "bad.yaml").write_bytes(HEAD.encode() + b"    - connect: al\xe9\n")
+    assert load_error(folder) == (f"{folder / 'scenarios' / 'bad.yaml'}:6: not UTF-8 text (byte 0xe9): "
+                                  f"save the file as UTF-8")
+    (folder / "scenarios" / "bad.yaml").unlink()
+    (folder / "scenarios" / "bad.yaml").mkdir()
+    assert load_error(folder).startswith(f"{folder / 'scenarios' / 'bad.yaml'}: cannot read: Is a directory")
+
+
+def test_mutant_manifests_have_a_schema(tmp_path: Path) -> None:
+    """mutant.yaml files read with read_checked(path, "mutant"): the real ones pass, broken ones say where."""
+    manifests = sorted((ROOT / "assignments").glob("*/mutants/*/mutant.yaml"))
+    assert len(manifests) >= 10
+    for path in manifests:
+        data, _ = read_checked(path, "mutant")
+        assert data["fails"] and data["description"]
+    path = tmp_path / "mutant.yaml"
+    for text, line, message in [("description: x\nfails: [speed]\n", 2, "'speed' is not allowed here"),
+                                ("description: x\n", 1, "missing required key 'fails'"),
+                                ("description: x\nfails: [cleanup]\nfials: [cpu]\n", 3, "unknown key 'fials'"),
+                                ("description: x\nfails: [cleanup\n", 2, "but got the end of the file")]:
+        path.write_text(text)
+        with pytest.raises(AssignmentError) as excinfo:
+            read_checked(path, "mutant")
+        assert str(excinfo.value).startswith(f"{path}:{line}: ") and message in str(excinfo.value), excinfo.value
+
+
+def test_find_assignment_with_a_name_too_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LABGRADE_ASSIGNMENTS", raising=False)
+    with pytest.raises(UsageError, match="no assignment 'xxx"):
+        find_assignment("x" * 300)
 
 
 def test_find_unknown_assignment_lists_the_labs(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,127 @@
+"""`grade classroom init -a LAB [--repo DIR] [--install SPEC] [--force]`: the GitHub Classroom workflow.
+
+Writes `.github/workflows/classroom.yml` into a student template repository. On every push (and
+on demand, and when Classroom asks for a re-run), the workflow installs labgrade, grades the
+repository itself with the local sandbox, and hands the points to GitHub Classroom through its
+official reporter action: the grading step sets the output `result` (grader/report/classroom.py
+says what it holds), the reporter step reads it from `LABGRADE_RESULTS` (the runner id,
+upper-cased, then `_RESULTS`). The workflow, job and runner names are the ones Classroom's own
+generated workflow uses: the reporter finds its check run by them.
+
+The runner's user grades (no sudo): the local sandbox then needs unprivileged user namespaces,
+which Ubuntu 24.04 restricts with AppArmor, so one step lifts that restriction first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+
+from . import __version__
+from .assignment import find_assignment, list_labs, load_assignment
+from .errors import UsageError
+
+WORKFLOW = Path(".github") / "workflows" / "classroom.yml"
+RUNNER = "labgrade"  # the grading step's id; the reporter reads LABGRADE_RESULTS
+JOB = "run-autograding-tests"  # Classroom's generated workflow's job id: the check run the reporter updates
+PYTHON = "3.11"
+REPORTER = "classroom-resources/autograding-grading-reporter@v1"
+DEFAULT_INSTALL = f"labgrade=={__version__}"
+OUT = "$RUNNER_TEMP/labgrade"  # outside the checkout: the report must not become part of the graded files
+
+
+def grade_command(lab: str) -> str:
+    """The grading step's shell command (the step's cwd is the checked-out repository)."""
+    return (f"grade . -a {shlex.quote(lab)} --backend local -o \"{OUT}\" "
+            f"--classroom-output \"$GITHUB_OUTPUT\"")
+
+
+def q(text: str) -> str:
+    """A YAML double-quoted scalar (JSON's string syntax is valid YAML)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def workflow(lab: str, install: str, timeout_minutes: int) -> str:
+    return f"""\
+# GitHub Classroom autograding with labgrade, written by `grade classroom init -a {lab}` (labgrade {__version__}).
+# Keep the workflow name, the job id and the step id `{RUNNER}`: Classroom's reporter looks them up.
+# Points: each labgrade scenario gives its points, partial credit included; hidden scenarios count
+# but are shown to the student only as a total.
+name: Autograding Tests
+"on":
+  - push
+  - workflow_dispatch
+  - repository_dispatch
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  {JOB}:
+    runs-on: ubuntu-latest
+    if: github.actor != 'github-classroom[bot]'
+    timeout-minutes: {timeout_minutes}
+    steps:
+      - name: Checkout code
+        uses: actions/checkout@v4
+      - name: Set up Python
+        uses: actions/setup-python@v5
+        with:
+          python-version: {q(PYTHON)}
+      - name: Install labgrade
+        run: python -m pip install {shlex.quote(install)}
+      - name: Allow the sandbox's user namespaces
+        # Ubuntu 24.04 restricts unprivileged user namespaces; the key does not exist on older releases
+        run: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 || true
+      - name: Grade with labgrade
+        id: {RUNNER}
+        run: {grade_command(lab)}
+      - name: Autograding Reporter
+        uses: {REPORTER}
+        env:
+          {RUNNER.upper()}_RESULTS: "${{{{ steps.{RUNNER}.outputs.result }}}}"
+        with:
+          runners: {RUNNER}
+"""
+
+
+def init(lab: str, repo: Path, install: str, force: bool = False) -> Path:
+    """Write the workflow into `repo`; returns its path."""
+    assignment = load_assignment(find_assignment(lab))  # a broken or unknown lab fails here, not on every push
+    if not repo.is_dir():
+        raise UsageError(f"{repo}: not a folder (give the student template repository's checkout)")
+    path = repo / WORKFLOW
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists: pass --force to replace it")
+    budget = sum(s.timeout for s in assignment.scenarios) / 60
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(workflow(assignment.name, install, max(10, int(budget) + 10)), encoding="utf-8")
+    return path
+
+
+def cmd_classroom(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="grade classroom",
+                                description="GitHub Classroom: write the autograding workflow of a student template "
+                                            "repository.")
+    sub = p.add_subparsers(dest="action", required=True, metavar="init")
+    i = sub.add_parser("init", help="write .github/workflows/classroom.yml")
+    i.add_argument("-a", "--assignment", required=True, metavar="LAB", help="the lab the repository is for")
+    i.add_argument("--repo", type=Path, default=Path("."), metavar="DIR",
+                   help="the template repository's checkout (default: the current folder)")
+    i.add_argument("--install", default=DEFAULT_INSTALL, metavar="SPEC",
+                   help=f"what the workflow gives `pip install` to get labgrade (default: {DEFAULT_INSTALL}); e.g. "
+                        "git+https://github.com/ORG/labgrade@v0.1.0 for your own copy")
+    i.add_argument("--force", action="store_true", help="replace an existing classroom.yml")
+    args = p.parse_args(argv)
+    path = init(args.assignment, args.repo, args.install, args.force)
+    name = load_assignment(find_assignment(args.assignment)).name
+    print(f"wrote {path}: on every push it installs `{args.install}`, grades the repository as {name} and reports "
+          f"the points to GitHub Classroom")
+    if name not in list_labs():
+        print(f"note: {name} is not a lab bundled with labgrade: the labgrade that `{args.install}` installs must "
+              f"carry it")
+    if not any(f.suffix == ".py" for f in args.repo.iterdir() if f.is_file()):
+        print(f"note: {args.repo} has no .py file at its top: the workflow grades the repository's top folder")
+    return 0

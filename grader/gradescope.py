@@ -1,0 +1,258 @@
+"""`grade gradescope-package -a LAB [-o FILE.zip]`: the autograder zip to upload to Gradescope.
+
+Gradescope unpacks the zip into /autograder/source, runs `setup.sh` once (as root, on its Ubuntu
+image) to build the grading image, then `run_autograder` for every submission, which must leave
+/autograder/results/results.json. The zip holds:
+
+    setup.sh                          a Python 3.11+ venv in /opt/labgrade, labgrade installed into
+                                      it from the wheel below; its dependencies come from the
+                                      package index Gradescope's image uses
+    run_autograder                    `grade /autograder/submission -a /autograder/source/assignment
+                                      --backend local --gradescope-results .../results.json`; if
+                                      grading cannot even start, a results.json that says why
+    labgrade-<version>-py3-none-any.whl   this labgrade, built now: the `grader` package and the
+                                      bundled labs, so the image needs nothing from our repository
+    assignment/                       the lab graded: assignment.yaml, scenarios/, checks/ and its
+                                      reference solution (mutants left out)
+
+The wheel is written here with the standard library (a wheel is a zip with a dist-info folder:
+METADATA, WHEEL, entry_points.txt, RECORD), from a checkout (metadata from pyproject.toml, the
+labs from assignments/ and reference/, as hatchling would lay them out) or from an installed
+labgrade (its own METADATA, the labs from grader/_data/). So packaging needs no build tool and
+no network. The zip's entries have fixed dates: packaging the same sources twice gives the same
+bytes.
+
+Paths in run_autograder can be moved for a trial outside Gradescope: AUTOGRADER_ROOT (default
+/autograder) and, below it, AUTOGRADER_SOURCE / AUTOGRADER_SUBMISSION / AUTOGRADER_RESULTS;
+LABGRADE_GRADE names the `grade` to run (default: /opt/labgrade/bin/grade, else `grade` on PATH);
+LABGRADE_REPORT_DIR keeps labgrade's own reports there (default: a temporary folder, removed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import re
+import shutil
+import tempfile
+import tomllib
+import zipfile
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+from .assignment import Assignment, find_assignment, load_assignment
+from .errors import UsageError
+
+PACKAGE = Path(__file__).resolve().parent
+CHECKOUT = PACKAGE.parent  # when labgrade runs from a checkout: pyproject.toml, assignments/, reference/
+DATA = "grader/_data"  # where the wheel carries the labs (pyproject.toml's force-include)
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
+WHEEL_TAG = "py3-none-any"
+
+SETUP_SH = r"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image (Ubuntu 22.04 or 24.04).
+# Written by `grade gradescope-package` (labgrade {version}).
+set -euo pipefail
+cd "$(dirname "$0")"  # /autograder/source: the unpacked zip
+export DEBIAN_FRONTEND=noninteractive
+VENV=/opt/labgrade
+updated=""
+apt_install() {{
+  [ -n "$updated" ] || {{ apt-get update; updated=1; }}
+  apt-get install -y --no-install-recommends "$@"
+}}
+# labgrade and the students' programs need Python 3.11+ (Ubuntu 22.04's python3 is 3.10)
+PY=""
+for cand in python3 python3.13 python3.12 python3.11; do
+  if path=$(command -v "$cand") && "$path" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    PY=$path
+    break
+  fi
+done
+if [ -z "$PY" ]; then
+  apt_install python3.11 python3.11-venv
+  PY=/usr/bin/python3.11
+fi
+VER=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+# Debian and Ubuntu ship venv's ensurepip apart from the interpreter
+"$PY" -c 'import ensurepip' 2>/dev/null || apt_install "python$VER-venv"
+command -v unshare >/dev/null || apt_install util-linux  # the local sandbox's namespaces
+"$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet ./{wheel}
+"$VENV/bin/grade" --help >/dev/null
+echo "labgrade {version} installed in $VENV with $("$PY" -V)"
+"""
+
+RUN_AUTOGRADER = r"""#!/usr/bin/env bash
+# Gradescope runs this for every submission, as root. Written by `grade gradescope-package` (labgrade {version}).
+# Grades /autograder/submission as {lab} with the local sandbox and writes /autograder/results/results.json.
+# To try it elsewhere: AUTOGRADER_ROOT=/tmp/autograder /tmp/autograder/source/run_autograder
+set -uo pipefail
+ROOT=${{AUTOGRADER_ROOT:-/autograder}}
+SOURCE=${{AUTOGRADER_SOURCE:-$ROOT/source}}
+SUBMISSION=${{AUTOGRADER_SUBMISSION:-$ROOT/submission}}
+RESULTS=${{AUTOGRADER_RESULTS:-$ROOT/results/results.json}}
+GRADE=${{LABGRADE_GRADE:-}}
+if [ -z "$GRADE" ] && [ -x /opt/labgrade/bin/grade ]; then GRADE=/opt/labgrade/bin/grade; fi
+if [ -z "$GRADE" ]; then GRADE=$(command -v grade || echo grade); fi
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$(dirname "$RESULTS")"
+rm -f "$RESULTS"
+REPORT=${{LABGRADE_REPORT_DIR:-$WORK/report}}  # labgrade's own reports (results.json, report.html, logs)
+"$GRADE" "$SUBMISSION" -a "$SOURCE/assignment" --backend local -j 1 --no-cache -o "$REPORT" \
+  --gradescope-results "$RESULTS" 2>"$WORK/stderr"
+status=$?
+cat "$WORK/stderr" >&2
+if [ ! -s "$RESULTS" ]; then
+  # grading could not start (e.g. no .py file handed in): say why rather than leave Gradescope without results
+  PY=$(dirname "$GRADE")/python
+  [ -x "$PY" ] || PY=python3
+  "$PY" - "$RESULTS" "$WORK/stderr" "$status" <<'EOF'
+import json, sys
+results, stderr, status = sys.argv[1], open(sys.argv[2], errors="replace").read().strip(), sys.argv[3]
+why = stderr.splitlines()[-1] if stderr else f"the grader stopped (exit status {{status}})"
+output = ("Your submission could not be graded: " + why + "\n\nHand in the programs the lab asks for "
+          "(e.g. server.py, client.py) at the top of your submission, then submit again.")
+json.dump({{"score": 0.0, "output": output, "visibility": "visible", "stdout_visibility": "hidden", "tests": []}},
+          open(results, "w"), indent=1)
+EOF
+fi
+exit 0
+"""
+
+
+def files_under(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            yield path
+
+
+# -- the wheel ----------------------------------------------------------------------------------
+
+def wheel_contents() -> dict[str, bytes]:
+    """Archive name -> bytes of every file the wheel installs (the package and the labs)."""
+    contents = {f"grader/{p.relative_to(PACKAGE).as_posix()}": p.read_bytes() for p in files_under(PACKAGE)}
+    if (CHECKOUT / "pyproject.toml").is_file():  # a checkout: the labs are beside the package
+        for top in ("assignments", "reference"):
+            for p in files_under(CHECKOUT / top):
+                contents[f"{DATA}/{top}/{p.relative_to(CHECKOUT / top).as_posix()}"] = p.read_bytes()
+        if (CHECKOUT / "Dockerfile").is_file():
+            contents[f"{DATA}/Dockerfile"] = (CHECKOUT / "Dockerfile").read_bytes()
+    if not any(name.startswith(f"{DATA}/assignments/") for name in contents):
+        raise UsageError(f"no bundled labs found (neither {CHECKOUT / 'assignments'} nor {PACKAGE / '_data'}): "
+                         f"reinstall labgrade, or package from a checkout")
+    return contents
+
+
+def metadata_files() -> tuple[str, str]:
+    """(METADATA, entry_points.txt): from pyproject.toml in a checkout, else from the installed labgrade."""
+    pyproject = CHECKOUT / "pyproject.toml"
+    if not pyproject.is_file():
+        dist = metadata.distribution("labgrade")
+        return dist.read_text("METADATA") or "", dist.read_text("entry_points.txt") or ""
+    project = tomllib.loads(pyproject.read_text())["project"]
+    lines = ["Metadata-Version: 2.1", f"Name: {project['name']}", f"Version: {__version__}",
+             f"Summary: {project.get('description', '')}", f"Requires-Python: {project.get('requires-python', '')}"]
+    if isinstance(project.get("license"), str):
+        lines.append(f"License: {project['license']}")
+    lines += [f"Requires-Dist: {dep}" for dep in project.get("dependencies", [])]
+    groups = {"console_scripts": project.get("scripts", {}), **project.get("entry-points", {})}
+    entry_points = "".join(f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in items.items()) + "\n"
+                           for group, items in groups.items() if items)
+    return "\n".join(lines) + "\n", entry_points
+
+
+def record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest},{len(data)}"
+
+
+def zip_write(z: zipfile.ZipFile, name: str, data: bytes, mode: int = 0o644) -> None:
+    info = zipfile.ZipInfo(name, ZIP_DATE)
+    info.external_attr = (0o100000 | mode) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    z.writestr(info, data)
+
+
+def build_wheel(dest: Path) -> Path:
+    """labgrade as a wheel in folder `dest`; returns its path."""
+    info = f"labgrade-{__version__}.dist-info"
+    meta, entry_points = metadata_files()
+    files = wheel_contents()
+    files[f"{info}/METADATA"] = meta.encode()
+    files[f"{info}/WHEEL"] = (f"Wheel-Version: 1.0\nGenerator: labgrade {__version__} (grade gradescope-package)\n"
+                              f"Root-Is-Purelib: true\nTag: {WHEEL_TAG}\n").encode()
+    files[f"{info}/entry_points.txt"] = entry_points.encode()
+    record = "".join(f"{name},{record_hash(data)}\n" for name, data in files.items()) + f"{info}/RECORD,,\n"
+    files[f"{info}/RECORD"] = record.encode()
+    path = dest / f"labgrade-{__version__}-{WHEEL_TAG}.whl"
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in files.items():
+            zip_write(z, name, data)
+    return path
+
+
+# -- the assignment -----------------------------------------------------------------------------
+
+REFERENCE_LINE = re.compile(r"^reference:[^\n]*$", re.MULTILINE)
+
+
+def stage_assignment(assignment: Assignment, dest: Path) -> Path:
+    """The lab's folder with its reference inside it, checked by loading it back."""
+    shutil.copytree(assignment.root, dest, ignore=shutil.ignore_patterns("mutants", "__pycache__", "*.pyc"))
+    if not assignment.reference.is_relative_to(assignment.root):
+        if (dest / "reference").exists():
+            raise UsageError(f"{assignment.root / 'reference'} exists but is not the lab's reference "
+                             f"({assignment.reference}): rename it")
+        shutil.copytree(assignment.reference, dest / "reference", ignore=SKIP)
+        meta = dest / "assignment.yaml"
+        text, count = REFERENCE_LINE.subn("reference: reference  # packaged beside the scenarios",
+                                          meta.read_text(encoding="utf-8"))
+        if count != 1:
+            raise UsageError(f"{assignment.root / 'assignment.yaml'}: no single top-level `reference: PATH` line to "
+                             f"point at the packaged reference")
+        meta.write_text(text, encoding="utf-8")
+    packaged = load_assignment(dest)  # the copy must be the same lab
+    if [s.name for s in packaged.scenarios] != [s.name for s in assignment.scenarios]:
+        raise UsageError(f"the packaged copy of {assignment.root} does not load the same scenarios")
+    return dest
+
+
+# -- the zip ------------------------------------------------------------------------------------
+
+def package(lab: str, out: Path) -> Path:
+    assignment = load_assignment(find_assignment(lab))
+    with tempfile.TemporaryDirectory(prefix="labgrade-gradescope-") as tmp:
+        wheel = build_wheel(Path(tmp))
+        staged = stage_assignment(assignment, Path(tmp) / "assignment")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w") as z:
+            zip_write(z, "setup.sh", SETUP_SH.format(version=__version__, wheel=wheel.name).encode(), 0o755)
+            zip_write(z, "run_autograder", RUN_AUTOGRADER.format(version=__version__, lab=assignment.name).encode(),
+                      0o755)
+            zip_write(z, wheel.name, wheel.read_bytes())
+            for p in files_under(staged):
+                zip_write(z, f"assignment/{p.relative_to(staged).as_posix()}", p.read_bytes(),
+                          0o755 if p.stat().st_mode & 0o100 else 0o644)
+    return out
+
+
+def cmd_gradescope_package(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="grade gradescope-package",
+                                description="Build the autograder zip to upload to Gradescope (setup.sh, "
+                                            "run_autograder, labgrade and the lab).")
+    p.add_argument("-a", "--assignment", required=True, metavar="LAB", help="lab name or assignment folder")
+    p.add_argument("-o", "--out", type=Path, metavar="FILE.zip",
+                   help="where to write the zip (default: gradescope-LAB.zip)")
+    args = p.parse_args(argv)
+    name = load_assignment(find_assignment(args.assignment)).name
+    out = package(args.assignment, args.out or Path(f"gradescope-{name}.zip"))
+    print(f"wrote {out} ({out.stat().st_size // 1024} KB): upload it as the autograder of a Gradescope "
+          f"programming assignment (Ubuntu base image); it grades each submission as {name}")
+    return 0

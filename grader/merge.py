@@ -1,0 +1,123 @@
+"""`grade merge OUT_DIR... [-o OUT]`: one report set from the output folders of a sharded run.
+
+Each `grade --shard K/N -o OUT_DIR` writes a results.json holding everything the reporters read
+(grader/results.py); merging reads them back, refuses folders of different assignments or
+holding the same submission twice, puts the submissions in the order a single run lists them
+(by name), and writes the same reports a single run over the whole class would have written
+(results.json, grades.csv, junit.xml, report.html, the Gradescope folders), with every shard's
+logs/ copied into OUT/logs/. A shard's folder also holds shard.json (`{"shard": "K/N"}`), so that
+a merge missing a shard, or mixing shards of different N, is refused instead of giving a class
+without some of its students.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+from .errors import UsageError
+from .report import write_all
+from .report.github import report_to_actions
+from .results import ClassResult
+
+SHARD_NOTE = "shard.json"
+
+
+def write_shard_note(out: Path, shard: str | None) -> None:
+    """Mark `out` as the folder of shard "K/N" (None: of a whole run, the mark of an older run goes)."""
+    if shard is None:
+        (out / SHARD_NOTE).unlink(missing_ok=True)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    (out / SHARD_NOTE).write_text(json.dumps({"shard": shard}) + "\n")
+
+
+def read_shard_note(folder: Path) -> tuple[int, int] | None:
+    """(K, N) of a shard's folder; None for the folder of a whole run."""
+    try:
+        k, _, n = str(json.loads((folder / SHARD_NOTE).read_text())["shard"]).partition("/")
+        return int(k), int(n)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"{folder / SHARD_NOTE}: unreadable ({e})") from None
+
+
+def check_shards(folders: list[Path]) -> None:
+    """Shards of one split, each once, none missing."""
+    notes = {f: note for f in folders if (note := read_shard_note(f))}
+    counts = {n for _, n in notes.values()}
+    if len(counts) > 1:
+        raise UsageError("these shards come from different splits (" + ", ".join(
+            f"{f}: {k}/{n}" for f, (k, n) in notes.items()) + "): merge the shards of one run only")
+    seen: dict[int, Path] = {}
+    for folder, (k, n) in notes.items():
+        if k in seen:
+            raise UsageError(f"shard {k}/{n} is given twice: {seen[k]} and {folder}")
+        seen[k] = folder
+    if notes and len(notes) == len(folders):
+        n = counts.pop()
+        missing = sorted(set(range(1, n + 1)) - set(seen))
+        if missing:
+            raise UsageError(f"shard(s) {', '.join(f'{k}/{n}' for k in missing)} missing: their students would "
+                             f"be left out of the report; give every shard's folder")
+
+
+def read_results(folder: Path) -> ClassResult:
+    path = folder / "results.json"
+    try:
+        return ClassResult.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: not found; give the -o folders of `grade --shard K/N` runs") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise UsageError(f"{path}: not a labgrade results.json ({e}); was it written by an older grader?") from None
+
+
+def merge(parts: list[tuple[Path, ClassResult]]) -> ClassResult:
+    """One class from its shards; UsageError when they do not belong together."""
+    if not parts:
+        raise UsageError("nothing to merge: give the output folders of the shards")
+    labs = {r.assignment for _, r in parts}
+    if len(labs) > 1:
+        where = "; ".join(f"{folder}: {r.assignment}" for folder, r in parts)
+        raise UsageError(f"these folders grade different assignments ({where}): merge the shards of one run only")
+    seen: dict[str, Path] = {}
+    for folder, r in parts:
+        for s in r.submissions:
+            if s.name in seen:
+                raise UsageError(f"submission {s.name!r} is in both {seen[s.name]} and {folder}: the shards overlap "
+                                 f"(were they made with the same N, and each folder given once?)")
+            seen[s.name] = folder
+    subs = sorted((s for _, r in parts for s in r.submissions), key=lambda s: s.name)
+    return ClassResult(parts[0][1].assignment, tuple(subs))
+
+
+def copy_logs(folders: list[Path], out: Path) -> None:
+    for folder in folders:
+        logs = folder / "logs"
+        if logs.is_dir() and logs.resolve() != (out / "logs").resolve():
+            shutil.copytree(logs, out / "logs", dirs_exist_ok=True)
+
+
+def cmd_merge(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="grade merge",
+                                description="Combine the output folders of `grade --shard K/N` runs into the "
+                                            "reports of one run over the whole class.")
+    p.add_argument("folders", type=Path, nargs="+", metavar="OUT_DIR", help="the -o folder of each shard")
+    p.add_argument("-o", "--out", type=Path, default=Path("grading-report"), metavar="OUT",
+                   help="where the merged reports go (default: grading-report/)")
+    args = p.parse_args(argv)
+    folders = list(dict.fromkeys(args.folders))
+    if len(folders) != len(args.folders):
+        raise UsageError("the same folder is given twice: each shard's folder once")
+    check_shards(folders)
+    result = merge([(f, read_results(f)) for f in folders])
+    args.out.mkdir(parents=True, exist_ok=True)
+    copy_logs(folders, args.out)
+    write_all(result, args.out)
+    report_to_actions(result)  # in GitHub Actions only: job summary and annotations
+    print(f"merged {len(folders)} folder(s): {len(result.submissions)} submission(s) of {result.assignment} "
+          f"in {args.out}/ (results.json, grades.csv, junit.xml, report.html, Gradescope folders)")
+    return 0

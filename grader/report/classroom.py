@@ -1,0 +1,109 @@
+"""GitHub Classroom: the `result` output its grading reporter reads, for one submission.
+
+Theory of operation. A Classroom workflow runs grading steps, each of which sets a step output
+`result` (base64 of a JSON document), then the official reporter step
+(`classroom-resources/autograding-grading-reporter@v1`) with `runners: <step ids>` and, for each
+runner, the environment variable `<ID>_RESULTS` (the id upper-cased) set to that output. The
+reporter decodes each one and reads:
+
+    {"version": 1, "status": "pass" | "fail" | "error", "max_score": <points available>,
+     "tests": [{"name", "status": "pass" | "fail" | "error", "score": <points earned>, "message",
+                "test_code", "filename", "line_no", "execution_time"}]}
+
+Classroom's total is the sum of every test's `score` over the sum of the runners' `max_score`
+(a runner whose max_score is 0 or missing is left out of both), so partial credit is exact:
+each test's score is the points labgrade gave it, and max_score is labgrade's max_score. The
+reporter fails the job when `status` is "fail" or "error", prints each test's name with ✅ (status
+"pass") or ❌ and, for the others, `Error: <message>` on the job's log.
+
+Everything here is student-facing (the workflow runs in the student's repository): tests whose
+visibility is not "visible" become one aggregate entry ("2 hidden tests") whose score is their
+sum, so the total stays right without naming them. The reporter prints messages on stdout, where
+the runner reads workflow commands (a line starting with `::` once leading spaces are trimmed,
+or the legacy `##[`), so no line of a message may start with `::` nor contain `##[`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..results import SubmissionResult, TestResult
+from .github import annotation_message, shorten
+from .html import visible
+
+VERSION = 1
+MESSAGE_CHARS = 4000  # printed on the job's log under the test's name
+HIDDEN_NAME = "hidden tests"
+
+
+def console_safe(text: str) -> str:
+    """Text the Actions runner will not read as a workflow command, whatever the student printed."""
+    lines = []
+    for line in visible(text).replace("##[", "#\u200b#[").splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("::"):
+            line = line[: len(line) - len(stripped)] + ":\u200b:" + stripped[2:]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def status(test: TestResult) -> str:
+    return "pass" if test.status == "passed" else "error" if test.error else "fail"
+
+
+def entry(name: str, state: str, score: float, message: str, duration: float) -> dict[str, Any]:
+    return {"name": console_safe(name), "status": state, "score": score,
+            "message": console_safe(shorten(message, MESSAGE_CHARS)),
+            "test_code": "", "filename": "", "line_no": 0, "execution_time": f"{duration:.2f}s"}
+
+
+def classroom(sub: SubmissionResult) -> dict[str, Any]:
+    """The reporter's JSON for one submission; the sum of its tests' scores is sub.score."""
+    tests: list[dict[str, Any]] = []
+    if sub.error:  # not graded at all: one entry carries the reason, the score stays 0
+        tests.append(entry("not graded", "error", sub.score, f"Your submission could not be graded: {sub.error}",
+                           0.0))
+    else:
+        for t in sub.tests:
+            if t.visibility == "visible":
+                message = "" if t.status == "passed" else annotation_message(t)
+                tests.append(entry(t.name, status(t), t.score, message, t.duration))
+        hidden = [t for t in sub.tests if t.visibility != "visible"]
+        if hidden:
+            failed = [t for t in hidden if t.status != "passed"]
+            state = "pass" if not failed else "error" if all(t.error for t in failed) else "fail"
+            score = round(sum(t.score for t in hidden), 4)
+            of = round(sum(t.max_score for t in hidden), 4)
+            message = "" if not failed else (f"{len(failed)} of {len(hidden)} hidden tests did not pass: "
+                                              f"{score:g} / {of:g} points.")
+            tests.append(entry(f"{len(hidden)} {HIDDEN_NAME}", state, score, message,
+                               sum(t.duration for t in hidden)))
+    states = {t["status"] for t in tests}
+    overall = "pass" if states <= {"pass"} else "fail" if "fail" in states else "error"
+    return {"version": VERSION, "status": overall, "max_score": sub.max_score, "tests": tests}
+
+
+def encode(sub: SubmissionResult) -> str:
+    """The step output's value: base64 of the compact JSON, on one line."""
+    text = json.dumps(classroom(sub), ensure_ascii=False, separators=(",", ":"))
+    return base64.b64encode(text.encode()).decode("ascii")
+
+
+def write_output(sub: SubmissionResult, path: Path, name: str = "result") -> Path:
+    """Append `result=<base64>` to a $GITHUB_OUTPUT file (appended to: other steps' outputs stay)."""
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f"{name}={encode(sub)}\n")
+    return path
+
+
+def output_file(environ: Mapping[str, str] | None = None) -> Path | None:
+    """$GITHUB_OUTPUT inside GitHub Actions (GITHUB_ACTIONS=true), else None."""
+    env = os.environ if environ is None else environ
+    if env.get("GITHUB_ACTIONS") == "true" and env.get("GITHUB_OUTPUT"):
+        return Path(env["GITHUB_OUTPUT"])
+    return None

@@ -1,0 +1,1 @@
+../../../reference/echo-concurrent/server.py
