@@ -19,6 +19,7 @@ import pytest
 
 from grader.assignment import find_assignment, load_assignment
 from grader.cli import main
+from grader.mutants import materialize, mutants_of
 from grader.run import grade_scenario, stage
 from grader.sandbox import open_backend
 
@@ -45,10 +46,10 @@ def regrade(lab: str, variant: str, test: str, backend: str, tmp: Path) -> list[
     if scenario is None:
         return None  # a check written in Python: compared as it is
     src = tmp / f"{variant}-{backend}-src"
-    shutil.copytree(assignment.reference, src)
-    if variant != "reference":
-        shutil.copytree(assignment.root / "mutants" / variant, src, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("mutant.yaml"))
+    if variant == "reference":
+        shutil.copytree(assignment.reference, src)
+    else:
+        materialize(assignment, next(m for m in mutants_of(assignment) if m.name == variant), src)
     staged = stage(src, tmp / f"{variant}-{backend}-staged")
     box = open_backend(backend)
     try:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from grader.assignment import load_assignment
 from grader.cli import main
+from grader.mutants import materialize, mutants_of
 
 REPO = Path(__file__).resolve().parents[2]
 LABS = ["echo-iterative", "echo-concurrent", "queue", "select-client", "select-server"]
@@ -50,10 +52,9 @@ def test_plugin_runs_scenarios_as_pytest_items(tmp_path: Path) -> None:
 
 
 def test_failing_item_prints_feedback_not_a_traceback(tmp_path: Path) -> None:
-    sub = tmp_path / "no-reap"
-    shutil.copytree(REPO / "reference" / "echo-concurrent", sub)
-    shutil.copytree(REPO / "assignments" / "echo-concurrent" / "mutants" / "no-reap", sub, dirs_exist_ok=True)
     lab = REPO / "assignments" / "echo-concurrent"
+    assignment = load_assignment(lab)
+    sub = materialize(assignment, next(m for m in mutants_of(assignment) if m.name == "no-reap"), tmp_path / "no-reap")
     done = pytest_run(str(lab), "--submission", str(sub), "-k", "zombies", "-c", str(REPO / "grader" / "grading.ini"),
                       "--rootdir", str(lab))
     assert done.returncode == 1
