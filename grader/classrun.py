@@ -43,7 +43,7 @@ from .assignment import Assignment, list_labs
 from .cache import CHECKS_UNIT, Keys, ResultCache, Unit, check_files
 from .errors import UsageError
 from .results import ClassResult, SubmissionResult, TestResult
-from .sandbox.base import RUN_ENV
+from .sandbox.base import PARENT_ENV, RUN_ENV
 
 GRADING_INI = Path(__file__).with_name("grading.ini")
 SUBMISSION_SLACK = 120.0  # seconds beyond the sum of scenario budgets before a submission's run is killed
@@ -184,7 +184,7 @@ class ClassRun:
                    "--labgrade-results", str(results), "-c", str(GRADING_INI), "--rootdir", str(a.root),
                    "-q", "-rN", *select_args]
             budget = sum(s.timeout for s in scenarios) + SUBMISSION_SLACK
-            env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | {PARENT_ENV: str(os.getpid())}
             with open(log, "wb") as out:
                 what = "all units" if n_cached == 0 else f"{len(names)} unit(s), {n_cached} from the cache"
                 out.write(f"labgrade: grading {what}\n".encode())

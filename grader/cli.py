@@ -14,6 +14,7 @@ import argparse
 import enum
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -278,8 +279,14 @@ COMMANDS = {"selfcheck": cmd_selfcheck, "image": cmd_image, "merge": cmd_merge, 
             "classroom": cmd_classroom}
 
 
+def interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM (a CI job cancelled, `kill`): stop as on Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    on_term = signal.signal(signal.SIGTERM, interrupt) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
         if argv and argv[0] in COMMANDS:
             return int(COMMANDS[argv[0]](argv[1:]))
@@ -293,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    finally:
+        if on_term is not None:
+            signal.signal(signal.SIGTERM, on_term)
 
 
 if __name__ == "__main__":

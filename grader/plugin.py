@@ -11,8 +11,11 @@ use the `live_submission` fixture, which opens a sandbox running the driver step
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -25,6 +28,7 @@ from .errors import AssignmentError, GraderError
 from .results import TestResult
 from .run import SubmissionUnusable, grade_scenario, plan_for, stage
 from .sandbox import DriverProcess, Sandbox, open_backend
+from .sandbox.base import PARENT_ENV
 
 
 class Grading:
@@ -92,7 +96,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "checks written in Python are not affected): how `grade` regrades what its cache lacks")
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_grade() -> None:
+    """A pytest started by `grade` is interrupted when `grade` ends, however it ends (SIGKILL
+    included): SIGINT, so that its sandboxes are torn down as on Ctrl-C; never left grading alone."""
+    parent = os.environ.get(PARENT_ENV, "")
+    if not parent.isdigit():
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGINT))
+    if os.getppid() != int(parent):  # `grade` ended before the line above
+        os.kill(os.getpid(), signal.SIGINT)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    die_with_grade()
     config.stash[GRADING] = Grading(config)
     config.addinivalue_line("markers", "labgrade(points, tags, name=None, visibility='visible'): "
                                        "a graded check written in Python")

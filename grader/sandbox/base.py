@@ -18,6 +18,7 @@ from ..errors import DriverError
 OUTCOME_STATUSES = ("passed", "failed", "error")
 GRACE = 15.0  # seconds the host waits beyond the driver's own deadline before killing the sandbox
 RUN_ENV = "LABGRADE_RUN_ID"  # one run id for a `grade` command and the pytest processes it starts
+PARENT_ENV = "LABGRADE_PARENT_PID"  # `grade`'s pid, for the pytest processes it starts (they die with it)
 GRADER_PACKAGE = Path(__file__).resolve().parent.parent
 
 

@@ -518,9 +518,18 @@ def run_cgroups(run_id: str) -> list[Path]:
     return [*root.glob(f"labgrade-{run_id[:12]}-*"), *root.glob(f"*/labgrade-{run_id[:12]}-*")]
 
 
+STOPS = {  # how `grade` is stopped -> what is sent, and to whom
+    "ctrl-c": lambda pid: os.killpg(pid, signal.SIGINT),  # a terminal's Ctrl-C: the foreground group
+    "sigterm": lambda pid: os.kill(pid, signal.SIGTERM),  # `kill`, a cancelled CI job: grade alone
+    "sigkill": lambda pid: os.kill(pid, signal.SIGKILL),  # grade dies at once: its pytest runs must follow
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["local", pytest.param("docker", marks=pytest.mark.docker)])
-def test_ctrl_c_keeps_what_was_graded_and_leaves_nothing_running(backend: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("backend", "stop"), [
+    ("local", "ctrl-c"), pytest.param("docker", "ctrl-c", marks=pytest.mark.docker),
+    ("local", "sigterm"), ("local", "sigkill"), pytest.param("docker", "sigkill", marks=pytest.mark.docker)])
+def test_stopping_grade_keeps_what_was_graded_and_leaves_nothing_running(backend: str, stop: str, tmp_path: Path) -> None:
     lab = make_lab(tmp_path, within=60)
     klass = make_class(tmp_path, {"a-good": "good", "b-silent": "silent", "c-silent": "silent", "d-good": "good"})
     out, cache = tmp_path / "out", tmp_path / "cache"
@@ -550,7 +559,7 @@ def test_ctrl_c_keeps_what_was_graded_and_leaves_nothing_running(backend: str, t
 
                 wait_for(lambda: list(cache.rglob("*.json")) or None, 120, "the first submission in the cache")
                 wait_for(second_submission_running, 120, "the second submission's sandbox")
-                os.killpg(grade.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the foreground group
+                STOPS[stop](grade.pid)
                 stopped_at = time.monotonic()
                 output, _ = grade.communicate(timeout=30)
                 elapsed = time.monotonic() - stopped_at
@@ -559,7 +568,7 @@ def test_ctrl_c_keeps_what_was_graded_and_leaves_nothing_running(backend: str, t
                     os.killpg(grade.pid, signal.SIGKILL)
                     grade.wait()
             text = output.decode(errors="replace")
-            assert grade.returncode == 130, text
+            assert grade.returncode == (-signal.SIGKILL if stop == "sigkill" else 130), text
             assert elapsed < 10, f"{elapsed:.1f} s to stop"  # STOP_GRACE is 5 s; a clean stop takes ~1-2 s
 
             def leftovers() -> dict[int, tuple[int, str, int]] | None:
@@ -576,12 +585,14 @@ def test_ctrl_c_keeps_what_was_graded_and_leaves_nothing_running(backend: str, t
                 time.sleep(0.05)  # polling: the kernel frees a cgroup once its last process is reaped
             assert not run_cgroups(run_id), f"cgroups of the run left: {run_cgroups(run_id)}"
         assert seen, "the test never saw the run's processes"
+        if backend == "docker":
+            assert wait_for(lambda: not run_containers(run_id), 30, "the run's containers to go")
+        if stop == "sigkill":  # nothing could be written; nothing may run on
+            return
         assert "Interrupted: kept 1 graded submission(s)" in text
         assert "not graded: 3 (b-silent, c-silent, d-good)" in text
         assert [s["name"] for s in results(out)["submissions"]] == ["a-good"]
         assert results(out)["submissions"][0]["score"] == 5
         assert not list(scratch.iterdir()), f"temporary files left: {list(scratch.iterdir())}"
-        if backend == "docker":
-            assert wait_for(lambda: not run_containers(run_id), 30, "the run's containers to go")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
