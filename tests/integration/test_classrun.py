@@ -529,7 +529,8 @@ STOPS = {  # how `grade` is stopped -> what is sent, and to whom
 @pytest.mark.parametrize(("backend", "stop"), [
     ("local", "ctrl-c"), pytest.param("docker", "ctrl-c", marks=pytest.mark.docker),
     ("local", "sigterm"), ("local", "sigkill"), pytest.param("docker", "sigkill", marks=pytest.mark.docker)])
-def test_stopping_grade_keeps_what_was_graded_and_leaves_nothing_running(backend: str, stop: str, tmp_path: Path) -> None:
+def test_stopping_grade_keeps_what_was_graded_and_leaves_nothing_running(backend: str, stop: str,
+                                                                         tmp_path: Path) -> None:
     lab = make_lab(tmp_path, within=60)
     klass = make_class(tmp_path, {"a-good": "good", "b-silent": "silent", "c-silent": "silent", "d-good": "good"})
     out, cache = tmp_path / "out", tmp_path / "cache"
