@@ -49,6 +49,7 @@ ZOMBIES = "finished children are reaped (no zombies accumulate)"  # frank loses 
 CLEANUP = "children exit after their client leaves, and nothing outlives the server"
 LIMITS = {"cpu_seconds": 3, "memory_mb": 256, "file_size_mb": 4, "scratch_mb": 16, "processes": 64}
 TOKEN = f"LABGRADE-SECRET-{uuid.uuid4().hex}"
+REFERENCE_CLIENT = Path(__file__).resolve().parents[2] / "reference" / "echo-concurrent" / "client.py"
 MANY_FILES = 10_000
 BACKENDS = ["local", pytest.param("docker", marks=pytest.mark.docker)]
 
@@ -109,6 +110,8 @@ def materialize(name: str, dest: Path, reference: Path) -> Path:
     """A hostile submission as a student's folder: the corpus folder, plus what cannot be kept in
     git: 10,000 files, and symlinks aimed at this run's reference solution (valid on the host)."""
     shutil.copytree(CORPUS / name, dest, symlinks=True)
+    if not (dest / "client.py").exists() and not (dest / "client.py").is_symlink():
+        shutil.copy2(REFERENCE_CLIENT, dest / "client.py")  # the corpus is about servers: the course's client
     if name == "many-files":
         junk = dest / "junk"
         junk.mkdir()
