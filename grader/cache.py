@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from .assignment import Assignment, Scenario
+from .handin import MAX_BYTES, MAX_FILES, is_junk
 from .results import TestResult
-from .run import IGNORED, MAX_BYTES, MAX_FILES
 
 FORMAT = 1
 ENTRIES = f"results-v{FORMAT}"  # the only folder `grade cache clear` removes: the cache dir may be shared
@@ -73,14 +73,20 @@ def sha256(data: bytes) -> str:
 
 
 def tree_digest(root: Path, skip: tuple[str, ...] = ()) -> str | None:
-    """A digest of a folder as stage() copies it, or None when it cannot be cached (too large, as
-    stage() refuses it; unreadable; a FIFO or device, which reading could block on)."""
+    """A digest of a submission (a folder, or an archive file) with what staging leaves out
+    (handin.JUNK) left out, or None when it cannot be cached (too large, as staging refuses it;
+    unreadable; a FIFO or device, which reading could block on)."""
     h = hashlib.sha256()
     files, size = 0, 0
     try:
+        if root.is_file():
+            if root.stat().st_size > MAX_BYTES:
+                return None
+            with open(root, "rb") as f:
+                return "archive:" + hashlib.file_digest(f, "sha256").hexdigest()
         for dirpath, dirs, names in os.walk(root):
             rel = Path(dirpath).relative_to(root)
-            ignored = IGNORED(dirpath, [*dirs, *names]) | ({*skip} if rel == Path() else set())
+            ignored = {n for n in [*dirs, *names] if is_junk(n)} | ({*skip} if rel == Path() else set())
             links = [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]  # kept as links, not followed
             dirs[:] = sorted(d for d in dirs if d not in ignored and d not in links)
             for name in sorted({*names, *links} - ignored):
@@ -142,7 +148,7 @@ def environment(backend: str) -> dict[str, str]:
 
 def scenario_spec(s: Scenario) -> dict[str, Any]:
     return {"name": s.name, "tags": list(s.tags), "points": s.points, "steps": list(s.steps),
-            "feedback": s.feedback, "visibility": s.visibility, "timeout": s.timeout}
+            "feedback": s.feedback, "visibility": s.visibility, "timeout": s.timeout, "requires": list(s.requires)}
 
 
 def check_files(assignment: Assignment) -> list[Path]:
@@ -150,8 +156,7 @@ def check_files(assignment: Assignment) -> list[Path]:
     found = []
     for dirpath, dirs, names in os.walk(assignment.root):
         here = Path(dirpath)
-        dirs[:] = sorted(d for d in dirs if d not in IGNORED(dirpath, dirs)
-                         and not (here == assignment.root and d in NOT_CHECKS))
+        dirs[:] = sorted(d for d in dirs if not is_junk(d) and not (here == assignment.root and d in NOT_CHECKS))
         found += [here / n for n in sorted(names) if any(Path(n).match(p) for p in CHECK_FILES)]
     return found
 
@@ -171,7 +176,7 @@ class Keys:
         reference = tree_digest(assignment.reference)
         self.base = {
             "format": FORMAT, "grader": grader_digest(), "environment": environment(backend),
-            "assignment": {"name": assignment.name,
+            "assignment": {"name": assignment.name, "handin": list(assignment.handin),
                            "programs": {n: [list(p.argv), p.kind] for n, p in sorted(assignment.programs.items())},
                            "limits": asdict(assignment.limits)},
             "reference": reference,

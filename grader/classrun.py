@@ -41,7 +41,9 @@ from typing import IO
 
 from .assignment import Assignment, list_labs
 from .cache import CHECKS_UNIT, Keys, ResultCache, Unit, check_files
-from .errors import UsageError
+from .errors import GraderError, UsageError
+from .findings import start_findings
+from .handin import locate
 from .results import ClassResult, SubmissionResult, TestResult
 from .sandbox.base import PARENT_ENV, RUN_ENV
 
@@ -81,18 +83,6 @@ class Shard:
         return f"{self.index}/{self.count}"
 
 
-def find_submissions(path: Path) -> list[Path]:
-    """A folder holding .py files is one submission; otherwise each sub-folder is one."""
-    if not path.is_dir():
-        raise UsageError(f"{path}: not a folder (give a folder of submissions, or one submission folder)")
-    if any(p.suffix == ".py" for p in path.iterdir() if p.is_file()):
-        return [path]
-    subs = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not subs:
-        raise UsageError(f"{path}: no submission in it (neither .py files nor sub-folders)")
-    return subs
-
-
 def infer_lab(path: Path, submissions: list[Path]) -> str:
     """GitHub Classroom names clones `<assignment>-<login>`: the longest lab name that prefixes
     the class folder's name, or every submission's name."""
@@ -100,6 +90,19 @@ def infer_lab(path: Path, submissions: list[Path]) -> str:
         if path.resolve().name.startswith(lab) or all(s.name.startswith(lab) for s in submissions):
             return lab
     raise UsageError(f"cannot tell which lab {path} is for: pass -a/--assignment, one of: {', '.join(list_labs())}")
+
+
+def with_requirements(assignment: Assignment, names: set[str]) -> set[str]:
+    """The scenarios `names` and every scenario they require, transitively: a test that requires
+    another is graded in the same run as it (its verdict depends on the other's)."""
+    by_name = {s.name: s for s in assignment.scenarios}
+    todo, seen = list(names), set(names)
+    while todo:
+        for r in by_name[n].requires if (n := todo.pop()) in by_name else ():
+            if r not in seen:
+                seen.add(r)
+                todo.append(r)
+    return seen
 
 
 def unusable(assignment: Assignment, name: str, why: str) -> SubmissionResult:
@@ -151,19 +154,24 @@ class ClassRun:
                 if hit is not None:
                     cached[unit.name] = hit
         missing = [u for u in units if u.name not in cached] if units is not None else None
+        if missing and units is not None:  # a test and what it requires are graded together
+            rerun = with_requirements(self.assignment, {u.name for u in missing})
+            missing = [u for u in units if u.name in rerun]
+            for u in missing:
+                cached.pop(u.name, None)
         log = self.logs / f"{submission.name}.log"
         if missing == []:
             log.write_text(f"labgrade: all {len(cached)} unit(s) from the cache, nothing run\n")
-            result = self._assemble(submission.name, {}, cached)
+            result = self._assemble(submission, {}, cached)
         else:
             fresh = self._run_pytest(submission, log, missing, len(cached))
             if fresh is None:
                 return None
             if isinstance(fresh, SubmissionResult):
                 return Graded(fresh, 0, time.monotonic() - start)
-            result = self._assemble(submission.name, fresh, cached)
             if self.cache and missing:
                 self._store(missing, fresh)
+            result = self._assemble(submission, fresh, cached)
         return Graded(result, sum(len(t) for t in cached.values()), time.monotonic() - start)
 
     def _run_pytest(self, submission: Path, log: Path, missing: list[Unit] | None,
@@ -226,22 +234,30 @@ class ClassRun:
                 stopped = self._stopping
         return None if stopped and rc not in (0, 1) else rc
 
-    def _assemble(self, name: str, fresh: dict[str, tuple[TestResult, ...]],
+    def _assemble(self, submission: Path, fresh: dict[str, tuple[TestResult, ...]],
                   cached: dict[str, tuple[TestResult, ...]]) -> SubmissionResult:
         """Scenarios in the assignment's order, then the Python checks; a scenario without a
-        result is a grader error (it did not run), never the student's 0."""
+        result is a grader error (it did not run), never the student's 0. Then the findings
+        (findings.py): the hand-in's problems and notes, and programs that never started."""
         tests: list[TestResult] = []
         for s in self.assignment.scenarios:
             got = fresh.get(s.name) or cached.get(s.name)
             tests += got or [TestResult(s.name, s.tags, 0.0, s.points, "failed",
                                         "Not run (deselected or the run stopped).", s.visibility, error=True)]
         tests += fresh.get(CHECKS_UNIT) or cached.get(CHECKS_UNIT) or ()
-        return SubmissionResult(name, tuple(tests))
+        try:
+            handin = locate(submission, self.assignment.handin)
+            about = [*handin.problems, *handin.notes]
+        except GraderError:  # refused (too large...): every test already says why
+            about = []
+        started, tests = start_findings(tests)
+        return SubmissionResult(submission.name, tuple(tests), findings=tuple(about + started))
 
     def _store(self, missing: list[Unit], fresh: dict[str, tuple[TestResult, ...]]) -> None:
+        """Store fresh results; a test not run is not stored (it follows from what it requires)."""
         assert self.cache
         for unit in missing:
-            if unit.name in fresh:
+            if unit.name in fresh and all(t.status != "not_run" for t in fresh[unit.name]):
                 self.cache.put(unit, fresh[unit.name])
 
     # -- stopping -----------------------------------------------------------------------

@@ -30,9 +30,10 @@ from rich.text import Text
 from .assignment import Assignment, find_assignment, load_assignment
 from .cache import ResultCache, cmd_cache, default_cache_dir
 from .classroom import cmd_classroom
-from .classrun import Graded, Interrupted, Shard, find_submissions, grade_class, infer_lab, needs_attention
+from .classrun import Graded, Interrupted, Shard, grade_class, infer_lab, needs_attention
 from .errors import AssignmentError, GraderError, UsageError
 from .gradescope import cmd_gradescope_package
+from .handin import find_submissions
 from .image import cmd_image
 from .merge import cmd_merge, write_shard_note
 from .mutants import materialize, mutants_of
@@ -192,19 +193,20 @@ def summary(result: ClassResult) -> Table:
     table.add_column("note")
     for s in result.submissions:
         errors_ = sum(t.error for t in s.tests)
-        note = "not graded: see logs" if s.error else f"{errors_} grader error(s)" if errors_ else ""
+        note = "not graded: see logs" if s.error else f"{errors_} grader error(s)" if errors_ else \
+            s.findings[0] if s.findings else ""
         table.add_row(escape(s.name), f"{s.score:g} / {s.max_score:g}", ", ".join(s.failed_tags) or "-", note)
     return table
 
 
 def cmd_grade(argv: list[str]) -> ExitCode:
     args = grade_parser().parse_args(argv)
-    subs = find_submissions(args.submissions)
+    lab = args.assignment or infer_lab(args.submissions, find_submissions(args.submissions, ()))
+    assignment = load_assignment(find_assignment(lab))
+    subs = find_submissions(args.submissions, assignment.handin)
     if (args.gradescope_results or args.classroom_output) and len(subs) != 1:
         raise UsageError(f"--gradescope-results and --classroom-output grade one submission, and {args.submissions} "
                          f"holds {len(subs)}: give the submission's own folder")
-    lab = args.assignment or infer_lab(args.submissions, subs)
-    assignment = load_assignment(find_assignment(lab))
     if args.shard:
         subs = args.shard.select(subs)
         console.print(f"Shard {args.shard}: {len(subs)} submission(s)")
@@ -232,13 +234,22 @@ def selfcheck_verdict(sub: SubmissionResult, declared: set[str] | None) -> str:
         return f"not graded: {sub.error.splitlines()[0]}"
     if any(t.error for t in sub.tests):
         return "grader errors: " + ", ".join(t.name for t in sub.tests if t.error)
-    failed = [t for t in sub.tests if t.status != "passed"]
     if declared is None:
-        return "" if not failed else "reference lost points: " + "; ".join(t.name for t in failed)
+        lost_any = [t for t in sub.tests if t.status != "passed"]
+        return "" if not lost_any else "reference lost points: " + "; ".join(t.name for t in lost_any)
+    failed = [t for t in sub.tests if t.status == "failed"]  # a test not run failed under none of its tags
     lost = {tag for t in failed for tag in t.tags}
     problems = [f"did not lose points under {tag!r}" for tag in sorted(declared - lost)]
-    problems += [f"also failed {t.name!r} {list(t.tags)}" for t in failed if not declared & set(t.tags)]
+    problems += [f"also failed {t.name!r} under {sorted(set(t.tags) - declared)}" for t in failed
+                 if set(t.tags) - declared]
     return "; ".join(problems)
+
+
+def toothless(result: ClassResult) -> list[str]:
+    """The tests that no known-bad variant fails: nothing shows they bite."""
+    mutants = [s for s in result.submissions if s.name != "reference"]
+    names = [t.name for t in result.submissions[0].tests] if result.submissions else []
+    return [n for n in names if not any(t.name == n and t.status == "failed" for s in mutants for t in s.tests)]
 
 
 def cmd_selfcheck(argv: list[str]) -> ExitCode:
@@ -270,6 +281,12 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
                       f"[red]FAIL[/] {problem}" if problem else "[green]ok[/]")
     console.print(table)
     write_all(result, args.out)
+    if not declared.keys() - {"reference"}:
+        console.print(f"warning: {escape(assignment.name)} has no mutant: nothing shows that its scenarios bite "
+                      f"(add known-bad variants in {escape(str(assignment.root / 'mutants'))}/)")
+    elif idle := toothless(result):
+        console.print("warning: no mutant fails " + "; ".join(f"'{escape(n)}'" for n in idle)
+                      + ": add one that only this scenario catches", soft_wrap=True)
     console.print(f"{len(result.submissions) - bad} of {len(result.submissions)} variants scored as declared")
     return ExitCode.CHECK_FAILED if bad else ExitCode.OK
 

@@ -29,9 +29,10 @@ def render(scenario: Scenario, outcome: dict[str, Any]) -> str:
     if status == "error":
         return ("The grader itself failed on this test (not a problem in your code); "
                 "your instructor has the details.\n\n" + str(outcome.get("error", ""))[-3000:])
-    steps = len(scenario.steps)
-    parts = [f"Failed at step {outcome.get('failed_step', 0) + 1} of {steps}: {outcome.get('step', '')}",
-             str(outcome.get("message", ""))]
+    steps, at = len(scenario.steps), int(outcome.get("failed_step", 0))
+    where = f"Failed at step {at + 1} of {steps}: {outcome.get('step', '')}" if at < steps else \
+        f"Failed after the last step ({steps} of {steps} passed): something more happened than the scenario expected"
+    parts = [where, str(outcome.get("message", ""))]
     if outcome.get("expected") or outcome.get("observed"):
         parts.append(f"  expected: {outcome.get('expected', '')}\n  observed: {outcome.get('observed', '')}")
     if scenario.feedback:

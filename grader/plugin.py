@@ -25,10 +25,28 @@ import pytest
 
 from .assignment import Assignment, Scenario, load_assignment
 from .errors import AssignmentError, GraderError
+from .findings import not_run
+from .handin import HandIn, SubmissionUnusable, locate, stage
 from .results import TestResult
-from .run import SubmissionUnusable, grade_scenario, plan_for, stage
+from .run import grade_scenario, plan_for
 from .sandbox import DriverProcess, Sandbox, open_backend
 from .sandbox.base import PARENT_ENV
+
+
+class Staged:
+    """A submission located (which file is where) and copied for the sandbox, for one assignment."""
+
+    def __init__(self, handin: HandIn, folder: Path) -> None:
+        self.handin, self.folder = handin, folder
+
+    def unavailable(self, scripts: tuple[str, ...]) -> str | None:
+        """Why a test that runs these hand-in files cannot run ('client.py is missing ...'), or None."""
+        for script in scripts:
+            if script in self.handin.missing:
+                return f"{script} is missing from the hand-in (see the first finding)"
+            if script in self.handin.ambiguous:
+                return f"{script} is handed in several times (see the first finding)"
+        return None
 
 
 class Grading:
@@ -38,10 +56,12 @@ class Grading:
         self.config = config
         self.assignments: dict[Path, Assignment] = {}
         self._sandbox: Sandbox | None = None
-        self._staged: Path | None = None
+        self._staged: dict[Path, Staged] = {}
         self._tmp: Path | None = None
         self._refused: SubmissionUnusable | None = None  # the submission cannot be staged: said once per test
         self.results: list[dict[str, Any]] = []
+        self.outcomes: dict[str, TestResult] = {}  # test name -> its result, for the tests that require it
+        self.findings: list[str] = []
 
     def assignment(self, root: Path) -> Assignment:
         if root not in self.assignments:
@@ -61,18 +81,21 @@ class Grading:
             self._sandbox = open_backend(self.config.getoption("labgrade_backend"))
         return self._sandbox
 
-    @property
-    def staged(self) -> Path:
+    def staged(self, assignment: Assignment) -> Staged:
+        """The submission as this assignment's tests see it: its hand-in files located and copied."""
         if self._refused is not None:
             raise self._refused
-        if self._staged is None:
+        if assignment.root not in self._staged:
             self._tmp = self._tmp or Path(tempfile.mkdtemp(prefix="labgrade-submission-"))
             try:
-                self._staged = stage(self.submission, self._tmp / "submission")
+                handin = locate(self.submission, assignment.handin)
+                folder = stage(handin, self._tmp / f"submission-{len(self._staged)}")
             except SubmissionUnusable as e:
                 self._refused = e
                 raise
-        return self._staged
+            self._staged[assignment.root] = Staged(handin, folder)
+            self.findings += [*handin.problems, *handin.notes]
+        return self._staged[assignment.root]
 
     def close(self) -> None:
         if self._sandbox is not None:
@@ -117,14 +140,58 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "a graded check written in Python")
 
 
+def test_name(item: pytest.Item) -> str:
+    """The name a test is reported (and required) by."""
+    if isinstance(item, ScenarioItem):
+        return item.scenario.name
+    marker = item.get_closest_marker("labgrade")
+    doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
+    return str((marker.kwargs.get("name") if marker else None) or (doc.splitlines()[0] if doc else item.name))
+
+
+def requirements(item: pytest.Item) -> tuple[str, ...]:
+    if isinstance(item, ScenarioItem):
+        return item.scenario.requires
+    marker = item.get_closest_marker("labgrade")
+    return tuple(marker.kwargs.get("requires", ())) if marker else ()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = config.getoption("labgrade_scenarios")
-    if not wanted:
-        return
-    dropped = [i for i in items if isinstance(i, ScenarioItem) and i.scenario.name not in wanted]
+    dropped = [i for i in items if isinstance(i, ScenarioItem) and wanted and i.scenario.name not in wanted]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [i for i in items if i not in dropped]
+    # what a test requires runs before it (the order is otherwise kept)
+    by_name = {test_name(i): i for i in items}
+    ordered: list[pytest.Item] = []
+    placed: set[int] = set()
+
+    def place(item: pytest.Item) -> None:
+        if id(item) in placed:
+            return
+        placed.add(id(item))
+        for name in requirements(item):
+            if name in by_name:
+                place(by_name[name])
+        ordered.append(item)
+
+    for item in list(items):
+        place(item)
+    items[:] = ordered
+
+
+def unmet(grading: Grading, item: pytest.Item) -> tuple[str, bool] | None:
+    """(why, grader error?) when a test must not run because a test it requires did not pass."""
+    for name in requirements(item):
+        got = grading.outcomes.get(name)
+        if got is None:
+            continue  # not graded in this session (deselected): nothing to go by
+        if got.error:
+            return f"requires '{name}', which the grader could not grade", True
+        if got.status != "passed":
+            return f"requires '{name}', which did not pass", False
+    return None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -193,15 +260,24 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         grading = self.config.stash[GRADING]
+        s = self.scenario
+        blank = TestResult(s.name, s.tags, 0.0, s.points, "failed", "", s.visibility)
         try:
-            staged = grading.staged
+            staged = grading.staged(self.assignment)
         except SubmissionUnusable as e:  # the student's fault (too many files...): 0 and why, not a grader error
-            s = self.scenario
             result = TestResult(s.name, s.tags, 0.0, s.points, "failed", f"{str(e)[:1].upper()}{str(e)[1:]}",
                                 s.visibility)
         else:
-            result, _ = grade_scenario(grading.sandbox, self.assignment, self.scenario, staged)
+            missing = staged.unavailable(self.assignment.student_scripts(s))
+            blocked = unmet(grading, self)
+            if missing:
+                result = not_run(blank, missing)
+            elif blocked:
+                result = not_run(blank, *blocked)
+            else:
+                result, _ = grade_scenario(grading.sandbox, self.assignment, s, staged.folder, staged.handin.files)
         self.user_properties.append(("labgrade", result))
+        grading.outcomes[s.name] = result
         if result.status != "passed":
             raise ScenarioFailed(result)
 
@@ -264,7 +340,8 @@ def live_submission(request: pytest.FixtureRequest,
 
     def open_(timeout: float = 30.0) -> LiveSandbox:
         scenario = Scenario(name=request.node.name, tags=(), points=0, steps=(), timeout=timeout)
-        plan = {**plan_for(labgrade_assignment, scenario, grading.staged), "interactive": True}
+        staged = grading.staged(labgrade_assignment)
+        plan = {**plan_for(labgrade_assignment, scenario, staged.folder, staged.handin.files), "interactive": True}
         proc = grading.sandbox.start(plan)
         proc.wait_ready()
         opened.append(LiveSandbox(proc))
@@ -276,6 +353,20 @@ def live_submission(request: pytest.FixtureRequest,
 
 
 # -- results for `grade` ---------------------------------------------------------------------
+
+NOT_RUN = pytest.StashKey[tuple[str, bool]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A check written in Python whose requirement did not pass is not run (a scenario sees to it itself)."""
+    if isinstance(item, ScenarioItem) or item.get_closest_marker("labgrade") is None:
+        return
+    blocked = unmet(item.config.stash[GRADING], item)
+    if blocked:
+        item.stash[NOT_RUN] = blocked
+        pytest.skip(f"not run: {blocked[0]}")
+
 
 def _result_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None]) -> TestResult | None:
     exc = call.excinfo.value if call.excinfo else None
@@ -293,10 +384,13 @@ def _result_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallIn
     if marker is None:
         return None
     points = float(marker.kwargs.get("points", 1))
-    doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
     students_fault = isinstance(exc, AssertionError | SubmissionUnusable)  # else the check's or the sandbox's
     message = "Passed." if report.passed else str(exc) if students_fault else report.longreprtext
-    return TestResult(name=marker.kwargs.get("name") or (doc.splitlines()[0] if doc else item.name),
+    if NOT_RUN in item.stash:
+        blank = TestResult(test_name(item), tuple(marker.kwargs.get("tags", ())), 0.0, points, "failed", "",
+                           marker.kwargs.get("visibility", "visible"))
+        return not_run(blank, *item.stash[NOT_RUN])
+    return TestResult(name=test_name(item),
                       tags=tuple(marker.kwargs.get("tags", ())), score=points if report.passed else 0.0,
                       max_score=points, status="passed" if report.passed else "failed", output=message,
                       visibility=marker.kwargs.get("visibility", "visible"),
@@ -309,13 +403,25 @@ def _result_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallIn
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    if report.when == "call" or (report.when == "setup" and report.failed):
+    if report.when == "call" or (report.when == "setup" and (report.failed or NOT_RUN in item.stash)):
         result = _result_of(item, report, call)
         if result is not None:
-            item.config.stash[GRADING].results.append({**result.__dict__, "tags": list(result.tags)})
+            grading = item.config.stash[GRADING]
+            grading.outcomes[result.name] = result
+            grading.results.append(result.to_json())
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     path = session.config.getoption("labgrade_results")
     if path:
-        Path(path).write_text(json.dumps({"tests": session.config.stash[GRADING].results}, indent=1))
+        grading = session.config.stash[GRADING]
+        Path(path).write_text(json.dumps({"tests": grading.results, "findings": grading.findings}, indent=1))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The submission's findings (a missing file, files found one folder down), once, at the end."""
+    findings = terminalreporter.config.stash[GRADING].findings if GRADING in terminalreporter.config.stash else []
+    if findings:
+        terminalreporter.section("labgrade: about the hand-in")
+        for f in findings:
+            terminalreporter.line(f)

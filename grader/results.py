@@ -19,16 +19,19 @@ class TestResult:
     tags: tuple[str, ...]
     score: float
     max_score: float
-    status: str  # "passed" | "failed"
+    status: str  # "passed" | "failed" | "not_run" (a requirement failed, or a program could not start)
     output: str = ""
     visibility: str = "visible"
     error: bool = False  # the harness failed, not the student: an instructor must look
     duration: float = 0.0
+    # the hand-in files the test ran -> "" when the program started, else why it did not (findings.py)
+    started: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> TestResult:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known and k != "tags"}, tags=tuple(d.get("tags", ())))
+        return cls(**{k: v for k, v in d.items() if k in known and k not in ("tags", "started")},
+                   tags=tuple(d.get("tags", ())), started=dict(d.get("started") or {}))
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "tags": list(self.tags)}
@@ -39,6 +42,8 @@ class SubmissionResult:
     name: str
     tests: tuple[TestResult, ...] = ()
     error: str | None = None  # the submission could not be graded at all (message for the instructor)
+    # what the student must read first, once: a missing or misplaced file, a program that does not start
+    findings: tuple[str, ...] = ()
 
     @property
     def score(self) -> float:
@@ -50,15 +55,19 @@ class SubmissionResult:
 
     @property
     def failed_tags(self) -> list[str]:
-        return sorted({tag for t in self.tests if t.status != "passed" for tag in t.tags})
+        """The tags of the tests failed (a test not run failed nowhere: its cause is elsewhere)."""
+        return sorted({tag for t in self.tests if t.status == "failed" for tag in t.tags})
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "score": self.score, "max_score": self.max_score,
-                **({"error": self.error} if self.error else {}), "tests": [t.to_json() for t in self.tests]}
+                **({"error": self.error} if self.error else {}),
+                **({"findings": list(self.findings)} if self.findings else {}),
+                "tests": [t.to_json() for t in self.tests]}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> SubmissionResult:
-        return cls(str(d["name"]), tuple(TestResult.from_json(t) for t in d.get("tests", ())), d.get("error") or None)
+        return cls(str(d["name"]), tuple(TestResult.from_json(t) for t in d.get("tests", ())), d.get("error") or None,
+                   tuple(str(f) for f in d.get("findings") or ()))
 
 
 @dataclass(frozen=True)

@@ -170,13 +170,15 @@ def validate(path: Path, data: Any, lines: Lines, schema_name: str) -> None:
 # the names a step refers to: key -> what it must name, defined by an earlier step
 REFERS: dict[str, dict[str, str]] = {
     **{v: {"as": "client"} for v in ("send", "expect", "expect_silence", "close", "shutdown", "reset",
-                                     "expect_closed")},
+                                     "expect_closed", "flood")},
     **{v: {"of": "program"} for v in ("expect_output", "wait_exit", "check_stderr", "stop", "expect_blocked",
                                       "pause", "resume")},
     "type": {"into": "program"}, "accept": {"of": "listener"},
     **{v: {"to": "server"} for v in ("start", "connect", "session", "fill_queue")},
 }
-ONE_OF = {"send": ("data", "random"), "expect": ("data", "echo", "others", "lines"), "type": ("data", "eof")}
+ONE_OF = {"send": ("data", "random", "random_text", "pieces"), "expect": ("data", "echo", "others", "lines", "sent_by"),
+          "type": ("data", "eof", "pieces"), "expect_output": ("data", "contains", "match", "end")}
+LIST_REFERS = {"flood": {"hold": "client"}, "expect": {"sent_by": "client"}}  # keys naming (lists of) clients
 SHORTHAND = Runner.VERBS
 PORT_MEASURES = ("backlog", "accept_queue")
 
@@ -217,6 +219,25 @@ def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]
             raise fail(f"needs exactly one of: {', '.join(ONE_OF[verb])}")
         if verb == "expect" and "others" in args and "each" not in args:
             raise fail("`others:` needs `each: N` (the clients whose lines are expected)")
+        if verb == "send" and "cut" in args:
+            size = len(str(args.get("data", "")).encode())
+            if "data" not in args:
+                raise fail("`cut:` cuts `data:` into pieces: give `data:`")
+            if args["cut"] != sorted(args["cut"]) or args["cut"][-1] >= size:
+                raise fail(f"cut: {args['cut']} must be increasing byte offsets inside data ({size} bytes)")
+        if verb == "expect_output" and "allow" in args and "end" not in args:
+            raise fail("`allow:` goes with `end: true` (one last line allowed before the output ends)")
+        for key, regex in (("match", args.get("match")), ("allow", args.get("allow"))):
+            if verb == "expect_output" and isinstance(regex, str):
+                try:
+                    re.compile(regex)
+                except re.error as e:
+                    raise fail(f"{key}: {regex!r} is not a regular expression ({e})") from None
+        for key, kind in LIST_REFERS.get(verb, {}).items():
+            values = args.get(key, [])
+            for name in [values] if isinstance(values, str) else values:
+                if not names.known(kind, name):
+                    raise fail(f"{key}: no {kind} named {name!r} was connected by an earlier step")
         refers = dict(REFERS.get(verb, {}))
         if verb == "probe":
             if args["measure"] != "processes" and "of" not in args:
@@ -321,6 +342,33 @@ def _reference(path: Path, meta: dict[str, Any], lines: Lines, programs: dict[st
     return reference
 
 
+def _check_requires(scenarios: list[Scenario]) -> None:
+    """`requires:` names scenarios of the assignment, never itself, and makes no loop."""
+    by_name = {s.name: s for s in scenarios}
+    for s in scenarios:
+        for r in s.requires:
+            if r == s.name:
+                raise AssignmentError(s.path, s.line, f'scenario "{s.name}": requires itself')
+            if r not in by_name:
+                raise AssignmentError(s.path, s.line, f'scenario "{s.name}": requires {r!r}, which no scenario of '
+                                                      f"the assignment is called (names must match exactly)")
+    state: dict[str, int] = {}  # 1: being visited, 2: done
+
+    def visit(s: Scenario, path: list[str]) -> None:
+        state[s.name] = 1
+        for r in s.requires:
+            if state.get(r) == 1:
+                loop = " -> ".join([*path[path.index(r):], r]) if r in path else r
+                raise AssignmentError(s.path, s.line, f"requires make a loop: {loop}")
+            if state.get(r) is None:
+                visit(by_name[r], [*path, r])
+        state[s.name] = 2
+
+    for s in scenarios:
+        if s.name not in state:
+            visit(s, [s.name])
+
+
 def _scenarios(path: Path, programs: dict[str, ProgramSpec], seen: dict[str, str]) -> list[Scenario]:
     """The scenarios of one file; `seen` maps the names of earlier files' scenarios to their file:line."""
     data, lines = read_checked(path, "scenarios")
@@ -335,7 +383,7 @@ def _scenarios(path: Path, programs: dict[str, ProgramSpec], seen: dict[str, str
         scenarios.append(Scenario(
             name=raw["name"], tags=tuple(raw["tags"]), points=float(raw["points"]), steps=tuple(raw["steps"]),
             feedback=raw.get("feedback", "").strip(), visibility=raw.get("visibility", "visible"),
-            timeout=float(raw.get("timeout", 30.0)), path=path, line=line))
+            timeout=float(raw.get("timeout", 30.0)), path=path, line=line, requires=tuple(raw.get("requires", ()))))
     return scenarios
 
 
@@ -343,7 +391,9 @@ def load_assignment(folder: Path) -> Assignment:
     folder = Path(folder).resolve()
     meta_path = folder / "assignment.yaml"
     meta, lines = read_checked(meta_path, "assignment")
-    programs = {n: ProgramSpec(n, tuple(p["argv"]), p["kind"]) for n, p in meta["programs"].items()}
+    handin = tuple(meta.get("handin") or dict.fromkeys(p["argv"][0] for p in meta["programs"].values()))
+    programs = {n: ProgramSpec(n, tuple(p["argv"]), p["kind"], provided=p["argv"][0] not in handin)
+                for n, p in meta["programs"].items()}
     reference = _reference(meta_path, meta, lines, programs)
     folder_ = folder / "scenarios"
     files = sorted(folder_.glob("*.yaml")) + sorted(folder_.glob("*.yml"))
@@ -352,5 +402,7 @@ def load_assignment(folder: Path) -> Assignment:
                                              "missing: make this folder and add scenario files (*.yaml) to it")
     seen: dict[str, str] = {}
     scenarios = [s for path in files for s in _scenarios(path, programs, seen)]
+    _check_requires(scenarios)
     return Assignment(name=meta["name"], title=meta.get("title", meta["name"]), root=folder, reference=reference,
-                      programs=programs, scenarios=tuple(scenarios), limits=Limits(**meta.get("limits", {})))
+                      programs=programs, scenarios=tuple(scenarios), limits=Limits(**meta.get("limits", {})),
+                      handin=handin)

@@ -15,6 +15,7 @@ class ProgramSpec:
     name: str
     argv: tuple[str, ...]  # argv[0] is the script, run with the sandbox's python3
     kind: str  # "server" (started steps wait until it listens) | "client"
+    provided: bool = False  # the course's program (its script is not a hand-in file): run from the reference
 
     @property
     def script(self) -> str:
@@ -44,6 +45,7 @@ class Scenario:
     timeout: float = 30.0  # the whole scenario's wall-clock budget, seconds
     path: Path = Path()
     line: int = 0
+    requires: tuple[str, ...] = ()  # scenarios that must pass first; else this one is not run
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,21 @@ class Assignment:
     programs: dict[str, ProgramSpec] = field(hash=False)
     scenarios: tuple[Scenario, ...]
     limits: Limits = Limits()
+    handin: tuple[str, ...] = ()  # the files students hand in (assignment.yaml `handin:`)
 
     @property
     def max_score(self) -> float:
         return sum(s.points for s in self.scenarios)
+
+    def student_scripts(self, scenario: Scenario) -> tuple[str, ...]:
+        """The hand-in files a scenario runs: the scripts it starts from the student's side."""
+        scripts = []
+        for step in scenario.steps:
+            ((verb, args),) = step.items()
+            if verb != "start":
+                continue
+            args = args if isinstance(args, dict) else {"program": args}
+            spec = self.programs.get(args["program"])
+            if spec and not spec.provided and args.get("from", "student") == "student" and spec.script not in scripts:
+                scripts.append(spec.script)
+        return tuple(scripts)

@@ -21,6 +21,8 @@ from typing import Any
 from . import jail
 from .endpoints import Program
 from .loop import Loop
+from .program_steps import crash_summary
+from .runner import Spawn
 from .steps import Runner, StepFailed, describe
 from .transcript import Transcript
 
@@ -33,41 +35,59 @@ class MissingFile(StepFailed):
     pass
 
 
-def make_spawner(plan: dict[str, Any], loop: Loop, log: Transcript) -> Any:
+WHO = {"course": "the course's program", "reference": "the reference solution"}
+
+
+def make_spawner(plan: dict[str, Any], loop: Loop, log: Transcript) -> Spawn:
     student, reference = plan["student"], plan["reference"]
     jail_root = (plan.get("jail") or {}).get("root")
+    located: dict[str, str] = student.get("files") or {}  # a declared file -> where the hand-in has it
 
-    def spawn(name: str, argv: list[str], side: str) -> Program:
-        info = student if side == "student" else reference
-        if not os.path.isfile(os.path.join(info["dir"], argv[0])):
-            what = "submission" if side == "student" else "reference solution"
+    def spawn(name: str, argv: list[str], origin: str) -> Program:
+        info = student if origin == "student" else reference
+        script = located.get(argv[0], argv[0]) if origin == "student" else argv[0]
+        if not os.path.isfile(os.path.join(info["dir"], script)):
+            what = "submission" if origin == "student" else "reference solution"
             raise MissingFile(f"{argv[0]} is missing from the {what}", expected=f"a file named {argv[0]}",
                               observed="no such file")
-        if side != "student":
-            return Program(name, [info["python"], *argv], cwd=info["dir"], env=dict(BASE_ENV), loop=loop, log=log,
-                           student=False)
+        command = [info["python"], script, *argv[1:]]
+        if origin != "student":
+            return Program(name, command, cwd=info["dir"], env=dict(BASE_ENV), loop=loop, log=log, origin=origin,
+                           shown=WHO[origin])
         preexec = jail.student_preexec(
             root=jail_root, cwd=JAIL_SUBMISSION if jail_root else info["dir"], uid=info.get("uid"),
             gid=info.get("gid"), limits=plan.get("limits", {}), cgroups=plan.get("cgroups", []),
         )
-        return Program(name, [info["python"], *argv], cwd=info["dir"], env=dict(BASE_ENV), loop=loop, log=log,
-                       preexec=preexec, student=True)
+        return Program(name, command, cwd=info["dir"], env=dict(BASE_ENV), loop=loop, log=log, preexec=preexec)
 
     return spawn
+
+
+def client_start_failure(p: Program) -> str | None:
+    """A student's program that died at once: exited by itself with a Python traceback before
+    printing anything (a syntax error, an import error, a crash on its arguments)."""
+    if p.start_failure or p.returncode in (None, 0) or p.killed_by_grader or p.stdout.total:
+        return p.start_failure
+    summary = crash_summary(p.script, p.stderr.tail())
+    if summary is None:
+        return None
+    return summary if summary.startswith(f"{p.script} does not compile") else f"{p.script} stops at once: {summary}"
 
 
 def outcome_of(runner: Runner | None, log: Transcript, started: float) -> dict[str, Any]:
     programs = {}
     for name, p in (runner.programs if runner else {}).items():
-        programs[name] = {"student": p.student, "exit": p.exit_text(), "returncode": p.proc.returncode,
-                          "stderr": p.stderr.tail(), "stdout_bytes": p.stdout.total, "stderr_bytes": p.stderr.total}
+        programs[name] = {"student": p.student, "origin": p.origin, "script": p.script, "exit": p.exit_text(),
+                          "returncode": p.proc.returncode, "stderr": p.stderr.tail(), "stdout_bytes": p.stdout.total,
+                          "stderr_bytes": p.stderr.total,
+                          "start_failure": client_start_failure(p) if p.student else None}
     return {"status": "passed", "transcript": log.to_json(), "programs": programs,
             "saved": runner.saved if runner else {}, "duration": round(time.monotonic() - started, 4)}
 
 
-def failure(index: int, step: dict[str, Any], e: StepFailed) -> dict[str, Any]:
-    return {"status": "failed", "failed_step": index, "step": describe(step), "message": e.message,
-            "expected": e.expected, "observed": e.observed}
+def failure(index: int, step: dict[str, Any] | None, e: StepFailed) -> dict[str, Any]:
+    return {"status": "failed", "failed_step": index, "step": describe(step) if step else "after the last step",
+            "message": e.message, "expected": e.expected, "observed": e.observed}
 
 
 def setup(plan: dict[str, Any]) -> None:
@@ -85,8 +105,7 @@ def run(plan: dict[str, Any], out: Any) -> dict[str, Any]:
     result: dict[str, Any] = {}
     try:
         setup(plan)
-        plan["_spawn"] = make_spawner(plan, loop, log)
-        runner = Runner(plan, loop, log)
+        runner = Runner(plan, loop, log, make_spawner(plan, loop, log))
         if plan.get("interactive"):
             result = interact(runner, out)
         else:
@@ -97,6 +116,12 @@ def run(plan: dict[str, Any], out: Any) -> dict[str, Any]:
                     log.add("grader", "step failed", e.message)
                     result = failure(i, step, e)
                     break
+            else:
+                try:
+                    runner.finish()
+                except StepFailed as e:
+                    log.add("grader", "step failed", e.message)
+                    result = failure(len(plan["steps"]), None, e)
         runner.teardown()
     except Exception:
         import traceback  # only a harness fault needs it: not imported on every scenario's start

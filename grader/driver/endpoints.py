@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import errno
+import fcntl
 import os
 import signal
 import socket
@@ -30,25 +31,57 @@ TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL
 
 
 class Conn:
-    """A scripted client connection; everything received is kept in `rx`."""
+    """A scripted client connection; everything received is kept in `rx`.
 
-    def __init__(self, name: str, loop: Loop, log: Transcript, sock: socket.socket | None = None) -> None:
+    How the peer ended the connection is kept apart: an orderly close (FIN: recv() returns b"")
+    or a reset (RST: recv() fails with ECONNRESET). A connection can be `held`: the grader stops
+    reading it, so that what the peer sends piles up in the kernel until the peer's send queue
+    is full (the receive window closes): how a slow reader looks to the program."""
+
+    def __init__(self, name: str, loop: Loop, log: Transcript, sock: socket.socket | None = None,
+                 receive_buffer: int | None = None) -> None:
         self.name, self.loop, self.log = name, loop, log
         self.sock = sock or socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer:  # before connect(): the window it advertises stays that small
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.sock.setblocking(False)
         self.rx = bytearray()
         self.cursor = 0  # rx bytes already matched by expectations
         self.sent = bytearray()
         self.echo_cursor = 0  # sent bytes already expected back
+        self.from_cursors: dict[str, int] = {}  # other connection -> its sent bytes already expected here
         self.txbuf = b""
         self.connected = False
         self.error: str | None = None
         self.eof = False
+        self.reset_by_peer = False  # the peer's end came as a reset (RST), not a close (FIN)
         self.closed = False
+        self.held = False
+        self.expected = False  # an expectation was checked on it: bytes nobody expected are then a failure
+        self.ports = (0, 0)  # (local, remote) once connected
         if sock is not None:  # accepted by a scripted server
-            self.connected = True
+            self._on_established()
             self.log.add(name, "accepted", "the client connected")
             self._rewatch()
+
+    def _on_established(self) -> None:
+        self.connected = True
+        self.ports = (self.sock.getsockname()[1], self.sock.getpeername()[1])
+
+    @property
+    def unread(self) -> bytes:
+        return bytes(self.rx[self.cursor:])
+
+    @property
+    def written(self) -> int:
+        """Bytes handed to the kernel so far (what the peer can have received)."""
+        return len(self.sent) - len(self.txbuf)
+
+    def ending(self) -> str:
+        """How the peer ended the connection, in words ('' while it is open)."""
+        if not self.eof:
+            return ""
+        return "reset (RST)" if self.reset_by_peer else "closed (FIN)"
 
     def start_connect(self, host: str, port: int) -> None:
         rc = self.sock.connect_ex((host, port))
@@ -63,34 +96,50 @@ class Conn:
             self.error = os.strerror(rc)
             self.loop.unwatch(self.sock.fileno())
             return
-        self.connected = True
+        self._on_established()
         self.log.add(self.name, "connected")
         self._rewatch()
 
     def _rewatch(self) -> None:
         if self.closed:
             return
-        if self.txbuf:
-            self.loop.watch(self.sock.fileno(), self._on_ready_write, write=True)
-        elif self.eof:
+        if self.txbuf:  # reading goes on while writing: a peer blocked on sending to us must be drained
+            self.loop.watch(self.sock.fileno(), self._on_ready_write, write=True, read=not (self.eof or self.held))
+        elif self.eof or self.held:
             self.loop.unwatch(self.sock.fileno())
         else:
             self.loop.watch(self.sock.fileno(), self._on_readable)
 
     def _on_readable(self) -> None:
+        if self.held or self.eof:
+            return
         try:
             data = self.sock.recv(65536)
         except BlockingIOError:
             return
         except OSError as e:
             data, self.error = b"", e.strerror or str(e)
+            self.reset_by_peer = e.errno == errno.ECONNRESET
         if data:
             self.rx += data
             self.log.data(self.name, "received", data)
         else:
             self.eof = True
-            self.log.add(self.name, "closed by peer", self.error or "")
+            self.log.add(self.name, "reset by peer (RST)" if self.reset_by_peer else "closed by peer (FIN)",
+                         self.error or "")
         self._rewatch()
+
+    def hold(self) -> None:
+        """Stop reading: what the peer sends stays in the kernel (the receive window closes)."""
+        self.held = True
+        self._rewatch()
+        self.log.add(self.name, "stops reading")
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self._rewatch()
+            self.log.add(self.name, "reads again")
 
     def _on_ready_write(self) -> None:
         # Read first: an echo server blocked on a full send buffer must be drained or both sides stall.
@@ -103,6 +152,7 @@ class Conn:
             return
         except OSError as e:
             self.error, self.txbuf = e.strerror or str(e), b""
+            self.reset_by_peer = self.reset_by_peer or e.errno == errno.ECONNRESET
             self.log.add(self.name, "send failed", self.error)
         else:
             self.log.data(self.name, "sent", self.txbuf[:n])
@@ -160,6 +210,7 @@ class Stream:
         self.total = 0
         self.cursor = 0
         self.eof = False
+        self.expected = False  # an expectation was checked on it: more output is then a failure
         os.set_blocking(fd, False)
         loop.watch(fd, self._on_readable)
 
@@ -196,34 +247,53 @@ def truncation_note(stream: str, total: int, kept: int) -> str:
 
 
 class Program:
-    """A running program (student's or reference), its streams, pty and exit status."""
+    """A running program (student's, or the course's), its streams, pty and exit status.
+
+    `origin` says whose program it is: "student" (the hand-in), "reference" (the course's program
+    the scenario runs beside the student's, e.g. a calibration) or "course" (a program of the lab
+    that students do not write, e.g. the chat server of lab 4: run from the reference)."""
 
     def __init__(
         self, name: str, argv: list[str], *, cwd: str, env: dict[str, str], loop: Loop, log: Transcript,
-        preexec: Callable[[], None] | None = None, student: bool,
+        preexec: Callable[[], None] | None = None, origin: str = "student", shown: str = "",
     ) -> None:
-        self.name, self.argv, self.loop, self.log, self.student = name, argv, loop, log, student
-        self.pty_master, slave = os.openpty()
-        attrs = termios.tcgetattr(slave)
+        self.name, self.argv, self.loop, self.log, self.origin = name, argv, loop, log, origin
+        self.student = origin == "student"
+        self.pty_master, self.pty_slave = os.openpty()  # the slave stays open here: its input queue is read
+        attrs = termios.tcgetattr(self.pty_slave)
         attrs[3] &= ~termios.ECHO
         attrs[1] &= ~termios.OPOST
-        termios.tcsetattr(slave, termios.TCSANOW, attrs)
-        try:
-            self.proc = subprocess.Popen(
-                argv, stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=None if preexec else cwd,
-                env=env, start_new_session=True, preexec_fn=preexec, close_fds=True,
-            )
-        finally:
-            os.close(slave)
+        termios.tcsetattr(self.pty_slave, termios.TCSANOW, attrs)
+        self.proc = subprocess.Popen(
+            argv, stdin=self.pty_slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=None if preexec else cwd,
+            env=env, start_new_session=True, preexec_fn=preexec, close_fds=True,
+        )
         assert self.proc.stdout and self.proc.stderr
         self.stdout = Stream(name, "stdout", os.dup(self.proc.stdout.fileno()), loop, log)
         self.stderr = Stream(name, "stderr", os.dup(self.proc.stderr.fileno()), loop, log)
         self.proc.stdout.close()
         self.proc.stderr.close()
         self.killed_by_grader = False
+        self.awaited = False  # a step waited for its exit: its end is expected, not news
         self.exit_logged = False
+        self.ended_at: float | None = None  # transcript time of its end
+        self.target_port: int | None = None  # the port a client program was told to connect to
+        self.start_failure: str | None = None  # why it did not start (a server that never listened)
+        self.script = argv[1] if len(argv) > 1 else argv[0]  # the file as the lab names it (set by start)
         self.confinement = preexec
-        log.add(name, "started", " ".join(argv))
+        log.add(name, "started", " ".join(argv) + (f"  ({shown})" if shown else ""))
+
+    def input_pending(self) -> int:
+        """Bytes typed that the program has not read yet (complete lines: the pty is canonical)."""
+        try:
+            return int(struct.unpack("i", fcntl.ioctl(self.pty_slave, termios.FIONREAD, b"\0" * 4))[0])
+        except OSError:
+            return 0
+
+    def close_pty(self) -> None:
+        for fd in (self.pty_master, self.pty_slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     @property
     def pid(self) -> int:
@@ -274,6 +344,7 @@ class Program:
         """Put the program's end in the transcript, once (whoever reaped it first)."""
         if self.proc.returncode is not None and not self.exit_logged:
             self.exit_logged = True
+            self.ended_at = self.log.now()
             self.log.add(self.name, self.exit_text())
 
     def drain(self, loop: Loop, deadline: Deadline) -> None:

@@ -48,8 +48,10 @@ class Loop:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         self.watch(r, self._drain_wakeup)
 
-    def watch(self, fd: int, on_ready: Callable[[], None], write: bool = False) -> None:
-        events = selectors.EVENT_WRITE if write else selectors.EVENT_READ
+    def watch(self, fd: int, on_ready: Callable[[], None], write: bool = False, read: bool | None = None) -> None:
+        """Call on_ready when fd is readable (the default), writable (`write`), or either (both)."""
+        read = not write if read is None else read
+        events = (selectors.EVENT_WRITE if write else 0) | (selectors.EVENT_READ if read else 0)
         try:
             self.selector.modify(fd, events, on_ready)
         except KeyError:
@@ -67,9 +69,18 @@ class Loop:
             pass
         self.on_child_exit()
 
-    def pump(self, timeout: float) -> None:
-        for key, _ in self.selector.select(timeout):
+    def pump(self, timeout: float) -> int:
+        """Wait up to `timeout` for I/O and handle what is ready; the number of fds handled."""
+        ready = self.selector.select(timeout)
+        for key, _ in ready:
             key.data()
+        return len(ready)
+
+    def drain(self, rounds: int = 1000) -> None:
+        """Handle what is ready now, until nothing is (at most `rounds` rounds: a flood never ends)."""
+        for _ in range(rounds):
+            if not self.pump(0):
+                return
 
     def wait_until(self, condition: Callable[[], T | None], deadline: Deadline, poll: bool = False) -> T | None:
         interval = POLL_FIRST

@@ -188,13 +188,18 @@ def parse_inet_diag(data: bytes, out: dict[int, tuple[int, int]]) -> bool:
     return False
 
 
+def _diag_request(family: int, states: int, ext: int = 0) -> bytes:
+    """A SOCK_DIAG_BY_FAMILY dump request for TCP sockets of `family` in `states` (a bit mask)."""
+    req = struct.pack("=BBBBI", family, socket.IPPROTO_TCP, ext, 0, states) + bytes(48)
+    return struct.pack("=IHHII", 16 + len(req), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST_DUMP, 1, 0) + req
+
+
 def tcp_listeners() -> dict[int, tuple[int, int]]:
     """{port: (backlog, accept-queue length)} for every TCP listener of this network namespace."""
     out: dict[int, tuple[int, int]] = {}
     with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as s:
         for family in (socket.AF_INET, socket.AF_INET6):
-            req = struct.pack("=BBBBI", family, socket.IPPROTO_TCP, 0, 0, 1 << TCP_LISTEN) + bytes(48)
-            s.send(struct.pack("=IHHII", 16 + len(req), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST_DUMP, 1, 0) + req)
+            s.send(_diag_request(family, 1 << TCP_LISTEN))
             while not parse_inet_diag(s.recv(65536), out):
                 pass
     return out
@@ -213,3 +218,123 @@ def listen_overflows() -> int:
     """TcpExt ListenOverflows of this network namespace: +1 for every SYN a full accept queue dropped."""
     text = _read("/proc/net/netstat")
     return parse_netstat(text).get("ListenOverflows", 0) if text else 0
+
+
+# -- every TCP socket, with what it has sent and received ---------------------------------
+
+INET_DIAG_INFO = 2  # attribute holding struct tcp_info (include/uapi/linux/inet_diag.h)
+TCP_ESTABLISHED = 1
+ALL_STATES = 0xFFF
+# offsets in struct tcp_info (include/uapi/linux/tcp.h; the struct only ever grows): u64
+# tcpi_bytes_received at 128 (data bytes received in order, +1 for a FIN), u32 tcpi_notsent_bytes
+# at 144, u64 tcpi_bytes_sent and tcpi_bytes_retrans at 200 and 208 (Linux 4.19+): checked
+# against a real connection in tests/unit/test_probes.py
+TCPI_BYTES_RECEIVED, TCPI_NOTSENT, TCPI_BYTES_SENT, TCPI_MIN_LEN = 128, 144, 200, 216
+
+
+@dataclass(frozen=True)
+class TcpSocket:
+    """One TCP socket of the network namespace, as the kernel reports it (sock_diag)."""
+
+    state: int  # TCP_ESTABLISHED = 1, ..., TCP_LISTEN = 10
+    local_port: int
+    remote_port: int
+    rqueue: int  # bytes received and not yet read by the owner (a listener: connections waiting to be accepted)
+    wqueue: int  # bytes written and not yet acknowledged (a listener: its backlog)
+    inode: int
+    sent: int | None = None  # data bytes sent, retransmissions left out (None: the kernel does not say)
+    received: int | None = None  # data bytes received in order, plus 1 once a FIN arrived
+    notsent: int | None = None  # bytes written that the peer's window did not let out yet
+
+
+def parse_tcp_sockets(data: bytes, out: list[TcpSocket]) -> bool:
+    """Parse one netlink reply of a dump with INET_DIAG_INFO; True when the dump is done."""
+    off = 0
+    while off + 16 <= len(data):
+        length, kind = struct.unpack_from("=IH", data, off)
+        if kind == NLMSG_DONE:
+            return True
+        if kind == NLMSG_ERROR:
+            raise OSError(-struct.unpack_from("=i", data, off + 16)[0], "inet_diag request failed")
+        msg = data[off + 16:off + length]
+        state = msg[1]
+        sport, dport = struct.unpack_from("!HH", msg, 4)
+        rqueue, wqueue, _uid, inode = struct.unpack_from("=IIII", msg, 56)
+        sent = received = notsent = None
+        at = 72
+        while at + 4 <= len(msg):  # the attributes: (u16 length, u16 type, payload), 4-byte aligned
+            alen, atype = struct.unpack_from("=HH", msg, at)
+            if alen < 4:
+                break
+            info = msg[at + 4:at + alen]
+            if atype == INET_DIAG_INFO and len(info) >= TCPI_MIN_LEN:
+                (received,) = struct.unpack_from("=Q", info, TCPI_BYTES_RECEIVED)
+                (notsent,) = struct.unpack_from("=I", info, TCPI_NOTSENT)
+                bytes_sent, retrans = struct.unpack_from("=QQ", info, TCPI_BYTES_SENT)
+                sent = bytes_sent - retrans
+            at += (alen + 3) & ~3
+        out.append(TcpSocket(state, sport, dport, rqueue, wqueue, inode, sent, received, notsent))
+        off += (length + 3) & ~3
+    return False
+
+
+def tcp_sockets() -> list[TcpSocket]:
+    """Every TCP socket of this network namespace (both address families), with tcp_info."""
+    out: list[TcpSocket] = []
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as s:
+        for family in (socket.AF_INET, socket.AF_INET6):
+            s.send(_diag_request(family, ALL_STATES, ext=1 << (INET_DIAG_INFO - 1)))
+            while not parse_tcp_sockets(s.recv(1 << 20), out):
+                pass
+    return out
+
+
+def peer_of(sockets: list[TcpSocket], local_port: int, remote_port: int) -> TcpSocket | None:
+    """The other end of the loopback connection local_port -> remote_port, if it is in this namespace."""
+    return next((s for s in sockets if s.local_port == remote_port and s.remote_port == local_port
+                 and s.state != TCP_LISTEN), None)
+
+
+def in_flight(sockets: list[TcpSocket]) -> list[tuple[int, int, int]]:
+    """(from port, to port, bytes) for data sent on loopback that the receiving socket has not
+    received yet (still in the kernel's loopback queue). Both ends are in this namespace; bytes
+    held back by a closed receive window are not in flight (`notsent`), they wait in the sender."""
+    found = []
+    for s in sockets:
+        if s.sent is None or s.state == TCP_LISTEN:
+            continue
+        peer = peer_of(sockets, s.local_port, s.remote_port)
+        if peer is not None and peer.received is not None and s.sent > peer.received:
+            found.append((s.local_port, s.remote_port, s.sent - peer.received))
+    return found
+
+
+# -- what the processes of the sandbox are doing --------------------------------------------
+
+def parse_state(text: str) -> str:
+    """The state letter of a /proc/PID/task/TID/stat line (R running, S sleeping, D disk, T stopped, Z zombie)."""
+    return text.rsplit(")", 1)[1].split()[0]
+
+
+def busy_tasks(exclude: int) -> list[tuple[int, int]]:
+    """(pid, tid) of every thread of this PID namespace that is running or runnable (R) or in an
+    uninterruptible wait (D): it may still do something without being woken. Threads asleep (S),
+    stopped (T) or dead (Z) wait for an event. `exclude`: a pid left out (the driver itself)."""
+    busy = []
+    for pid in pids():
+        if pid == exclude:
+            continue
+        for tid in _tasks(pid):
+            text = _read(f"/proc/{pid}/task/{tid}/stat")
+            if text and parse_state(text) in ("R", "D"):
+                busy.append((pid, int(tid)))
+    return busy
+
+
+def read_chars(pid: int) -> int | None:
+    """Bytes the process has read with read(2) and friends so far (/proc/PID/io rchar): a terminal's
+    input included, sockets read with recv() not."""
+    text = _read(f"/proc/{pid}/io")
+    if not text:
+        return None
+    return int(parse_status(text).get("rchar", 0))

@@ -10,21 +10,25 @@ from typing import Any
 
 from ..results import ClassResult, SubmissionResult
 from . import classroom
-from .gradebook import write_grades_csv
+from .gradebook import one_line, write_grades_csv
 from .html import write_html
 from .junit import write_junit
 
 
 def gradescope(sub: SubmissionResult) -> dict[str, Any]:
-    """Gradescope's autograder results.json for one submission."""
+    """Gradescope's autograder results.json for one submission. Its top-level `output` opens with the
+    findings, one a line (what to read first); Gradescope knows only "passed" and "failed", so a test
+    not run is "failed", its output ("Not run: why") as is."""
+    # students see `output`: the first line of why it was not graded; the log tail stays in the logs
+    verdict = (f"Not graded: {sub.error.splitlines()[0]}" if sub.error
+               else f"{sub.score:g} / {sub.max_score:g} points")
     return {
         "score": sub.score,
-        # students see `output`: the first line of why it was not graded; the log tail stays in the logs
-        "output": f"Not graded: {sub.error.splitlines()[0]}" if sub.error
-                  else f"{sub.score:g} / {sub.max_score:g} points",
+        "output": "\n".join([*(one_line(f) for f in sub.findings), verdict]),
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": [{"name": t.name, "score": t.score, "max_score": t.max_score, "status": t.status,
+        "tests": [{"name": t.name, "score": t.score, "max_score": t.max_score,
+                   "status": "passed" if t.status == "passed" else "failed",
                    "output": t.output, "tags": list(t.tags), "visibility": t.visibility} for t in sub.tests],
     }
 

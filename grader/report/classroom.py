@@ -16,6 +16,14 @@ each test's score is the points labgrade gave it, and max_score is labgrade's ma
 reporter fails the job when `status` is "fail" or "error", prints each test's name with ✅ (status
 "pass") or ❌ and, for the others, `Error: <message>` on the job's log.
 
+A test not run (a test it requires did not pass, a file is missing, the program could not start)
+is "fail": the reporter knows pass, fail and error only, and "error" would say the grader failed.
+The submission's findings (what the student must read first) need text the reporter prints, and it
+prints a message only under a test that did not pass: they open the message of the first entry
+that did not pass. When every entry passed (findings are then only notes, e.g. "found in TP1/"),
+they come first as entries of their own, named "Note: <finding>", status "pass", score 0: the
+reporter prints the name of a passing entry, the total stays the same, and all still pass.
+
 Everything here is student-facing (the workflow runs in the student's repository): tests whose
 visibility is not "visible" become one aggregate entry ("2 hidden tests") whose score is their
 sum, so the total stays right without naming them. The reporter prints messages on stdout, where
@@ -39,6 +47,8 @@ from .html import visible
 VERSION = 1
 MESSAGE_CHARS = 4000  # printed on the job's log under the test's name
 HIDDEN_NAME = "hidden tests"
+NOTE_NAME = "Note: "
+FINDINGS_HEAD = "Read this first:"
 
 
 def console_safe(text: str) -> str:
@@ -53,6 +63,7 @@ def console_safe(text: str) -> str:
 
 
 def status(test: TestResult) -> str:
+    """pass, error (the grader failed) or fail (failed, or not run)."""
     return "pass" if test.status == "passed" else "error" if test.error else "fail"
 
 
@@ -62,27 +73,40 @@ def entry(name: str, state: str, score: float, message: str, duration: float) ->
             "test_code": "", "filename": "", "line_no": 0, "execution_time": f"{duration:.2f}s"}
 
 
+def test_entries(sub: SubmissionResult) -> list[dict[str, Any]]:
+    """One entry per visible test, then one for all the hidden ones (or one for "not graded")."""
+    if sub.error:  # not graded at all: one entry carries the reason, the score stays 0
+        return [entry("not graded", "error", sub.score, f"Your submission could not be graded: {sub.error}", 0.0)]
+    tests = [entry(t.name, status(t), t.score, "" if t.status == "passed" else annotation_message(t), t.duration)
+             for t in sub.tests if t.visibility == "visible"]
+    hidden = [t for t in sub.tests if t.visibility != "visible"]
+    if hidden:
+        failed = [t for t in hidden if t.status != "passed"]
+        state = "pass" if not failed else "error" if all(t.error for t in failed) else "fail"
+        score = round(sum(t.score for t in hidden), 4)
+        of = round(sum(t.max_score for t in hidden), 4)
+        message = "" if not failed else (f"{len(failed)} of {len(hidden)} hidden tests did not pass: "
+                                          f"{score:g} / {of:g} points.")
+        tests.append(entry(f"{len(hidden)} {HIDDEN_NAME}", state, score, message, sum(t.duration for t in hidden)))
+    return tests
+
+
+def with_findings(tests: list[dict[str, Any]], findings: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The findings where the reporter prints them: atop the first message it prints, else as notes."""
+    if not findings:
+        return tests
+    first = next((t for t in tests if t["status"] != "pass"), None)
+    if first is None:
+        return [entry(NOTE_NAME + " ".join(f.split()), "pass", 0.0, "", 0.0) for f in findings] + tests
+    text = "\n".join([FINDINGS_HEAD, *(f"- {' '.join(f.split())}" for f in findings)])
+    message = console_safe(shorten(text, MESSAGE_CHARS))
+    return [{**t, "message": f"{message}\n\n{t['message']}" if t["message"] else message} if t is first else t
+            for t in tests]
+
+
 def classroom(sub: SubmissionResult) -> dict[str, Any]:
     """The reporter's JSON for one submission; the sum of its tests' scores is sub.score."""
-    tests: list[dict[str, Any]] = []
-    if sub.error:  # not graded at all: one entry carries the reason, the score stays 0
-        tests.append(entry("not graded", "error", sub.score, f"Your submission could not be graded: {sub.error}",
-                           0.0))
-    else:
-        for t in sub.tests:
-            if t.visibility == "visible":
-                message = "" if t.status == "passed" else annotation_message(t)
-                tests.append(entry(t.name, status(t), t.score, message, t.duration))
-        hidden = [t for t in sub.tests if t.visibility != "visible"]
-        if hidden:
-            failed = [t for t in hidden if t.status != "passed"]
-            state = "pass" if not failed else "error" if all(t.error for t in failed) else "fail"
-            score = round(sum(t.score for t in hidden), 4)
-            of = round(sum(t.max_score for t in hidden), 4)
-            message = "" if not failed else (f"{len(failed)} of {len(hidden)} hidden tests did not pass: "
-                                              f"{score:g} / {of:g} points.")
-            tests.append(entry(f"{len(hidden)} {HIDDEN_NAME}", state, score, message,
-                               sum(t.duration for t in hidden)))
+    tests = with_findings(test_entries(sub), sub.findings)
     states = {t["status"] for t in tests}
     overall = "pass" if states <= {"pass"} else "fail" if "fail" in states else "error"
     return {"version": VERSION, "status": overall, "max_score": sub.max_score, "tests": tests}

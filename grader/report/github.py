@@ -4,6 +4,11 @@ Theory of operation. In GitHub Classroom a submission is graded in the student's
 so everything here is student-facing: tests whose visibility is not "visible" appear only as one
 aggregate row ("2 hidden tests: 3 / 5 points"), never by name or feedback, and get no annotation.
 
+A submission's findings (what to read first: a missing file, a program that does not start) are
+listed under its heading in the summary and are each a `::warning` annotation. A test not run (a
+test it requires did not pass, or one of those causes) is "not run" in the summary, not a failure,
+and is not an `::error`: the visible tests not run for the same reason share one `::notice`.
+
 Student output reaches two places the runner interprets:
 - stdout lines, where `::command ...::` at the start of a line is a workflow command
   (`::add-mask::`, `::stop-commands::`, `::error::` ...). Each annotation is one line: the message
@@ -11,8 +16,9 @@ Student output reaches two places the runner interprets:
   properties also `:` -> %3A and `,` -> %2C), and the other characters that could end a line or
   drive a terminal (C0/C1 controls, U+2028/U+2029) become visible escapes (`\\x1b`) first. So no
   byte of student output can start a line, and no command can be injected.
-- the step summary (Markdown/HTML): feedback goes in `<pre>` with every `<`, `>`, `&` escaped, so
-  it cannot close the block, open a tag, or be read as Markdown.
+- the step summary (Markdown/HTML): feedback goes in `<pre>` and findings in a `<ul>` (an HTML
+  block, so not read as Markdown either), with every `<`, `>`, `&` escaped and no blank line, so
+  they cannot close the block, open a tag, or be read as Markdown.
 
 Not in REPORTERS on purpose: it reads the environment and prints, and the project's own CI runs
 `grade` on test classes, whose failures must not become annotations there. The CLI calls
@@ -25,10 +31,11 @@ classroom workflow).
 import html
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
+from ..findings import NOT_RUN
 from ..results import ClassResult, SubmissionResult, TestResult
 from .gradebook import number, percent
 from .html import split_feedback, visible
@@ -59,22 +66,52 @@ def annotation_message(test: TestResult) -> str:
     return shorten(message.strip() or test.output.strip() or test.status, MESSAGE_CHARS)
 
 
-def annotations(result: ClassResult) -> list[str]:
-    """`::error` lines: one per failed visible test, one per submission that could not be graded."""
-    lines = []
-    for sub in result.submissions:
-        if sub.error:
-            title = f"{sub.name}: not graded"
-            lines.append(f"::error title={escape_property(title)}::{escape_data(shorten(sub.error, MESSAGE_CHARS))}")
+def is_not_run(test: TestResult) -> bool:
+    return test.status == "not_run" and not test.error
+
+
+def not_run_reason(test: TestResult) -> str:
+    """Why a test was not run, in one line: its output's first line without "Not run: "."""
+    line = next((s.strip() for s in test.output.splitlines() if s.strip()), "")
+    return line.removeprefix(NOT_RUN.strip()).strip() or "not run"
+
+
+def not_run_groups(tests: Iterable[TestResult]) -> dict[str, list[str]]:
+    """Why -> the names of the tests not run for that reason, in order."""
+    groups: dict[str, list[str]] = {}
+    for t in tests:
+        if is_not_run(t):
+            groups.setdefault(not_run_reason(t), []).append(t.name)
+    return groups
+
+
+def command(kind: str, title: str, message: str) -> str:
+    return f"::{kind} title={escape_property(title)}::{escape_data(shorten(message, MESSAGE_CHARS))}"
+
+
+def submission_annotations(sub: SubmissionResult, prefix: str) -> list[str]:
+    """A `::warning` per finding, an `::error` per failed visible test, a `::notice` per reason tests were not run."""
+    lines = [command("warning", f"{prefix}read this first", finding) for finding in sub.findings]
+    if sub.error:
+        return [*lines, command("error", f"{prefix}not graded", sub.error)]
+    shown = [t for t in sub.tests if t.visibility == "visible"]
+    for t in shown:
+        if t.status == "passed" or is_not_run(t):
             continue
-        for t in sub.tests:
-            if t.status == "passed" or t.visibility != "visible":
-                continue
-            kind = "grader error" if t.error else f"{number(t.score)}/{number(t.max_score)} points"
-            prefix = f"{sub.name}: " if len(result.submissions) > 1 else ""
-            title = f"{prefix}{t.name} ({kind})"
-            lines.append(f"::error title={escape_property(title)}::{escape_data(annotation_message(t))}")
+        kind = "grader error" if t.error else f"{number(t.score)}/{number(t.max_score)} points"
+        lines.append(command("error", f"{prefix}{t.name} ({kind})", annotation_message(t)))
+    for reason, names in not_run_groups(shown).items():
+        lines.append(command("notice", f"{prefix}{len(names)} test(s) not run",
+                             "\n".join([f"Not run: {reason}", "Tests not run:", *(f"- {n}" for n in names)])))
     return lines
+
+
+def annotations(result: ClassResult) -> list[str]:
+    """Workflow command lines: per submission, a `::warning` per finding, an `::error` per failed visible
+    test (or one if it could not be graded), and a `::notice` per reason visible tests were not run."""
+    several = len(result.submissions) > 1
+    return [line for sub in result.submissions
+            for line in submission_annotations(sub, f"{sub.name}: " if several else "")]
 
 
 def cell(text: str) -> str:
@@ -86,24 +123,47 @@ def pre(text: str) -> str:
     return "<pre>" + html.escape(visible(shorten(text, DETAILS_CHARS)), quote=False) + "</pre>"
 
 
+def html_item(text: str, inner: Iterable[str] = ()) -> str:
+    """One `<li>` on one line, its text escaped, with a `<ul>` of `inner` items if any."""
+    nested = "".join(f"<li>{cell(shorten(s, MESSAGE_CHARS))}</li>" for s in inner)
+    return f"<li>{cell(shorten(text, MESSAGE_CHARS))}" + (f"<ul>{nested}</ul>" if nested else "") + "</li>"
+
+
+def html_list(items: Iterable[str]) -> str:
+    """`<li>` lines in a `<ul>`, no blank line: an HTML block, where Markdown stays off."""
+    return "\n".join(["<ul>", *items, "</ul>"])
+
+
+def mark_of(test: TestResult) -> str:
+    if test.status == "passed":
+        return "✅"
+    return "⚠️ grader error" if test.error else "➖ not run" if test.status == "not_run" else "❌"
+
+
 def submission_summary(sub: SubmissionResult) -> list[str]:
     lines = [f"### {cell(sub.name)}: {number(sub.score)} / {number(sub.max_score)} points "
              f"({number(percent(sub.score, sub.max_score))}%)", ""]
+    if sub.findings:
+        lines += ["**Read this first:**", "", html_list(map(html_item, sub.findings)), ""]
     if sub.error:
         return [*lines, "**Not graded**: every test scored 0. The reason:", "", pre(sub.error), ""]
     shown = [t for t in sub.tests if t.visibility == "visible"]
     hidden = [t for t in sub.tests if t.visibility != "visible"]
     lines += ["| | scenario | tags | points |", "|---|---|---|---:|"]
     for t in shown:
-        mark = "✅" if t.status == "passed" else "⚠️ grader error" if t.error else "❌"
-        lines.append(f"| {mark} | {cell(t.name)} | {cell(', '.join(t.tags))} | "
+        lines.append(f"| {mark_of(t)} | {cell(t.name)} | {cell(', '.join(t.tags))} | "
                      f"{number(t.score)} / {number(t.max_score)} |")
     if hidden:
         lines.append(f"| 🔒 | {len(hidden)} hidden test(s) | | "
                      f"{number(sum(t.score for t in hidden))} / {number(sum(t.max_score for t in hidden))} |")
     lines.append("")
+    groups = not_run_groups(shown)
+    if groups:
+        lines += ["**Not run** (0 points until the cause is fixed):", "",
+                  html_list(html_item(f"{reason} ({len(names)} test(s)):", names) for reason, names in groups.items()),
+                  ""]
     for t in shown:
-        if t.status != "passed":
+        if t.status != "passed" and not is_not_run(t):
             lines += [f"<details><summary>❌ {cell(t.name)} ({number(t.score)} / {number(t.max_score)})</summary>",
                       "", pre(t.output), "", "</details>", ""]
     return lines

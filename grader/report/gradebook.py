@@ -11,24 +11,33 @@ Columns, in this order:
                        only later submissions have, in their order; empty if a submission lacks it
     tag:<tag>          one column per tag: the points scored on the scenarios carrying that tag (a
                        scenario with two tags counts under both), tags in order of first appearance
+    findings           what the student must read first (a missing file, a program that does not
+                       start), joined with " | " on one line; empty when there is none
 
 Numbers are plain decimals ("29", "2.5", "87.9"), never exponents. The file is UTF-8 without
 a byte-order mark, comma-separated, quoted only where needed (RFC 4180 as Python's csv writes it).
-A scenario named like a fixed column ("score") or starting with "tag:" is written "scenario:score",
-so that no two columns share a name. A submission name that a spreadsheet would read as a formula
-(starting with = + - @ or a control character) is written with a leading apostrophe, the usual
-guard against formula injection.
+A scenario named like a fixed column ("score", "findings") or starting with "tag:" is written
+"scenario:score", so that no two columns share a name. A submission name or findings cell that a
+spreadsheet would read as a formula (starting with = + - @ or a control character) is written with
+a leading apostrophe, the usual guard against formula injection. Findings hold file names the
+student chose: each is put on one line, and control characters left in it become visible escapes
+(`\x1b`).
 """
 
 from __future__ import annotations
 
 import csv
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..results import ClassResult, SubmissionResult
 
 FIXED_COLUMNS = ("submission", "score", "max_score", "percent")
+FINDINGS_COLUMN = "findings"  # the last column
 TAG_PREFIX = "tag:"
+FINDINGS_SEPARATOR = " | "
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -40,6 +49,17 @@ def number(x: float) -> str:
 
 def percent(score: float, max_score: float) -> float:
     return round(100.0 * score / max_score, 1) if max_score else 0.0
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: line breaks become spaces, other control characters visible escapes."""
+    flat = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), flat)
+
+
+def findings_text(findings: Iterable[str]) -> str:
+    """A submission's findings in one cell or attribute: each on one line, joined with " | "."""
+    return FINDINGS_SEPARATOR.join(one_line(f) for f in findings)
 
 
 def scenario_order(result: ClassResult) -> list[str]:
@@ -63,7 +83,7 @@ def tag_points(sub: SubmissionResult, tag: str) -> float:
 
 def scenario_columns(scenarios: list[str]) -> dict[str, str]:
     """Scenario name -> its column name, unique among all columns."""
-    taken = set(FIXED_COLUMNS)
+    taken = {*FIXED_COLUMNS, FINDINGS_COLUMN}
     columns = {}
     for name in scenarios:
         base = f"scenario:{name}" if name in taken or name.startswith(TAG_PREFIX) else name
@@ -83,7 +103,7 @@ def rows(result: ClassResult) -> tuple[list[str], list[dict[str, str]]]:
     """(header, one dict per submission): the table grades.csv holds."""
     columns = scenario_columns(scenario_order(result))
     tags = tag_order(result)
-    header = [*FIXED_COLUMNS, *columns.values(), *(TAG_PREFIX + tag for tag in tags)]
+    header = [*FIXED_COLUMNS, *columns.values(), *(TAG_PREFIX + tag for tag in tags), FINDINGS_COLUMN]
     table = []
     for sub in result.submissions:
         row = {"submission": guard_formula(sub.name), "score": number(sub.score),
@@ -91,6 +111,7 @@ def rows(result: ClassResult) -> tuple[list[str], list[dict[str, str]]]:
         row |= dict.fromkeys(columns.values(), "")
         row |= {columns[t.name]: number(t.score) for t in sub.tests}
         row |= {TAG_PREFIX + tag: number(tag_points(sub, tag)) for tag in tags}
+        row[FINDINGS_COLUMN] = guard_formula(findings_text(sub.findings))
         table.append(row)
     return header, table
 

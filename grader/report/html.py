@@ -13,6 +13,8 @@ A failed test's `output` is the text `grader.feedback.render` lays out: paragrap
 blank line, "What to check:", "Transcript (seconds since the test started):" with one event a line
 (`  {time:8.3f}s  {actor:<8} {event}  {detail}`), and "Last lines NAME wrote on stderr (...):".
 `split_feedback` reads it back into parts; text it does not recognise stays in the summary.
+A test not run (`status == "not_run"`) has no transcript: its output is "Not run: " and why, all
+summary. A submission's `findings` (a missing file, a program that does not start) head its section.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
+from ..findings import NOT_RUN
 from ..results import ClassResult, SubmissionResult, TestResult
 from .gradebook import number, percent, scenario_order, tag_order
 
@@ -92,6 +95,8 @@ def parse_transcript(lines: list[str]) -> tuple[list[Event], list[str]]:
 
 
 def split_feedback(output: str) -> Feedback:
+    if output.startswith(NOT_RUN):  # a test not run: its reason only, whatever the reason quotes
+        return Feedback(output.strip("\n"))
     summary: list[str] = []
     advice: list[str] = []
     events: list[Event] = []
@@ -114,11 +119,17 @@ def split_feedback(output: str) -> Feedback:
 
 # -- charts: geometry computed here, drawn by the template ------------------------------------
 
-OUTCOMES = ("passed", "failed", "error")
+OUTCOMES = ("passed", "failed", "not-run", "error")  # also CSS classes: seg-not-run, td.not-run, ...
+OUTCOME_LABELS = {"passed": "passed", "failed": "failed", "not-run": "not run", "error": "grader error"}
 
 
 def outcome(test: TestResult) -> str:
-    return "passed" if test.status == "passed" else "error" if test.error else "failed"
+    """passed | failed | not-run | error (a grader fault comes first: an instructor must look)."""
+    if test.status == "passed":
+        return "passed"
+    if test.error:
+        return "error"
+    return "not-run" if test.status == "not_run" else "failed"
 
 
 def shorten(text: str, limit: int) -> str:
@@ -127,7 +138,8 @@ def shorten(text: str, limit: int) -> str:
 
 @dataclass(frozen=True)
 class Segment:
-    kind: str  # passed | failed | error
+    kind: str  # passed | failed | not-run | error
+    label: str  # the kind in words
     x: float
     width: float
     count: int
@@ -153,7 +165,7 @@ class BarChart:
 
 
 def rate_chart(rows: list[tuple[str, str, dict[str, int]]], label_width: int = 420) -> BarChart:
-    """Horizontal stacked bars (passed, failed, error), one row per (label, title, counts)."""
+    """Horizontal stacked bars (passed, failed, not run, error), one row per (label, title, counts)."""
     bar_width, row, bar_height = 300, 24, 16
     bars = []
     for i, (label, title, counts) in enumerate(rows):
@@ -163,7 +175,7 @@ def rate_chart(rows: list[tuple[str, str, dict[str, int]]], label_width: int = 4
         for kind in OUTCOMES:
             width = bar_width * counts.get(kind, 0) / total
             if width:
-                segments.append(Segment(kind, round(x, 2), round(width, 2), counts[kind]))
+                segments.append(Segment(kind, OUTCOME_LABELS[kind], round(x, 2), round(width, 2), counts[kind]))
             x += width
         passed = counts.get("passed", 0)
         value = f"{100 * passed / total:.0f}%  ({passed}/{sum(counts.values())})"
@@ -289,7 +301,7 @@ def timeline(events: tuple[Event, ...]) -> Timeline | None:
 
 @dataclass(frozen=True)
 class Cell:
-    kind: str  # passed | failed | error | missing
+    kind: str  # passed | failed | not-run | error | missing
     text: str
     sort: float
     title: str
@@ -297,6 +309,8 @@ class Cell:
 
 @dataclass(frozen=True)
 class FailedTest:
+    """A test that did not pass: failed, not run, or a grader error (`kind`, as `outcome` says)."""
+
     anchor: str
     test: TestResult
     kind: str
@@ -312,9 +326,10 @@ class SubmissionView:
     max_score: str
     percent: float
     cells: tuple[Cell, ...]
-    failed: tuple[FailedTest, ...]
+    failed: tuple[FailedTest, ...]  # every test that did not pass, in order
     passed: tuple[TestResult, ...]
     grader_errors: int
+    not_run: int
 
 
 @dataclass(frozen=True)
@@ -342,7 +357,7 @@ def cell(test: TestResult | None) -> Cell:
     if test is None:
         return Cell("missing", "", -1.0, "not run for this submission")
     kind = outcome(test)
-    title = f"{test.name}: {kind}, {number(test.score)} of {number(test.max_score)} points"
+    title = f"{test.name}: {OUTCOME_LABELS[kind]}, {number(test.score)} of {number(test.max_score)} points"
     return Cell(kind, "!" if kind == "error" else number(test.score), test.score, title)
 
 
@@ -354,7 +369,7 @@ def submission_view(i: int, sub: SubmissionResult, scenarios: list[str]) -> Subm
     return SubmissionView(f"s{i}", sub, number(sub.score), number(sub.max_score),
                           percent(sub.score, sub.max_score), tuple(cell(by_name.get(n)) for n in scenarios),
                           failed, tuple(t for t in sub.tests if t.status == "passed"),
-                          sum(t.error for t in sub.tests))
+                          sum(t.error for t in sub.tests), sum(outcome(t) == "not-run" for t in sub.tests))
 
 
 def page(result: ClassResult) -> Page:
@@ -381,6 +396,7 @@ def page(result: ClassResult) -> Page:
         "highest": f"{number(max(scores))}" if scores else "-",
         "full marks": str(sum(s.score == s.max_score for s in graded)),
         "grader errors": str(sum(t.error for s in graded for t in s.tests)),
+        "tests not run": str(sum(outcome(t) == "not-run" for s in graded for t in s.tests)),
     }
 
     def counts(tests: list[TestResult]) -> dict[str, int]:
@@ -415,7 +431,7 @@ def csp_hash(script: str) -> str:
 
 
 def render(result: ClassResult) -> str:
-    context: dict[str, Any] = {"page": page(result), "outcomes": OUTCOMES}
+    context: dict[str, Any] = {"page": page(result), "labels": OUTCOME_LABELS}
     return environment().get_template("report.html.j2").render(context)
 
 

@@ -1,12 +1,16 @@
 """junit.xml: the class as JUnit XML, for CI dashboards (GitLab, Jenkins, GitHub test reporters).
 
-    <testsuites name=ASSIGNMENT tests= failures= errors= time=>
-      <testsuite name=SUBMISSION tests= failures= errors= skipped="0" time=>
-        <properties> score, max_score, percent (and `not_graded` with the reason, if so) </properties>
+    <testsuites name=ASSIGNMENT tests= failures= errors= skipped= time=>
+      <testsuite name=SUBMISSION tests= failures= errors= skipped= time=>
+        <properties> score, max_score, percent (and `not_graded` with the reason, if so; `findings`,
+                     the submission's findings joined with " | ", if it has any) </properties>
         <testcase classname=ASSIGNMENT name=TEST time=DURATION>
           <failure message="first line of the feedback" type="failed">the whole feedback</failure>
           or <error ...> when the grader, not the student, failed (an instructor must look)
+          or <skipped message="Not run: why">the whole output</skipped> for a test not run (a test
+             it requires did not pass, a file is missing, the program could not start): not a failure
         </testcase>
+        <system-out> the submission's findings, one a line, if it has any </system-out>
         <system-err> why the submission could not be graded, if it could not </system-err>
 
 Student output goes into the file, so every text is made valid XML 1.0 first: characters XML 1.0
@@ -21,7 +25,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..results import ClassResult, SubmissionResult, TestResult
-from .gradebook import number, percent
+from .gradebook import findings_text, number, one_line, percent
 
 # XML 1.0 section 2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -42,30 +46,51 @@ def seconds(x: float) -> str:
     return f"{x:.3f}"
 
 
+def outcome(test: TestResult) -> str:
+    """The testcase's child: "" (passed), "error" (the grader failed: an instructor must look),
+    "skipped" (not run) or "failure"."""
+    if test.status == "passed":
+        return ""
+    if test.error:
+        return "error"
+    return "skipped" if test.status == "not_run" else "failure"
+
+
 def testcase(assignment: str, test: TestResult) -> ET.Element:
     case = ET.Element("testcase", classname=xml_text(assignment), name=xml_text(test.name),
                       time=seconds(test.duration))
-    if test.status != "passed":
-        kind = "error" if test.error else "failure"
+    kind = outcome(test)
+    if kind == "skipped":
+        ET.SubElement(case, kind, message=xml_text(first_line(test.output))).text = xml_text(test.output)
+    elif kind:
         detail = ET.SubElement(case, kind, message=xml_text(first_line(test.output)),
                                type="grader-error" if test.error else "failed")
         detail.text = xml_text(test.output)
     return case
 
 
-def testsuite(assignment: str, sub: SubmissionResult) -> ET.Element:
-    errors = sum(t.status != "passed" and t.error for t in sub.tests)
-    failures = sum(t.status != "passed" and not t.error for t in sub.tests)
-    suite = ET.Element("testsuite", name=xml_text(sub.name), tests=str(len(sub.tests)), failures=str(failures),
-                       errors=str(errors), skipped="0", time=seconds(sum(t.duration for t in sub.tests)))
-    props = ET.SubElement(suite, "properties")
+def properties(sub: SubmissionResult) -> ET.Element:
+    props = ET.Element("properties")
     values = {"score": number(sub.score), "max_score": number(sub.max_score),
               "percent": number(percent(sub.score, sub.max_score))}
     if sub.error:
         values["not_graded"] = first_line(sub.error)
+    if sub.findings:
+        values["findings"] = findings_text(sub.findings)
     for key, value in values.items():
         ET.SubElement(props, "property", name=key, value=xml_text(value))
+    return props
+
+
+def testsuite(assignment: str, sub: SubmissionResult) -> ET.Element:
+    kinds = [outcome(t) for t in sub.tests]
+    suite = ET.Element("testsuite", name=xml_text(sub.name), tests=str(len(sub.tests)),
+                       failures=str(kinds.count("failure")), errors=str(kinds.count("error")),
+                       skipped=str(kinds.count("skipped")), time=seconds(sum(t.duration for t in sub.tests)))
+    suite.append(properties(sub))
     suite.extend(testcase(assignment, t) for t in sub.tests)
+    if sub.findings:
+        ET.SubElement(suite, "system-out").text = xml_text("\n".join(map(one_line, sub.findings)))
     if sub.error:
         ET.SubElement(suite, "system-err").text = xml_text(sub.error)
     return suite
@@ -77,6 +102,7 @@ def junit_tree(result: ClassResult) -> ET.ElementTree:
                       tests=str(sum(int(s.get("tests", 0)) for s in suites)),
                       failures=str(sum(int(s.get("failures", 0)) for s in suites)),
                       errors=str(sum(int(s.get("errors", 0)) for s in suites)),
+                      skipped=str(sum(int(s.get("skipped", 0)) for s in suites)),
                       time=seconds(sum(t.duration for s in result.submissions for t in s.tests)))
     root.extend(suites)
     ET.indent(root)

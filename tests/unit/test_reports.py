@@ -12,19 +12,21 @@ import csv
 import hashlib
 import html
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from grader.assignment.model import Scenario
 from grader.feedback import render
-from grader.report import REPORTERS, github, write_all
+from grader.report import REPORTERS, classroom, github, gradescope, write_all
 from grader.report.gradebook import number, rows, write_grades_csv
 from grader.report.html import histogram, split_feedback, timeline, write_html
-from grader.report.junit import NOT_XML, write_junit, xml_text
+from grader.report.junit import NOT_XML, junit_tree, write_junit, xml_text
 from grader.results import ClassResult, SubmissionResult
 from grader.results import TestResult as Result  # aliased: pytest would try to collect Test*
 
@@ -115,7 +117,7 @@ def test_csv_columns_and_totals(out: Path) -> None:
     header, table = read_csv(out / "grades.csv")
     assert header == ["submission", "score", "max_score", "percent", "server echoes one line",
                       "second client is served", "children are reaped", "partial credit",
-                      "tag:protocol", "tag:concurrency", "tag:cleanup"]
+                      "tag:protocol", "tag:concurrency", "tag:cleanup", "findings"]
     assert [r["submission"] for r in table] == [s.name for s in klass().submissions]
     for row, sub in zip(table, klass().submissions, strict=True):
         assert float(row["score"]) == sub.score
@@ -128,6 +130,7 @@ def test_csv_columns_and_totals(out: Path) -> None:
     assert (alice["score"], alice["partial credit"], alice["tag:concurrency"]) == ("3.5", "0.5", "3")
     assert (bob["score"], bob["percent"]) == ("5.5", "64.7")
     assert carol["score"] == carol["tag:protocol"] == "0"
+    assert [r["findings"] for r in table] == ["", "", ""]
 
 
 def test_csv_union_of_scenarios_keeps_first_order_and_leaves_gaps_empty(tmp_path: Path) -> None:
@@ -135,17 +138,19 @@ def test_csv_union_of_scenarios_keeps_first_order_and_leaves_gaps_empty(tmp_path
                                  SubmissionResult("b", (outcome("three", ("z",), 2), outcome("one", ("x",), 1)))))
     write_grades_csv(result, tmp_path)
     header, (a, b) = read_csv(tmp_path / "grades.csv")
-    assert header[4:] == ["one", "two", "three", "tag:x", "tag:y", "tag:z"]
+    assert header[4:] == ["one", "two", "three", "tag:x", "tag:y", "tag:z", "findings"]
     assert (a["three"], b["two"], b["three"], b["score"]) == ("", "", "2", "3")
 
 
 def test_csv_guards_formulas_and_never_repeats_a_column() -> None:
-    sub = SubmissionResult('=HYPERLINK("x")', (outcome("score", (), 1), outcome("tag:x", (), 1)))
+    sub = SubmissionResult('=HYPERLINK("x")', (outcome("score", (), 1), outcome("tag:x", (), 1),
+                                               outcome("findings", (), 1)), findings=("@SUM(A1) is missing",))
     result = ClassResult("lab", (sub,))
     header, (row,) = rows(result)
     assert len(set(header)) == len(header)
-    assert header[4:] == ["scenario:score", "scenario:tag:x"]
+    assert header[4:] == ["scenario:score", "scenario:tag:x", "scenario:findings", "findings"]
     assert row["submission"] == """'=HYPERLINK("x")"""
+    assert row["findings"] == "'@SUM(A1) is missing"
 
 
 @pytest.mark.parametrize(("value", "text"), [(29.0, "29"), (2.5, "2.5"), (1 / 3, "0.3333"), (1e6, "1000000"),
@@ -428,3 +433,211 @@ def test_an_empty_class_still_renders(tmp_path: Path) -> None:
     written = write_all(ClassResult("lab"), tmp_path)
     assert {p.name for p in written} == {"results.json", "grades.csv", "junit.xml", "report.html"}
     assert "<svg" in (tmp_path / "report.html").read_text()
+
+
+# -- findings and tests not run, in every format ------------------------------------------------
+
+COMPILE = "server.py does not compile: line 29: expected ':'"
+NOT_COMPILED = (f"Not run: {COMPILE}.\nThis is reported once, at the top of your feedback: fix it first, "
+                "then every test runs again.")
+REQUIRES = "Not run: requires 'second client is served', which did not pass"
+MISSING = ("client<script>alert(3)</script>.py is missing: the lab asks for server.py and client.py, "
+           "and no file handed in is called client.py.")
+MOVED = "server.py and client.py were found in TP1\x1b[2J/ (not at the top of the hand-in): graded from there."
+MOVED_SHOWN = MOVED.replace("\x1b", "\\x1b")  # how every format shows the control character
+NOTE = "server.py and client.py were found in TP1/ (not at the top of the hand-in): graded from there."
+
+
+def findings_class() -> ClassResult:
+    """dora's server does not compile (every test not run); eve's hand-in is odd (two findings, one with
+    markup, one with a control character) and two tests need one she failed; fay passed, with a note."""
+    dora = SubmissionResult("echo-dora", (
+        outcome("server echoes one line", ("protocol",), 2, "not_run", NOT_COMPILED),
+        outcome("second client is served", ("concurrency",), 3, "not_run", NOT_COMPILED),
+        outcome("children are reaped", ("cleanup", "concurrency"), 2, "not_run", NOT_COMPILED, visibility="hidden"),
+        outcome("partial credit", ("protocol",), 1.5, "not_run", NOT_COMPILED),
+    ), findings=(COMPILE,))
+    eve = SubmissionResult("echo-eve", (
+        outcome("server echoes one line", ("protocol",), 2),
+        outcome("second client is served", ("concurrency",), 3, "failed", failed_output(ECHO)),
+        outcome("children are reaped", ("cleanup", "concurrency"), 2, "not_run", REQUIRES, visibility="hidden"),
+        outcome("partial credit", ("protocol",), 1.5, "not_run", REQUIRES),
+    ), findings=(MISSING, MOVED))
+    fay = SubmissionResult("echo-fay", (
+        outcome("server echoes one line", ("protocol",), 2),
+        outcome("second client is served", ("concurrency",), 3),
+        outcome("children are reaped", ("cleanup", "concurrency"), 2, visibility="hidden"),
+        outcome("partial credit", ("protocol",), 1.5),
+    ), findings=(NOTE,))
+    return ClassResult("echo-concurrent", (dora, eve, fay))
+
+
+@pytest.fixture
+def found(tmp_path: Path) -> Path:
+    write_all(findings_class(), tmp_path)
+    return tmp_path
+
+
+def test_gradescope_opens_with_the_findings_and_knows_only_passed_and_failed(found: Path) -> None:
+    dora, eve, fay = (json.loads((found / name / "results.json").read_text(encoding="utf-8"))
+                      for name in ("echo-dora", "echo-eve", "echo-fay"))
+    assert dora["output"].splitlines() == [COMPILE, "0 / 8.5 points"]
+    assert eve["output"].splitlines() == [MISSING, MOVED_SHOWN, "2 / 8.5 points"]
+    assert fay["output"].splitlines() == [NOTE, "8.5 / 8.5 points"]
+    assert [t["status"] for t in dora["tests"]] == ["failed"] * 4
+    assert [t["output"] for t in dora["tests"]] == [NOT_COMPILED] * 4  # as is
+    assert [(t["status"], t["score"]) for t in eve["tests"]] == [("passed", 2), ("failed", 0), ("failed", 0),
+                                                                 ("failed", 0)]
+    assert eve["tests"][3]["output"] == REQUIRES
+    assert gradescope(SubmissionResult("x", (outcome("a", (), 1),)))["output"] == "1 / 1 points"  # none: as before
+
+
+def test_junit_skips_tests_not_run_and_carries_the_findings(found: Path) -> None:
+    raw = (found / "junit.xml").read_bytes()
+    assert b"\x1b" not in raw and b"<script>" not in raw
+    root = ET.parse(found / "junit.xml").getroot()
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == ("12", "1", "0", "6")
+    dora, eve, fay = root.findall("testsuite")
+    assert (dora.get("failures"), dora.get("errors"), dora.get("skipped")) == ("0", "0", "4")
+    assert (eve.get("failures"), eve.get("errors"), eve.get("skipped")) == ("1", "0", "2")
+    assert (fay.get("failures"), fay.get("errors"), fay.get("skipped")) == ("0", "0", "0")
+    for case in dora.findall("testcase"):
+        (child,) = list(case)
+        assert child.tag == "skipped"
+        assert child.get("message") == f"Not run: {COMPILE}."  # the first line
+        assert child.text == NOT_COMPILED
+    assert [c.get("name") for c in eve.findall("testcase[skipped]")] == ["children are reaped", "partial credit"]
+    assert [c.get("name") for c in eve.findall("testcase[failure]")] == ["second client is served"]
+    assert [c.get("message") for c in eve.findall("testcase/skipped")] == [REQUIRES, REQUIRES]
+
+    def props(suite: ET.Element) -> dict[str | None, str | None]:
+        return {p.get("name"): p.get("value") for p in suite.iter("property")}
+
+    assert props(dora)["findings"] == COMPILE and dora.findtext("system-out") == COMPILE
+    assert props(eve)["findings"] == f"{MISSING} | {MOVED_SHOWN}"
+    assert (eve.findtext("system-out") or "").splitlines() == [MISSING, MOVED_SHOWN]  # markup, as text
+    assert props(fay)["findings"] == NOTE
+    plain = junit_tree(klass()).getroot()  # no findings: neither property nor system-out
+    suite = plain.find("testsuite") if plain is not None else None
+    assert suite is not None and "findings" not in props(suite) and suite.find("system-out") is None
+
+
+def test_csv_adds_the_findings_as_the_last_column(found: Path) -> None:
+    header, (dora, eve, fay) = read_csv(found / "grades.csv")
+    assert header == ["submission", "score", "max_score", "percent", "server echoes one line",
+                      "second client is served", "children are reaped", "partial credit",
+                      "tag:protocol", "tag:concurrency", "tag:cleanup", "findings"]
+    assert dora["findings"] == COMPILE
+    assert eve["findings"] == f"{MISSING} | {MOVED_SHOWN}"
+    assert fay["findings"] == NOTE
+    assert (dora["score"], dora["partial credit"], dora["tag:protocol"]) == ("0", "0", "0")  # not run: 0 points
+    assert (eve["score"], eve["tag:concurrency"]) == ("2", "0")
+    assert "\x1b" not in (found / "grades.csv").read_text(encoding="utf-8")
+
+
+def test_a_test_not_run_has_no_transcript_to_read_back() -> None:
+    fb = split_feedback(NOT_COMPILED)
+    assert fb.summary == NOT_COMPILED and (fb.advice, fb.events, fb.stderr) == ("", (), ())
+    quoted = "Not run: requires 'x'\n\nWhat to check:\n  y\n\nTranscript (seconds since the test started):\n  0.1s a b"
+    assert split_feedback(quoted).summary == quoted  # a reason is only a reason, whatever it quotes
+
+
+def section(source: str, anchor: str) -> str:
+    """One submission's section of report.html."""
+    start = source.index(f'<section class="card sub" id="{anchor}">')
+    return source[start:source.index("</section>", start)]
+
+
+def test_html_shows_not_run_as_its_own_outcome(found: Path) -> None:
+    source, page = parse_html(found / "report.html")
+    cells = [a["class"] for t, a in page.tags if t == "td" and a.get("class") in ("passed", "failed", "not-run",
+                                                                                  "error")]
+    assert (cells.count("passed"), cells.count("failed"), cells.count("not-run"), cells.count("error")) == (5, 1, 6, 0)
+    titles = [a["title"] for t, a in page.tags if t == "td" and a.get("class") == "not-run"]
+    assert titles[0] == "server echoes one line: not run, 0 of 2 points"
+    # both pass-rate charts draw a grey segment; the legend names it
+    charts = re.findall(r'<svg class="chart bars".*?</svg>', source, re.DOTALL)
+    assert len(charts) == 2 and all('class="seg-not-run"' in chart for chart in charts)
+    def not_run(chart: str) -> list[str]:
+        return re.findall(r'class="seg-not-run"[^>]*><title>(\d+) not run</title>', chart)
+
+    assert not_run(charts[0]) == ["1", "1", "2", "2"]  # per scenario: dora's four, eve's two
+    assert not_run(charts[1]) == ["3", "3", "2"]  # per tag: protocol, concurrency, cleanup
+    assert 'class="key not-run"' in source and ".seg-not-run { fill: var(--skip); }" in source
+    dora = section(source, "s0")
+    assert dora.count('<article class="test not-run"') == 4
+    assert dora.count('<span class="badge not-run">not run</span>') == 4
+    assert dora.count('<p class="reason">') == 4 and "Transcript" not in dora and "<svg" not in dora
+    assert html.unescape(dora).count(f'<p class="reason">{NOT_COMPILED}</p>') == 4  # the reason, whole
+    assert "4 of 4 tests not run: they score 0 and fail under none of their tags." in dora
+    eve = section(source, "s1")
+    assert eve.count('<article class="test not-run"') == 2 and eve.count('<article class="test failed"') == 1
+    assert 'aria-label="timeline of second client is served"' in eve  # the failed test keeps its transcript
+    stats = dict(re.findall(r"<dt>([^<]*)</dt><dd>([^<]*)</dd>", source))
+    assert stats["tests not run"] == "6" and stats["grader errors"] == "0"
+
+
+def test_html_puts_the_findings_first_as_text(found: Path) -> None:
+    source, page = parse_html(found / "report.html")
+    assert "<script>alert(3)" not in source and "\x1b" not in source
+    assert [t for t, _ in page.tags].count("script") == 1 and "alert" not in page.scripts[0]
+    eve = section(source, "s1")
+    assert eve.index('<div class="findings"') < eve.index("<article")  # before its tests
+    items = re.findall(r"<li>(.*?)</li>", eve[eve.index('<div class="findings"'):eve.index("</div>")])
+    assert [html.unescape(i) for i in items] == [MISSING, MOVED_SHOWN]  # shown as text, the ESC visible
+    assert "Read first" in eve
+    assert 'class="findings"' not in section(source, "s0").split("<article")[1]
+    fay = section(source, "s2")
+    assert NOTE in html.unescape(fay) and "All 4 tests passed." in fay
+    badges = re.findall(r'<span class="badge findings" title="(\d) finding\(s\) to read first">', source)
+    assert badges == ["1", "2", "1"]  # the matrix marks who has something to read first
+
+
+def test_classroom_fails_tests_not_run_and_prints_the_findings_first() -> None:
+    def decoded(sub: SubmissionResult) -> dict[str, Any]:
+        doc: dict[str, Any] = json.loads(base64.b64decode(classroom.encode(sub)))
+        assert sum(t["score"] for t in doc["tests"]) == pytest.approx(sub.score)  # the total stays right
+        return doc
+
+    dora, eve, fay = (decoded(s) for s in findings_class().submissions)
+    assert dora["status"] == "fail"
+    assert [(t["name"], t["status"]) for t in dora["tests"]] == [
+        ("server echoes one line", "fail"), ("second client is served", "fail"), ("partial credit", "fail"),
+        ("1 hidden tests", "fail")]
+    assert dora["tests"][0]["message"] == f"Read this first:\n- {COMPILE}\n\n{NOT_COMPILED}"
+    assert dora["tests"][1]["message"] == NOT_COMPILED  # once only
+    first = eve["tests"][1]  # the reporter prints the message of a test that did not pass, not of one that did
+    assert (first["name"], eve["tests"][0]["message"]) == ("second client is served", "")
+    assert first["message"].startswith(f"Read this first:\n- {MISSING}\n- {MOVED_SHOWN}\n\nFailed at step 4 of 4")
+    assert eve["tests"][2]["message"] == REQUIRES
+    assert fay["status"] == "pass"  # a note does not fail anyone: it comes first, as a passing entry of 0 points
+    assert [(t["name"], t["status"], t["score"]) for t in fay["tests"][:2]] == [
+        (f"Note: {NOTE}", "pass", 0.0), ("server echoes one line", "pass", 2.0)]
+
+
+def test_github_shows_not_run_apart_and_the_findings_under_the_submission() -> None:
+    lines = github.annotations(findings_class())
+    for line in lines:
+        assert command_lines(line) == [line] and "\x1b" not in line
+    kinds = [line.split(" ", 1)[0] for line in lines]
+    assert kinds == ["::warning", "::notice", "::warning", "::warning", "::error", "::notice", "::warning"]
+    assert lines[0] == f"::warning title=echo-dora%3A read this first::{COMPILE}"
+    assert lines[1] == ("::notice title=echo-dora%3A 3 test(s) not run::" + github.escape_data(
+        f"Not run: {COMPILE}.\nTests not run:\n- server echoes one line\n- second client is served\n- partial credit"))
+    assert lines[4].startswith("::error title=echo-eve%3A second client is served (0/3 points)::")
+    assert "children are reaped" not in "".join(lines)  # hidden: not named, even not run
+    summary = github.step_summary(findings_class())
+    assert "<script>" not in summary and "\x1b" not in summary
+    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in summary and MOVED_SHOWN in summary
+    dora = summary[summary.index("### echo-dora"):summary.index("### echo-eve")]
+    assert dora.index("**Read this first:**") < dora.index("| | scenario |")
+    assert f"<ul>\n<li>{COMPILE}</li>\n</ul>" in dora
+    assert dora.count("| ➖ not run |") == 3 and "❌" not in dora and "<details>" not in dora
+    assert (f"<li>{COMPILE}. (3 test(s)):<ul><li>server echoes one line</li><li>second client is served</li>"
+            "<li>partial credit</li></ul></li>" in dora)
+    eve = summary[summary.index("### echo-eve"):summary.index("### echo-fay")]
+    assert eve.count("| ➖ not run |") == 1 and eve.count("| ❌ |") == 1 and eve.count("<details>") == 1
+    assert "<li>requires &#x27;second client is served&#x27;" not in eve  # quotes stay quotes (quote=False)
+    assert ("<li>requires 'second client is served', which did not pass (1 test(s)):<ul><li>partial credit</li>"
+            "</ul></li>") in eve
+    assert "children are reaped" not in summary  # hidden: not named, even not run

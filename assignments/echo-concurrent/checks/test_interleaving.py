@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.mark.labgrade(points=2, tags=["concurrency"], name="two clients take turns, 10 rounds")
+@pytest.mark.labgrade(points=2, tags=["concurrency"], name="two clients take turns, 10 rounds",
+                      requires=["a connection is served by a child process"])
 def test_two_clients_take_turns(live_submission):  # type: ignore[no-untyped-def]
     """alice and bob stay connected and alternate lines; each gets exactly its own lines back."""
     box = live_submission()

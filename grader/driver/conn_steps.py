@@ -1,0 +1,369 @@
+"""Steps of scripted TCP peers: clients that connect to the student's server, servers the
+student's client connects to, and what they send and expect.
+
+Delivery in pieces (`send: {pieces: [...]}`) is exact on any load: the next piece is sent only
+once the program's socket has received the previous one and its receive queue is empty again,
+i.e. the program's recv() took it alone (docs/kernel.md). A flood (`flood:`) makes a slow reader
+certain: the held connections stop reading while data is sent, until the program cannot go on
+(its send queue is full: the sandbox settles with the grader unable to write) or `max` bytes
+were sent; then they read again, and a later `expect` checks that every byte arrived.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+from collections.abc import Callable
+from typing import Any
+
+from . import probes, settle
+from .endpoints import Conn, Listener
+from .loop import Deadline
+from .matching import MATCHED, MISMATCH, Exact, Match, describe_mismatch, match_lines, show
+from .runner import DEFAULT_WITHIN, RunnerBase, StepFailed, names_of, plural, text_of
+
+FLOOD_MAX = 16 << 20  # bytes: more than a loopback connection's buffers hold (send ~4 MiB + receive ~6 MiB)
+FLOOD_CHUNK = 256 << 10  # bytes queued in the grader at a time
+FLOOD_LINE = 8000  # bytes of a flood line: longer than a usual recv(4096), so a recv() holds at most one end of line
+FLOOD_WITHIN = 20.0  # seconds
+
+
+class ConnSteps(RunnerBase):
+    def listen(self, args: dict[str, Any]) -> None:
+        """A scripted server: the grader listens, the student's client connects to it."""
+        name = args["as"]
+        port = self.new_port(name)
+        self.listeners[name] = Listener(name, self.host, port, int(args.get("backlog", 16)), self.loop, self.log)
+
+    def accept(self, args: dict[str, Any]) -> None:
+        listener = self.listeners.get(args["of"])
+        if listener is None:
+            raise StepFailed(f"no listener named {args['of']!r} was started before this step")
+        clients = [p for p in self.programs.values() if p.target_port == listener.port]
+
+        def accepted() -> Any:
+            if listener.pending:
+                return listener.pending.popleft()
+            if clients and all(p.returncode is not None for p in clients):
+                p = clients[0]
+                raise StepFailed(f"{p.name} {p.exit_text()} without connecting to port {listener.port}",
+                                 expected=f"a connection to port {listener.port}", observed=p.exit_text())
+            return None
+
+        sock = self.loop.wait_until(accepted, self.within(args))
+        if sock is None:
+            raise StepFailed(f"no connection came to {listener.name} within {args.get('within', DEFAULT_WITHIN)} s",
+                             expected=f"the client connects to port {listener.port}", observed="no connection")
+        self.conns[args["as"]] = Conn(args["as"], self.loop, self.log, sock=sock)
+
+    def _queue_has_room(self, port: int) -> bool | None:
+        backlog, queued = self.listening(port) or (0, 0)
+        return True if queued < backlog or not backlog else None
+
+    def _listener_gone(self, port: int) -> StepFailed:
+        server = self.server_at(port)
+        if server is not None and server.returncode is not None:
+            return StepFailed(f"{server.name} {server.exit_text()}: nothing listens on port {port} any more",
+                              expected="the server running and accepting", observed=server.exit_text())
+        return StepFailed(f"nothing listens on port {port} any more: the server closed its listening socket",
+                          expected="the server accepting connections", observed="no listening socket")
+
+    def connect(self, args: dict[str, Any]) -> None:
+        """Connect clients; several are paced so that none is dropped by a full accept queue
+        (a dropped SYN is only retried a second later): they still end up connected at once.
+        `accepted: true` also waits for the server's accept() of each (its accept queue empty),
+        so that a message sent next is due to every client; a listener that is gone fails."""
+        names = names_of(args)
+        port = self.port_of(args)
+        deadline = self.within(args)
+        for n in names:
+            if len(names) > 1 and not self.loop.wait_until(lambda: self._queue_has_room(port), deadline, poll=True):
+                break
+            c = self.conns[n] = Conn(n, self.loop, self.log, receive_buffer=args.get("receive_buffer"))
+            c.start_connect(self.host, port)
+        names = [n for n in names if n in self.conns]
+        ok = len(names) == len(names_of(args)) and self.loop.wait_until(
+            lambda: all(self.conns[n].connected or self.conns[n].error for n in names) or None, deadline)
+        failed = [n for n in names if self.conns[n].error]
+        if failed:
+            raise StepFailed(f"{failed[0]} could not connect to port {port}: {self.conns[failed[0]].error}",
+                             expected="the connection accepted", observed=self.conns[failed[0]].error or "")
+        if not ok:
+            pending = [n for n in names_of(args) if n not in self.conns or not self.conns[n].connected]
+            backlog, queued = self.listening(port) or (0, 0)
+            seen = (f"the listen queue stayed full ({queued} connections waiting, backlog {backlog}): "
+                    f"the server is not calling accept()" if backlog and queued >= backlog else "no answer")
+            raise StepFailed(f"{plural(len(pending), 'connection')} not established within "
+                             f"{args.get('within', DEFAULT_WITHIN)} s ({', '.join(pending[:5])})",
+                             expected=f"{plural(len(names_of(args)), 'client')} connected", observed=seen)
+        if not args.get("accepted"):
+            return
+
+        def drained() -> bool | None:
+            queue = self.listening(port)
+            if queue is None:
+                raise self._listener_gone(port)
+            return True if queue[1] == 0 else None
+
+        if not self.loop.wait_until(drained, deadline, poll=True):
+            waiting = (self.listening(port) or (0, 0))[1]
+            raise StepFailed(f"the server did not accept() {plural(waiting, 'connection')} within "
+                             f"{args.get('within', DEFAULT_WITHIN)} s",
+                             expected="every connection accepted", observed=f"{waiting} waiting in the listen queue")
+
+    # -- sending ---------------------------------------------------------------------------
+    def send(self, args: dict[str, Any]) -> None:
+        names = names_of(args)
+        if "pieces" in args or "cut" in args:
+            for i, n in enumerate(names, 1):
+                self._send_pieces(self.conn(n), pieces_of(args, i), self.within(args))
+            return
+        for i, n in enumerate(names, 1):
+            rng = random.Random(f"{self.plan.get('seed', 0)}/{n}/{len(self.conn(n).sent)}")
+            if "random" in args:
+                data = rng.randbytes(args["random"])
+            elif "random_text" in args:
+                data = random_text(rng, args["random_text"])
+            else:
+                data = text_of(args["data"], args, i)
+            self.conn(n).send(data)
+        self._wait_written(names, args)
+
+    def _wait_written(self, names: list[str], args: dict[str, Any]) -> None:
+        done = self.loop.wait_until(
+            lambda: all(not self.conns[n].txbuf or self.conns[n].error for n in names) or None, self.within(args))
+        for n in names:
+            c = self.conns[n]
+            if c.error:
+                raise StepFailed(f"{n} could not send: {c.error}", expected="the server reads what it is sent",
+                                 observed=f"{c.error} after {c.written} bytes")
+        if not done:
+            stuck = next(n for n in names if self.conns[n].txbuf)
+            raise StepFailed(f"{stuck} could not send everything: the server stopped reading",
+                             expected=f"{len(self.conns[stuck].sent)} bytes accepted",
+                             observed=f"{len(self.conns[stuck].txbuf)} bytes still waiting after "
+                                      f"{args.get('within', DEFAULT_WITHIN)} s")
+
+    def _send_pieces(self, c: Conn, pieces: list[bytes], deadline: Deadline) -> None:
+        """Each piece alone: the next one leaves once the program's socket received this one and
+        its receive queue is empty again (the program's recv() returned it, and only it)."""
+        for k, piece in enumerate(pieces):
+            c.send(piece)
+            if k == len(pieces) - 1:
+                break
+            target = c.written + len(c.txbuf)
+
+            def read_alone(k: int = k, target: int = target) -> bool | None:
+                if c.error or c.eof:
+                    raise StepFailed(f"{c.name} could not send piece {k + 2} of {len(pieces)}: the connection was "
+                                     f"{c.ending() or 'closed'}" + (f" ({c.error})" if c.error else ""),
+                                     expected="the program reads each piece", observed=c.ending() or str(c.error))
+                if c.txbuf:
+                    return None
+                peer = probes.peer_of(probes.tcp_sockets(), *c.ports)
+                if peer is None or peer.received is None:
+                    return True  # the kernel does not say (the peer left): nothing more to wait for
+                return True if peer.received >= target and peer.rqueue == 0 else None
+
+            if not self.loop.wait_until(read_alone, deadline, poll=True):
+                raise StepFailed(f"the program did not read piece {k + 1} of {len(pieces)} sent by {c.name} "
+                                 f"({show(piece)})", expected="recv() returns it",
+                                 observed="still waiting in its socket")
+            self.log.add(c.name, f"piece {k + 1} of {len(pieces)} was read by the program")
+
+    def flood(self, args: dict[str, Any]) -> None:
+        """`as` sends while the `hold` connections (default: `as` itself) do not read, until the
+        sandbox settles (the program waits: its send queue is full, or it has dealt with all of
+        it) or `max` bytes were sent and it settled; then they read again."""
+        c = self.conn(args["as"])
+        held = [self.conn(n) for n in args.get("hold", [args["as"]])]
+        limit = int(args.get("max", FLOOD_MAX))
+        rng = random.Random(f"{self.plan.get('seed', 0)}/{c.name}/flood")
+        line = bytes(rng.choice(TEXT) for _ in range(FLOOD_LINE - 1)) + b"\n"
+        for h in held:
+            h.hold()
+        queued = [0]
+        before: list[settle.Snapshot | None] = [None]
+
+        def settled() -> str | None:
+            if c.error or c.eof:
+                return "ended"
+            if len(c.txbuf) < FLOOD_CHUNK // 2 and queued[0] < limit:
+                size = min(FLOOD_CHUNK, limit - queued[0])
+                chunk = line * max(1, size // FLOOD_LINE) if args.get("lines") else rng.randbytes(size)  # whole lines
+                queued[0] += len(chunk)
+                c.send(chunk)
+                before[0] = None
+                return None
+            now = settle.take(os.getpid(), grader_idle=True)
+            done = settle.settled(before[0], now)
+            before[0] = now
+            return ("stalled" if c.txbuf else "all read") if done else None
+
+        how = self.loop.wait_until(settled, self.within(args, FLOOD_WITHIN), poll=True)
+        for h in held:
+            h.release()
+        if how == "ended":
+            raise StepFailed(f"{c.name} could not go on sending: the connection was {c.ending() or 'closed'}"
+                             + (f" ({c.error})" if c.error else ""), expected="the program reads what it is sent",
+                             observed=f"{c.ending() or c.error} after {c.written} bytes")
+        if how is None:
+            raise StepFailed(f"{c.name} sent {c.written} bytes in {args.get('within', FLOOD_WITHIN)} s, and the "
+                             f"program never waited", expected="the program keeps up, or waits while the client "
+                                                               "does not read", observed=f"{c.written} bytes sent")
+        why = ("the program stopped reading: it waits until the clients held read again" if how == "stalled"
+               else "the program read everything")
+        self.log.add(c.name, f"flooded {c.written} bytes", why)
+
+    # -- expecting -------------------------------------------------------------------------
+    def _expectation(self, args: dict[str, Any], n: str, i: int) -> tuple[Callable[[bytearray, int], Match], bytes]:
+        """What `expect` waits for on client n: a matcher over (its received bytes, the cursor),
+        and what to show."""
+        c = self.conn(n)
+        if "others" in args:  # a line from each of the other clients, in any order
+            lines = [str(args["others"]).replace("{j}", str(j)).encode() for j in range(1, args["each"] + 1) if j != i]
+            return (lambda rx, at: match_lines(lines, bytes(rx[at:]))), b"".join(lines)
+        if "lines" in args:
+            lines = [str(line).encode() for line in args["lines"]]
+            return (lambda rx, at: match_lines(lines, bytes(rx[at:]))), b"".join(lines)
+        if "sent_by" in args:
+            sender = self.conn(args["sent_by"])
+            want = bytes(sender.sent[c.from_cursors.get(sender.name, 0):])
+        elif args.get("echo"):
+            want = bytes(c.sent[c.echo_cursor:])
+        else:
+            want = text_of(args["data"], args, i)
+        return Exact(want).feed, want
+
+    def expect(self, args: dict[str, Any]) -> None:
+        names = names_of(args)
+        wanted = {n: self._expectation(args, n, i) for i, n in enumerate(names, 1)}
+        done: dict[str, int] = {}
+        for n in names:
+            self.conns[n].expected = True
+
+        def verdicts() -> bool | None:
+            for n in names:
+                c = self.conns[n]
+                if n in done:
+                    continue
+                m = wanted[n][0](c.rx, c.cursor)
+                if m.state == MATCHED:
+                    done[n] = m.consumed
+                elif m.state == MISMATCH:
+                    wrong = describe_mismatch(wanted[n][1], c.unread, m.offset)
+                    raise StepFailed(f"{n} received the wrong bytes: {wrong}",
+                                     expected=show(wanted[n][1]), observed=show(c.unread))
+                elif c.eof or c.closed:
+                    got = c.unread
+                    raise StepFailed(f"the connection of {n} was {c.ending() or 'closed'} after {len(got)} of "
+                                     f"{len(wanted[n][1])} expected bytes" + (f" ({c.error})" if c.error else ""),
+                                     expected=show(wanted[n][1]), observed=show(got))
+            return True if len(done) == len(names) else None
+
+        if not self.loop.wait_until(verdicts, self.within(args)):
+            late = [n for n in names if n not in done]
+            got = self.conns[late[0]].unread
+            who = f"{late[0]}" if len(late) == 1 else f"{len(late)} of {len(names)} clients ({', '.join(late[:5])})"
+            raise StepFailed(f"{who}: after {args.get('within', DEFAULT_WITHIN)} s, {len(got)} of "
+                             f"{len(wanted[late[0]][1])} expected bytes had arrived",
+                             expected=show(wanted[late[0]][1]), observed=show(got) if got else "nothing")
+        for n in names:
+            c = self.conns[n]
+            c.cursor += done[n]
+            if "sent_by" in args:
+                c.from_cursors[args["sent_by"]] = len(self.conns[args["sent_by"]].sent)
+            else:
+                c.echo_cursor = len(c.sent)  # what was sent before an answer is accounted for
+
+    def expect_silence(self, args: dict[str, Any]) -> None:
+        """Nothing arrives on these clients, and they stay open: checked once the sandbox has
+        settled (the programs dealt with everything they were sent), and after `for` seconds
+        at least when a window is given."""
+        names = names_of(args)
+        start = {n: len(self.conn(n).rx) for n in names}
+        opened_at = Deadline.after(float(args.get("for", 0)), self.deadline)
+        settled = self.settle(self.within(args))
+        self.loop.wait_until(lambda: None, opened_at)
+        noisy = next((n for n in names if len(self.conns[n].rx) > start[n]), None)
+        if noisy:
+            got = bytes(self.conns[noisy].rx[start[noisy]:])
+            raise StepFailed(f"{noisy} received {show(got)} although nothing was due yet",
+                             expected="nothing", observed=show(got))
+        ended = next((n for n in names if self.conns[n].eof), None)
+        if ended:
+            c = self.conns[ended]
+            raise StepFailed(f"the connection of {ended} was {c.ending()} although it should stay open",
+                             expected="the connection open, and nothing received", observed=c.ending())
+        if not settled:
+            self.log.add("grader", "silence checked without the sandbox settling")
+
+    def session(self, args: dict[str, Any]) -> None:
+        """Clients one after another, each: connect, send `data`, expect it echoed, close."""
+        for i, n in enumerate(names_of(args), 1):
+            one = {"as": n, "within": args.get("within", DEFAULT_WITHIN), **{k: args[k] for k in ("to",) if k in args}}
+            self.connect(one)
+            self.send({**one, "data": text_of(args["data"], args, i).decode()})
+            self.expect({**one, "echo": True})
+            self.close(one)
+
+    # -- ending ----------------------------------------------------------------------------
+    def close(self, args: dict[str, Any], reset: bool = False) -> None:
+        names = names_of(args)
+        for n in names:
+            self.conn(n)
+        self.check_before_closing(names)
+        for n in names:
+            self.conns[n].close(reset=reset)
+
+    def shutdown(self, args: dict[str, Any]) -> None:
+        names = names_of(args)
+        for n in names:
+            self.conn(n)
+        self.check_before_closing(names)
+        for n in names:
+            self.conns[n].shutdown()
+
+    def reset(self, args: dict[str, Any]) -> None:
+        self.close(args, reset=True)
+
+    def expect_closed(self, args: dict[str, Any]) -> None:
+        """The peer ends the connection: by default with an orderly close (FIN); `how: reset`
+        expects a reset (RST), `how: any` either."""
+        names = names_of(args)
+        how = args.get("how", "close")
+        conns = [self.conn(n) for n in names]
+        if not self.loop.wait_until(lambda: all(c.eof for c in conns) or None, self.within(args)):
+            open_ = next(c for c in conns if not c.eof)
+            raise StepFailed(f"the server did not close the connection of {open_.name}",
+                             expected="end of stream (recv() returns b'')",
+                             observed=f"connection still open after {args.get('within', DEFAULT_WITHIN)} s")
+        self.check_nothing_unexpected(conns)
+        want = {"close": False, "reset": True}.get(how)
+        for c in conns:
+            if want is not None and c.reset_by_peer != want:
+                expected = "an orderly close (FIN: recv() returns b'')" if how == "close" else "a reset (RST)"
+                raise StepFailed(f"the connection of {c.name} was {c.ending()}, expected {expected}",
+                                 expected=expected, observed=c.ending())
+
+
+def pieces_of(args: dict[str, Any], i: int) -> list[bytes]:
+    """`pieces: [...]`, or `data` (UTF-8) cut at the byte offsets of `cut: [...]`."""
+    if "pieces" in args:
+        return [text_of(str(p), args, i) for p in args["pieces"]]
+    data = text_of(args["data"], args, i)
+    at = [0, *args["cut"], len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(at) if b > a]
+
+
+TEXT = b"abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789.,;:!?"
+
+
+def random_text(rng: random.Random, size: int) -> bytes:
+    """`size` bytes of printable ASCII lines (up to 80 characters each, the last one ended too)."""
+    out = bytearray()
+    while len(out) < size:
+        line = bytes(rng.choice(TEXT) for _ in range(min(rng.randint(1, 79), size - len(out) - 1)))
+        out += line + b"\n"
+    return bytes(out[:size])

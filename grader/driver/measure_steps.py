@@ -1,0 +1,148 @@
+"""Steps that measure: probes of processes, descriptors, CPU and queues (from /proc and
+netlink), saved measures compared, and the listen queue filled until the kernel drops a SYN.
+
+A probe without `over:` waits until its bound holds (an event: the value reaches it), and fails
+at its deadline otherwise; with `over:` it measures a difference across a fixed window, the only
+way to see idleness (CPU time, wake-ups). Listen-queue facts: docs/kernel.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from . import probes
+from .endpoints import Conn
+from .loop import Deadline
+from .runner import DEFAULT_WITHIN, RunnerBase, StepFailed, plural
+
+SETTLE = 0.3  # seconds a busy server is watched for accept()s it should not make (a negative has no event)
+
+
+class MeasureSteps(RunnerBase):
+    def fill_queue(self, args: dict[str, Any]) -> None:
+        """Connect clients one at a time until the kernel drops a SYN (the listen queue is full).
+
+        A connection is established at once on loopback, or its SYN is dropped and the
+        namespace's ListenOverflows counter rises at once (linux-probes.md, item 2): whichever
+        happens first decides, so no connect timeout is ever waited for. The number established
+        is saved; the dropped client is aborted so that it does not get in later by itself."""
+        port = self.port_of(args)
+        limit = int(args.get("max", 100))
+        established = 0
+        for i in range(1, limit + 1):
+            name = str(args["as"]).replace("{i}", str(i))
+            before = probes.listen_overflows()
+            c = self.conns[name] = Conn(name, self.loop, self.log)
+            c.start_connect(self.host, port)
+
+            def decided(c: Conn = c, before: int = before) -> str | None:
+                if c.connected:
+                    return "in"
+                return "dropped" if probes.listen_overflows() > before else "error" if c.error else None
+
+            verdict = self.loop.wait_until(decided, self.within(args, 1.0), poll=True)
+            if verdict == "in":
+                established += 1
+                continue
+            c.close(reset=True)
+            del self.conns[name]
+            why = {"dropped": "SYN dropped by the kernel: listen queue full (ListenOverflows rose)",
+                   "error": f"refused: {c.error}"}.get(str(verdict), "no answer")
+            self.log.add(name, "not established", why)
+            break
+        else:
+            self.log.add("grader", "queue never filled", f"{limit} connections established")
+        # A busy server leaves them all in its accept queue. One that accepts while "busy" (it
+        # forks, or uses threads) drains it, maybe only after the burst filled it: give it
+        # SETTLE seconds to show that, and count what it took as capacity too.
+        waiting = self.loop.wait_until(
+            lambda: q if (q := probes.tcp_listeners().get(port, (0, 0))[1]) < established else None,
+            Deadline.after(SETTLE, self.deadline), poll=True)
+        if waiting is not None:
+            self.log.add("grader", "the server accepted queued connections while busy",
+                         f"{established - waiting} of {established}")
+            established += established - waiting
+        if "save" in args:
+            self.saved[args["save"]] = established
+
+    def compare(self, args: dict[str, Any]) -> None:
+        """A saved measure against a bound: `compare: {saved: capacity, equals: ref_capacity}`."""
+        name = args["saved"]
+        if name not in self.saved:
+            raise StepFailed(f"no measure named {name!r} was saved before this step")
+        value = self.saved[name]
+        for key, test in (("at_least", value.__ge__), ("at_most", value.__le__), ("equals", value.__eq__)):
+            if key in args and not test(self.bound(args[key])):
+                want = f"{key.replace('_', ' ')} {self.bound(args[key])}"
+                shown = f" ({args[key]})" if isinstance(args[key], str) else ""
+                raise StepFailed(f"{name} is {value}, expected {want}{shown}", expected=want, observed=str(value))
+
+    # what each measure counts, as said in feedback: "{who} had 3 zombie children"
+    UNITS: ClassVar[dict[str, str]] = {
+        "children": "child process", "zombies": "zombie child", "fds": "open file descriptor", "threads": "thread",
+        "processes": "process of the submission", "stdout_lines": "line on stdout", "stderr_lines": "line on stderr",
+        "output_lines": "line of output",
+        "backlog": "listen backlog", "accept_queue": "connection waiting to be accepted",
+        "cpu_ms": "ms of CPU time", "wakeups": "voluntary context switch",
+    }
+    PER_PID: ClassVar[dict[str, Callable[[int], int | None]]] = {
+        "children": probes.count_children, "zombies": probes.count_zombies, "fds": probes.count_fds,
+        "threads": probes.count_threads, "cpu_ms": probes.cpu_ms,
+        "wakeups": probes.voluntary_switches,
+    }
+
+    def measure(self, what: str, of: str | None) -> int | None:
+        """The current value, or None when `of` has exited (it has no such value any more)."""
+        if what == "processes":
+            return len(probes.student_processes())
+        if what in ("backlog", "accept_queue"):
+            queue = probes.tcp_listeners().get(self.port_of({"to": of}))
+            return None if queue is None else queue[0 if what == "backlog" else 1]
+        prog = self.program(of or "")
+        if what in ("stdout_lines", "stderr_lines", "output_lines"):
+            both = [prog.stdout, prog.stderr]
+            streams = {"stdout_lines": both[:1], "stderr_lines": both[1:]}.get(what, both)
+            return sum(1 for s in streams for line in bytes(s.data).splitlines() if line.strip())
+        return None if prog.returncode is not None else self.PER_PID[what](prog.pid)
+
+    def probe(self, args: dict[str, Any]) -> None:
+        what, of = args["measure"], args.get("of")
+        checks = [(k, self.bound(args[k])) for k in ("at_least", "at_most", "equals") if k in args]
+        ok = {"at_least": lambda v, b: v >= b, "at_most": lambda v, b: v <= b, "equals": lambda v, b: v == b}
+        last: list[int | None] = [None]
+
+        def value() -> int:
+            v = last[0] = self.measure(what, of)
+            if v is None:
+                prog = self.programs.get(of or "")
+                raise StepFailed(f"{of} is no longer running, cannot measure its {what}",
+                                 expected=f"{of} running", observed=prog.exit_text() if prog else "not listening")
+            return v
+
+        if "over" in args:  # a rate: the difference across a fixed window (idleness has no event)
+            before = value()
+            self.loop.wait_until(lambda: None, Deadline.after(float(args["over"]), self.deadline))
+            last[0] = value() - before
+            held = all(ok[k](last[0], b) for k, b in checks)
+            when = f"over {args['over']} s"
+        else:
+            def holds() -> bool | None:
+                v = value()  # measured even with no bound: `save:` alone records it
+                return True if all(ok[k](v, b) for k, b in checks) else None
+
+            held = bool(self.loop.wait_until(holds, self.within(args), poll=True))
+            when = f"after {args.get('within', DEFAULT_WITHIN)} s"
+        if "save" in args:
+            self.saved[args["save"]] = last[0] or 0
+        self.log.add(of or "sandbox", f"{what} = {last[0]}" + (f" over {args['over']} s" if "over" in args else ""))
+        if not held:
+            want = " and ".join(f"{k.replace('_', ' ')} {b}" for k, b in checks)
+            who = of or "the sandbox"
+            counted = f"a {self.UNITS[what]} of {last[0]}" if what == "backlog" else plural(last[0] or 0,
+                                                                                               self.UNITS[what])
+            threads = probes.count_threads(self.programs[of].pid) if what == "children" and of in self.programs \
+                else None
+            also = f" (it runs {threads} threads)" if threads and threads > 1 else ""
+            raise StepFailed(f"{who} had {counted} {when}{also}, expected {want}", expected=want,
+                             observed=str(last[0]) + also)

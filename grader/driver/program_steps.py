@@ -1,0 +1,269 @@
+"""Steps on the programs of a scenario: start them, type into them, read their output, watch
+them exit, stop them.
+
+Output is compared exactly by default (matching.py): what a program prints between two
+expectations must be what the scenario expected, byte for byte. `contains:` and `match:` are
+the scenario's explicit leniency, `end:` says that nothing more is printed. A server that
+cannot start is told apart from one that misbehaves: its `start_failure` says why, in words
+that do not depend on the scenario (no port, no time), so that one cause met in every scenario
+is reported once (grader/findings.py).
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from . import probes
+from .endpoints import Program
+from .loop import Deadline
+from .matching import (
+    MATCHED,
+    MISMATCH,
+    PENDING,
+    Match,
+    describe_mismatch,
+    match_contains,
+    match_end,
+    match_exact_until,
+    match_line,
+    show,
+)
+from .runner import DEFAULT_WITHIN, START_WITHIN, RunnerBase, StepFailed, plural
+
+EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning))(?::\s*(.*))?$")
+SOURCE_LINE = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)')
+COMPILE_ERRORS = ("SyntaxError", "IndentationError", "TabError")
+
+
+def crash_summary(script: str, stderr: str) -> str | None:
+    """What a Python traceback on stderr says, in one line: "server.py does not compile: line
+    29: expected ':'", or "ModuleNotFoundError: No module named 'numpy'"; None without one."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return None
+    last = EXCEPTION_LINE.match(lines[-1].strip())
+    if not last:
+        return None
+    kind, message = last.group(1), (last.group(2) or "").strip()
+    if kind.rsplit(".", 1)[-1] in COMPILE_ERRORS:
+        where = [m for line in lines if (m := SOURCE_LINE.match(line))]
+        at = f"line {where[-1].group('line')}: " if where else ""
+        return f"{script} does not compile: {at}{message or kind}"
+    return f"{kind}: {message}" if message else kind
+
+
+def start_failure(prog: Program, script: str, when: str) -> str:
+    """Why a program did not get going (`when`: "before listening"), scenario-independent."""
+    stderr = prog.stderr.tail()
+    summary = crash_summary(script, stderr)
+    if summary and summary.startswith(f"{script} does not compile"):
+        return summary
+    rc = prog.returncode
+    ended = f"exits with code {rc}" if rc is not None and rc >= 0 else prog.exit_text()
+    last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
+    return f"{script} {ended} {when}" + (f": {summary or last[:200]}" if (summary or last) else "")
+
+
+class ProgramSteps(RunnerBase):
+    def start(self, args: dict[str, Any]) -> None:
+        side = args.get("from", "student")
+        name = args.get("as", args["program"])
+        spec = self.plan["programs"][args["program"]]
+        origin = "reference" if side == "reference" else "course" if spec.get("provided") else "student"
+        port = self.new_port(name) if spec["kind"] == "server" else self.port_of(args)
+        argv = [str(a).replace("{port}", str(port)).replace("{host}", self.host)
+                for a in [*spec["argv"], *args.get("args", [])]]
+        prog = self.spawn(name, argv, origin)
+        prog.script = spec["argv"][0]
+        self.programs[name] = prog
+        if spec["kind"] != "server":
+            prog.target_port = port
+            return
+        listening = self.loop.wait_until(
+            lambda: probes.tcp_listeners().get(port) or (prog.returncode is not None or None),
+            self.within(args, START_WITHIN), poll=True,
+        )
+        if isinstance(listening, tuple):
+            self.saved[f"{name}_backlog"] = listening[0]
+            self.log.add(name, "listening", f"port {port}, backlog {listening[0]}")
+            return
+        script = spec["argv"][0]
+        if prog.returncode is not None:
+            prog.drain(self.loop, Deadline.after(0.5, self.deadline))
+            prog.start_failure = start_failure(prog, script, "before listening")
+            raise StepFailed(f"{argv[0]} {prog.exit_text()} before listening on port {port}",
+                             expected=f"a socket listening on port {port}", observed=prog.exit_text())
+        prog.start_failure = f"{script} runs but never listens on the port given as argv[1]"
+        raise StepFailed(f"{argv[0]} is running but not listening on port {port}",
+                         expected=f"listen() on port {port} (the port given as argv[1]) within "
+                                  f"{args.get('within', START_WITHIN)} s",
+                         observed="no listening socket on that port")
+
+    # -- input -----------------------------------------------------------------------------
+    def type(self, args: dict[str, Any]) -> None:
+        prog = self.program(args["into"])
+        if "pieces" in args:
+            pieces = [str(p).encode() for p in args["pieces"]]
+        else:
+            pieces = [b"\x04" if args.get("eof") else str(args["data"]).encode()]
+        for k, data in enumerate(pieces):
+            before = probes.read_chars(prog.pid)
+            self.log.data(prog.name, "typed", data)
+            try:
+                prog.type(data)
+            except OSError as e:
+                raise StepFailed(f"could not type into {prog.name}: {e.strerror}", expected="the program reads stdin",
+                                 observed=prog.exit_text()) from None
+            if k < len(pieces) - 1:
+                self._wait_read(prog, len(data), before, self.within(args), f"line {k + 1} of {len(pieces)}")
+
+    def _wait_read(self, prog: Program, size: int, before: int | None, deadline: Deadline, what: str) -> None:
+        """Until the program has read what was typed: nothing left in the terminal's input queue,
+        and its count of bytes read (/proc/PID/io) grew by as much (the queue is filled by the
+        kernel a moment after the write: an empty queue alone proves nothing)."""
+        def read() -> bool | None:
+            if prog.returncode is not None:
+                raise StepFailed(f"{prog.name} {prog.exit_text()} before reading the {what} typed",
+                                 expected="the program reads its input", observed=prog.exit_text())
+            now = probes.read_chars(prog.pid)
+            grew = before is None or now is None or now - before >= size
+            return True if grew and prog.input_pending() == 0 else None
+
+        if not self.loop.wait_until(read, deadline, poll=True):
+            raise StepFailed(f"{prog.name} did not read the {what} typed", expected="the program reads its input",
+                             observed="still waiting in the terminal")
+
+    # -- output ----------------------------------------------------------------------------
+    def _output_matcher(self, args: dict[str, Any]) -> tuple[Callable[[bytes, bool], Match], str]:
+        """A matcher over (unread output, ended?) and how to say what it expects."""
+        if "data" in args:
+            want = str(args["data"]).encode()
+            return (lambda got, eof: match_exact_until(want, got, eof)), show(want)
+        if "contains" in args:
+            part = str(args["contains"]).encode()
+            return (lambda got, eof: match_contains(part, got, eof)), f"anything, then {show(part)}"
+        if "match" in args:
+            pattern = re.compile(str(args["match"]))
+            return (lambda got, eof: match_line(pattern, got, eof)), f"a line matching {pattern.pattern!r}"
+        allow = re.compile(str(args["allow"])) if "allow" in args else None
+
+        def end(got: bytes, eof: bool) -> Match:
+            if allow is None or not got:
+                return match_end(got, eof)
+            line = match_line(allow, got, eof)
+            if line.state != MATCHED:
+                return line
+            rest = match_end(got[line.consumed:], eof)
+            return Match(rest.state, consumed=line.consumed, offset=line.consumed + rest.offset)
+
+        return end, "nothing more" + (f" (or one line matching {allow.pattern!r})" if allow else "")
+
+    def expect_output(self, args: dict[str, Any]) -> None:
+        prog = self.program(args["of"])
+        stream = prog.stderr if args.get("stream") == "stderr" else prog.stdout
+        stream.expected = True
+        matcher, wanted = self._output_matcher(args)
+
+        def judged() -> Match | None:
+            m = matcher(bytes(stream.data[stream.cursor:]), stream.eof)
+            return None if m.state == PENDING else m
+
+        m = self.loop.wait_until(judged, self.within(args))
+        got = bytes(stream.data[stream.cursor:])
+        shown = show(got) if got else "nothing"
+        if m is None:
+            still = "is still running" if prog.returncode is None else prog.exit_text()
+            what = (f"{prog.name} {still} after {args.get('within', DEFAULT_WITHIN)} s, with nothing more printed"
+                    if "end" in args else f"{prog.name} did not print {wanted} on {stream.name} within "
+                                          f"{args.get('within', DEFAULT_WITHIN)} s")
+            raise StepFailed(what, expected=wanted, observed=f"{shown} ({still})" if "end" in args else shown)
+        if m.state == MISMATCH:
+            raise StepFailed(self._mismatch(prog.name, stream.name, args, got, m, wanted, stream.eof),
+                             expected=wanted, observed=shown)
+        stream.cursor += m.consumed
+
+    @staticmethod
+    def _mismatch(who: str, stream: str, args: dict[str, Any], got: bytes, m: Match, wanted: str, eof: bool) -> str:
+        if not got and eof:
+            return f"{who} closed its {stream} without printing {wanted}"
+        if "data" in args:
+            want = str(args["data"]).encode()
+            if eof and want.startswith(got):
+                return f"{who} closed its {stream} after printing {show(got)} of {show(want)}"
+            return f"{who} printed something else on {stream}: {describe_mismatch(want, got, m.offset)}"
+        if "contains" in args:
+            return f"{who} closed its {stream} without printing {wanted.removeprefix('anything, then ')}"
+        if "match" in args:
+            line = got.split(b"\n", 1)[0]
+            return f"{who} printed the line {show(line)}, expected {wanted}" if got else \
+                f"{who} closed its {stream} without printing {wanted}"
+        return f"{who} printed more than expected on {stream}: {show(got[m.offset:])}"
+
+    # -- exit ------------------------------------------------------------------------------
+    def wait_exit(self, args: dict[str, Any]) -> None:
+        prog = self.program(args["of"])
+        prog.awaited = True
+        if self.loop.wait_until(lambda: prog.returncode is not None or None, self.within(args)) is None:
+            raise StepFailed(f"{prog.name} did not exit within {args.get('within', DEFAULT_WITHIN)} s",
+                             expected="the program exits", observed="still running")
+        prog.drain(self.loop, Deadline.after(0.5, self.deadline))
+        if "code" in args and prog.returncode != args["code"]:
+            raise StepFailed(f"{prog.name} {prog.exit_text()}, expected exit code {args['code']}",
+                             expected=f"exit code {args['code']}", observed=prog.exit_text())
+
+    def check_stderr(self, args: dict[str, Any]) -> None:
+        prog = self.program(args["of"])
+        text = bytes(prog.stderr.data).decode("utf-8", "replace")
+        lines = [line for line in text.splitlines() if line.strip()]
+        if not args.get("traceback", True) and "Traceback (most recent call last)" in text:
+            raise StepFailed(f"{prog.name} printed a Python traceback", expected="a one-line error message",
+                             observed=show(text.encode(), 300))
+        if len(lines) < args.get("min_lines", 0) or len(lines) > args.get("max_lines", len(lines)):
+            want = f"{args.get('min_lines', 0)} to {args.get('max_lines', 'any number of')}"
+            raise StepFailed(f"{prog.name} wrote {plural(len(lines), 'line')} on stderr, expected {want}",
+                             expected=f"{want} lines", observed=show(text.encode(), 300) if text else "nothing")
+
+    def stop(self, args: dict[str, Any]) -> None:
+        self.program(args["of"]).stop(self.loop)
+
+    def pause(self, args: dict[str, Any]) -> None:
+        """SIGSTOP the program (its children go on): e.g. so that signals from children that end
+        meanwhile are pending together when it resumes, as they would be on a busy machine."""
+        self.program(args["of"]).signal(signal.SIGSTOP)
+
+    def resume(self, args: dict[str, Any]) -> None:
+        self.program(args["of"]).signal(signal.SIGCONT)
+
+    def expect_blocked(self, args: dict[str, Any]) -> None:
+        """While idle, the program's thread waits in one of the allowed system calls (e.g. select).
+
+        /proc/PID/syscall is a racy snapshot (docs/kernel.md): samples taken while the task runs
+        are skipped; `samples` blocked ones must all be allowed; two consecutive identical samples
+        of another call fail at once, naming the call and its file."""
+        prog = self.program(args["of"])
+        allowed = set(args["in"])  # families: "select" covers select and pselect6, "poll" poll and ppoll
+        needed = int(args.get("samples", 5))
+        seen: list[tuple[str, str]] = []
+
+        def sample() -> bool | None:
+            if prog.returncode is not None:
+                raise StepFailed(f"{prog.name} {prog.exit_text()} while it should be waiting",
+                                 expected=f"waiting in {'/'.join(sorted(allowed))}", observed=prog.exit_text())
+            now = probes.blocked_in(prog.pid)
+            if now is None:
+                return None
+            seen.append(now)
+            if probes.family(now[0]) not in allowed and len(seen) >= 2 and seen[-2] == now:
+                where = f"{now[0]}() on {now[1]}" if now[1] else f"{now[0]}()"
+                raise StepFailed(f"{prog.name} was waiting in {where}, not in {'/'.join(sorted(allowed))}",
+                                 expected=f"blocked in {'/'.join(sorted(allowed))}", observed=f"blocked in {where}")
+            good = [x for x in seen if probes.family(x[0]) in allowed]
+            return True if len(good) >= needed else None
+
+        if not self.loop.wait_until(sample, self.within(args), poll=True):
+            shown = ", ".join(f"{call}" for call, _ in seen[-5:]) or "always running (never blocked)"
+            raise StepFailed(f"{prog.name} was not seen waiting in {'/'.join(sorted(allowed))}",
+                             expected=f"blocked in {'/'.join(sorted(allowed))}", observed=shown)

@@ -1,0 +1,206 @@
+"""The step interpreter's state and the rules every step shares.
+
+Theory of operation. A scenario's steps run in order against real programs and sockets. Every
+step either returns (its condition held, the moment it held) or raises `StepFailed` with what
+was expected and what was observed. Every wait has a deadline: the step's `within`, capped by
+the scenario's own budget. Shared rules:
+  * Certain failure: a wait that ends because a program died says so, whichever step waited
+    (`annotate`); steps whose event needs a program that has exited fail at once.
+  * Nothing unexpected: bytes a connection received after what the scenario expected on it,
+    and output a program printed after its expected output, are failures with expected vs
+    observed. They are looked for once the sandbox has settled (settle.py), never after a fixed
+    time: before the grader closes such a connection, and when the last step has passed.
+The steps themselves are in conn_steps.py (scripted clients and servers), program_steps.py
+(the programs: start, type, output, exit) and measure_steps.py (probes, the listen queue).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from . import probes, settle
+from .endpoints import Conn, Listener, Program
+from .loop import Deadline, Loop
+from .matching import show
+from .transcript import Transcript
+
+T = TypeVar("T")
+
+# A probe bound: an integer, or a saved measure's name plus or minus an integer ("fds_before + 1").
+BOUND_RE = re.compile(r"\s*([A-Za-z_]\w*)\s*(?:([+-])\s*(\d+))?\s*")
+DEFAULT_WITHIN = 3.0  # seconds; a correct program answers in milliseconds, only failures pay this
+START_WITHIN = 10.0  # interpreter start-up on a loaded machine, plus the program's own set-up
+SETTLE_LIMIT = 1.0  # seconds the implicit "nothing unexpected" checks wait for the sandbox to settle;
+# only a program that never sleeps (busy-waiting) takes that long, and it is then not checked
+
+Spawn = Callable[[str, list[str], str], Program]  # (name, argv, origin) -> a started program
+
+
+class StepFailed(Exception):
+    """The student's program did not do what the step requires (a verdict, not a grader fault)."""
+
+    def __init__(self, message: str, expected: str = "", observed: str = "") -> None:
+        super().__init__(message)
+        self.message, self.expected, self.observed = message, expected, observed
+
+
+def names_of(args: dict[str, Any], key: str = "as") -> list[str]:
+    """The endpoints a step names: one, or "c{i}" with `each: N` for c1..cN."""
+    name = str(args[key])
+    count = args.get("each")
+    return [name.replace("{i}", str(i)) for i in range(1, count + 1)] if count else [name]
+
+
+def text_of(value: str, args: dict[str, Any], i: int) -> bytes:
+    return (value.replace("{i}", str(i)) if args.get("each") else value).encode("utf-8")
+
+
+def plural(n: int, word: str) -> str:
+    if n == 1:
+        return f"{n} {word}"
+    if word.endswith("child"):
+        return f"{n} {word[:-5]}children"
+    return f"{n} {word}{'es' if word.endswith('s') else 's'}"
+
+
+class RunnerBase:
+    def __init__(self, plan: dict[str, Any], loop: Loop, log: Transcript, spawn: Spawn) -> None:
+        self.plan, self.loop, self.log, self.spawn = plan, loop, log, spawn
+        self.host: str = plan.get("host", "127.0.0.1")
+        self.first_port: int = plan["port"]
+        self.ports: dict[str, int] = {}  # server or listener name -> its port (first_port, +1, ...)
+        self.listeners: dict[str, Listener] = {}
+        self.conns: dict[str, Conn] = {}
+        self.programs: dict[str, Program] = {}
+        self.saved: dict[str, int] = {}
+        self.deadline = Deadline.after(float(plan["timeout"]))
+        loop.on_child_exit = self._children_exited
+
+    # -- lookups --------------------------------------------------------------------------
+    def within(self, args: dict[str, Any], default: float = DEFAULT_WITHIN) -> Deadline:
+        return Deadline.after(float(args.get("within", default)), self.deadline)
+
+    def conn(self, name: str) -> Conn:
+        if name not in self.conns:
+            raise StepFailed(f"no client named {name!r} was connected before this step")
+        return self.conns[name]
+
+    def program(self, name: str) -> Program:
+        if name not in self.programs:
+            raise StepFailed(f"no program named {name!r} was started before this step")
+        return self.programs[name]
+
+    def bound(self, value: int | str) -> int:
+        """A probe bound: an integer, or a saved measure plus or minus an integer ("fds_before + 1")."""
+        if isinstance(value, int):
+            return value
+        m = BOUND_RE.fullmatch(value)
+        if not m or m.group(1) not in self.saved:
+            raise StepFailed(f"unknown saved measure in {value!r}")
+        base = self.saved[m.group(1)]
+        return base + (int(m.group(3)) * (1 if m.group(2) == "+" else -1) if m.group(2) else 0)
+
+    def port_of(self, args: dict[str, Any]) -> int:
+        """The port a step aims at: that of `to:` (a server or listener), else the first one started."""
+        target = args.get("to")
+        if target is None:
+            return next(iter(self.ports.values()), self.first_port)
+        if target not in self.ports:
+            raise StepFailed(f"no server named {target!r} was started before this step")
+        return self.ports[target]
+
+    def new_port(self, name: str) -> int:
+        port = self.ports[name] = self.first_port + len(self.ports)
+        return port
+
+    def server_at(self, port: int) -> Program | None:
+        """The program started as the server listening on `port`, if any."""
+        return next((self.programs[n] for n, p in self.ports.items() if p == port and n in self.programs), None)
+
+    # -- processes ------------------------------------------------------------------------
+    def _children_exited(self) -> None:
+        mine = {p.pid: p for p in self.programs.values()}
+        while True:
+            try:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return
+            if info is None:
+                return
+            prog = mine.get(info.si_pid)
+            if prog is not None:
+                prog.proc.poll()
+                prog.log_exit()
+                del mine[info.si_pid]
+            else:  # an orphan reparented to us (we are PID 1): reap it so it frees its pid
+                os.waitpid(info.si_pid, 0)
+
+    def annotate(self, e: StepFailed) -> StepFailed:
+        """Say which programs ended by themselves meanwhile, unless the message already does: a
+        wait that failed because a program died must say so ("server exited with code 1 at 0.31 s")."""
+        news = []
+        for p in self.programs.values():
+            if p.returncode is None or p.killed_by_grader or p.awaited:
+                continue
+            p.log_exit()
+            text = p.exit_text()
+            if text not in e.message:
+                news.append(f"{p.name} {text} at {p.ended_at or 0:.2f} s")
+        if news:
+            e.message = f"{e.message} ({'; '.join(news)})"
+            e.args = (e.message,)
+        return e
+
+    # -- settling and what nobody expected -------------------------------------------------
+    def settle(self, deadline: Deadline) -> bool:
+        """Wait until the sandbox has settled (settle.py), then read what is left in the pipes
+        and sockets; False when it did not settle before the deadline (a program never sleeps)."""
+        before: list[settle.Snapshot | None] = [None]
+
+        def settled() -> bool | None:
+            now = settle.take(os.getpid(), grader_idle=True)
+            done = settle.settled(before[0], now)
+            before[0] = now
+            return True if done else None
+
+        ok = bool(self.loop.wait_until(settled, deadline, poll=True))
+        self.loop.drain()
+        if not ok and before[0] is not None:
+            self.log.add("grader", "the sandbox did not settle", settle.describe(before[0]))
+        return ok
+
+    def check_nothing_unexpected(self, conns: Sequence[Conn], programs: Sequence[Program] = ()) -> None:
+        """Bytes after what was expected, on connections and output streams that had expectations."""
+        for c in conns:
+            if c.expected and c.unread:
+                extra = c.unread
+                raise StepFailed(f"{c.name} received {plural(len(extra), 'byte')} more than expected, after the "
+                                 f"expected ones: {show(extra)}", expected="nothing more", observed=show(extra))
+        for p in programs:
+            for stream in (p.stdout, p.stderr):
+                extra = bytes(stream.data[stream.cursor:])
+                if stream.expected and extra:
+                    raise StepFailed(f"{p.name} printed more than expected on {stream.name}: {show(extra)}",
+                                     expected=f"nothing more on {stream.name}", observed=show(extra))
+
+    def check_before_closing(self, names: list[str]) -> None:
+        """Before the grader closes connections it expected bytes on: were there more?"""
+        conns = [self.conns[n] for n in names if n in self.conns and not self.conns[n].closed]
+        if any(c.expected for c in conns):
+            self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
+            self.check_nothing_unexpected(conns)
+
+    def finish(self) -> None:
+        """After the last step: nothing unexpected anywhere (the sandbox settled first)."""
+        conns = [c for c in self.conns.values() if not c.closed and c.expected]
+        programs = [p for p in self.programs.values() if p.student and (p.stdout.expected or p.stderr.expected)]
+        if conns or programs:
+            self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
+            self.check_nothing_unexpected(conns, programs)
+
+    def listening(self, port: int) -> tuple[int, int] | None:
+        """(backlog, queue) of the listener on `port`, None when nothing listens there."""
+        return probes.tcp_listeners().get(port)

@@ -1,0 +1,63 @@
+"""When the sandbox has settled: the programs have dealt with everything they were sent.
+
+Theory of operation. Several checks are about what does NOT happen: no byte more after the
+expected ones, nothing relayed before a line is complete, no answer to a client waiting in the
+listen queue. A fixed window ("nothing within 0.3 s") gives a different verdict on a loaded
+machine, where a program may not run at all for 0.3 s. Instead the driver waits for the state
+that proves the programs are done (docs/kernel.md, "settled"):
+  * no thread of the sandbox (the driver aside) is running or runnable (R) or in an
+    uninterruptible wait (D): each waits for an event (a byte, a connection, a signal, a timer);
+  * no data is in flight on loopback: every byte a socket sent has been received by its peer
+    (tcp_info's bytes_sent and bytes_received; the acknowledgement may come 40 ms later, so
+    the send queue itself is not the measure);
+  * nothing the grader itself must still write or read (the caller says so), and
+  * the same socket figures twice in a row, one round of the driver's I/O apart (the two
+    readings are not atomic, and reading our own sockets changes them).
+A program asleep in a select() with a timeout settles too: what it does when the timer fires
+is not an answer to what it was sent. A program that never sleeps (busy-waiting) never settles:
+callers bound the wait and say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import probes
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    busy: tuple[tuple[int, int], ...]  # (pid, tid) of threads that may act without being woken
+    in_flight: tuple[tuple[int, int, int], ...]  # (from port, to port, bytes) not received yet
+    sockets: frozenset[tuple[int, ...]]  # every socket's figures, to see that nothing moved
+    grader_idle: bool  # the grader has nothing left to write (or cannot write it) and has read everything
+
+    @property
+    def quiet(self) -> bool:
+        return not self.busy and not self.in_flight and self.grader_idle
+
+
+def settled(before: Snapshot | None, now: Snapshot) -> bool:
+    """Two quiet readings in a row with the same socket figures."""
+    return before is not None and before.quiet and now.quiet and before.sockets == now.sockets
+
+
+def take(driver_pid: int, grader_idle: bool) -> Snapshot:
+    socks = probes.tcp_sockets()
+    figures = frozenset((s.state, s.local_port, s.remote_port, s.rqueue, s.wqueue, s.sent or 0, s.received or 0)
+                        for s in socks)
+    return Snapshot(tuple(probes.busy_tasks(exclude=driver_pid)), tuple(probes.in_flight(socks)), figures,
+                    grader_idle)
+
+
+def describe(snap: Snapshot) -> str:
+    """Why a snapshot is not quiet, for the transcript ('2 threads running; 120 bytes in flight')."""
+    parts = []
+    if snap.busy:
+        parts.append(f"{len(snap.busy)} thread{'s' if len(snap.busy) > 1 else ''} running (pid "
+                     + ", ".join(str(pid) for pid, _ in snap.busy[:3]) + ")")
+    if snap.in_flight:
+        parts.append(f"{sum(n for _, _, n in snap.in_flight)} bytes in flight")
+    if not snap.grader_idle:
+        parts.append("the grader still writing")
+    return "; ".join(parts) or "nothing moving"
