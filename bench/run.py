@@ -49,7 +49,7 @@ from grader.driver import probes  # noqa: E402
 from grader.driver.__main__ import BASE_ENV  # noqa: E402
 from grader.mutants import materialize, mutants_of  # noqa: E402
 from grader.results import SubmissionResult  # noqa: E402
-from grader.run import plan_for, stage  # noqa: E402
+from grader.run import plan_for, prepare  # noqa: E402
 from grader.sandbox import Sandbox, open_backend  # noqa: E402
 from grader.sandbox.local import sandbox_python  # noqa: E402
 
@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     profile: list[str] = []
     with tempfile.TemporaryDirectory(prefix="labgrade-bench-") as tmp:
         work = Path(tmp)
-        staged = stage(assignment.reference, work / "staged")
+        _, staged = prepare(assignment.reference, assignment, work / "staged")
         logs = Path(tempfile.mkdtemp(prefix="labgrade-bench-logs-"))  # kept if a run fails
         with opened(backends) as boxes:
             r, prof, start_cost = trivial_figures(assignment, boxes, staged, rounds, per_round)

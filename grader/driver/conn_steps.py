@@ -63,6 +63,8 @@ class ConnSteps(RunnerBase):
 
     def _listener_gone(self, port: int) -> StepFailed:
         server = self.server_at(port)
+        if server is not None:  # a process closes its sockets a moment before it can be reaped
+            self.loop.wait_until(lambda: server.returncode is not None or None, Deadline.after(0.5, self.deadline))
         if server is not None and server.returncode is not None:
             return StepFailed(f"{server.name} {server.exit_text()}: nothing listens on port {port} any more",
                               expected="the server running and accepting", observed=server.exit_text())

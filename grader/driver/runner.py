@@ -33,6 +33,7 @@ T = TypeVar("T")
 BOUND_RE = re.compile(r"\s*([A-Za-z_]\w*)\s*(?:([+-])\s*(\d+))?\s*")
 DEFAULT_WITHIN = 3.0  # seconds; a correct program answers in milliseconds, only failures pay this
 START_WITHIN = 10.0  # interpreter start-up on a loaded machine, plus the program's own set-up
+EXIT_GRACE = 0.3  # seconds from a connection's end to its program's exit, when it exits (seen: the same ms)
 SETTLE_LIMIT = 1.0  # seconds the implicit "nothing unexpected" checks wait for the sandbox to settle;
 # only a program that never sleeps (busy-waiting) takes that long, and it is then not checked
 
@@ -140,7 +141,13 @@ class RunnerBase:
 
     def annotate(self, e: StepFailed) -> StepFailed:
         """Say which programs ended by themselves meanwhile, unless the message already does: a
-        wait that failed because a program died must say so ("server exited with code 1 at 0.31 s")."""
+        wait that failed because a program died must say so ("server exited with code 1 at 0.31 s").
+        A connection the peer ended may mean its program is exiting: a process closes its sockets a
+        moment before it can be reaped, so that exit is waited for, EXIT_GRACE at most."""
+        running = [p for p in self.programs.values() if p.returncode is None]
+        if running and any(c.eof for c in self.conns.values()):
+            self.loop.wait_until(lambda: any(p.returncode is not None for p in running) or None,
+                                 Deadline.after(EXIT_GRACE, self.deadline))
         news = []
         for p in self.programs.values():
             if p.returncode is None or p.killed_by_grader or p.awaited:

@@ -20,7 +20,7 @@ import pytest
 from grader.assignment import find_assignment, load_assignment
 from grader.cli import main
 from grader.mutants import materialize, mutants_of
-from grader.run import grade_scenario, stage
+from grader.run import grade_scenario, prepare
 from grader.sandbox import open_backend
 
 LABS = ["echo-iterative", "echo-concurrent", "queue", "select-client", "select-server"]
@@ -50,10 +50,10 @@ def regrade(lab: str, variant: str, test: str, backend: str, tmp: Path) -> list[
         shutil.copytree(assignment.reference, src)
     else:
         materialize(assignment, next(m for m in mutants_of(assignment) if m.name == variant), src)
-    staged = stage(src, tmp / f"{variant}-{backend}-staged")
+    handin, staged = prepare(src, assignment, tmp / f"{variant}-{backend}-staged")
     box = open_backend(backend)
     try:
-        return [grade_scenario(box, assignment, scenario, staged)[0].status for _ in range(RECHECKS)]
+        return [grade_scenario(box, assignment, scenario, staged, handin.files)[0].status for _ in range(RECHECKS)]
     finally:
         box.close()
 

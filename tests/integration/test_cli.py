@@ -28,7 +28,7 @@ def test_lab_cannot_be_inferred(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def test_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(tmp_path / "nothing-here"), "-a", "echo-iterative"]) == 2
-    assert "not a folder" in capsys.readouterr().err
+    assert "nothing-here: no such file or folder" in capsys.readouterr().err
 
 
 def test_broken_scenario_file_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -57,11 +57,18 @@ def test_broken_submissions_never_stop_the_class(tmp_path: Path) -> None:
     (klass / "binary" / "server.py").write_bytes(b"\x7fELF\x00\x01\x02" * 100)
     assert main([str(klass), "-o", str(tmp_path / "out"), "-j", "2"]) == 0
     subs = {s["name"]: s for s in json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]}
-    assert subs["good"]["score"] == subs["good"]["max_score"] == 15
+    assert subs["good"]["score"] == subs["good"]["max_score"] == 21
     for name in ("syntax", "empty", "binary"):
         assert subs[name]["score"] == 0, name
-        assert all(t["output"] for t in subs[name]["tests"])
+        assert all(t["output"] and not t["error"] for t in subs[name]["tests"])
+    # one finding each, at the top; the tests it prevents say so in a line, without the traceback
+    assert subs["syntax"]["findings"] == ["client.py is missing: the lab asks for server.py and client.py, and no "
+                                          "file handed in is called client.py.",
+                                          "server.py does not compile: line 1: invalid syntax"]
     syntax_out = next(t["output"] for t in subs["syntax"]["tests"] if t["name"] == "server echoes one line")
-    assert "SyntaxError" in syntax_out
+    assert syntax_out.startswith("Not run: server.py does not compile: line 1") and "Traceback" not in syntax_out
+    assert subs["binary"]["findings"][1].startswith("server.py does not compile")
+    assert subs["empty"]["findings"][0].startswith("server.py is missing: the lab asks for server.py and client.py")
     empty_out = next(t["output"] for t in subs["empty"]["tests"] if t["name"] == "server echoes one line")
-    assert "server.py is missing from the submission" in empty_out
+    assert empty_out == "Not run: server.py is missing from the hand-in (see the first finding)"
+    assert {t["status"] for t in subs["empty"]["tests"]} == {"not_run"}

@@ -36,7 +36,8 @@ import pytest
 import yaml
 
 from grader.assignment import Assignment, load_assignment
-from grader.run import SubmissionUnusable, grade_scenario, stage
+from grader.handin import SubmissionUnusable
+from grader.run import grade_scenario, prepare
 from grader.sandbox import open_backend
 from grader.sandbox.base import RUN_ENV
 
@@ -246,7 +247,8 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
             started = time.monotonic()
             staging = Path(tempfile.mkdtemp(prefix="labgrade-submission-"))
             try:
-                result, outcome = grade_scenario(box, lab, scenario, stage(submission, staging / "s"))
+                handin, staged = prepare(submission, lab, staging / "s")
+                result, outcome = grade_scenario(box, lab, scenario, staged, handin.files)
             except SubmissionUnusable as e:
                 result, outcome = None, {"unusable": str(e)}
             finally:
@@ -290,14 +292,14 @@ def test_stdout_flood_keeps_the_grader_small(lab: Assignment, tmp_path: Path) ->
 import json, resource, sys
 from pathlib import Path
 from grader.assignment import load_assignment
-from grader.run import grade_scenario, stage
+from grader.run import grade_scenario, prepare
 from grader.sandbox import open_backend
 lab = load_assignment({str(lab.root)!r})
 scenario = next(s for s in lab.scenarios if s.name == {ONE_LINE!r})
 box = open_backend("local")
 try:
-    staged = stage(Path({str(submission)!r}), Path({str(tmp_path)!r}) / "s")
-    result, outcome = grade_scenario(box, lab, scenario, staged)
+    handin, staged = prepare(Path({str(submission)!r}), lab, Path({str(tmp_path)!r}) / "s")
+    result, outcome = grade_scenario(box, lab, scenario, staged, handin.files)
 finally:
     box.close()
 print(json.dumps({{"children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
@@ -368,8 +370,8 @@ def solo_scores(backend: str, lab: Assignment, submissions: list[Path]) -> dict[
     scores = {}
     try:
         for sub in submissions:
-            staged = stage(sub, Path(tempfile.mkdtemp(prefix="labgrade-submission-")) / "s")
-            scores[sub.name] = sum(grade_scenario(box, lab, s, staged)[0].score for s in lab.scenarios)
+            handin, staged = prepare(sub, lab, Path(tempfile.mkdtemp(prefix="labgrade-submission-")) / "s")
+            scores[sub.name] = sum(grade_scenario(box, lab, s, staged, handin.files)[0].score for s in lab.scenarios)
             shutil.rmtree(staged.parent)
     finally:
         box.close()

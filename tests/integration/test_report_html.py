@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from grader.cli import main
-from grader.report.html import csp_hash
+from grader.report.html import csp_hash, write_html
+from grader.results import ClassResult, SubmissionResult
+from grader.results import TestResult as Result  # aliased: pytest would try to collect Test*
 
 REPO = Path(__file__).resolve().parents[2]
 CLASS = REPO / "examples" / "echo-concurrent"
@@ -72,8 +74,18 @@ def test_the_real_class_report_has_every_part(report: Path) -> None:
     assert source.count("<svg") >= 4  # histogram, two rate charts, at least one timeline
     assert 'aria-label="timeline of' in source  # a failed test's transcript became a timeline
     assert 'class="matrix sortable"' in source
-    assert "Last lines server wrote on stderr" in source  # gus's syntax error, from the real run
+    # gus's server.py does not compile: said once, atop his section; his tests are "not run", not failed
+    gus = submission_section(source, "echo-concurrent-gus")
+    assert gus.index('<div class="findings"') < gus.index("<article")
+    assert "server.py does not compile" in gus and '<article class="test not-run"' in gus
+    assert re.search(r'<tr data-i="\d+" data-name="echo-concurrent-gus">.*?<td class="not-run"', source, re.DOTALL)
+    assert 'class="seg-not-run"' in source
     assert (report.parent / "grades.csv").is_file() and (report.parent / "junit.xml").is_file()
+
+
+def submission_section(source: str, name: str) -> str:
+    """The section of report.html about one submission."""
+    return next(part for part in source.split('<section class="card sub"')[1:] if f"<h3>{name}<span" in part)
 
 
 @pytest.mark.slow
@@ -131,3 +143,33 @@ def test_clicking_a_header_sorts_the_matrix(report: Path, tmp_path: Path) -> Non
     assert [scores[n] for n in once.group(1).split(",")] == sorted(scores.values(), reverse=True)
     assert [scores[n] for n in twice.group(1).split(",")] == sorted(scores.values())
     assert 'data-sort="ascending"' in dom
+
+
+HOSTILE_FINDING = "client<script>document.title='pwned'</script>\x1b[2J.py is missing: the lab asks for client.py."
+
+
+@pytest.fixture(scope="module")
+def findings_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A hand-built class: one submission whose program could not start (every test not run, one
+    finding with markup and a control character), one that passed."""
+    why = "Not run: client.py is missing.\nThis is reported once, at the top of your feedback."
+    tests = [("server echoes one line", ("protocol",), 2.0), ("second client is served", ("concurrency",), 3.0)]
+    hal = SubmissionResult("echo-hal", tuple(Result(n, tags, 0.0, p, "not_run", why) for n, tags, p in tests),
+                           findings=(HOSTILE_FINDING, "server.py was found in TP1/: graded from there."))
+    ida = SubmissionResult("echo-ida", tuple(Result(n, tags, p, p, "passed", "Passed.") for n, tags, p in tests))
+    out = tmp_path_factory.mktemp("findings-report")
+    write_html(ClassResult("echo-concurrent", (hal, ida)), out)
+    return out / "report.html"
+
+
+@pytest.mark.slow
+def test_findings_and_tests_not_run_render_as_text_in_a_browser(findings_report: Path, tmp_path: Path) -> None:
+    done = run_browser(findings_report, tmp_path / "profile", "--dump-dom")
+    dom = done.stdout
+    assert 'data-sortable="ready"' in dom, "the page's script did not run"
+    assert console_problems(done.stderr) == []
+    assert "<title>echo-concurrent: class report</title>" in dom  # the finding's script did not run
+    assert "<script>document" not in dom
+    assert "<li>client&lt;script&gt;document.title='pwned'&lt;/script&gt;\\x1b[2J.py is missing" in dom
+    assert dom.count('<td class="not-run"') == 2 and dom.count('<article class="test not-run"') == 2
+    assert dom.count('class="seg-not-run"') == 4  # two scenarios, two tags

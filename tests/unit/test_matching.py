@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Callable
 
 import pytest
 
@@ -10,10 +12,14 @@ from grader.driver.matching import (
     MATCHED,
     MISMATCH,
     PENDING,
+    Exact,
     Match,
     describe_mismatch,
     match_contains,
+    match_end,
     match_exact,
+    match_exact_until,
+    match_line,
     show,
 )
 
@@ -101,3 +107,67 @@ def test_show(data: bytes, shown: str) -> None:
 
 def test_show_respects_the_limit() -> None:
     assert show(b"0123456789", limit=4) == "'0123'... (10 bytes)"
+
+
+# -- every mode, every split: the verdict never depends on how the bytes were cut -----------------
+
+Matcher = Callable[[bytes, bool], Match]
+LINE = re.compile(r"(?i).*(closed|fermé).*")
+MODES: dict[str, tuple[Matcher, list[tuple[bytes, Match]]]] = {
+    # mode: (matcher over (received, ended?), [(the whole stream, then its end) -> final verdict])
+    "exact": (lambda got, eof: match_exact_until(b"hello\n", got, eof), [
+        (b"hello\n", Match(MATCHED, consumed=6)),
+        (b"hello\n\n", Match(MATCHED, consumed=6)),  # what follows is the next expectation's
+        (b"hello\n", Match(MATCHED, consumed=6)),
+        (b"> hello\n", Match(MISMATCH, offset=0)),  # a prompt
+        (b"hello", Match(MISMATCH, offset=5)),  # the stream ended before the newline
+        (b"", Match(MISMATCH, offset=0)),
+        (b"help\n", Match(MISMATCH, offset=3)),
+    ]),
+    "contains": (lambda got, eof: match_contains(b"hello", got, eof), [
+        (b"> hello\n", Match(MATCHED, consumed=7)),
+        (b"hello", Match(MATCHED, consumed=5)),
+        (b"hel", Match(MISMATCH, offset=3)),
+        (b"", Match(MISMATCH, offset=0)),
+    ]),
+    "match": (lambda got, eof: match_line(LINE, got, eof), [
+        (b"Server closed the connection\n", Match(MATCHED, consumed=29)),
+        (b"Le serveur a ferm\xc3\xa9 la connexion\r\nmore", Match(MATCHED, consumed=34)),
+        (b"bye", Match(MISMATCH, offset=0)),
+        (b"closed", Match(MATCHED, consumed=6)),  # an unfinished last line at the end counts
+        (b"goodbye\nclosed\n", Match(MISMATCH, offset=0)),  # the NEXT line must match
+        (b"", Match(MISMATCH, offset=0)),
+        (b"\xff closed\n", Match(MATCHED, consumed=9)),  # undecodable bytes are U+FFFD
+    ]),
+    "end": (match_end, [
+        (b"", Match(MATCHED)),
+        (b"\n", Match(MISMATCH, offset=0)),
+    ]),
+}
+CASES = [(mode, stream, verdict) for mode, (_, cases) in MODES.items() for stream, verdict in cases]
+
+
+@pytest.mark.parametrize(("mode", "stream", "final"), CASES, ids=[f"{m}-{s!r}" for m, s, _ in CASES])
+def test_every_split_gives_the_same_verdict(mode: str, stream: bytes, final: Match) -> None:
+    """Fed the stream one prefix at a time (every split point), a matcher is pending, or already
+    says what it says at the end; never something else."""
+    matcher = MODES[mode][0]
+    assert matcher(stream, True) == final
+    for n in range(len(stream) + 1):
+        early = matcher(stream[:n], False)
+        assert early.state in (PENDING, final.state), (n, early)
+        if early.state != PENDING:
+            assert early == final, (n, early)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS)
+def test_incremental_exact_agrees_with_exact_on_every_split(payload: bytes) -> None:
+    for bad in (None, 0, len(payload) // 2, len(payload) - 1):
+        received = bytearray(b"xx" + payload if bad is None else
+                             b"xx" + payload[:bad] + bytes([payload[bad] ^ 1]) + payload[bad + 1:])
+        for cut in range(len(received) + 1):  # everything up to `cut` arrived first, then the rest
+            exact, buffer = Exact(payload), bytearray()
+            for piece in (received[:cut], received[cut:]):
+                buffer += piece
+                verdict = exact.feed(buffer, 2)
+            assert verdict == match_exact(payload, bytes(received[2:])), (bad, cut)

@@ -1,0 +1,174 @@
+"""The step interpreter against real sockets and small real programs, in this process (no sandbox):
+how connections end (FIN vs RST), a listener that is gone, silence broken by a close, and waits
+that end because a program died."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import struct
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.driver.endpoints import Program
+from grader.driver.loop import Loop
+from grader.driver.steps import Runner, StepFailed
+from grader.driver.transcript import Transcript
+
+ENV = {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Iterator[Runner]:
+    """A Runner whose programs are the scripts of tmp_path, run with this interpreter."""
+    old_handler, old_fd = signal.getsignal(signal.SIGCHLD), signal.set_wakeup_fd(-1)
+    loop, log = Loop(), Transcript()
+
+    def spawn(name: str, argv: list[str], origin: str) -> Program:
+        return Program(name, [sys.executable, argv[0], *argv[1:]], cwd=str(tmp_path), env=ENV, loop=loop,
+                       log=log, origin=origin)
+
+    plan: dict[str, Any] = {"port": free_port(), "timeout": 20, "host": "127.0.0.1",
+                            "programs": {"server": {"argv": ["server.py", "{port}"], "kind": "server"},
+                                         "client": {"argv": ["client.py", "{host}", "{port}"], "kind": "client"}}}
+    r = Runner(plan, loop, log, spawn)
+    try:
+        yield r
+    finally:
+        r.teardown()
+        signal.signal(signal.SIGCHLD, old_handler)
+        signal.set_wakeup_fd(old_fd)
+
+
+def write(folder: Path, name: str, code: str) -> None:
+    (folder / name).write_text(textwrap.dedent(code))
+
+
+def failure(runner: Runner, step: dict[str, Any]) -> StepFailed:
+    with pytest.raises(StepFailed) as caught:
+        runner.run_step(step)
+    return caught.value
+
+
+# -- how a connection ends ----------------------------------------------------------------------
+
+def connected_pair(runner: Runner) -> socket.socket:
+    """A scripted server `srv` with the connection `peer` accepted from a socket of this test."""
+    runner.run_step({"listen": {"as": "srv"}})
+    sock = socket.create_connection(("127.0.0.1", runner.ports["srv"]))
+    runner.run_step({"accept": {"as": "peer", "of": "srv"}})
+    return sock
+
+
+def end(sock: socket.socket, how: str) -> None:
+    if how == "reset":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+@pytest.mark.parametrize(("ended", "expected", "passes"), [
+    ("close", None, True), ("close", "close", True), ("close", "reset", False), ("close", "any", True),
+    ("reset", None, False), ("reset", "close", False), ("reset", "reset", True), ("reset", "any", True),
+])
+def test_expect_closed_tells_a_close_from_a_reset(runner: Runner, ended: str, expected: str | None,
+                                                  passes: bool) -> None:
+    end(connected_pair(runner), ended)
+    step = {"expect_closed": {"as": "peer", **({"how": expected} if expected else {})}}
+    if passes:
+        runner.run_step(step)
+        return
+    e = failure(runner, step)
+    seen = "reset (RST)" if ended == "reset" else "closed (FIN)"
+    assert f"was {seen}" in e.message and e.observed == seen
+    assert e.expected.startswith("an orderly close" if ended == "reset" else "a reset")
+
+
+def test_bytes_before_the_close_that_nobody_expected_fail(runner: Runner) -> None:
+    sock = connected_pair(runner)
+    sock.sendall(b"hello\nhello\n")
+    runner.run_step({"expect": {"as": "peer", "data": "hello\n"}})
+    sock.close()
+    e = failure(runner, {"expect_closed": "peer"})
+    assert "received 6 bytes more than expected" in e.message and e.observed == "'hello\\n'"
+
+
+@pytest.mark.parametrize("how", ["close", "reset"])
+def test_silence_is_broken_by_the_connection_ending(runner: Runner, how: str) -> None:
+    sock = connected_pair(runner)
+    end(sock, how)
+    e = failure(runner, {"expect_silence": {"as": "peer", "within": 2}})
+    assert "should stay open" in e.message
+    assert e.observed == ("reset (RST)" if how == "reset" else "closed (FIN)")
+
+
+def test_silence_is_broken_by_a_byte(runner: Runner) -> None:
+    with connected_pair(runner) as sock:
+        sock.sendall(b"!")
+        e = failure(runner, {"expect_silence": {"as": "peer", "within": 2}})
+    assert e.message == "peer received '!' although nothing was due yet"
+
+
+# -- a listener that is gone, and programs that die -----------------------------------------------
+
+SERVER_EXITS_AFTER_ONE = """
+    import socket, sys
+    s = socket.create_server(("", int(sys.argv[1])))
+    conn, _ = s.accept()
+    sys.exit(3)
+"""
+
+
+def test_accepted_fails_when_the_server_died_instead_of_passing(runner: Runner, tmp_path: Path) -> None:
+    """A dead listener's queue is empty: it must not read as 'everything accepted'."""
+    write(tmp_path, "server.py", SERVER_EXITS_AFTER_ONE)
+    runner.run_step({"start": "server"})
+    e = failure(runner, {"connect": {"as": "c{i}", "each": 2, "accepted": True}})
+    assert "server exited with code 3" in e.message, e.message
+
+
+def test_accepted_fails_at_once_when_the_listener_goes_away_while_waiting(runner: Runner, tmp_path: Path) -> None:
+    write(tmp_path, "server.py", """
+        import socket, sys, time
+        s = socket.create_server(("", int(sys.argv[1])), backlog=5)
+        time.sleep(0.5)     # never accepts: the connections wait in the queue...
+        sys.exit(4)         # ...until the listener goes
+    """)
+    runner.run_step({"start": "server"})
+    e = failure(runner, {"connect": {"as": "c{i}", "each": 2, "accepted": True, "within": 10}})
+    assert "server exited with code 4" in e.message and "nothing listens" in e.message
+    assert runner.log.now() < 5  # decided when the server died, not at the deadline
+
+
+def test_a_wait_that_ends_because_a_program_died_says_so(runner: Runner, tmp_path: Path) -> None:
+    write(tmp_path, "server.py", """
+        import socket, sys
+        s = socket.create_server(("", int(sys.argv[1])))
+        conn, _ = s.accept()
+        conn.recv(100)
+        raise SystemExit(7)
+    """)
+    runner.run_step({"start": "server"})
+    runner.run_step({"connect": "alice"})
+    runner.run_step({"send": {"as": "alice", "data": "hi\n"}})
+    e = failure(runner, {"expect": {"as": "alice", "data": "hi\n"}})
+    assert "server exited with code 7 at" in e.message, e.message
+
+
+def test_accept_fails_at_once_when_the_client_program_exits(runner: Runner, tmp_path: Path) -> None:
+    write(tmp_path, "client.py", "import sys; sys.exit(5)\n")
+    runner.run_step({"listen": {"as": "srv"}})
+    runner.run_step({"start": {"program": "client", "as": "cli"}})
+    e = failure(runner, {"accept": {"as": "peer", "of": "srv", "within": 10}})
+    assert e.message.startswith("cli exited with code 5 without connecting"), e.message
+    assert runner.log.now() < 5
