@@ -1,6 +1,6 @@
 """Verdict stability under load: every lab's selfcheck, repeated, with a CPU hog on every core.
 
-    python bench/stability.py [--runs 20] [--labs queue select-client ...] [--no-hog]
+    python bench/stability.py [--runs 20] [--labs queue select-client ...] [--backend local|docker] [--no-hog]
 
 A flaky verdict is a wrong grade. This runs `grade selfcheck` for each lab RUNS times while
 busy loops occupy every core, and counts the (variant, test) verdicts that differ from the
@@ -34,8 +34,8 @@ def start_hogs(n: int) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen([sys.executable, "-c", HOG], preexec_fn=limit) for _ in range(n)]
 
 
-def selfcheck(lab: str, out: Path) -> tuple[int, dict[str, str]]:
-    done = subprocess.run([sys.executable, "-m", "grader.cli", "selfcheck", lab, "--backend", "local",
+def selfcheck(lab: str, out: Path, backend: str = "local") -> tuple[int, dict[str, str]]:
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "selfcheck", lab, "--backend", backend,
                            "-o", str(out)], capture_output=True, text=True, cwd=REPO)
     if done.returncode != 0:  # keep the evidence: which variant, which test, and its feedback
         kept = Path(tempfile.mkdtemp(prefix=f"labgrade-stability-{lab}-"))
@@ -52,6 +52,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--labs", nargs="+", default=LABS)
+    parser.add_argument("--backend", default="local", choices=["local", "docker"])
     parser.add_argument("--no-hog", action="store_true", help="run without the CPU hog (a baseline)")
     args = parser.parse_args()
     hogs = [] if args.no_hog else start_hogs(os.cpu_count() or 1)
@@ -62,7 +63,7 @@ def main() -> int:
             started, changed_now, verdicts = time.monotonic(), [], {}
             for lab in args.labs:
                 with tempfile.TemporaryDirectory() as tmp:
-                    rc, lab_verdicts = selfcheck(lab, Path(tmp))
+                    rc, lab_verdicts = selfcheck(lab, Path(tmp), args.backend)
                 failed_checks += rc != 0
                 verdicts.update(lab_verdicts)
                 if rc != 0:
@@ -80,7 +81,7 @@ def main() -> int:
             h.kill()
             h.wait()
     load = "with a CPU hog on every core" if hogs else "without load"
-    print(f"{changes} verdict changes in {args.runs} runs of {len(args.labs)} labs {load}; "
+    print(f"{changes} verdict changes in {args.runs} runs of {len(args.labs)} labs ({args.backend}) {load}; "
           f"{failed_checks} failed selfchecks")
     return 1 if changes or failed_checks else 0
 

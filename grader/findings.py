@@ -8,9 +8,10 @@ fix. So:
   * the hand-in's problems and notes (grader/handin.py: a missing or ambiguous file, files found
     one folder down or inside a zip) are findings;
   * a hand-in file whose program failed to start, for the same reason, in every scenario that
-    ran it (`TestResult.started`, filled from the driver's `start_failure`) is one finding, and
-    those scenarios are "not run" with a pointer to it. A program that started in one scenario
-    and not in another is not grouped: each scenario keeps its own feedback.
+    ran it (`TestResult.started`, filled from the driver's `start_failure`) is one finding; the
+    first of those scenarios keeps its whole feedback (the traceback, the limit it hit: the
+    evidence, once), the others are "not run" with a pointer to the finding. A program that
+    started in one scenario and not in another is not grouped: each scenario keeps its feedback.
 A test not run scores 0 but fails under none of its tags: the finding names the cause.
 """
 
@@ -35,14 +36,15 @@ def start_findings(tests: Sequence[TestResult]) -> tuple[list[str], list[TestRes
             grouped[script] = reason
     if not grouped:
         return findings, list(tests)
-    out = []
+    out, shown = [], set()
     for t in tests:
-        causes = [grouped[s] for s in t.started if s in grouped]
-        if causes and t.status == "failed" and not t.error:
+        causes = [s for s in t.started if s in grouped]
+        if causes and t.status == "failed" and not t.error and causes[0] in shown:
             out.append(replace(t, status="not_run", score=0.0,
-                               output=f"{NOT_RUN}{causes[0]}.\nThis is reported once, at the top of your feedback: "
-                                      f"fix it first, then every test runs again."))
+                               output=f"{NOT_RUN}{grouped[causes[0]]}.\nThis is reported once, at the top of your "
+                                      f"feedback: fix it first, then every test runs again."))
         else:
+            shown.update(causes)
             out.append(t)
     return findings, out
 

@@ -3,7 +3,7 @@
 Both only register fds with the loop and buffer what arrives; the step interpreter decides
 what the bytes mean. Programs get an environment built from scratch, stdin on a pty in
 canonical mode without echo (a terminal, as a student uses it), stdout and stderr on pipes
-with PYTHONUNBUFFERED=1 (linux-probes.md, item 4). Stopping a program is one routine:
+with PYTHONUNBUFFERED=1 (docs/kernel.md, "Standard input and output"). Stopping a program is one routine:
 SIGTERM, then SIGKILL after a grace period, and it says which one ended it.
 """
 

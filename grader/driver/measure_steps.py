@@ -24,7 +24,7 @@ class MeasureSteps(RunnerBase):
         """Connect clients one at a time until the kernel drops a SYN (the listen queue is full).
 
         A connection is established at once on loopback, or its SYN is dropped and the
-        namespace's ListenOverflows counter rises at once (linux-probes.md, item 2): whichever
+        namespace's ListenOverflows counter rises at once (docs/kernel.md, "The listen queue"): whichever
         happens first decides, so no connect timeout is ever waited for. The number established
         is saved; the dropped client is aborted so that it does not get in later by itself."""
         port = self.port_of(args)

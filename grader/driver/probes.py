@@ -1,4 +1,4 @@
-"""Observation of the sandbox from /proc and netlink (see shared/linux-probes.md).
+"""Observation of the sandbox from /proc and netlink (docs/kernel.md).
 
 Pure `parse_*` functions take file contents; `read_*` functions do the I/O and tolerate
 processes vanishing between listdir and open (FileNotFoundError and ProcessLookupError

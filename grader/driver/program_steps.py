@@ -61,8 +61,7 @@ def start_failure(prog: Program, script: str, when: str) -> str:
     summary = crash_summary(script, stderr)
     if summary and summary.startswith(f"{script} does not compile"):
         return summary
-    rc = prog.returncode
-    ended = f"exits with code {rc}" if rc is not None and rc >= 0 else prog.exit_text()
+    ended = prog.exit_text().replace("exited with", "exits with", 1)  # with the limit it hit, if any
     last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
     return f"{script} {ended} {when}" + (f": {summary or last[:200]}" if (summary or last) else "")
 

@@ -13,13 +13,13 @@ starts, so no byte is lost.
     image, so the student's uid can reach neither.
   * Privileges: no-new-privileges; all capabilities dropped but the few the driver needs
     (DRIVER_CAPS: switch uid, empty the bounding set, kill, read another uid's /proc/PID/fd and
-    /proc/PID/syscall — linux-probes.md item 3; that takes DAC_READ_SEARCH as well as
+    /proc/PID/syscall — docs/kernel.md, "Processes"; that takes DAC_READ_SEARCH as well as
     SYS_PTRACE —, bring `lo` up). Student processes get none:
     jail.student_preexec empties their bounding set and drops them to uid 65534.
   * Limits: the container's pids cgroup (pids_limit) is the fork limit and its memory cgroup
     (mem_limit) the memory limit. They cover the whole container, so both add a reserve for the
     driver and the reference peers to the assignment's figures; RLIMIT_NPROC is not used
-    (it counts a uid's processes machine-wide: linux-probes.md item 5). A CPU quota (nano_cpus,
+    (it counts a uid's processes machine-wide: docs/kernel.md, "Limits and teardown"). A CPU quota (nano_cpus,
     LABGRADE_DOCKER_CPUS, default 1 CPU) keeps one runaway submission from starving the others.
 Deadlines and teardown: the host kills and removes the container when the driver overruns its
 deadline (DriverProcess), and the driver itself exits on SIGALRM a little later if the host is

@@ -5,7 +5,7 @@ Theory of operation. Each scenario gets `unshare --net --pid --mount --fork --ki
 and a private mount table, where it builds the student's chroot (grader/driver/jail.py).
   * As root, student processes run as SANDBOX_UID in a fresh pids cgroup (v1 or v2), which is
     the fork limit: RLIMIT_NPROC counts every process of a uid on the whole machine
-    (linux-probes.md, item 5), so parallel sandboxes would starve each other. Memory and CPU
+    (docs/kernel.md, "Limits and teardown"), so parallel sandboxes would starve each other. Memory and CPU
     cgroups (where the controllers exist) cap the sandbox's memory and hold it to one CPU; the
     driver reads their counters (oom_kill, pids max) to say which limit ended a program.
   * As a normal user, `--user --map-root-user` adds a user namespace; student processes stay

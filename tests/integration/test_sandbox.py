@@ -192,7 +192,7 @@ def test_nothing_survives_the_scenario(sandbox: Sandbox, tmp_path: Path) -> None
 
 def test_the_driver_observes_the_students_processes(sandbox: Sandbox, tmp_path: Path) -> None:
     """What probes read in /proc about another uid's process: fds and the blocking call need
-    more than root's uid in a container (linux-probes.md, item 3)."""
+    more than root's uid in a container (docs/kernel.md, "Processes")."""
     out = run_server(sandbox, tmp_path, """
         import os, time
         if os.fork() == 0:

@@ -13,11 +13,15 @@ from grader.driver.probes import (
     NLMSG_DONE,
     NLMSG_ERROR,
     ProcStat,
+    TcpSocket,
+    in_flight,
     parse_inet_diag,
     parse_netstat,
     parse_stat,
     parse_status,
+    peer_of,
     tcp_listeners,
+    tcp_sockets,
 )
 
 # /proc/PID/stat of a process whose comm is "my ) prog": state S, ppid 1, utime 7, stime 3, 4 threads.
@@ -118,3 +122,36 @@ def test_tcp_listeners_sees_backlog_and_accept_queue() -> None:
             while tcp_listeners()[port] != (7, 1) and time.monotonic() < deadline:
                 time.sleep(0.01)
             assert tcp_listeners()[port] == (7, 1)
+
+
+def test_tcp_info_figures_of_a_real_connection() -> None:
+    """The tcp_info offsets read by tcp_sockets(): bytes sent and received on both ends of a real
+    loopback connection, bytes waiting in a receive queue, and a FIN counted as 1 received."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = socket.create_connection(server.getsockname())
+        conn, _ = server.accept()
+        with client, conn:
+            client.sendall(b"x" * 1000)
+            conn.sendall(b"y" * 12345)
+            assert conn.recv(400) == b"x" * 400
+            ports = (client.getsockname()[1], conn.getsockname()[1])
+
+            def ends() -> tuple[TcpSocket, TcpSocket]:
+                socks = tcp_sockets()
+                mine = peer_of(socks, ports[1], ports[0])
+                theirs = peer_of(socks, ports[0], ports[1])
+                assert mine is not None and theirs is not None
+                return mine, theirs
+
+            c, s = ends()  # c: the client's socket (its peer is the server's), s: the server's
+            assert (c.local_port, c.remote_port, s.local_port, s.remote_port) == (*ports, *ports[::-1])
+            assert (c.sent, c.received, c.rqueue) == (1000, 12345, 12345)
+            assert (s.sent, s.received, s.rqueue) == (12345, 1000, 600)
+            assert [f for f in in_flight(tcp_sockets()) if f[0] in ports] == []  # everything sent arrived
+            client.shutdown(socket.SHUT_WR)
+            for _ in range(100):  # the FIN crosses loopback at once; the state is read from outside
+                c, s = ends()
+                if s.received == 1001:
+                    break
+                time.sleep(0.01)
+            assert s.received == 1001 and s.rqueue == 601  # the FIN counts 1 in both

@@ -104,3 +104,105 @@ def test_references_are_checked(tmp_path: Path, steps: str, message: str) -> Non
         load_assignment(lab(tmp_path, steps))
     assert message in str(e.value)
     assert f"{tmp_path / 'scenarios' / 's.yaml'}:" in str(e.value)
+
+
+# -- the language of exact grading: output modes, pieces, floods, prerequisites, hand-in files ------
+
+def test_exact_grading_steps_load(tmp_path: Path) -> None:
+    steps = """\
+    - start: server
+    - listen: srv
+    - start: {program: client, as: cli, to: srv}
+    - accept: {as: peer, of: srv}
+    - send: {as: peer, data: "café\\n", cut: [4]}
+    - send: {as: peer, pieces: ["a", "b\\n"]}
+    - type: {into: cli, pieces: ["one\\n", "two\\n"]}
+    - expect_output: {of: cli, contains: "one"}
+    - expect_output: {of: cli, match: "(?i).*closed.*"}
+    - expect_output: {of: cli, end: true, allow: ".+"}
+    - connect: {as: c1, receive_buffer: 4096}
+    - connect: c2
+    - flood: {as: c1, hold: [c2], lines: true, max: 100000}
+    - expect: {as: c2, sent_by: c1}
+    - expect_silence: c2
+    - expect_closed: {as: c1, how: reset}
+"""
+    (scenario,) = load_assignment(lab(tmp_path, steps)).scenarios
+    assert len(scenario.steps) == 16
+
+
+@pytest.mark.parametrize(("steps", "message"), [
+    ("    - start: server\n    - connect: c1\n    - send: {as: c1, data: \"abc\", cut: [3]}\n",
+     "cut: [3] must be increasing byte offsets inside data (3 bytes)"),
+    ("    - start: server\n    - connect: c1\n    - send: {as: c1, data: \"abcdef\", cut: [4, 2]}\n",
+     "must be increasing"),
+    ("    - start: server\n    - connect: c1\n    - send: {as: c1, random: 10, cut: [4]}\n",
+     "`cut:` cuts `data:` into pieces: give `data:`"),
+    ("    - start: client\n    - expect_output: {of: client, match: \"(unclosed\"}\n",
+     "match: '(unclosed' is not a regular expression"),
+    ("    - start: client\n    - expect_output: {of: client, data: \"x\", allow: \".+\"}\n",
+     "`allow:` goes with `end: true`"),
+    ("    - start: client\n    - expect_output: {of: client, data: \"x\", contains: \"y\"}\n",
+     "needs exactly one of: data, contains, match, end"),
+    ("    - start: server\n    - connect: c1\n    - flood: {as: c1, hold: [c9]}\n",
+     "hold: no client named 'c9' was connected"),
+    ("    - start: server\n    - connect: c1\n    - expect: {as: c1, sent_by: nobody}\n",
+     "sent_by: no client named 'nobody'"),
+    ("    - start: server\n    - connect: c1\n    - expect_closed: {as: c1, how: rst}\n",
+     "'rst' is not allowed here (expected one of: close, reset, any)"),
+])
+def test_exact_grading_mistakes_are_named(tmp_path: Path, steps: str, message: str) -> None:
+    with pytest.raises(AssignmentError) as e:
+        load_assignment(lab(tmp_path, steps))
+    assert message in str(e.value)
+
+
+def two_scenarios(tmp_path: Path, first: str, second: str) -> Path:
+    folder = lab(tmp_path, "    - start: server\n")
+    (folder / "scenarios" / "s.yaml").write_text(textwrap.dedent(f"""\
+        - name: gate
+          tags: [concurrency]
+          points: 1
+          {first}
+          steps: [start: server]
+        - name: after
+          tags: [cleanup]
+          points: 1
+          {second}
+          steps: [start: server]
+        """))
+    return folder
+
+
+def test_requires_names_scenarios_of_the_lab(tmp_path: Path) -> None:
+    loaded = load_assignment(two_scenarios(tmp_path, "", "requires: [gate]"))
+    assert [s.requires for s in loaded.scenarios] == [(), ("gate",)]
+
+
+@pytest.mark.parametrize(("first", "second", "message"), [
+    ("", "requires: [gates]", "requires 'gates', which no scenario of the assignment is called"),
+    ("", "requires: [after]", 'scenario "after": requires itself'),
+    ("requires: [after]", "requires: [gate]", "requires make a loop: gate -> after -> gate"),
+])
+def test_requires_mistakes_are_named(tmp_path: Path, first: str, second: str, message: str) -> None:
+    with pytest.raises(AssignmentError) as e:
+        load_assignment(two_scenarios(tmp_path, first, second))
+    assert message in str(e.value) and f"{tmp_path / 'scenarios' / 's.yaml'}:" in str(e.value)
+
+
+def test_a_program_that_is_not_handed_in_is_the_courses(tmp_path: Path) -> None:
+    folder = lab(tmp_path, "    - start: server\n    - start: client\n"
+                           "    - start: {program: server, from: reference}\n")
+    meta = folder / "assignment.yaml"
+    meta.write_text(meta.read_text().replace("reference: ref\n", "reference: ref\nhandin: [server.py]\n"))
+    loaded = load_assignment(folder)
+    assert loaded.handin == ("server.py",)
+    assert {n: p.provided for n, p in loaded.programs.items()} == {"server": False, "client": True}
+    # the hand-in files a scenario runs: the student's server, not the course's client nor the reference
+    assert loaded.student_scripts(loaded.scenarios[0]) == ("server.py",)
+
+
+def test_without_handin_every_program_is_handed_in(tmp_path: Path) -> None:
+    loaded = load_assignment(lab(tmp_path, "    - start: server\n"))
+    assert loaded.handin == ("server.py", "client.py")
+    assert not any(p.provided for p in loaded.programs.values())
