@@ -43,7 +43,7 @@ from .assignment import Assignment, list_labs
 from .cache import CHECKS_UNIT, Keys, ResultCache, Unit, check_files
 from .errors import GraderError, UsageError
 from .findings import start_findings
-from .handin import locate
+from .handin import locate, submission_name
 from .results import ClassResult, SubmissionResult, TestResult
 from .sandbox.base import PARENT_ENV, RUN_ENV
 
@@ -74,10 +74,11 @@ class Shard:
         return cls(int(k), int(n))
 
     def holds(self, name: str) -> bool:
-        return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % self.count == self.index - 1
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
 
     def select(self, submissions: list[Path]) -> list[Path]:
-        return [s for s in submissions if self.holds(s.name)]
+        return [s for s in submissions if self.holds(submission_name(s))]
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
@@ -159,7 +160,7 @@ class ClassRun:
             missing = [u for u in units if u.name in rerun]
             for u in missing:
                 cached.pop(u.name, None)
-        log = self.logs / f"{submission.name}.log"
+        log = self.logs / f"{submission_name(submission)}.log"
         if missing == []:
             log.write_text(f"labgrade: all {len(cached)} unit(s) from the cache, nothing run\n")
             result = self._assemble(submission, {}, cached)
@@ -203,10 +204,10 @@ class ClassRun:
             if rc is None:
                 return None
             if rc == "timeout":
-                return unusable(a, submission.name, f"grading did not finish within {budget:.0f} s")
+                return unusable(a, submission_name(submission), f"grading did not finish within {budget:.0f} s")
             if rc not in (0, 1) or not results.exists():
                 tail = log.read_text(errors="replace")[-2000:]
-                return unusable(a, submission.name, f"the grading run failed (pytest exit {rc}):\n{tail}")
+                return unusable(a, submission_name(submission), f"the grading run failed (pytest exit {rc}):\n{tail}")
             tests = [TestResult.from_json(t) for t in json.loads(results.read_text())["tests"]]
         fresh: dict[str, tuple[TestResult, ...]] = {}
         for t in tests:
@@ -251,7 +252,7 @@ class ClassRun:
         except GraderError:  # refused (too large...): every test already says why
             about = []
         started, tests = start_findings(tests)
-        return SubmissionResult(submission.name, tuple(tests), findings=tuple(about + started))
+        return SubmissionResult(submission_name(submission), tuple(tests), findings=tuple(about + started))
 
     def _store(self, missing: list[Unit], fresh: dict[str, tuple[TestResult, ...]]) -> None:
         """Store fresh results; a test not run is not stored (it follows from what it requires)."""
@@ -345,14 +346,14 @@ def grade_class(assignment: Assignment, submissions: list[Path], backend: str, j
     results: dict[Path, SubmissionResult] = {}
 
     def task(sub: Path) -> Graded | None:
-        on_start(sub.name)
+        on_start(submission_name(sub))
         return run.grade(sub)
 
     def collect(sub: Path, future: Future[Graded | None]) -> None:
         try:
             graded = future.result()
         except Exception as e:  # a grader bug on one submission must not lose the others
-            graded = Graded(unusable(assignment, sub.name, f"internal error: {e!r}"), 0, 0.0)
+            graded = Graded(unusable(assignment, submission_name(sub), f"internal error: {e!r}"), 0, 0.0)
         if graded is not None:
             results[sub] = graded.result
             on_graded(graded)
@@ -377,7 +378,7 @@ def grade_class(assignment: Assignment, submissions: list[Path], backend: str, j
                     results[sub] = graded.result
         kept = tuple(results[s] for s in submissions if s in results)
         raise Interrupted(ClassResult(assignment.name, kept),
-                          [s.name for s in submissions if s not in results]) from None
+                          [submission_name(s) for s in submissions if s not in results]) from None
     finally:
         pool.shutdown(wait=True)
     return ClassResult(assignment.name, tuple(results[s] for s in submissions))

@@ -81,9 +81,10 @@ def grade_parser() -> argparse.ArgumentParser:
                         "or ~/.cache/labgrade)")
     p.add_argument("--no-cache", action="store_true", help="grade everything again, and leave the cache as it is")
     p.add_argument("--gradescope-results", type=Path, metavar="FILE",
-                   help="one submission only: also write its Gradescope results.json to FILE (run_autograder does)")
+                   help="SUBMISSIONS is one submission (its files anywhere in it): also write its Gradescope "
+                        "results.json to FILE (run_autograder does)")
     p.add_argument("--classroom-output", type=Path, metavar="FILE",
-                   help="one submission only: append its GitHub Classroom result (result=BASE64) to FILE; "
+                   help="SUBMISSIONS is one submission: append its GitHub Classroom result (result=BASE64) to FILE; "
                         "in GitHub Actions the default is $GITHUB_OUTPUT")
     return p
 
@@ -201,12 +202,12 @@ def summary(result: ClassResult) -> Table:
 
 def cmd_grade(argv: list[str]) -> ExitCode:
     args = grade_parser().parse_args(argv)
+    one = bool(args.gradescope_results or args.classroom_output)  # a platform's upload: one submission, any layout
+    if one and not args.submissions.exists():
+        raise UsageError(f"{args.submissions}: no such file or folder")
     lab = args.assignment or infer_lab(args.submissions, find_submissions(args.submissions, ()))
     assignment = load_assignment(find_assignment(lab))
-    subs = find_submissions(args.submissions, assignment.handin)
-    if (args.gradescope_results or args.classroom_output) and len(subs) != 1:
-        raise UsageError(f"--gradescope-results and --classroom-output grade one submission, and {args.submissions} "
-                         f"holds {len(subs)}: give the submission's own folder")
+    subs = [args.submissions] if one else find_submissions(args.submissions, assignment.handin)
     if args.shard:
         subs = args.shard.select(subs)
         console.print(f"Shard {args.shard}: {len(subs)} submission(s)")

@@ -126,6 +126,13 @@ def is_junk(name: str) -> bool:
     return _JUNK.match(name) is not None
 
 
+def submission_name(path: Path) -> str:
+    """A submission's name in every report: its file name, as text. Names are bytes on Linux: an
+    undecodable byte shows as \\xNN (never a crash when a report is written), and two names stay
+    two names."""
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
+
+
 def shown(path: str) -> str:
     """A name as a message can show it (and as UTF-8 can store it): bytes that were not UTF-8 on disk as U+FFFD,
     control characters as '?', long names cut."""

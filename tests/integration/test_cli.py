@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -74,3 +75,30 @@ def test_broken_submissions_never_stop_the_class(tmp_path: Path) -> None:
     empty_out = next(t["output"] for t in subs["empty"]["tests"] if t["name"] == "server echoes one line")
     assert empty_out == "Not run: server.py is missing from the hand-in (see the first finding)"
     assert {t["status"] for t in subs["empty"]["tests"]} == {"not_run"}
+
+
+@pytest.mark.slow
+def test_names_are_bytes_and_uploads_are_one_submission(tmp_path: Path) -> None:
+    """A submission folder whose name is not UTF-8 (Linux names are bytes) is graded and reported
+    like the others; a platform's upload (--gradescope-results) is one submission, its files
+    wherever they are in it."""
+    klass = tmp_path / "class"
+    weird = os.fsdecode(b"caf\xe9 \xc3\xa9l\xc3\xa8ve")  # latin-1 é, then UTF-8 é and è
+    for name in (weird, "Zoé Martin_48213_assignsubmission_file_"):
+        shutil.copytree(REPO / "reference" / "echo-concurrent", klass / name / "TP2")
+    assert main([str(klass), "-a", "echo-concurrent", "-o", str(tmp_path / "out"), "-j", "2"]) == 0
+    subs = {s["name"]: s for s in json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]}
+    assert set(subs) == {"caf\\xe9 élève", "Zoé Martin_48213_assignsubmission_file_"}
+    assert all(s["score"] == s["max_score"] for s in subs.values())
+    assert subs["caf\\xe9 élève"]["findings"] == ["server.py was found in TP2/ (not at the top of the hand-in): "
+                                                  "graded from there."]
+    assert "caf\\xe9 élève" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+    upload = tmp_path / "submission"  # as Gradescope lays out an uploaded folder, with litter beside it
+    shutil.copytree(REPO / "reference" / "echo-concurrent", upload / "mon TP")
+    (upload / "notes").mkdir()
+    results = tmp_path / "results.json"
+    assert main([str(upload), "-a", "echo-concurrent", "-o", str(tmp_path / "one"),
+                 "--gradescope-results", str(results)]) == 0
+    doc = json.loads(results.read_text())
+    assert doc["score"] == 33 and doc["output"].startswith("server.py was found in mon TP/")

@@ -321,17 +321,26 @@ def test_run_autograder_grades_a_submission_as_gradescope_would(gradescope_zip: 
     assert not any((tmp_path / "cache").rglob("*")), "a Gradescope run grades afresh: nothing from or to a cache"
 
 
-def test_run_autograder_always_leaves_results(gradescope_zip: Path, tmp_path: Path) -> None:
-    """An empty hand-in cannot be graded: Gradescope still gets a results.json that says why."""
+@pytest.mark.parametrize("upload", ["empty", "absent"])
+def test_run_autograder_always_leaves_results(gradescope_zip: Path, tmp_path: Path, upload: str) -> None:
+    """An empty hand-in is graded: 0, and the finding says what is missing. When grading cannot
+    even start (here: no submission folder at all), Gradescope still gets a results.json that says why."""
     root = tmp_path / "autograder"
     unpack(gradescope_zip, root / "source")
-    (root / "submission").mkdir()
+    if upload == "empty":
+        (root / "submission").mkdir()
     done = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True,
                           timeout=RUN_SECONDS, cwd=root, env=run_env(tmp_path / "cache", AUTOGRADER_ROOT=str(root)))
     assert done.returncode == 0, done.stderr
     doc = json.loads((root / "results" / "results.json").read_text())
     assert gradescope_problems(doc) == []
-    assert doc["score"] == 0 and "could not be graded" in doc["output"] and "no submission" in doc["output"]
+    assert doc["score"] == 0
+    if upload == "empty":
+        assert doc["output"].startswith("server.py is missing: the lab asks for server.py, and no file handed in")
+        assert {t["status"] for t in doc["tests"]} == {"failed"} and all(t["output"].startswith("Not run: ")
+                                                                          for t in doc["tests"])
+    else:
+        assert "could not be graded" in doc["output"] and "no such file or folder" in doc["output"]
 
 
 # -- GitHub Classroom ---------------------------------------------------------------------------
