@@ -186,12 +186,13 @@ class ClassRun:
         else:
             files = sorted({str(s.path) for s in scenarios})
             paths = files + ([str(p) for p in check_files(a)] if CHECKS_UNIT in names else [])
-            select_args = [arg for s in scenarios for arg in ("--labgrade-scenario", s.name)]
+            select_args = [f"--labgrade-scenario={s.name}" for s in scenarios]
         with tempfile.TemporaryDirectory(prefix="labgrade-results-") as tmp:
             results = Path(tmp) / "results.json"
-            cmd = [sys.executable, "-m", "pytest", *paths, "--submission", str(submission), "--backend", self.backend,
-                   "--labgrade-results", str(results), "-c", str(GRADING_INI), "--rootdir", str(a.root),
-                   "-q", "-rN", *select_args]
+            # every value as --option=value, and absolute: a folder named "--foo" or "-p" is a path, not an option
+            cmd = [sys.executable, "-m", "pytest", f"--submission={submission.absolute()}", f"--backend={self.backend}",
+                   f"--labgrade-results={results}", f"--config-file={GRADING_INI}", f"--rootdir={a.root}",
+                   "-q", "-rN", *select_args, "--", *paths]
             budget = sum(s.timeout for s in scenarios) + SUBMISSION_SLACK
             env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | {PARENT_ENV: str(os.getpid())}
             with open(log, "wb") as out:

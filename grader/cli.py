@@ -41,12 +41,14 @@ from .report import write_all, write_single
 from .report.github import report_to_actions
 from .results import ClassResult, SubmissionResult
 from .sandbox import open_backend
+from .text import visible
 
 
 class ExitCode(enum.IntEnum):
     OK = 0
     CHECK_FAILED = 1  # selfcheck: a reference or mutant did not score as declared
     USAGE_ERROR = 2  # bad arguments, assignment or scenario file
+    INTERNAL_ERROR = 3  # grading completed, but the grader failed on some test: an instructor must look
     INTERRUPTED = 130
 
 
@@ -147,7 +149,8 @@ class ClassProgress:
             errors = sum(t.error for t in r.tests)
             note = (f"not graded: {r.error.splitlines()[0]}" if r.error else f"{errors} grader error(s)" if errors
                     else "from the cache" if graded.cached == len(r.tests) else f"{graded.seconds:.1f} s")
-            line = f"[{self.done}/{self.total}] {r.name}: {r.score:g} / {r.max_score:g} ({note}); {self.state()}"
+            line = visible(f"[{self.done}/{self.total}] {r.name}: {r.score:g} / {r.max_score:g} ({note}); "
+                           f"{self.state()}")
             if not self.live or needs_attention(r):
                 (self.bar.console if self.live else console).print(escape(line), soft_wrap=True)
 
@@ -179,9 +182,9 @@ def keep_interrupted(stop: Interrupted, out: Path, cached: bool) -> None:
     if kept:
         write_all(stop.partial, out)
     console.print(f"Interrupted: kept {len(kept)} graded submission(s)"
-                  + (f" in {escape(str(out))}/ ({escape(', '.join(s.name for s in kept))})" if kept else "")
+                  + (f" in {escape(str(out))}/ ({escape(visible(', '.join(s.name for s in kept)))})" if kept else "")
                   + f"; not graded: {len(stop.not_graded)}"
-                  + (f" ({escape(', '.join(stop.not_graded))})" if stop.not_graded else "")
+                  + (f" ({escape(visible(', '.join(stop.not_graded)))})" if stop.not_graded else "")
                   + (". Run the same command again: what was graded comes from the cache." if cached and kept else "."),
                   soft_wrap=True)
 
@@ -196,7 +199,8 @@ def summary(result: ClassResult) -> Table:
         errors_ = sum(t.error for t in s.tests)
         note = "not graded: see logs" if s.error else f"{errors_} grader error(s)" if errors_ else \
             s.findings[0] if s.findings else ""
-        table.add_row(escape(s.name), f"{s.score:g} / {s.max_score:g}", ", ".join(s.failed_tags) or "-", note)
+        table.add_row(escape(visible(s.name)), f"{s.score:g} / {s.max_score:g}", ", ".join(s.failed_tags) or "-",
+                      escape(visible(note)))
     return table
 
 
@@ -224,6 +228,12 @@ def cmd_grade(argv: list[str]) -> ExitCode:
     console.print(summary(result))
     console.print(f"Reports in {args.out}/: results.json, grades.csv, junit.xml, report.html, "
                   f"and a Gradescope results.json per submission")
+    faulty = [s.name for s in result.submissions if needs_attention(s)]
+    if faulty:
+        console.print(f"[bold red]The grader failed[/] on {len(faulty)} submission(s) "
+                      f"({escape(visible(', '.join(faulty[:10])))}): their tests marked as grader errors are not the "
+                      f"students' fault; see {escape(str(args.out))}/logs/ (exit status 3)", soft_wrap=True)
+        return ExitCode.INTERNAL_ERROR
     return ExitCode.OK
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from .assignment import Scenario
 from .driver.endpoints import STORE_CAP, truncation_note
+from .text import visible
 
 MAX_TRANSCRIPT_LINES = 60
 LIMIT_WORDS = ("limit", "out of memory")  # in a program's exit text when a sandbox limit ended it (endpoints.py)
@@ -50,7 +51,7 @@ def render(scenario: Scenario, outcome: dict[str, Any]) -> str:
             parts.append(f"Last lines {name} wrote on stderr ({prog.get('exit')}):\n{tail}")
         elif any(w in str(prog.get("exit", "")) for w in LIMIT_WORDS):  # a limit ended it: say so anyway
             parts.append(f"{name}: {prog.get('exit')}")
-    return "\n\n".join(parts)
+    return visible("\n\n".join(parts))  # student text included: made safe for any reader (text.py)
 
 
 def output_notes(prog: dict[str, Any]) -> list[str]:

@@ -18,6 +18,7 @@ import shutil
 import signal
 import tempfile
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -298,22 +299,33 @@ class StepError(AssertionError):
     """A step of a Python check failed: its message is the student-facing explanation."""
 
 
+class CheckError(GraderError):
+    """A check written in Python asked for something the driver cannot do (an unknown step, bad
+    arguments), or the driver failed: the check's or the grader's fault, never the student's."""
+
+
 class LiveSandbox:
     """A sandbox whose driver runs steps one at a time (the same steps as in YAML)."""
 
     def __init__(self, proc: DriverProcess) -> None:
         self.proc = proc
         self.last: dict[str, Any] = {}
+        self._received: dict[str, str] = {}
 
     def step(self, verb: str, args: Any = None) -> dict[str, Any]:
         self.last = self.proc.request({verb: args if args is not None else {}})
+        for client, text in (self.last.get("received") or {}).items():  # what arrived since the last step
+            self._received[client] = self._received.get(client, "") + str(text)
+        if self.last.get("grader_error"):
+            raise CheckError(f"step {verb!r}: {self.last['grader_error']}")
         if not self.last.get("ok"):
             raise StepError(f"{self.last.get('message')}\n  expected: {self.last.get('expected')}\n"
                             f"  observed: {self.last.get('observed')}")
         return self.last
 
     def received(self, client: str) -> str:
-        return str(self.last.get("received", {}).get(client, ""))
+        """Everything `client` received so far (bytes as text, undecodable ones as \\xNN)."""
+        return self._received.get(client, "")
 
     def close(self) -> dict[str, Any]:
         return self.proc.finish(end=True)
@@ -355,6 +367,7 @@ def live_submission(request: pytest.FixtureRequest,
 # -- results for `grade` ---------------------------------------------------------------------
 
 NOT_RUN = pytest.StashKey[tuple[str, bool]]()
+RECORDED = pytest.StashKey[int]()  # where the item's result is in Grading.results
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -403,12 +416,20 @@ def _result_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallIn
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    grading = item.config.stash[GRADING]
     if report.when == "call" or (report.when == "setup" and (report.failed or NOT_RUN in item.stash)):
         result = _result_of(item, report, call)
         if result is not None:
-            grading = item.config.stash[GRADING]
             grading.outcomes[result.name] = result
             grading.results.append(result.to_json())
+            item.stash[RECORDED] = len(grading.results) - 1
+    elif report.when == "teardown" and report.failed and RECORDED in item.stash:
+        # the test's verdict stands on nothing if its sandbox could not be closed: the grader's fault
+        at = item.stash[RECORDED]
+        done = TestResult.from_json(grading.results[at])
+        grading.results[at] = replace(done, score=0.0, status="failed", error=True,
+                                      output=f"The grader failed after this test ran: {report.longreprtext[-3000:]}"
+                                      ).to_json()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

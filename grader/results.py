@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+GRADER_FAILED = ("The grader itself failed on this test (not a problem in your work): your instructor has been "
+                 "told and has the details.")
+
 
 @dataclass(frozen=True)
 class TestResult:
@@ -26,6 +29,12 @@ class TestResult:
     duration: float = 0.0
     # the hand-in files the test ran -> "" when the program started, else why it did not (findings.py)
     started: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def student_output(self) -> str:
+        """What the student is shown: the feedback; for a grader fault, a plain sentence (the
+        details, which may hold the grader's paths or a check's source, are the instructor's)."""
+        return GRADER_FAILED if self.error else self.output
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> TestResult:

@@ -12,6 +12,7 @@ from .feedback import render
 from .handin import HandIn, locate, stage
 from .results import TestResult
 from .sandbox import Sandbox
+from .text import visible
 
 ADDRESS_SPACE_FACTOR = 8  # 16 threads of a threaded echo server exceeded 512 MiB of RLIMIT_AS (measured)
 
@@ -53,7 +54,7 @@ def grade_scenario(sandbox: Sandbox, assignment: Assignment, scenario: Scenario,
     except GraderError as e:
         outcome = {"status": "error", "error": str(e), "transcript": {"events": []}}
     passed = outcome["status"] == "passed"
-    started = {str(p.get("script")): str(p.get("start_failure") or "")
+    started = {str(p.get("script")): visible(str(p.get("start_failure") or ""))
                for p in outcome.get("programs", {}).values() if p.get("origin") == "student" and p.get("script")}
     result = TestResult(
         name=scenario.name, tags=scenario.tags, score=scenario.points if passed else 0.0,

@@ -23,7 +23,7 @@ from .endpoints import Program
 from .loop import Loop
 from .program_steps import crash_summary
 from .runner import Spawn
-from .steps import Runner, StepFailed, describe
+from .steps import STEPS, Runner, StepFailed, describe
 from .transcript import Transcript
 
 BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
@@ -131,22 +131,41 @@ def run(plan: dict[str, Any], out: Any) -> dict[str, Any]:
 
 
 def interact(runner: Runner, out: Any) -> dict[str, Any]:
+    """Steps sent one per line by a check written in Python. A step the check got wrong (an unknown
+    verb, bad arguments) or a fault of the driver is answered `{"ok": false, "grader_error": ...}`:
+    the check's or the grader's fault, never the student's. Each reply carries what each client
+    received since the previous reply (not everything again: a flood would make it huge)."""
     print(json.dumps({"ready": True}), file=out, flush=True)
     result: dict[str, Any] = {}
+    sent: dict[str, int] = {}
     for i, line in enumerate(sys.stdin):
         step = json.loads(line)
         if step.get("end"):
             break
         try:
+            check_step(step)
             runner.run_step(step)
             reply: dict[str, Any] = {"ok": True}
         except StepFailed as e:
             reply = {"ok": False, **failure(i, step, e)}
             result = result or failure(i, step, e)
+        except Exception as e:  # the check's mistake or ours: said to the check, never the student's fault
+            reply = {"ok": False, "grader_error": f"{type(e).__name__}: {e}"}
         reply["saved"] = runner.saved
-        reply["received"] = {n: bytes(c.rx).decode("utf-8", "backslashreplace") for n, c in runner.conns.items()}
+        reply["received"] = {n: bytes(c.rx[sent.get(n, 0):]).decode("utf-8", "backslashreplace")
+                             for n, c in runner.conns.items()}
+        sent.update({n: len(c.rx) for n, c in runner.conns.items()})
         print(json.dumps(reply), file=out, flush=True)
     return result
+
+
+def check_step(step: Any) -> None:
+    """A step as a check sends it: one known verb and its arguments."""
+    if not isinstance(step, dict) or len(step) != 1:
+        raise ValueError(f"a step is a mapping with one key, the verb: got {str(step)[:100]}")
+    ((verb, _),) = step.items()
+    if verb not in STEPS:
+        raise ValueError(f"unknown step {verb!r} (the steps: {', '.join(sorted(STEPS))})")
 
 
 def main() -> None:

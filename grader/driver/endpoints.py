@@ -239,6 +239,16 @@ class Stream:
         return text
 
 
+def signal_name(sig: int) -> str:
+    """SIGTERM, SIGRTMIN+6, or "signal 99": any number a program can die of is the program's outcome."""
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        if signal.SIGRTMIN <= sig <= signal.SIGRTMAX:
+            return f"SIGRTMIN+{sig - signal.SIGRTMIN}"
+        return f"signal {sig}"
+
+
 def truncation_note(stream: str, total: int, kept: int) -> str:
     """'stdout: 200.0 MB written, first 1 MiB kept' (what the grader stores of a flood)."""
     size = f"{total / 1e6:.1f} MB" if total >= 1e5 else f"{total} bytes"
@@ -313,7 +323,7 @@ class Program:
         if rc is None:
             return "still running"
         sig = -rc if rc < 0 else None
-        text = f"exited with code {rc}" if sig is None else f"killed by {signal.Signals(sig).name}"
+        text = f"exited with code {rc}" if sig is None else f"killed by {signal_name(sig)}"
         reasons = ["sent by the grader"] if sig is not None and self.killed_by_grader else []
         if isinstance(self.confinement, StudentPreexec):
             reasons += self.confinement.why(sig)

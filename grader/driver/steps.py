@@ -18,7 +18,15 @@ from .measure_steps import SETTLE, MeasureSteps
 from .program_steps import ProgramSteps
 from .runner import BOUND_RE, DEFAULT_WITHIN, START_WITHIN, StepFailed
 
-__all__ = ["BOUND_RE", "DEFAULT_WITHIN", "SETTLE", "START_WITHIN", "Runner", "StepFailed", "describe"]
+__all__ = ["BOUND_RE", "DEFAULT_WITHIN", "SETTLE", "START_WITHIN", "STEPS", "Runner", "StepFailed", "describe"]
+
+
+# every verb of the scenario language (grader/assignment/schema/scenarios.schema.json lists the same)
+STEPS = frozenset({
+    "start", "listen", "accept", "connect", "session", "fill_queue", "send", "expect", "expect_silence", "flood",
+    "close", "shutdown", "reset", "expect_closed", "type", "expect_output", "wait_exit", "check_stderr", "probe",
+    "expect_blocked", "compare", "pause", "resume", "stop",
+})
 
 
 class Runner(ConnSteps, ProgramSteps, MeasureSteps):

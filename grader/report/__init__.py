@@ -29,7 +29,7 @@ def gradescope(sub: SubmissionResult) -> dict[str, Any]:
         "stdout_visibility": "hidden",
         "tests": [{"name": t.name, "score": t.score, "max_score": t.max_score,
                    "status": "passed" if t.status == "passed" else "failed",
-                   "output": t.output, "tags": list(t.tags), "visibility": t.visibility} for t in sub.tests],
+                   "output": t.student_output, "tags": list(t.tags), "visibility": t.visibility} for t in sub.tests],
     }
 
 

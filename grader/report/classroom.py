@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from ..results import SubmissionResult, TestResult
+from ..text import visible
 from .github import annotation_message, shorten
-from .html import visible
 
 VERSION = 1
 MESSAGE_CHARS = 4000  # printed on the job's log under the test's name
@@ -77,8 +77,8 @@ def test_entries(sub: SubmissionResult) -> list[dict[str, Any]]:
     """One entry per visible test, then one for all the hidden ones (or one for "not graded")."""
     if sub.error:  # not graded at all: one entry carries the reason, the score stays 0
         return [entry("not graded", "error", sub.score, f"Your submission could not be graded: {sub.error}", 0.0)]
-    tests = [entry(t.name, status(t), t.score, "" if t.status == "passed" else annotation_message(t), t.duration)
-             for t in sub.tests if t.visibility == "visible"]
+    tests = [entry(t.name, status(t), t.score, "" if t.status == "passed" else t.student_output if t.error
+                   else annotation_message(t), t.duration) for t in sub.tests if t.visibility == "visible"]
     hidden = [t for t in sub.tests if t.visibility != "visible"]
     if hidden:
         failed = [t for t in hidden if t.status != "passed"]

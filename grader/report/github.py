@@ -37,8 +37,9 @@ from typing import TextIO
 
 from ..findings import NOT_RUN
 from ..results import ClassResult, SubmissionResult, TestResult
+from ..text import visible
 from .gradebook import number, percent
-from .html import split_feedback, visible
+from .html import split_feedback
 
 MESSAGE_CHARS = 2000  # an annotation is a pop-up, not a log
 DETAILS_CHARS = 20_000  # one test's feedback in the summary

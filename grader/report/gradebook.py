@@ -27,17 +27,16 @@ student chose: each is put on one line, and control characters left in it become
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..results import ClassResult, SubmissionResult
+from ..text import visible
 
 FIXED_COLUMNS = ("submission", "score", "max_score", "percent")
 FINDINGS_COLUMN = "findings"  # the last column
 TAG_PREFIX = "tag:"
 FINDINGS_SEPARATOR = " | "
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -53,8 +52,7 @@ def percent(score: float, max_score: float) -> float:
 
 def one_line(text: str) -> str:
     """`text` on one line: line breaks become spaces, other control characters visible escapes."""
-    flat = " ".join(part.strip() for part in text.splitlines() if part.strip())
-    return CONTROL.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), flat)
+    return visible(" ".join(part.strip() for part in text.splitlines() if part.strip()))
 
 
 def findings_text(findings: Iterable[str]) -> str:

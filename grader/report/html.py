@@ -32,19 +32,13 @@ import markupsafe
 
 from ..findings import NOT_RUN
 from ..results import ClassResult, SubmissionResult, TestResult
+from ..text import visible
 from .gradebook import number, percent, scenario_order, tag_order
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 # -- text from submissions ------------------------------------------------------------------
 
-INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-
-
-def visible(text: str) -> str:
-    """Control characters, Unicode line separators and lone surrogates (undecodable bytes) as
-    visible escapes (`\\x1b`, `\\udc80`); tab, LF and CR stay."""
-    return INVISIBLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 
 # -- the feedback text, read back -------------------------------------------------------------

@@ -102,3 +102,14 @@ def test_names_are_bytes_and_uploads_are_one_submission(tmp_path: Path) -> None:
                  "--gradescope-results", str(results)]) == 0
     doc = json.loads(results.read_text())
     assert doc["score"] == 33 and doc["output"].startswith("server.py was found in mon TP/")
+
+
+@pytest.mark.slow
+def test_folders_named_like_options_are_graded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    klass = tmp_path / "echo-iterative"
+    for name in ("--foo", "-p"):
+        shutil.copytree(REPO / "reference" / "echo-iterative", klass / name)
+    monkeypatch.chdir(klass)  # `grade .`: the submissions' paths are "--foo" and "-p"
+    assert main([".", "-o", str(tmp_path / "out"), "-j", "2"]) == 0
+    subs = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]
+    assert {(s["name"], s["score"]) for s in subs} == {("--foo", 21), ("-p", 21)}

@@ -78,6 +78,7 @@ CASES = (
     Case("many-files", ONE_LINE, False, ("more than 2000 files",)),
     Case("symlink-out", ONE_LINE, False, ("server.py",)),  # local: cannot open it; docker: missing
     Case("cpu-burner", ONE_LINE, False, ("killed by SIGXCPU", "CPU time limit of 3 s used up")),
+    Case("rt-signal", ONE_LINE, False, ("killed by SIGRTMIN+6",)),
     Case("hang", ONE_LINE, False, ("0 of 14 expected bytes had arrived",)),
 )
 

@@ -29,6 +29,7 @@ from grader.report.html import histogram, split_feedback, timeline, write_html
 from grader.report.junit import NOT_XML, junit_tree, write_junit, xml_text
 from grader.results import ClassResult, SubmissionResult
 from grader.results import TestResult as Result  # aliased: pytest would try to collect Test*
+from grader.text import visible
 
 XSS = "</script><script>alert(1)</script>"
 XSS_NAME = "mallory<img src=x onerror=alert(2)>"
@@ -294,7 +295,7 @@ def test_html_scores_agree_with_the_model(out: Path) -> None:
 def test_feedback_is_read_back_into_its_parts() -> None:
     fb = split_feedback(failed_output(ECHO))
     assert fb.summary.startswith("Failed at step 4 of 4: expect alice")
-    assert "observed: " + HOSTILE.split("\n")[0] in fb.summary
+    assert "observed: " + visible(HOSTILE.split("\n")[0]) in fb.summary  # made safe: grader/text.py
     assert fb.advice == "Loop on recv() until it returns b'' and send each chunk with sendall()."
     assert [(e.actor, e.event) for e in fb.events] == [
         ("server", "started"), ("server", "listening"), ("alice", "connected"), ("alice", "sent"),
@@ -341,7 +342,7 @@ def command_lines(text: str) -> list[str]:
 
 
 def test_workflow_command_escaping_is_githubs() -> None:
-    assert github.escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
+    assert github.escape_data("100% done\r\nnext") == "100%25 done\\r%0Anext"  # a CR is shown, never acted on
     assert github.escape_property("a: b, c%\n") == "a%3A b%2C c%25%0A"
     assert github.escape_data("a\x00b\x1b[31m\u2028") == "a\\x00b\\x1b[31m\\u2028"
 

@@ -206,3 +206,12 @@ def test_without_handin_every_program_is_handed_in(tmp_path: Path) -> None:
     loaded = load_assignment(lab(tmp_path, "    - start: server\n"))
     assert loaded.handin == ("server.py", "client.py")
     assert not any(p.provided for p in loaded.programs.values())
+
+
+def test_the_driver_and_the_schema_know_the_same_steps() -> None:
+    from grader.assignment.load import schema
+    from grader.driver.steps import STEPS, Runner
+
+    assert set(schema("scenarios")["$defs"]["step"]["propertyNames"]["enum"]) == STEPS
+    assert all(callable(getattr(Runner, verb, None)) for verb in STEPS)
+    assert set(Runner.VERBS) <= STEPS

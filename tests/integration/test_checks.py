@@ -1,0 +1,60 @@
+"""Checks written in Python: a mistake in an instructor's check is the grader's fault (error,
+exit status 3, never the student's 0), and what a check reads of its clients accumulates."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+from grader.results import GRADER_FAILED
+
+REPO = Path(__file__).resolve().parents[2]
+
+CHECKS = '''
+import pytest
+
+
+@pytest.mark.labgrade(points=1, tags=["protocol"], name="a check with a typo")
+def test_typo(live_submission):
+    box = live_submission()
+    box.step("start", "server")
+    box.step("conect", "alice")  # the instructor's mistake
+
+
+@pytest.mark.labgrade(points=1, tags=["protocol"], name="a check that reads what arrived")
+def test_reads(live_submission):
+    box = live_submission()
+    box.step("start", "server")
+    box.step("connect", "alice")
+    for word in ("one\\n", "two\\n"):
+        box.step("send", {"as": "alice", "data": word})
+        box.step("expect", {"as": "alice", "data": word})
+    assert box.received("alice") == "one\\ntwo\\n", box.received("alice")
+'''
+
+
+@pytest.mark.slow
+def test_a_mistake_in_a_check_is_the_graders_fault(tmp_path: Path) -> None:
+    lab = tmp_path / "lab"
+    shutil.copytree(REPO / "assignments" / "echo-iterative", lab)
+    meta = lab / "assignment.yaml"
+    meta.write_text(meta.read_text().replace("../../reference", str(REPO / "reference")))
+    (lab / "checks").mkdir()
+    (lab / "checks" / "test_mine.py").write_text(textwrap.dedent(CHECKS))
+    klass = tmp_path / "class"
+    shutil.copytree(REPO / "reference" / "echo-iterative", klass / "alice")
+    assert main([str(klass), "-a", str(lab), "--backend", "local", "-o", str(tmp_path / "out")]) == 3
+    (sub,) = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]
+    tests = {t["name"]: t for t in sub["tests"]}
+    typo = tests["a check with a typo"]
+    assert typo["error"] and typo["status"] == "failed" and "unknown step 'conect'" in typo["output"]
+    assert tests["a check that reads what arrived"]["status"] == "passed"
+    assert all(t["status"] == "passed" for n, t in tests.items() if n != "a check with a typo")
+    gradescope = json.loads((tmp_path / "out" / "alice" / "results.json").read_text())
+    shown = next(t["output"] for t in gradescope["tests"] if t["name"] == "a check with a typo")
+    assert shown == GRADER_FAILED  # not the check's source nor the grader's paths
