@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sys
 import time
 from typing import Any
@@ -92,6 +93,8 @@ def failure(index: int, step: dict[str, Any] | None, e: StepFailed) -> dict[str,
 
 def setup(plan: dict[str, Any]) -> None:
     jail.loopback_up()
+    if plan.get("jail"):  # the local backend's UTS namespace (docker names the container itself)
+        socket.sethostname(jail.HOSTNAME)
     if plan.get("jail"):
         s = plan["student"]
         jail.build_root(plan["jail"]["root"], s["dir"], s["python"], s.get("uid") or 0, s.get("gid") or 0,

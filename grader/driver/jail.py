@@ -10,15 +10,20 @@ mount namespaces (local backend), or in a container (docker backend). Then:
     in it. A chrooted process without capabilities cannot leave it, and the kernel refuses a
     new user namespace to a chrooted process.
   * `student_preexec()` runs in the forked child before exec: it joins the sandbox cgroups
-    (must precede the privilege drop), sets rlimits, chroots, empties the capability bounding
-    set (which is also how probes tell student processes apart: CapBnd 0), drops to the
-    sandbox uid (or, in a user namespace where only one uid exists, locks securebits so that
-    uid 0 gets no capabilities on exec), and sets no_new_privs.
+    (must precede the privilege drop), sets rlimits, chroots, gives the process a fresh anonymous
+    session keyring (the inherited one is the grader's, through which root's user keyring is
+    reachable), empties the capability bounding set (which is also how probes tell student
+    processes apart: CapBnd 0), drops to the sandbox uid (or, in a user namespace where only one
+    uid exists, locks securebits so that uid 0 gets no capabilities on exec), sets
+    no_new_privs, and installs a seccomp filter that makes the kernel's key management calls
+    (keyctl, add_key, request_key) fail with EPERM: a uid's user keyring outlives a run, so a
+    student could leave data there for the next one (Docker's default profile denies them too).
 """
 
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import os
 import resource
@@ -29,6 +34,7 @@ from typing import Any
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
+HOSTNAME = "sandbox"  # the sandbox's host name: nothing of the machine's leaks (both backends)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC = 32, 4096, 16384
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
@@ -45,6 +51,63 @@ RLIMITS = {
     "open_files": resource.RLIMIT_NOFILE,
     "processes": resource.RLIMIT_NPROC,
 }
+
+
+# -- key management: a fresh session keyring, then no access at all (seccomp) -----------------------
+
+# (AUDIT_ARCH_*, {call: number}) per machine: <linux/audit.h>, the kernel's syscall tables
+KEY_CALLS = {
+    "x86_64": (0xC000003E, {"add_key": 248, "request_key": 249, "keyctl": 250}),
+    "aarch64": (0xC00000B7, {"add_key": 217, "request_key": 218, "keyctl": 219}),
+}
+KEYCTL_JOIN_SESSION_KEYRING = 1
+X32_SYSCALL_BIT = 0x40000000
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
+BPF_LD_W_ABS, BPF_JEQ_K, BPF_JGE_K, BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+
+
+def _bpf(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
+    return struct.pack("=HBBI", code, jt, jf, k)
+
+
+def key_filter(machine: str) -> bytes | None:
+    """A seccomp program (struct sock_filter[]): the key management calls, the x32 ABI and any
+    foreign architecture fail with EPERM; everything else is allowed. None: unknown machine."""
+    if machine not in KEY_CALLS:
+        return None
+    arch, calls = KEY_CALLS[machine]
+    deny = SECCOMP_RET_ERRNO | errno.EPERM
+    numbers = sorted(calls.values())
+    prog = [_bpf(BPF_LD_W_ABS, 4),  # seccomp_data.arch
+            _bpf(BPF_JEQ_K, arch, jt=1),  # the native ABI goes on; another one is refused outright
+            _bpf(BPF_RET_K, deny),
+            _bpf(BPF_LD_W_ABS, 0)]  # seccomp_data.nr
+    if machine == "x86_64":
+        prog.append(_bpf(BPF_JGE_K, X32_SYSCALL_BIT, jt=len(numbers) + 1))
+    prog += [_bpf(BPF_JEQ_K, n, jt=len(numbers) - i) for i, n in enumerate(numbers)]
+    prog += [_bpf(BPF_RET_K, SECCOMP_RET_ALLOW), _bpf(BPF_RET_K, deny)]
+    return b"".join(prog)
+
+
+def no_key_management() -> None:
+    """Install key_filter() on this process (no_new_privs must be set, or the caller privileged)."""
+    program = key_filter(os.uname().machine)
+    if program is None:
+        raise OSError(errno.ENOSYS, f"no seccomp filter for {os.uname().machine}")
+    buf = ctypes.create_string_buffer(program)
+    fprog = struct.pack("HxxxxxxP", len(program) // 8, ctypes.addressof(buf))  # struct sock_fprog
+    _check(int(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.c_char_p(fprog), 0, 0)), "seccomp")
+
+
+def fresh_session_keyring() -> None:
+    """Leave the inherited session keyring for a new anonymous one (keyctl(JOIN_SESSION_KEYRING,
+    NULL)). Where keyctl is already denied (Docker's seccomp profile: EPERM), nothing is reachable."""
+    _, calls = KEY_CALLS.get(os.uname().machine, (0, {}))
+    if "keyctl" in calls and int(_libc.syscall(calls["keyctl"], KEYCTL_JOIN_SESSION_KEYRING, None)) < 0:
+        err = ctypes.get_errno()
+        if err not in (errno.EPERM, errno.ENOSYS):
+            raise OSError(err, f"keyctl(JOIN_SESSION_KEYRING): {os.strerror(err)}")
 
 
 def _check(rc: int, what: str) -> None:
@@ -88,7 +151,7 @@ def bind_readonly(source: str, target: str) -> None:
 ETC_FILES = {
     "passwd": "root:x:0:0:root:/root:/usr/sbin/nologin\nstudent:x:{uid}:{gid}:student:/tmp:/usr/sbin/nologin\n",
     "group": "root:x:0:\nstudent:x:{gid}:\n",
-    "hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+    "hosts": f"127.0.0.1\tlocalhost\n127.0.1.1\t{HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n",
     "nsswitch.conf": "passwd: files\ngroup: files\nhosts: files\n",
     "resolv.conf": "",
 }
@@ -154,6 +217,7 @@ class StudentPreexec:
         if self.root is not None:
             os.chroot(self.root)
         os.chdir(self.cwd)
+        fresh_session_keyring()
         for cap in range(64):
             if prctl(PR_CAPBSET_DROP, cap) != 0 and ctypes.get_errno() == 22:  # EINVAL: past the last cap
                 break
@@ -165,6 +229,7 @@ class StudentPreexec:
         else:  # user namespace: we stay uid 0 there, but exec must grant no capability
             _check(prctl(PR_SET_SECUREBITS, SECUREBITS_NO_ROOT), "securebits")
         _check(prctl(PR_SET_NO_NEW_PRIVS, 1), "no_new_privs")
+        no_key_management()
 
     def counter_dirs(self) -> list[str]:
         """The cgroup directories whose counters tell what the student's processes hit: those

@@ -6,7 +6,8 @@ of the host's driver code (base.copy_driver), mounted read-only. The plan goes i
 outcome comes back on its stdout, both through one attach socket (DockerTransport, which
 demultiplexes Docker's stdout/stderr frames); the container is created and attached before it
 starts, so no byte is lost.
-  * Network: `network_mode="none"`, i.e. a network namespace with only loopback.
+  * Network: `network_mode="none"`, i.e. a network namespace with only loopback; a private IPC
+    namespace (`ipc_mode="private"`) and the host name SANDBOX_HOSTNAME.
   * Files: read-only root filesystem; a size-capped tmpfs /tmp (plan scratch_mb, mode 1777) is the
     only writable place; the staged submission is bind-mounted read-only at /submission; the
     reference and the driver code are mounted read-only under /grader, which is mode 0700 in the
@@ -55,6 +56,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ..driver.jail import HOSTNAME as SANDBOX_HOSTNAME
 from ..errors import SandboxError
 from ..image import DOCKER_API, IMAGE, unix_socket_problem
 from .base import GRACE, RUN_ENV, DriverProcess, copy_driver
@@ -339,7 +341,7 @@ class DockerSandbox:
                   mount(f"{CODE_MOUNT}/grader", str(self.lib / "grader"), type="bind", read_only=True)]
         host_config = self.api.create_host_config(
             mounts=mounts,
-            network_mode="none", read_only=True, auto_remove=True,
+            network_mode="none", ipc_mode="private", read_only=True, auto_remove=True,
             tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={scratch_mb}m,mode=1777"}, shm_size="1m",
             pids_limit=int(limits.get("processes", 128)) + PIDS_RESERVE,
             mem_limit=f"{memory_mb}m", memswap_limit=f"{memory_mb}m", nano_cpus=int(_cpus() * 1e9),
@@ -349,6 +351,7 @@ class DockerSandbox:
         alarm = math.ceil(float(plan["timeout"]) + GRACE + ALARM_SLACK)
         return {"image": IMAGE, "command": [CONTAINER_PYTHON, "-I", "-c", DRIVER_BOOT, CODE_MOUNT, str(alarm)],
                 "user": "0:0", "working_dir": "/", "stdin_open": True, "tty": False, "host_config": host_config,
+                "hostname": SANDBOX_HOSTNAME,
                 "labels": {LABEL: "1", RUN_LABEL: self.run_id, OWNER_LABEL: self.owner, BOX_LABEL: self.id}}
 
     def start(self, plan: dict[str, Any]) -> DriverProcess:

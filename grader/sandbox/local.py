@@ -1,8 +1,9 @@
 """The local backend: Linux namespaces made with util-linux `unshare`, no daemon needed.
 
-Theory of operation. Each scenario gets `unshare --net --pid --mount --fork --kill-child
---mount-proc`: the driver becomes PID 1 of a new PID namespace with only a loopback interface
-and a private mount table, where it builds the student's chroot (grader/driver/jail.py).
+Theory of operation. Each scenario gets `unshare --net --pid --mount --ipc --uts --fork
+--kill-child --mount-proc`: the driver becomes PID 1 of a new PID namespace with only a loopback
+interface, a private mount table, its own SysV IPC and message queues and its own host name,
+where it builds the student's chroot (grader/driver/jail.py).
   * As root, student processes run as SANDBOX_UID in a fresh pids cgroup (v1 or v2), which is
     the fork limit: RLIMIT_NPROC counts every process of a uid on the whole machine
     (docs/kernel.md, "Limits and teardown"), so parallel sandboxes would starve each other. Memory and CPU
@@ -205,7 +206,10 @@ class LocalSandbox:
         return DriverProcess(PopenTransport(popen), plan, cleanup=lambda: [c() for c in reversed(cleanups)])
 
     def _spawn_driver(self) -> subprocess.Popen[bytes]:
-        cmd = ["unshare", "--net", "--pid", "--mount", "--fork", "--kill-child", "--mount-proc"]
+        # --ipc: SysV IPC objects and POSIX message queues of their own, gone with the sandbox (one
+        # student's segment is never read by the next, nor left in the host's memory); --uts: a host
+        # name of their own (the driver names it SANDBOX_HOSTNAME)
+        cmd = ["unshare", "--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc"]
         if not self.root:
             cmd[1:1] = ["--user", "--map-root-user"]
         return subprocess.Popen([*cmd, self.python, "-I", "-c", DRIVER_BOOT, str(self.lib)],

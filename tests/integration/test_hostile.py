@@ -17,6 +17,7 @@ so that a CPU hog or a disk filler meets its limit in seconds.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
@@ -79,6 +80,7 @@ CASES = (
     Case("symlink-out", ONE_LINE, False, ("server.py",)),  # local: cannot open it; docker: missing
     Case("cpu-burner", ONE_LINE, False, ("killed by SIGXCPU", "CPU time limit of 3 s used up")),
     Case("rt-signal", ONE_LINE, False, ("killed by SIGRTMIN+6",)),
+    Case("ipc-keyring", ONE_LINE, True),
     Case("hang", ONE_LINE, False, ("0 of 14 expected bytes had arrived",)),
 )
 
@@ -143,6 +145,28 @@ class Bait:
         self.listener.settimeout(0)
         with pytest.raises(BlockingIOError):
             self.listener.accept()  # nothing ever connected to the host's loopback service
+        assert "left-behind" not in keyring_descriptions(SESSION_KEYRING)  # no key added to the grader's
+        for kind, key in (("shm", IPC_SHM_KEY), ("msg", IPC_MSG_KEY)):  # nothing left in the host's IPC
+            keys = [int(line.split()[0]) for line in Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]]
+            assert key not in keys, f"a SysV {kind} object of a submission outlived it"
+
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+KEYCTL, ADD_KEY = {"x86_64": (250, 248), "aarch64": (219, 217)}[os.uname().machine]
+SESSION_KEYRING = -3
+IPC_SHM_KEY, IPC_MSG_KEY = 0x1ABE1, 0x1ABE2  # what tests/hostile/ipc-keyring creates
+
+
+def keyring_descriptions(keyring: int) -> list[str]:
+    """The descriptions of the keys a keyring of this process links (KEYCTL_READ, KEYCTL_DESCRIBE)."""
+    ids = ctypes.create_string_buffer(4096)
+    n = LIBC.syscall(KEYCTL, 11, keyring, ids, 4096)
+    found = []
+    for i in range(max(0, min(n, 4096)) // 4):
+        buf = ctypes.create_string_buffer(512)
+        got = LIBC.syscall(KEYCTL, 6, int.from_bytes(ids.raw[4 * i:4 * i + 4], "little"), buf, 512)
+        found.append(buf.raw[:max(0, got)].decode(errors="replace"))
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +186,7 @@ def planted(where: Path, reference: Path, monkeypatch: pytest.MonkeyPatch) -> It
     for p in (where, other, where / "secret.txt", other / "server.py"):
         p.chmod(0o755 if p.is_dir() else 0o644)  # readable by anyone: only the sandbox may stop them
     monkeypatch.setenv("LABGRADE_TEST_SECRET", TOKEN)
+    LIBC.syscall(ADD_KEY, b"user", b"labgrade-bait", TOKEN.encode(), len(TOKEN), SESSION_KEYRING)  # in the grader's
     hashes = {hashlib.sha256(p.read_bytes()).hexdigest() for p in reference.glob("*.py")}
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -276,6 +301,11 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
             assert summary["open"] == []  # not even the grader's own port: it listens only later
             assert summary["docker_sock"] in ("FileNotFoundError", "PermissionError")
             assert all(code != 0 for code in summary["other"].values())
+        if case.name == "ipc-keyring":
+            denied = "Operation not permitted"
+            assert (summary["session_keyring"], summary["user_keyring"], summary["add_key"]) == (denied,) * 3
+            assert (summary["sysv_shm"], summary["sysv_msg"], summary["sysv_sem"]) == (0, 0, 0)  # its own IPC
+            assert summary["hostname"] == "sandbox"
         if case.name == "snooper":
             assert summary["tokens"] == [] and summary["shadow"] is False
             assert not any(p.startswith(("/grader", "/tmp", str(REPO))) for p in summary["read"]), summary["read"]
