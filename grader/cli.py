@@ -37,7 +37,7 @@ from .handin import find_submissions
 from .image import cmd_image
 from .merge import cmd_merge, write_shard_note
 from .mutants import materialize, mutants_of
-from .report import write_all, write_single
+from .report import ReportError, write_all, write_single
 from .report.github import report_to_actions
 from .results import ClassResult, SubmissionResult
 from .sandbox import open_backend
@@ -222,13 +222,21 @@ def cmd_grade(argv: list[str]) -> ExitCode:
     except Interrupted as stop:
         keep_interrupted(stop, args.out, cache is not None)
         return ExitCode.INTERRUPTED
-    write_all(result, args.out)
+    try:
+        write_all(result, args.out)
+        unwritten = ""
+    except ReportError as e:  # the other reports are written: say which is not, and go on
+        unwritten = str(e)
     report_to_actions(result)  # in GitHub Actions only: job summary and annotations
     write_single(result, args.gradescope_results, args.classroom_output)  # Gradescope, GitHub Classroom
     console.print(summary(result))
+    if unwritten:
+        console.print(f"[bold red]error:[/] {escape(unwritten)}", soft_wrap=True)
     console.print(f"Reports in {args.out}/: results.json, grades.csv, junit.xml, report.html, "
                   f"and a Gradescope results.json per submission")
     faulty = [s.name for s in result.submissions if needs_attention(s)]
+    if unwritten and not faulty:
+        return ExitCode.INTERNAL_ERROR
     if faulty:
         console.print(f"[bold red]The grader failed[/] on {len(faulty)} submission(s) "
                       f"({escape(visible(', '.join(faulty[:10])))}): their tests marked as grader errors are not the "

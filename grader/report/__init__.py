@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..errors import GraderError
 from ..results import ClassResult, SubmissionResult
 from . import classroom
 from .gradebook import one_line, write_grades_csv
@@ -37,9 +40,15 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "submission"
 
 
+def write_json(path: Path, value: Any) -> None:
+    """JSON in UTF-8; a lone surrogate (an undecodable byte) is written as its \\u escape, never fails."""
+    path.write_text(json.dumps(value, indent=1, ensure_ascii=False) + "\n", encoding="utf-8",
+                    errors="backslashreplace")
+
+
 def write_results_json(result: ClassResult, out: Path) -> list[Path]:
     path = out / "results.json"
-    path.write_text(json.dumps(result.to_json(), indent=1, ensure_ascii=False) + "\n")
+    write_json(path, result.to_json())
     return [path]
 
 
@@ -48,7 +57,7 @@ def write_gradescope(result: ClassResult, out: Path) -> list[Path]:
     for sub in result.submissions:
         folder = out / safe_name(sub.name)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "results.json").write_text(json.dumps(gradescope(sub), indent=1, ensure_ascii=False) + "\n")
+        write_json(folder / "results.json", gradescope(sub))
         paths.append(folder / "results.json")
     return paths
 
@@ -62,9 +71,33 @@ REPORTERS: dict[str, Callable[[ClassResult, Path], list[Path]]] = {
 }
 
 
+class ReportError(GraderError):
+    """Some report could not be written (the others were): the message names each and why."""
+
+
 def write_all(result: ClassResult, out: Path) -> list[Path]:
+    """Every report of REPORTERS in `out`. Each is written aside, then moved into place file by
+    file (os.replace: a reader sees the old file or the new one, never half of one), so that a
+    format that fails destroys nothing: the others are written, then ReportError says which failed."""
     out.mkdir(parents=True, exist_ok=True)
-    return [p for write in REPORTERS.values() for p in write(result, out)]
+    written, failed = [], []
+    with tempfile.TemporaryDirectory(prefix=".labgrade-reports-", dir=out) as tmp:
+        for name, write in REPORTERS.items():
+            aside = Path(tmp) / name
+            aside.mkdir()
+            try:
+                files = write(result, aside)
+            except Exception as e:  # a bug of one format must not lose the others
+                failed.append(f"{name}: {type(e).__name__}: {e}")
+                continue
+            for f in files:
+                final = out / f.relative_to(aside)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(f, final)
+                written.append(final)
+    if failed:
+        raise ReportError("some reports could not be written (the others were): " + "; ".join(failed))
+    return written
 
 
 def write_single(result: ClassResult, gradescope_results: Path | None = None,
@@ -77,7 +110,7 @@ def write_single(result: ClassResult, gradescope_results: Path | None = None,
     sub, written = result.submissions[0], []
     if gradescope_results:
         gradescope_results.parent.mkdir(parents=True, exist_ok=True)
-        gradescope_results.write_text(json.dumps(gradescope(sub), indent=1, ensure_ascii=False) + "\n")
+        write_json(gradescope_results, gradescope(sub))
         written.append(gradescope_results)
     target = classroom_output or classroom.output_file()
     if target:

@@ -13,6 +13,7 @@ import hashlib
 import html
 import io
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -642,3 +643,32 @@ def test_github_shows_not_run_apart_and_the_findings_under_the_submission() -> N
     assert ("<li>requires 'second client is served', which did not pass (1 test(s)):<ul><li>partial credit</li>"
             "</ul></li>") in eve
     assert "children are reaped" not in summary  # hidden: not named, even not run
+
+
+def test_a_report_that_fails_loses_no_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each format is written aside and moved into place: one that raises leaves the others, and the
+    previous file of its own name, whole; ReportError names it."""
+    from grader import report
+
+    (tmp_path / "report.html").write_text("the previous page")
+
+    def broken(result: ClassResult, out: Path) -> list[Path]:
+        (out / "report.html").write_text("half a pa")
+        raise RuntimeError("a bug in the page")
+
+    monkeypatch.setitem(report.REPORTERS, "report.html", broken)
+    with pytest.raises(report.ReportError, match=r"report\.html: RuntimeError: a bug in the page"):
+        report.write_all(klass(), tmp_path)
+    assert (tmp_path / "report.html").read_text() == "the previous page"
+    assert json.loads((tmp_path / "results.json").read_text())["assignment"] == klass().assignment
+    assert (tmp_path / "grades.csv").is_file() and (tmp_path / "junit.xml").is_file()
+    assert not list(tmp_path.glob(".labgrade-reports-*"))
+
+
+def test_an_undecodable_byte_in_a_result_never_stops_the_reports(tmp_path: Path) -> None:
+    name = os.fsdecode(b"caf\xe9")  # a lone surrogate, as os.listdir gives a name that is not UTF-8
+    sub = SubmissionResult(name, (Result("t", ("protocol",), 0.0, 1.0, "failed", f"printed {name}"),),
+                           findings=(f"{name}/server.py was found",))
+    written = write_all(ClassResult("lab", (sub,)), tmp_path)
+    assert {p.name for p in written} >= {"results.json", "grades.csv", "junit.xml", "report.html"}
+    assert json.loads((tmp_path / "results.json").read_text())["submissions"][0]["name"] == name
