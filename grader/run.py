@@ -43,7 +43,7 @@ def plan_for(assignment: Assignment, scenario: Scenario, staged: Path,
                    "address_space_mb": limits.memory_mb * ADDRESS_SPACE_FACTOR,
                    "file_size_mb": limits.file_size_mb, "open_files": limits.open_files,
                    "processes": limits.processes},
-        "scratch_mb": limits.scratch_mb,
+        "scratch_mb": limits.scratch_mb, "received_mb": limits.received_mb,
     }
 
 

@@ -32,6 +32,7 @@ class Limits:
     open_files: int = 256
     processes: int = 128  # pids cgroup (or RLIMIT_NPROC inside a user namespace)
     scratch_mb: int = 16  # the writable tmpfs at /tmp
+    received_mb: int = 64  # what the scripted clients of a scenario keep of what they receive (the rest is counted)
 
 
 @dataclass(frozen=True)

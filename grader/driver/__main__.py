@@ -21,7 +21,7 @@ from typing import Any
 
 from . import jail
 from .endpoints import Program
-from .loop import Loop
+from .loop import RX_BUDGET, Loop
 from .program_steps import crash_summary
 from .runner import Spawn
 from .steps import STEPS, Runner, StepFailed, describe
@@ -103,7 +103,7 @@ def setup(plan: dict[str, Any]) -> None:
 
 def run(plan: dict[str, Any], out: Any) -> dict[str, Any]:
     started = time.monotonic()
-    log, loop = Transcript(), Loop()
+    log, loop = Transcript(), Loop(int(plan.get("received_mb", RX_BUDGET >> 20)) << 20)
     runner: Runner | None = None
     result: dict[str, Any] = {}
     try:

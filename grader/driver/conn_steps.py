@@ -269,7 +269,7 @@ class ConnSteps(RunnerBase):
             got = self.conns[late[0]].unread
             who = f"{late[0]}" if len(late) == 1 else f"{len(late)} of {len(names)} clients ({', '.join(late[:5])})"
             raise StepFailed(f"{who}: after {args.get('within', DEFAULT_WITHIN)} s, {len(got)} of "
-                             f"{len(wanted[late[0]][1])} expected bytes had arrived",
+                             f"{len(wanted[late[0]][1])} expected bytes had arrived{self.conns[late[0]].kept_note()}",
                              expected=show(wanted[late[0]][1]), observed=show(got) if got else "nothing")
         for n in names:
             c = self.conns[n]

@@ -21,6 +21,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 POLL_FIRST, POLL_MAX = 0.001, 0.02
+RX_BUDGET = 64 << 20  # bytes the scripted clients of one scenario keep in all, unless the plan says
+# (limits: received_mb; a flood is 16 MiB): the driver's memory stays bounded whatever a program
+# sends; what is past it is counted, not kept
 
 
 class Deadline:
@@ -39,8 +42,9 @@ class Deadline:
 
 
 class Loop:
-    def __init__(self) -> None:
+    def __init__(self, rx_budget: int = RX_BUDGET) -> None:
         self.selector = selectors.DefaultSelector()
+        self.rx_budget = self.rx_room = rx_budget
         self.on_child_exit: Callable[[], None] = lambda: None
         r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._wake_r = r
@@ -56,6 +60,12 @@ class Loop:
             self.selector.modify(fd, events, on_ready)
         except KeyError:
             self.selector.register(fd, events, on_ready)
+
+    def keep(self, size: int) -> int:
+        """How many of `size` bytes just received may be kept (the rest is counted only)."""
+        kept = min(size, self.rx_room)
+        self.rx_room -= kept
+        return kept
 
     def unwatch(self, fd: int) -> None:
         with contextlib.suppress(KeyError, ValueError):

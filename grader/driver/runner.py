@@ -182,10 +182,11 @@ class RunnerBase:
     def check_nothing_unexpected(self, conns: Sequence[Conn], programs: Sequence[Program] = ()) -> None:
         """Bytes after what was expected, on connections and output streams that had expectations."""
         for c in conns:
-            if c.expected and c.unread:
+            if c.expected and (c.unread or c.dropped):
                 extra = c.unread
-                raise StepFailed(f"{c.name} received {plural(len(extra), 'byte')} more than expected, after the "
-                                 f"expected ones: {show(extra)}", expected="nothing more", observed=show(extra))
+                raise StepFailed(f"{c.name} received {plural(len(extra) + c.dropped, 'byte')} more than expected, "
+                                 f"after the expected ones: {show(extra)}{c.kept_note()}", expected="nothing more",
+                                 observed=show(extra))
         for p in programs:
             for stream in (p.stdout, p.stderr):
                 extra = bytes(stream.data[stream.cursor:])

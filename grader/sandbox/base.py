@@ -126,7 +126,7 @@ class DriverProcess:
     def __init__(self, transport: Transport, plan: dict[str, Any], cleanup: Any = None) -> None:
         self.transport, self.cleanup = transport, cleanup
         self.deadline = time.monotonic() + float(plan["timeout"]) + GRACE
-        self._buf = b""
+        self._buf = bytearray()
         self._send(plan)
 
     def _send(self, value: dict[str, Any]) -> None:
@@ -135,7 +135,9 @@ class DriverProcess:
     def _line(self) -> dict[str, Any]:
         with selectors.DefaultSelector() as sel:
             sel.register(self.transport.fileno(), selectors.EVENT_READ)
-            while b"\n" not in self._buf:
+            searched = 0  # the buffer before this held no newline: each byte is looked at once
+            while self._buf.find(b"\n", searched) < 0:
+                searched = len(self._buf)
                 left = self.deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
                     self.kill()
@@ -146,7 +148,9 @@ class DriverProcess:
                     code, err = self.transport.exit_status(), self.transport.stderr_tail()
                     raise DriverError(f"the driver ended without an outcome (exit {code})\n{err}")
                 self._buf += chunk
-        line, self._buf = self._buf.split(b"\n", 1)
+        end = self._buf.index(b"\n")
+        line = bytes(self._buf[:end])
+        del self._buf[:end + 1]
         try:
             value = json.loads(line)
         except ValueError as e:

@@ -49,7 +49,8 @@ EXAMPLES = REPO / "examples" / "echo-concurrent"
 ONE_LINE = "server echoes one line"
 ZOMBIES = "finished children are reaped (no zombies accumulate)"  # frank loses these points
 CLEANUP = "children exit after their client leaves, and nothing outlives the server"
-LIMITS = {"cpu_seconds": 3, "memory_mb": 256, "file_size_mb": 4, "scratch_mb": 16, "processes": 64}
+LIMITS = {"cpu_seconds": 3, "memory_mb": 256, "file_size_mb": 4, "scratch_mb": 16, "processes": 64,
+          "received_mb": 8}
 TOKEN = f"LABGRADE-SECRET-{uuid.uuid4().hex}"
 REFERENCE_CLIENT = Path(__file__).resolve().parents[2] / "reference" / "echo-concurrent" / "client.py"
 MANY_FILES = 10_000
@@ -81,6 +82,7 @@ CASES = (
     Case("cpu-burner", ONE_LINE, False, ("killed by SIGXCPU", "CPU time limit of 3 s used up")),
     Case("rt-signal", ONE_LINE, False, ("killed by SIGRTMIN+6",)),
     Case("ipc-keyring", ONE_LINE, True),
+    Case("socket-flood", ONE_LINE, False, ("more than expected", "the grader keeps 8 MiB")),
     Case("hang", ONE_LINE, False, ("0 of 14 expected bytes had arrived",)),
 )
 
@@ -315,11 +317,13 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
             assert said in result.output, f"{said!r} not in the feedback:\n{result.output}"
 
 
-def test_stdout_flood_keeps_the_grader_small(lab: Assignment, tmp_path: Path) -> None:
-    """200 MB through the driver: it keeps 1 MiB, so its peak memory stays small (local backend:
-    the driver is a descendant of this fresh process, whose RUSAGE_CHILDREN peak covers it)."""
+@pytest.mark.parametrize("flood", ["stdout-flood", "socket-flood"])
+def test_a_flood_keeps_the_grader_small(flood: str, lab: Assignment, tmp_path: Path) -> None:
+    """200 MB on stdout, or 1 GB sent to a scripted client: the driver keeps 1 MiB of a stream and
+    `received_mb` (8 here) of what clients receive, so its peak memory stays small (local backend: the driver is a
+    descendant of this fresh process, whose RUSAGE_CHILDREN peak covers it)."""
     scenario = next(s for s in lab.scenarios if s.name == ONE_LINE)
-    submission = materialize("stdout-flood", tmp_path / "flood", lab.reference)
+    submission = materialize(flood, tmp_path / "flood", lab.reference)
     code = f"""
 import json, resource, sys
 from pathlib import Path
@@ -336,15 +340,21 @@ finally:
     box.close()
 print(json.dumps({{"children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
                   "self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  "bytes": outcome["programs"]["server"]["stdout_bytes"], "output": result.output}}))
+                  "bytes": outcome["programs"]["server"]["stdout_bytes"], "output": result.output,
+                  "error": result.error}}))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                           timeout=scenario.timeout + 60)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.splitlines()[-1])
-    assert seen["bytes"] == 200_000_000
-    assert "stdout: 200.0 MB written, first 1 MiB kept" in seen["output"]
-    assert seen["children_kb"] < 80_000, seen  # the driver (and the flooding program): not 200 MB
+    assert not seen["error"], seen["output"]
+    if flood == "stdout-flood":
+        assert seen["bytes"] == 200_000_000
+        assert "stdout: 200.0 MB written, first 1 MiB kept" in seen["output"]
+        assert seen["children_kb"] < 80_000, seen  # the driver (and the flooding program): not 200 MB
+    else:
+        assert "more than expected" in seen["output"] and "the grader keeps 8 MiB" in seen["output"]
+        assert seen["children_kb"] < 80_000, seen  # the driver: 8 MiB kept at most, not what it was sent
     assert seen["self_kb"] < 200_000, seen
 
 
