@@ -5,7 +5,9 @@ mount namespaces (local backend), or in a container (docker backend). Then:
   * `loopback_up()` brings `lo` up: the only interface of the namespace.
   * `build_root()` (local backend only) mounts a private tmpfs root holding read-only binds of
     /usr (and the /lib*, /bin symlinks), a generated /etc, a few /dev nodes, the namespace's
-    /proc with hidepid=2, a size-capped tmpfs /tmp, and the staged submission at /submission.
+    /proc with hidepid=2, a size-capped tmpfs /tmp, and the staged submission at /submission;
+    the folders of installed packages (site-packages, dist-packages: labgrade's own, with its
+    scenarios and references, when it is installed system-wide) are hidden under empty mounts.
     Nothing else of the host (other submissions, assignments, the reference, the grader) exists
     in it. A chrooted process without capabilities cannot leave it, and the kernel refuses a
     new user namespace to a chrooted process.
@@ -25,6 +27,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import glob
 import os
 import resource
 import signal
@@ -171,10 +174,14 @@ def build_root(root: str, submission: str, python: str, uid: int, gid: int, scra
         elif os.path.isdir(host):
             os.mkdir(f"{root}/{name}")
             bind_readonly(host, f"{root}/{name}")
+    # the scratch /tmp first: an interpreter under /tmp (LABGRADE_PYTHON) is bound inside it, not hidden by it
+    mount("tmpfs", f"{root}/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_mb}m,mode=1777")
     prefix = os.path.dirname(os.path.dirname(os.path.realpath(python)))
     if not (prefix + "/").startswith(("/usr/", "/bin/", "/lib")):
         os.makedirs(root + prefix, exist_ok=True)  # an interpreter outside /usr, e.g. /opt/python3.12
         bind_readonly(prefix, root + prefix)
+    for found in installed_packages(root, prefix):  # students use the standard library only
+        mount("tmpfs", found, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=555")
     for name, text in ETC_FILES.items():
         with open(f"{root}/etc/{name}", "w") as f:
             f.write(text.format(uid=uid, gid=gid))
@@ -185,9 +192,21 @@ def build_root(root: str, submission: str, python: str, uid: int, gid: int, scra
         open(f"{root}/dev/{dev}", "w").close()
         mount(f"/dev/{dev}", f"{root}/dev/{dev}", None, MS_BIND)
     mount("proc", f"{root}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
-    mount("tmpfs", f"{root}/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_mb}m,mode=1777")
     bind_readonly(submission, f"{root}/submission")
     mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+SITE_PACKAGES = ("usr/lib/python3*/*-packages", "usr/local/lib/python3*/*-packages")
+
+
+def installed_packages(root: str, prefix: str) -> list[str]:
+    """The folders of installed packages in the student's view (`root`): what pip or apt put beside
+    the standard library, labgrade itself among them when it is installed system-wide (its
+    scenarios, hidden ones included, and the references). Students' programs use the standard
+    library only: these are hidden."""
+    patterns = [f"{root}/{p}" for p in SITE_PACKAGES] + [f"{root}{prefix}/lib/python3*/site-packages"]
+    return sorted({os.path.realpath(found) for pattern in patterns for found in glob.glob(pattern)
+                   if os.path.isdir(found) and os.path.realpath(found).startswith(root + "/")})
 
 
 class StudentPreexec:

@@ -313,6 +313,7 @@ class DockerSandbox:
         self.closed = False
         # the driver is mounted from a private copy: editing the checkout meanwhile cannot break a run
         self.lib = copy_driver(Path(tempfile.mkdtemp(prefix="labgrade-driver-")))
+        self._references: dict[str, Path] = {}  # a reference folder -> its copy under self.lib
         self._spare_client = docker.from_env(version=DOCKER_API, timeout=120)  # for the spares' thread
         self._spare_api = self._spare_client.api
         self._spares = ThreadPoolExecutor(max_workers=SPARES, thread_name_prefix="labgrade-spare")
@@ -337,7 +338,8 @@ class DockerSandbox:
         scratch_mb = int(plan.get("scratch_mb", 16))
         mount = _docker().types.Mount
         mounts = [mount(SUBMISSION_MOUNT, os.path.abspath(plan["student"]["dir"]), type="bind", read_only=True),
-                  mount(REFERENCE_MOUNT, os.path.abspath(plan["reference"]["dir"]), type="bind", read_only=True),
+                  mount(REFERENCE_MOUNT, str(self.reference_copy(plan["reference"]["dir"])), type="bind",
+                        read_only=True),
                   mount(f"{CODE_MOUNT}/grader", str(self.lib / "grader"), type="bind", read_only=True)]
         host_config = self.api.create_host_config(
             mounts=mounts,
@@ -353,6 +355,14 @@ class DockerSandbox:
                 "user": "0:0", "working_dir": "/", "stdin_open": True, "tty": False, "host_config": host_config,
                 "hostname": SANDBOX_HOSTNAME,
                 "labels": {LABEL: "1", RUN_LABEL: self.run_id, OWNER_LABEL: self.owner, BOX_LABEL: self.id}}
+
+    def reference_copy(self, folder: str) -> Path:
+        """The reference, mounted from a copy under this backend's temp folder: a container's
+        /proc/self/mountinfo shows a mount's host path, and the checkout's path says too much
+        (a user's name, the course's layout). Copied once per backend."""
+        if folder not in self._references:
+            self._references[folder] = Path(shutil.copytree(folder, self.lib / f"reference-{len(self._references)}"))
+        return self._references[folder]
 
     def start(self, plan: dict[str, Any]) -> DriverProcess:
         if self.closed:

@@ -41,6 +41,7 @@ from grader.handin import SubmissionUnusable
 from grader.run import grade_scenario, prepare
 from grader.sandbox import open_backend
 from grader.sandbox.base import RUN_ENV
+from grader.sandbox.local import sandbox_python
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "hostile"
@@ -82,6 +83,7 @@ CASES = (
     Case("cpu-burner", ONE_LINE, False, ("killed by SIGXCPU", "CPU time limit of 3 s used up")),
     Case("rt-signal", ONE_LINE, False, ("killed by SIGRTMIN+6",)),
     Case("ipc-keyring", ONE_LINE, True),
+    Case("installed-reader", ONE_LINE, True),
     Case("socket-flood", ONE_LINE, False, ("more than expected", "the grader keeps 8 MiB")),
     Case("hang", ONE_LINE, False, ("0 of 14 expected bytes had arrived",)),
 )
@@ -188,12 +190,34 @@ def planted(where: Path, reference: Path, monkeypatch: pytest.MonkeyPatch) -> It
     for p in (where, other, where / "secret.txt", other / "server.py"):
         p.chmod(0o755 if p.is_dir() else 0o644)  # readable by anyone: only the sandbox may stop them
     monkeypatch.setenv("LABGRADE_TEST_SECRET", TOKEN)
+    installed = system_wide_install()
     LIBC.syscall(ADD_KEY, b"user", b"labgrade-bait", TOKEN.encode(), len(TOKEN), SESSION_KEYRING)  # in the grader's
     hashes = {hashlib.sha256(p.read_bytes()).hexdigest() for p in reference.glob("*.py")}
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
-        yield Bait(listener, hashes)
+    try:
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(16)
+            yield Bait(listener, hashes)
+    finally:
+        if installed:
+            shutil.rmtree(installed)
+
+
+def system_wide_install() -> Path | None:
+    """labgrade as `pip install` into /usr/local would leave it, for the sandbox's interpreter: a
+    `grader` package whose _data holds a reference with TOKEN (never over a real install)."""
+    python = sandbox_python()
+    if python is None:
+        return None
+    version = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    package = Path(f"/usr/local/lib/python{version}/dist-packages/grader")
+    if package.exists() or os.geteuid() != 0:
+        return None
+    (package / "_data" / "reference").mkdir(parents=True)
+    (package / "__init__.py").write_text(f"# {TOKEN}\n")
+    (package / "_data" / "reference" / "server.py").write_text(f"# {TOKEN}\n")
+    return package
 
 
 # -- what a run may leave behind ---------------------------------------------------------------
@@ -303,12 +327,17 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
             assert summary["open"] == []  # not even the grader's own port: it listens only later
             assert summary["docker_sock"] in ("FileNotFoundError", "PermissionError")
             assert all(code != 0 for code in summary["other"].values())
+        if case.name == "installed-reader":
+            assert summary["import"].startswith("ImportError"), summary
+            assert summary["read"] == [] and all(v == [] for k, v in summary["folders"].items()
+                                                 if k.startswith("/usr/local/")), summary
         if case.name == "ipc-keyring":
             denied = "Operation not permitted"
             assert (summary["session_keyring"], summary["user_keyring"], summary["add_key"]) == (denied,) * 3
             assert (summary["sysv_shm"], summary["sysv_msg"], summary["sysv_sem"]) == (0, 0, 0)  # its own IPC
             assert summary["hostname"] == "sandbox"
-        if case.name == "snooper":
+        if case.name == "snooper":  # no host path of the reference, even in /proc/self/mountinfo
+            assert not any(str(lab.reference) in root for root in summary["mount_roots"]), summary["mount_roots"]
             assert summary["tokens"] == [] and summary["shadow"] is False
             assert not any(p.startswith(("/grader", "/tmp", str(REPO))) for p in summary["read"]), summary["read"]
     else:
