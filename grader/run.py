@@ -42,7 +42,7 @@ def plan_for(assignment: Assignment, scenario: Scenario, staged: Path,
                    # virtual, per process: each thread's malloc arena reserves 64 MiB of address space
                    "address_space_mb": limits.memory_mb * ADDRESS_SPACE_FACTOR,
                    "file_size_mb": limits.file_size_mb, "open_files": limits.open_files,
-                   "processes": limits.processes},
+                   "processes": limits.processes, "socket_mb": limits.socket_mb},
         "scratch_mb": limits.scratch_mb, "received_mb": limits.received_mb,
     }
 

@@ -33,6 +33,7 @@ class Limits:
     processes: int = 128  # pids cgroup (or RLIMIT_NPROC inside a user namespace)
     scratch_mb: int = 16  # the writable tmpfs at /tmp
     received_mb: int = 64  # what the scripted clients of a scenario keep of what they receive (the rest is counted)
+    socket_mb: int = 64  # kernel memory of the sandbox's socket buffers (cgroup v1 kmem.tcp, docker KernelMemoryTCP)
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,23 @@ STDOUT, STDERR = 1, 2
 CONTAINER_CGROUP_DIRS = ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # the container's own
 
 
+def limit_socket_memory(api: Any, cid: str, limit: int) -> None:
+    """Charge the container's socket buffers to it, up to `limit` bytes, on a cgroup v1 host: the
+    engine records KernelMemoryTCP but runc no longer applies it, so the grader, root on the
+    engine's host, writes memory.kmem.tcp.limit_in_bytes of the container's memory cgroup itself,
+    right after the start, while only the driver runs there and no TCP socket exists yet (the limit
+    applies to the sockets made after it). On cgroup v2 sockets count in mem_limit already;
+    elsewhere (a remote engine, not root) it cannot be done and the container keeps the engine's."""
+    if not limit:
+        return
+    with contextlib.suppress(OSError, KeyError, ValueError, _docker().errors.DockerException):
+        pid = int(api.inspect_container(cid)["State"]["Pid"])
+        for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            if "memory" in controllers.split(","):
+                Path(f"/sys/fs/cgroup/memory{path}/memory.kmem.tcp.limit_in_bytes").write_text(str(limit))
+
+
 def _docker() -> Any:
     import docker  # type: ignore[import-untyped]  # imported late: the local backend works without it
 
@@ -350,6 +367,9 @@ class DockerSandbox:
             security_opt=["no-new-privileges"], cap_drop=["ALL"], cap_add=DRIVER_CAPS,
             log_config={"Type": "none", "Config": {}},  # the output goes through the attach socket only
         )
+        # socket buffers charged to the container (cgroup v1: an engine option the SDK does not name;
+        # v2 charges them to mem_limit anyway): docs/kernel.md, "Limits and teardown"
+        host_config["KernelMemoryTCP"] = int(limits.get("socket_mb", 64)) << 20
         alarm = math.ceil(float(plan["timeout"]) + GRACE + ALARM_SLACK)
         return {"image": IMAGE, "command": [CONTAINER_PYTHON, "-I", "-c", DRIVER_BOOT, CODE_MOUNT, str(alarm)],
                 "user": "0:0", "working_dir": "/", "stdin_open": True, "tty": False, "host_config": host_config,
@@ -382,6 +402,7 @@ class DockerSandbox:
             attached = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
             transport = DockerTransport(self.api, cid, attached, self._remove_later)
             api.start(cid)
+            limit_socket_memory(api, cid, int(config["host_config"].get("KernelMemoryTCP") or 0))
         except BaseException as e:
             if transport:
                 transport.kill()

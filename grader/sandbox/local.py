@@ -100,7 +100,7 @@ class Cgroup:
     CPUS = 1.0  # CPU quota of a sandbox's student processes, as a docker container's by default: a
     # spinning fork bomb must not take every core from the submissions graded beside it
 
-    def __init__(self, pids_max: int, memory_mb: int) -> None:
+    def __init__(self, pids_max: int, memory_mb: int, socket_mb: int = 64) -> None:
         self.dirs: list[Path] = []
         # labgrade-<run>-<id>: the run (a `grade` command and its pytest processes) is in the name,
         # so that what a run left behind can be found (tests/integration/test_hostile.py)
@@ -108,7 +108,12 @@ class Cgroup:
         if (self.V1 / "pids" / "cgroup.procs").exists():  # v1: one hierarchy per controller
             self._make(self.V1 / "pids" / name, {"pids.max": pids_max})
             if (self.V1 / "memory" / "cgroup.procs").exists():
-                self._make(self.V1 / "memory" / name, {"memory.limit_in_bytes": memory_mb << 20})
+                # v1 charges socket buffers to a cgroup only once kmem.tcp has a limit (set before any
+                # socket exists); v2 charges them to memory.max anyway. Without it, a few hundred unread
+                # loopback connections hold GBs of the host's TCP memory (net.ipv4.tcp_mem is machine-wide)
+                tcp = self.V1 / "memory" / "memory.kmem.tcp.limit_in_bytes"
+                self._make(self.V1 / "memory" / name, {"memory.limit_in_bytes": memory_mb << 20,
+                                                       **({tcp.name: socket_mb << 20} if tcp.exists() else {})})
             if (self.V1 / "cpu" / "cgroup.procs").exists():
                 self._make(self.V1 / "cpu" / name, {"cpu.cfs_period_us": self.CPU_PERIOD,
                                                     "cpu.cfs_quota_us": int(self.CPUS * self.CPU_PERIOD)})
@@ -190,7 +195,8 @@ class LocalSandbox:
         try:
             if self.root:
                 limits["max_processes"] = int(limits.pop("processes", 128))  # the pids cgroup, not RLIMIT_NPROC
-                cgroup = Cgroup(limits["max_processes"], int(limits.get("memory_mb", 512)))
+                cgroup = Cgroup(limits["max_processes"], int(limits.get("memory_mb", 512)),
+                                int(limits.get("socket_mb", 64)))
                 cleanups.append(cgroup.close)
                 student = {**plan["student"], "uid": SANDBOX_UID, "gid": SANDBOX_UID}
             else:

@@ -51,7 +51,7 @@ ONE_LINE = "server echoes one line"
 ZOMBIES = "finished children are reaped (no zombies accumulate)"  # frank loses these points
 CLEANUP = "children exit after their client leaves, and nothing outlives the server"
 LIMITS = {"cpu_seconds": 3, "memory_mb": 256, "file_size_mb": 4, "scratch_mb": 16, "processes": 64,
-          "received_mb": 8}
+          "received_mb": 8, "socket_mb": 16}
 TOKEN = f"LABGRADE-SECRET-{uuid.uuid4().hex}"
 REFERENCE_CLIENT = Path(__file__).resolve().parents[2] / "reference" / "echo-concurrent" / "client.py"
 MANY_FILES = 10_000
@@ -84,6 +84,7 @@ CASES = (
     Case("rt-signal", ONE_LINE, False, ("killed by SIGRTMIN+6",)),
     Case("ipc-keyring", ONE_LINE, True),
     Case("installed-reader", ONE_LINE, True),
+    Case("socket-hoarder", ONE_LINE, True),
     Case("socket-flood", ONE_LINE, False, ("more than expected", "the grader keeps 8 MiB")),
     Case("hang", ONE_LINE, False, ("0 of 14 expected bytes had arrived",)),
 )
@@ -327,6 +328,8 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
             assert summary["open"] == []  # not even the grader's own port: it listens only later
             assert summary["docker_sock"] in ("FileNotFoundError", "PermissionError")
             assert all(code != 0 for code in summary["other"].values())
+        if case.name == "socket-hoarder":  # the kernel held at most socket_mb (16 MB) for it, not 400 MB
+            assert summary["queued"] < 24 << 20, summary
         if case.name == "installed-reader":
             assert summary["import"].startswith("ImportError"), summary
             assert summary["read"] == [] and all(v == [] for k, v in summary["folders"].items()
