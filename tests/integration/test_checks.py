@@ -26,6 +26,13 @@ def test_typo(live_submission):
     box.step("conect", "alice")  # the instructor's mistake
 
 
+@pytest.mark.labgrade(points=1, tags=["protocol"], name="a check whose sandbox dies under it")
+def test_dies(live_submission):
+    box = live_submission()
+    box.step("start", "server")
+    box.proc.kill()  # passes, but its sandbox cannot be closed properly: the verdict stands on nothing
+
+
 @pytest.mark.labgrade(points=1, tags=["protocol"], name="a check that reads what arrived")
 def test_reads(live_submission):
     box = live_submission()
@@ -54,7 +61,10 @@ def test_a_mistake_in_a_check_is_the_graders_fault(tmp_path: Path) -> None:
     typo = tests["a check with a typo"]
     assert typo["error"] and typo["status"] == "failed" and "unknown step 'conect'" in typo["output"]
     assert tests["a check that reads what arrived"]["status"] == "passed"
-    assert all(t["status"] == "passed" for n, t in tests.items() if n != "a check with a typo")
+    dies = tests["a check whose sandbox dies under it"]
+    assert dies["error"] and dies["score"] == 0 and "The grader failed after this test ran" in dies["output"]
+    faulty = ("a check with a typo", "a check whose sandbox dies under it")
+    assert all(t["status"] == "passed" for n, t in tests.items() if n not in faulty)
     gradescope = json.loads((tmp_path / "out" / "alice" / "results.json").read_text())
     shown = next(t["output"] for t in gradescope["tests"] if t["name"] == "a check with a typo")
     assert shown == GRADER_FAILED  # not the check's source nor the grader's paths

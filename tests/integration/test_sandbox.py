@@ -258,3 +258,43 @@ def test_the_driver_runs_from_a_private_copy(sandbox: Sandbox) -> None:
     copied = {p.name for p in (lib / "grader" / "driver").glob("*.py")}
     assert copied == {p.name for p in (REPO / "grader" / "driver").glob("*.py")}
     assert "__main__.py" in copied
+
+
+def test_an_interpreter_under_tmp_is_not_hidden_by_the_scratch_tmp(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """LABGRADE_PYTHON may point under /tmp (a Python unpacked there): the local sandbox binds it
+    inside the student's own /tmp, not under it (where it would vanish and every test fail)."""
+    import shutil
+    import sys
+    import tempfile
+
+    from grader.sandbox import open_backend
+    from grader.sandbox.local import sandbox_python
+
+    system = sandbox_python()
+    if system is None or not system.startswith("/usr/"):
+        pytest.skip("needs a system Python under /usr to copy")
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if not Path(system).name.startswith(version) or not Path(f"/usr/lib/{version}").is_dir():
+        pytest.skip(f"needs /usr/lib/{version} beside {system}")
+    prefix = Path(tempfile.mkdtemp(prefix="labgrade-python-", dir="/tmp"))
+    try:
+        prefix.chmod(0o755)
+        (prefix / "bin").mkdir()
+        shutil.copy2(system, prefix / "bin" / version)
+        shutil.copytree(f"/usr/lib/{version}", prefix / "lib" / version, symlinks=True,
+                        ignore=shutil.ignore_patterns("test", "__pycache__", "idlelib", "tkinter", "*-packages"))
+        monkeypatch.setenv("LABGRADE_PYTHON", str(prefix / "bin" / version))
+        sandbox_python.cache_clear()
+        assert sandbox_python() == str(prefix / "bin" / version)
+        box = open_backend("local")
+        try:
+            out = run_server(box, tmp_path, "import sys, json; print(json.dumps({'exe': sys.executable}), "
+                                             "file=sys.stderr, flush=True)\n")
+        finally:
+            box.close()
+        assert out["status"] == "passed", out
+        assert report(out)["exe"] == str(prefix / "bin" / version)
+    finally:
+        sandbox_python.cache_clear()
+        shutil.rmtree(prefix, ignore_errors=True)
