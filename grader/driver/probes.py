@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -171,21 +172,30 @@ NLMSG_ERROR, NLMSG_DONE = 2, 3
 TCP_LISTEN = 10
 
 
-def parse_inet_diag(data: bytes, out: dict[int, tuple[int, int]]) -> bool:
-    """Parse one netlink reply into {port: (backlog, accept_queue)}; True when the dump is done."""
+def netlink_messages(data: bytes) -> tuple[list[bytes], bool]:
+    """The inet_diag messages of one netlink reply (inet_diag_msg and its attributes), and whether
+    the dump is done."""
+    msgs: list[bytes] = []
     off = 0
     while off + 16 <= len(data):
         length, kind = struct.unpack_from("=IH", data, off)
         if kind == NLMSG_DONE:
-            return True
+            return msgs, True
         if kind == NLMSG_ERROR:
-            errno = -struct.unpack_from("=i", data, off + 16)[0]
-            raise OSError(errno, "inet_diag request failed")
-        (sport,) = struct.unpack_from("!H", data, off + 20)  # inet_diag_msg.id.idiag_sport
-        rqueue, wqueue = struct.unpack_from("=II", data, off + 72)
-        out[sport] = (wqueue, rqueue)  # for a listener: wqueue = backlog, rqueue = queue length
+            raise OSError(-struct.unpack_from("=i", data, off + 16)[0], "inet_diag request failed")
+        msgs.append(data[off + 16:off + length])
         off += (length + 3) & ~3
-    return False
+    return msgs, False
+
+
+def parse_inet_diag(data: bytes, out: dict[int, tuple[int, int]]) -> bool:
+    """Parse one netlink reply into {port: (backlog, accept_queue)}; True when the dump is done."""
+    msgs, done = netlink_messages(data)
+    for msg in msgs:
+        (sport,) = struct.unpack_from("!H", msg, 4)  # inet_diag_msg.id.idiag_sport
+        rqueue, wqueue = struct.unpack_from("=II", msg, 56)
+        out[sport] = (wqueue, rqueue)  # for a listener: wqueue = backlog, rqueue = queue length
+    return done
 
 
 def _diag_request(family: int, states: int, ext: int = 0) -> bytes:
@@ -194,14 +204,19 @@ def _diag_request(family: int, states: int, ext: int = 0) -> bytes:
     return struct.pack("=IHHII", 16 + len(req), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST_DUMP, 1, 0) + req
 
 
+def _dump(states: int, ext: int, parse: Callable[[bytes], bool]) -> None:
+    """Dump this namespace's TCP sockets (both address families), each reply to `parse`."""
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as s:
+        for family in (socket.AF_INET, socket.AF_INET6):
+            s.send(_diag_request(family, states, ext))
+            while not parse(s.recv(1 << 20)):
+                pass
+
+
 def tcp_listeners() -> dict[int, tuple[int, int]]:
     """{port: (backlog, accept-queue length)} for every TCP listener of this network namespace."""
     out: dict[int, tuple[int, int]] = {}
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as s:
-        for family in (socket.AF_INET, socket.AF_INET6):
-            s.send(_diag_request(family, 1 << TCP_LISTEN))
-            while not parse_inet_diag(s.recv(65536), out):
-                pass
+    _dump(1 << TCP_LISTEN, 0, lambda data: parse_inet_diag(data, out))
     return out
 
 
@@ -249,14 +264,8 @@ class TcpSocket:
 
 def parse_tcp_sockets(data: bytes, out: list[TcpSocket]) -> bool:
     """Parse one netlink reply of a dump with INET_DIAG_INFO; True when the dump is done."""
-    off = 0
-    while off + 16 <= len(data):
-        length, kind = struct.unpack_from("=IH", data, off)
-        if kind == NLMSG_DONE:
-            return True
-        if kind == NLMSG_ERROR:
-            raise OSError(-struct.unpack_from("=i", data, off + 16)[0], "inet_diag request failed")
-        msg = data[off + 16:off + length]
+    msgs, done = netlink_messages(data)
+    for msg in msgs:
         state = msg[1]
         sport, dport = struct.unpack_from("!HH", msg, 4)
         rqueue, wqueue, _uid, inode = struct.unpack_from("=IIII", msg, 56)
@@ -274,18 +283,13 @@ def parse_tcp_sockets(data: bytes, out: list[TcpSocket]) -> bool:
                 sent = bytes_sent - retrans
             at += (alen + 3) & ~3
         out.append(TcpSocket(state, sport, dport, rqueue, wqueue, inode, sent, received, notsent))
-        off += (length + 3) & ~3
-    return False
+    return done
 
 
 def tcp_sockets() -> list[TcpSocket]:
     """Every TCP socket of this network namespace (both address families), with tcp_info."""
     out: list[TcpSocket] = []
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as s:
-        for family in (socket.AF_INET, socket.AF_INET6):
-            s.send(_diag_request(family, ALL_STATES, ext=1 << (INET_DIAG_INFO - 1)))
-            while not parse_tcp_sockets(s.recv(1 << 20), out):
-                pass
+    _dump(ALL_STATES, 1 << (INET_DIAG_INFO - 1), lambda data: parse_tcp_sockets(data, out))
     return out
 
 
