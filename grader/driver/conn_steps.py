@@ -198,7 +198,7 @@ class ConnSteps(RunnerBase):
                 c.send(chunk)
                 before[0] = None
                 return None
-            now = settle.take(os.getpid(), grader_idle=True)
+            now = settle.take(os.getpid())
             done = settle.settled(before[0], now)
             before[0] = now
             return ("stalled" if c.txbuf else "all read") if done else None

@@ -168,7 +168,7 @@ class RunnerBase:
         before: list[settle.Snapshot | None] = [None]
 
         def settled() -> bool | None:
-            now = settle.take(os.getpid(), grader_idle=True)
+            now = settle.take(os.getpid())
             done = settle.settled(before[0], now)
             before[0] = now
             return True if done else None

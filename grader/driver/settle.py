@@ -10,9 +10,9 @@ that proves the programs are done (docs/kernel.md, "settled"):
   * no data is in flight on loopback: every byte a socket sent has been received by its peer
     (tcp_info's bytes_sent and bytes_received; the acknowledgement may come 40 ms later, so
     the send queue itself is not the measure);
-  * nothing the grader itself must still write or read (the caller says so), and
   * the same socket figures twice in a row, one round of the driver's I/O apart (the two
-    readings are not atomic, and reading our own sockets changes them).
+    readings are not atomic; the grader's own sockets are among them, so what it still reads or
+    writes shows as a change).
 A program asleep in a select() with a timeout settles too: what it does when the timer fires
 is not an answer to what it was sent. A program that never sleeps (busy-waiting) never settles:
 callers bound the wait and say so.
@@ -29,12 +29,11 @@ from . import probes
 class Snapshot:
     busy: tuple[tuple[int, int], ...]  # (pid, tid) of threads that may act without being woken
     in_flight: tuple[tuple[int, int, int], ...]  # (from port, to port, bytes) not received yet
-    sockets: frozenset[tuple[int, ...]]  # every socket's figures, to see that nothing moved
-    grader_idle: bool  # the grader has nothing left to write (or cannot write it) and has read everything
+    sockets: frozenset[tuple[int, ...]]  # every socket's figures (the grader's own too), to see that nothing moved
 
     @property
     def quiet(self) -> bool:
-        return not self.busy and not self.in_flight and self.grader_idle
+        return not self.busy and not self.in_flight
 
 
 def settled(before: Snapshot | None, now: Snapshot) -> bool:
@@ -42,12 +41,11 @@ def settled(before: Snapshot | None, now: Snapshot) -> bool:
     return before is not None and before.quiet and now.quiet and before.sockets == now.sockets
 
 
-def take(driver_pid: int, grader_idle: bool) -> Snapshot:
+def take(driver_pid: int) -> Snapshot:
     socks = probes.tcp_sockets()
     figures = frozenset((s.state, s.local_port, s.remote_port, s.rqueue, s.wqueue, s.sent or 0, s.received or 0)
                         for s in socks)
-    return Snapshot(tuple(probes.busy_tasks(exclude=driver_pid)), tuple(probes.in_flight(socks)), figures,
-                    grader_idle)
+    return Snapshot(tuple(probes.busy_tasks(exclude=driver_pid)), tuple(probes.in_flight(socks)), figures)
 
 
 def describe(snap: Snapshot) -> str:
@@ -58,6 +56,4 @@ def describe(snap: Snapshot) -> str:
                      + ", ".join(str(pid) for pid, _ in snap.busy[:3]) + ")")
     if snap.in_flight:
         parts.append(f"{sum(n for _, _, n in snap.in_flight)} bytes in flight")
-    if not snap.grader_idle:
-        parts.append("the grader still writing")
     return "; ".join(parts) or "nothing moving"

@@ -1,0 +1,37 @@
+"""The settling rule on fabricated states: asleep and nothing in flight, twice alike."""
+
+from __future__ import annotations
+
+from grader.driver.probes import TCP_ESTABLISHED, TCP_LISTEN, TcpSocket, in_flight
+from grader.driver.settle import Snapshot, describe, settled
+
+QUIET = Snapshot(busy=(), in_flight=(), sockets=frozenset({(1, 40000, 5000, 0, 0, 6, 6)}))
+
+
+def test_two_quiet_alike_readings_are_settled() -> None:
+    assert settled(QUIET, QUIET)
+    assert not settled(None, QUIET)  # one reading proves nothing
+
+
+def test_a_running_thread_data_in_flight_or_a_change_is_not_settled() -> None:
+    running = Snapshot(busy=((12, 12),), in_flight=(), sockets=QUIET.sockets)
+    flying = Snapshot(busy=(), in_flight=((40000, 5000, 3),), sockets=QUIET.sockets)
+    moved = Snapshot(busy=(), in_flight=(), sockets=frozenset({(1, 40000, 5000, 0, 0, 9, 9)}))
+    for other in (running, flying):
+        assert not settled(QUIET, other) and not settled(other, QUIET)
+    assert not settled(QUIET, moved)  # what the grader read or wrote between the readings
+    assert describe(running) == "1 thread running (pid 12)" and describe(flying) == "3 bytes in flight"
+    assert describe(QUIET) == "nothing moving"
+
+
+def sock(local: int, remote: int, sent: int | None, received: int | None, state: int = TCP_ESTABLISHED) -> TcpSocket:
+    return TcpSocket(state, local, remote, 0, 0, 0, sent, received, 0)
+
+
+def test_in_flight_pairs_both_ends_of_a_loopback_connection() -> None:
+    assert in_flight([sock(40000, 5000, 10, 4), sock(5000, 40000, 4, 7)]) == [(40000, 5000, 3)]  # 40000 sent 10
+    assert in_flight([sock(40000, 5000, 10, 4), sock(5000, 40000, 4, 10)]) == []
+    assert in_flight([sock(40000, 5000, 10, 4), sock(5000, 40000, 4, 11)]) == []  # 10 bytes, then a FIN
+    assert in_flight([sock(40000, 5000, 10, 0)]) == []  # the other end is not in this namespace
+    assert in_flight([sock(40000, 5000, None, None), sock(5000, 40000, None, None)]) == []  # no tcp_info
+    assert in_flight([sock(5000, 0, 0, 0, TCP_LISTEN), sock(40000, 5000, 3, 0)]) == []  # a listener is no peer
