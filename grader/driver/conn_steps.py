@@ -51,9 +51,9 @@ class ConnSteps(RunnerBase):
                                  expected=f"a connection to port {listener.port}", observed=p.exit_text())
             return None
 
-        sock = self.loop.wait_until(accepted, self.within(args))
+        sock = self.wait_for(accepted, self.within(args))
         if sock is None:
-            raise StepFailed(f"no connection came to {listener.name} within {args.get('within', DEFAULT_WITHIN)} s",
+            raise StepFailed(f"no connection came to {listener.name} {self.when(args)}",
                              expected=f"the client connects to port {listener.port}", observed="no connection")
         self.conns[args["as"]] = Conn(args["as"], self.loop, self.log, sock=sock)
 
@@ -80,12 +80,12 @@ class ConnSteps(RunnerBase):
         port = self.port_of(args)
         deadline = self.within(args)
         for n in names:
-            if len(names) > 1 and not self.loop.wait_until(lambda: self._queue_has_room(port), deadline, poll=True):
+            if len(names) > 1 and not self.wait_for(lambda: self._queue_has_room(port), deadline):
                 break
             c = self.conns[n] = Conn(n, self.loop, self.log, receive_buffer=args.get("receive_buffer"))
             c.start_connect(self.host, port)
         names = [n for n in names if n in self.conns]
-        ok = len(names) == len(names_of(args)) and self.loop.wait_until(
+        ok = len(names) == len(names_of(args)) and self.wait_for(
             lambda: all(self.conns[n].connected or self.conns[n].error for n in names) or None, deadline)
         failed = [n for n in names if self.conns[n].error]
         if failed:
@@ -96,8 +96,8 @@ class ConnSteps(RunnerBase):
             backlog, queued = self.listening(port) or (0, 0)
             seen = (f"the listen queue stayed full ({queued} connections waiting, backlog {backlog}): "
                     f"the server is not calling accept()" if backlog and queued >= backlog else "no answer")
-            raise StepFailed(f"{plural(len(pending), 'connection')} not established within "
-                             f"{args.get('within', DEFAULT_WITHIN)} s ({', '.join(pending[:5])})",
+            raise StepFailed(f"{plural(len(pending), 'connection')} not established {self.when(args)} "
+                             f"({', '.join(pending[:5])})",
                              expected=f"{plural(len(names_of(args)), 'client')} connected", observed=seen)
         if not args.get("accepted"):
             return
@@ -108,10 +108,9 @@ class ConnSteps(RunnerBase):
                 raise self._listener_gone(port)
             return True if queue[1] == 0 else None
 
-        if not self.loop.wait_until(drained, deadline, poll=True):
+        if not self.wait_for(drained, deadline):
             waiting = (self.listening(port) or (0, 0))[1]
-            raise StepFailed(f"the server did not accept() {plural(waiting, 'connection')} within "
-                             f"{args.get('within', DEFAULT_WITHIN)} s",
+            raise StepFailed(f"the server did not accept() {plural(waiting, 'connection')} {self.when(args)}",
                              expected="every connection accepted", observed=f"{waiting} waiting in the listen queue")
 
     # -- sending ---------------------------------------------------------------------------
@@ -133,7 +132,7 @@ class ConnSteps(RunnerBase):
         self._wait_written(names, args)
 
     def _wait_written(self, names: list[str], args: dict[str, Any]) -> None:
-        done = self.loop.wait_until(
+        done = self.wait_for(
             lambda: all(not self.conns[n].txbuf or self.conns[n].error for n in names) or None, self.within(args))
         for n in names:
             c = self.conns[n]
@@ -144,8 +143,7 @@ class ConnSteps(RunnerBase):
             stuck = next(n for n in names if self.conns[n].txbuf)
             raise StepFailed(f"{stuck} could not send everything: the server stopped reading",
                              expected=f"{len(self.conns[stuck].sent)} bytes accepted",
-                             observed=f"{len(self.conns[stuck].txbuf)} bytes still waiting after "
-                                      f"{args.get('within', DEFAULT_WITHIN)} s")
+                             observed=f"{len(self.conns[stuck].txbuf)} bytes still waiting {self.when(args)}")
 
     def _send_pieces(self, c: Conn, pieces: list[bytes], deadline: Deadline) -> None:
         """Each piece alone: the next one leaves once the program's socket received this one and
@@ -168,9 +166,9 @@ class ConnSteps(RunnerBase):
                     return True  # the kernel does not say (the peer left): nothing more to wait for
                 return True if peer.received >= target and peer.rqueue == 0 else None
 
-            if not self.loop.wait_until(read_alone, deadline, poll=True):
+            if not self.wait_for(read_alone, deadline):
                 raise StepFailed(f"the program did not read piece {k + 1} of {len(pieces)} sent by {c.name} "
-                                 f"({show(piece)})", expected="recv() returns it",
+                                 f"({show(piece)}) {self.when({})}", expected="recv() returns it",
                                  observed="still waiting in its socket")
             self.log.add(c.name, f"piece {k + 1} of {len(pieces)} was read by the program")
 
@@ -264,11 +262,11 @@ class ConnSteps(RunnerBase):
                                      expected=show(wanted[n][1]), observed=show(got))
             return True if len(done) == len(names) else None
 
-        if not self.loop.wait_until(verdicts, self.within(args)):
+        if not self.wait_for(verdicts, self.within(args)):
             late = [n for n in names if n not in done]
             got = self.conns[late[0]].unread
             who = f"{late[0]}" if len(late) == 1 else f"{len(late)} of {len(names)} clients ({', '.join(late[:5])})"
-            raise StepFailed(f"{who}: after {args.get('within', DEFAULT_WITHIN)} s, {len(got)} of "
+            raise StepFailed(f"{who}: {self.when(args)}, {len(got)} of "
                              f"{len(wanted[late[0]][1])} expected bytes had arrived{self.conns[late[0]].kept_note()}",
                              expected=show(wanted[late[0]][1]), observed=show(got) if got else "nothing")
         for n in names:
@@ -336,11 +334,11 @@ class ConnSteps(RunnerBase):
         names = names_of(args)
         how = args.get("how", "close")
         conns = [self.conn(n) for n in names]
-        if not self.loop.wait_until(lambda: all(c.eof for c in conns) or None, self.within(args)):
+        if not self.wait_for(lambda: all(c.eof for c in conns) or None, self.within(args)):
             open_ = next(c for c in conns if not c.eof)
             raise StepFailed(f"the server did not close the connection of {open_.name}",
                              expected="end of stream (recv() returns b'')",
-                             observed=f"connection still open after {args.get('within', DEFAULT_WITHIN)} s")
+                             observed=f"connection still open {self.when(args)}")
         self.check_nothing_unexpected(conns)
         want = {"close": False, "reset": True}.get(how)
         for c in conns:

@@ -131,8 +131,8 @@ class MeasureSteps(RunnerBase):
                 v = value()  # measured even with no bound: `save:` alone records it
                 return True if all(ok[k](v, b) for k, b in checks) else None
 
-            held = bool(self.loop.wait_until(holds, self.within(args), poll=True))
-            when = f"after {args.get('within', DEFAULT_WITHIN)} s"
+            held = bool(self.wait_for(holds, self.within(args)))
+            when = self.when(args) if self.early else f"after {args.get('within', DEFAULT_WITHIN)} s"
         if "save" in args:
             self.saved[args["save"]] = last[0] or 0
         self.log.add(of or "sandbox", f"{what} = {last[0]}" + (f" over {args['over']} s" if "over" in args else ""))

@@ -122,12 +122,24 @@ def voluntary_switches(pid: int) -> int | None:
 
 # system call numbers by machine: the blocking calls a student's program may wait in
 SYSCALLS = {
-    "x86_64": {0: "read", 7: "poll", 23: "select", 45: "recvfrom", 43: "accept", 288: "accept4",
-               232: "epoll_wait", 281: "epoll_pwait", 270: "pselect6", 271: "ppoll", 202: "futex",
-               35: "nanosleep", 230: "clock_nanosleep", 61: "wait4", 17: "pread64", 19: "readv"},
-    "aarch64": {63: "read", 73: "ppoll", 72: "pselect6", 207: "recvfrom", 202: "accept", 242: "accept4",
-                22: "epoll_pwait", 98: "futex", 101: "nanosleep", 115: "clock_nanosleep", 260: "wait4", 65: "readv"},
+    "x86_64": {0: "read", 7: "poll", 23: "select", 45: "recvfrom", 47: "recvmsg", 43: "accept", 288: "accept4",
+               232: "epoll_wait", 281: "epoll_pwait", 441: "epoll_pwait2", 270: "pselect6", 271: "ppoll",
+               202: "futex", 35: "nanosleep", 230: "clock_nanosleep", 61: "wait4", 247: "waitid", 17: "pread64",
+               19: "readv", 34: "pause", 130: "rt_sigsuspend", 1: "write", 44: "sendto", 42: "connect"},
+    "aarch64": {63: "read", 73: "ppoll", 72: "pselect6", 207: "recvfrom", 212: "recvmsg", 202: "accept",
+                242: "accept4", 22: "epoll_pwait", 441: "epoll_pwait2", 98: "futex", 101: "nanosleep",
+                115: "clock_nanosleep", 260: "wait4", 95: "waitid", 65: "readv", 133: "rt_sigsuspend",
+                64: "write", 206: "sendto", 203: "connect"},
 }
+# Where a call that blocks takes its timeout, and what means "none": (argument index, "null" for a
+# pointer that is NULL, "negative" for an int below 0). A call absent from here and from FOREVER
+# may end by itself (a sleep, a connect's retransmissions, a write a reader drains): never forever.
+TIMEOUTS = {"select": (4, "null"), "pselect6": (4, "null"), "ppoll": (2, "null"), "epoll_pwait2": (3, "null"),
+            "poll": (2, "negative"), "epoll_wait": (3, "negative"), "epoll_pwait": (3, "negative")}
+FOREVER = {"read", "readv", "pread64", "recvfrom", "recvmsg", "accept", "accept4", "wait4", "waitid", "pause",
+           "rt_sigsuspend"}
+FUTEX_WAITS = {0, 9}  # FUTEX_WAIT, FUTEX_WAIT_BITSET (the op, its flags masked)
+FUTEX_CMD_MASK = 0x7F
 FAMILIES = {"pselect6": "select", "ppoll": "poll", "epoll_wait": "epoll", "epoll_pwait": "epoll",
             "recvfrom": "recv", "accept4": "accept", "nanosleep": "sleep", "clock_nanosleep": "sleep",
             "readv": "read", "pread64": "read"}
@@ -145,6 +157,38 @@ def parse_syscall(text: str, machine: str) -> tuple[str, int | None] | None:
         return None
     number = int(fields[0])
     return SYSCALLS.get(machine, {}).get(number, f"syscall {number}"), int(fields[1], 16) if len(fields) > 1 else None
+
+
+def parse_syscall_args(text: str, machine: str) -> tuple[str, list[int]] | None:
+    """/proc/PID/task/TID/syscall -> (call name, its six arguments) when blocked; None when running."""
+    fields = text.split()
+    if not fields or fields[0] in ("running", "-1"):
+        return None
+    number = int(fields[0])
+    return SYSCALLS.get(machine, {}).get(number, f"syscall {number}"), [int(f, 16) for f in fields[1:7]]
+
+
+def waits_forever(call: str, args: list[int]) -> bool:
+    """Whether a thread blocked in `call` stays blocked until another process acts: a read, an
+    accept, a wait for a child, or select/poll/epoll/futex with no timeout. A timeout, a sleep, or a
+    call that ends by itself (connect's retransmissions) is not forever. (A timer the program set
+    with alarm() or SO_RCVTIMEO is not visible here: docs/kernel.md.)"""
+    if call in FOREVER:
+        return True
+    if call in TIMEOUTS:
+        at, none = TIMEOUTS[call]
+        value = args[at] if at < len(args) else 0
+        return value == 0 if none == "null" else (value & 0xFFFFFFFF) >= 0x80000000  # an int below 0
+    if call == "futex" and len(args) > 3:
+        return args[1] & FUTEX_CMD_MASK in FUTEX_WAITS and args[3] == 0
+    return False
+
+
+def thread_wait(pid: int, tid: int | str) -> tuple[str, bool] | None:
+    """(the call a sleeping thread waits in, whether it waits forever); None while it runs."""
+    text = _read(f"/proc/{pid}/task/{tid}/syscall")
+    parsed = parse_syscall_args(text, os.uname().machine) if text else None
+    return None if parsed is None else (parsed[0], waits_forever(*parsed))
 
 
 def blocked_in(pid: int) -> tuple[str, str] | None:
@@ -245,6 +289,7 @@ ALL_STATES = 0xFFF
 # at 144, u64 tcpi_bytes_sent and tcpi_bytes_retrans at 200 and 208 (Linux 4.19+): checked
 # against a real connection in tests/unit/test_probes.py
 TCPI_BYTES_RECEIVED, TCPI_NOTSENT, TCPI_BYTES_SENT, TCPI_MIN_LEN = 128, 144, 200, 216
+TCPI_SND_MSS, TCPI_SND_WND = 16, 228  # u32 each; tcpi_snd_wnd: the peer's advertised window (Linux 5.4+)
 
 
 @dataclass(frozen=True)
@@ -260,6 +305,7 @@ class TcpSocket:
     sent: int | None = None  # data bytes sent, retransmissions left out (None: the kernel does not say)
     received: int | None = None  # data bytes received in order, plus 1 once a FIN arrived
     notsent: int | None = None  # bytes written that the peer's window did not let out yet
+    will_send: bool = False  # some of them will go without anyone acting: the window lets them (or unknown)
 
 
 def parse_tcp_sockets(data: bytes, out: list[TcpSocket]) -> bool:
@@ -270,6 +316,7 @@ def parse_tcp_sockets(data: bytes, out: list[TcpSocket]) -> bool:
         sport, dport = struct.unpack_from("!HH", msg, 4)
         rqueue, wqueue, _uid, inode = struct.unpack_from("=IIII", msg, 56)
         sent = received = notsent = None
+        will_send = False
         at = 72
         while at + 4 <= len(msg):  # the attributes: (u16 length, u16 type, payload), 4-byte aligned
             alen, atype = struct.unpack_from("=HH", msg, at)
@@ -281,9 +328,19 @@ def parse_tcp_sockets(data: bytes, out: list[TcpSocket]) -> bool:
                 (notsent,) = struct.unpack_from("=I", info, TCPI_NOTSENT)
                 bytes_sent, retrans = struct.unpack_from("=QQ", info, TCPI_BYTES_SENT)
                 sent = bytes_sent - retrans
+                will_send = bool(notsent) and (len(info) < TCPI_SND_WND + 4 or _window_lets(info, wqueue, notsent))
             at += (alen + 3) & ~3
-        out.append(TcpSocket(state, sport, dport, rqueue, wqueue, inode, sent, received, notsent))
+        out.append(TcpSocket(state, sport, dport, rqueue, wqueue, inode, sent, received, notsent, will_send))
     return done
+
+
+def _window_lets(info: bytes, wqueue: int, notsent: int) -> bool:
+    """Whether bytes written and not sent yet will go by themselves: the peer's window, less what
+    is sent and not acknowledged, holds a full segment (or all of them). A sender holds back less
+    (silly window avoidance): such bytes wait for the peer to read (docs/kernel.md)."""
+    mss: int = struct.unpack_from("=I", info, TCPI_SND_MSS)[0]
+    window: int = struct.unpack_from("=I", info, TCPI_SND_WND)[0]
+    return window - (wqueue - notsent) >= min(mss or 1, notsent)
 
 
 def tcp_sockets() -> list[TcpSocket]:
@@ -320,19 +377,43 @@ def parse_state(text: str) -> str:
     return text.rsplit(")", 1)[1].split()[0]
 
 
-def busy_tasks(exclude: int) -> list[tuple[int, int]]:
-    """(pid, tid) of every thread of this PID namespace that is running or runnable (R) or in an
-    uninterruptible wait (D): it may still do something without being woken. Threads asleep (S),
-    stopped (T) or dead (Z) wait for an event. `exclude`: a pid left out (the driver itself)."""
-    busy = []
+@dataclass(frozen=True)
+class Tasks:
+    """The threads of a PID namespace (the driver aside), by what they are doing."""
+
+    busy: tuple[tuple[int, int], ...]  # running or runnable (R), or in an uninterruptible wait (D)
+    restless: tuple[tuple[int, str], ...]  # (pid, call): asleep, but may wake by itself (a timeout, a sleep)
+    waiting: tuple[tuple[int, str], ...]  # (pid, call): asleep until another process acts
+
+
+def read_tasks(exclude: int, calls: bool = False) -> Tasks:
+    """What every thread of this PID namespace but `exclude` (the driver) is doing. A thread asleep
+    (S) waits for an event; stopped (T) or dead (Z) threads do nothing. With `calls`, a sleeping
+    thread's system call says whether it can wake by itself (/proc/PID/task/TID/syscall)."""
+    busy: list[tuple[int, int]] = []
+    restless: list[tuple[int, str]] = []
+    waiting: list[tuple[int, str]] = []
     for pid in pids():
         if pid == exclude:
             continue
         for tid in _tasks(pid):
             text = _read(f"/proc/{pid}/task/{tid}/stat")
-            if text and parse_state(text) in ("R", "D"):
+            state = parse_state(text) if text else "X"
+            if state in ("R", "D"):
                 busy.append((pid, int(tid)))
-    return busy
+            elif state == "S" and calls:
+                wait = thread_wait(pid, tid)
+                if wait is None:  # it ran between the two reads
+                    busy.append((pid, int(tid)))
+                else:
+                    (waiting if wait[1] else restless).append((pid, wait[0]))
+    return Tasks(tuple(busy), tuple(restless), tuple(waiting))
+
+
+def busy_tasks(exclude: int) -> list[tuple[int, int]]:
+    """(pid, tid) of every thread of this PID namespace that may still do something without being
+    woken (read_tasks: R or D). `exclude`: a pid left out (the driver itself)."""
+    return list(read_tasks(exclude).busy)
 
 
 def read_chars(pid: int) -> int | None:

@@ -31,7 +31,7 @@ from .matching import (
     match_line,
     show,
 )
-from .runner import DEFAULT_WITHIN, START_WITHIN, RunnerBase, StepFailed, plural
+from .runner import START_WITHIN, RunnerBase, StepFailed, plural
 
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning))(?::\s*(.*))?$")
 SOURCE_LINE = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)')
@@ -81,10 +81,9 @@ class ProgramSteps(RunnerBase):
         if spec["kind"] != "server":
             prog.target_port = port
             return
-        listening = self.loop.wait_until(
+        listening = self.wait_for(
             lambda: probes.tcp_listeners().get(port) or (prog.returncode is not None or None),
-            self.within(args, START_WITHIN), poll=True,
-        )
+            self.within(args, START_WITHIN))
         if isinstance(listening, tuple):
             self.saved[f"{name}_backlog"] = listening[0]
             self.log.add(name, "listening", f"port {port}, backlog {listening[0]}")
@@ -96,9 +95,8 @@ class ProgramSteps(RunnerBase):
             raise StepFailed(f"{argv[0]} {prog.exit_text()} before listening on port {port}",
                              expected=f"a socket listening on port {port}", observed=prog.exit_text())
         prog.start_failure = f"{script} runs but never listens on the port given as argv[1]"
-        raise StepFailed(f"{argv[0]} is running but not listening on port {port}",
-                         expected=f"listen() on port {port} (the port given as argv[1]) within "
-                                  f"{args.get('within', START_WITHIN)} s",
+        raise StepFailed(f"{argv[0]} is running but not listening on port {port} {self.when(args, START_WITHIN)}",
+                         expected=f"listen() on port {port} (the port given as argv[1])",
                          observed="no listening socket on that port")
 
     # -- input -----------------------------------------------------------------------------
@@ -131,8 +129,9 @@ class ProgramSteps(RunnerBase):
             grew = before is None or now is None or now - before >= size
             return True if grew and prog.input_pending() == 0 else None
 
-        if not self.loop.wait_until(read, deadline, poll=True):
-            raise StepFailed(f"{prog.name} did not read the {what} typed", expected="the program reads its input",
+        if not self.wait_for(read, deadline):
+            raise StepFailed(f"{prog.name} did not read the {what} typed {self.when({})}",
+                             expected="the program reads its input",
                              observed="still waiting in the terminal")
 
     # -- output ----------------------------------------------------------------------------
@@ -170,14 +169,13 @@ class ProgramSteps(RunnerBase):
             m = matcher(bytes(stream.data[stream.cursor:]), stream.eof)
             return None if m.state == PENDING else m
 
-        m = self.loop.wait_until(judged, self.within(args))
+        m = self.wait_for(judged, self.within(args))
         got = bytes(stream.data[stream.cursor:])
         shown = show(got) if got else "nothing"
         if m is None:
             still = "is still running" if prog.returncode is None else prog.exit_text()
-            what = (f"{prog.name} {still} after {args.get('within', DEFAULT_WITHIN)} s, with nothing more printed"
-                    if "end" in args else f"{prog.name} did not print {wanted} on {stream.name} within "
-                                          f"{args.get('within', DEFAULT_WITHIN)} s")
+            what = (f"{prog.name} {still} {self.when(args)}, with nothing more printed"
+                    if "end" in args else f"{prog.name} did not print {wanted} on {stream.name} {self.when(args)}")
             raise StepFailed(what, expected=wanted, observed=f"{shown} ({still})" if "end" in args else shown)
         if m.state == MISMATCH:
             raise StepFailed(self._mismatch(prog.name, stream.name, args, got, m, wanted, stream.eof),
@@ -205,8 +203,8 @@ class ProgramSteps(RunnerBase):
     def wait_exit(self, args: dict[str, Any]) -> None:
         prog = self.program(args["of"])
         prog.awaited = True
-        if self.loop.wait_until(lambda: prog.returncode is not None or None, self.within(args)) is None:
-            raise StepFailed(f"{prog.name} did not exit within {args.get('within', DEFAULT_WITHIN)} s",
+        if self.wait_for(lambda: prog.returncode is not None or None, self.within(args)) is None:
+            raise StepFailed(f"{prog.name} did not exit {self.when(args)}",
                              expected="the program exits", observed="still running")
         prog.drain(self.loop, Deadline.after(0.5, self.deadline))
         if "code" in args and prog.returncode != args["code"]:

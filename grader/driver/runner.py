@@ -6,6 +6,10 @@ was expected and what was observed. Every wait has a deadline: the step's `withi
 the scenario's own budget. Shared rules:
   * Certain failure: a wait that ends because a program died says so, whichever step waited
     (`annotate`); steps whose event needs a program that has exited fail at once.
+  * Certain failure, at once: while a step waits for the program, the sandbox is watched; once
+    it is quiescent (settle.py: every thread of it waits for another process, nothing in flight),
+    what the step waits for cannot come any more, and the step fails then, saying what each
+    program waits in (`wait_for`). Plan `early: false` turns this off (the deadlines decide).
   * Nothing unexpected: bytes a connection received after what the scenario expected on it,
     and output a program printed after its expected output, are failures with expected vs
     observed. They are looked for once the sandbox has settled (settle.py), never after a fixed
@@ -18,8 +22,9 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from . import probes, settle
 from .endpoints import Conn, Listener, Program
@@ -34,6 +39,7 @@ BOUND_RE = re.compile(r"\s*([A-Za-z_]\w*)\s*(?:([+-])\s*(\d+))?\s*")
 DEFAULT_WITHIN = 3.0  # seconds; a correct program answers in milliseconds, only failures pay this
 START_WITHIN = 10.0  # interpreter start-up on a loaded machine, plus the program's own set-up
 EXIT_GRACE = 0.3  # seconds from a connection's end to its program's exit, when it exits (seen: the same ms)
+QUIET_EVERY = 0.005  # seconds between two looks at whether the sandbox is quiescent (a look costs ~1 ms)
 SETTLE_LIMIT = 1.0  # seconds the implicit "nothing unexpected" checks wait for the sandbox to settle;
 # only a program that never sleeps (busy-waiting) takes that long, and it is then not checked
 
@@ -78,6 +84,7 @@ class RunnerBase:
         self.programs: dict[str, Program] = {}
         self.saved: dict[str, int] = {}
         self.deadline = Deadline.after(float(plan["timeout"]))
+        self.early: tuple[float, str] | None = None  # (when, why) the last wait_for ended early
         loop.on_child_exit = self._children_exited
 
     # -- lookups --------------------------------------------------------------------------
@@ -160,6 +167,53 @@ class RunnerBase:
             e.message = f"{e.message} ({'; '.join(news)})"
             e.args = (e.message,)
         return e
+
+    # -- waiting for the program: certain failure at once --------------------------------
+    def wait_for(self, condition: Callable[[], T | None], deadline: Deadline) -> T | None:
+        """The condition's value once it holds; None at the deadline, or as soon as the sandbox is
+        quiescent with the condition unmet (then `self.early` says when and why)."""
+        self.early = None
+        if not self.plan.get("early", True):
+            return self.loop.wait_until(condition, deadline, poll=True)
+        before: list[settle.Snapshot | None] = [None]
+        looked = [0.0]
+        gave_up = object()
+
+        def holds_or_never() -> Any:
+            value = condition()
+            if value is not None or time.monotonic() - looked[0] < QUIET_EVERY:
+                return value
+            looked[0] = time.monotonic()
+            now = settle.take(os.getpid(), calls=True)
+            done = settle.quiescent(before[0], now)
+            before[0] = now
+            if not done:
+                return None
+            self.loop.drain()
+            value = condition()
+            if value is None:
+                self.early = (self.log.now(), settle.waiting_text(now, self.process_names()))
+                self.log.add("grader", "nothing more can happen", self.early[1])
+                return gave_up
+            return value
+
+        value = self.loop.wait_until(holds_or_never, deadline, poll=True)
+        return None if value is gave_up else cast(T, value)
+
+    def when(self, args: dict[str, Any], default: float = DEFAULT_WITHIN) -> str:
+        """How long a failed wait lasted, for its message: 'within 3 s', or 'by 0.21 s, when nothing
+        more could happen (server waits in accept4())'."""
+        if self.early is None:
+            return f"within {args.get('within', default)} s"
+        return f"by {self.early[0]:.2f} s, when nothing more could happen ({self.early[1]})"
+
+    def process_names(self) -> dict[int, str]:
+        """pid -> how the transcript calls it: a program's name, or 'a child of NAME'."""
+        names = {p.pid: p.name for p in self.programs.values()}
+        for stat in probes.read_all_stats():
+            if stat.pid not in names and stat.ppid in names and stat.pid != os.getpid():
+                names[stat.pid] = f"a child of {names[stat.ppid]}"
+        return names
 
     # -- settling and what nobody expected -------------------------------------------------
     def settle(self, deadline: Deadline) -> bool:

@@ -9,13 +9,22 @@ that proves the programs are done (docs/kernel.md, "settled"):
     uninterruptible wait (D): each waits for an event (a byte, a connection, a signal, a timer);
   * no data is in flight on loopback: every byte a socket sent has been received by its peer
     (tcp_info's bytes_sent and bytes_received; the acknowledgement may come 40 ms later, so
-    the send queue itself is not the measure);
+    the send queue itself is not the measure), and no socket holds written bytes that the
+    kernel will send by itself (a send() returns before all of a large write left: the rest
+    goes from a kernel task, with the program asleep); bytes held back by a full window wait
+    for the peer to read, and do not count;
   * the same socket figures twice in a row, one round of the driver's I/O apart (the two
     readings are not atomic; the grader's own sockets are among them, so what it still reads or
     writes shows as a change).
 A program asleep in a select() with a timeout settles too: what it does when the timer fires
 is not an answer to what it was sent. A program that never sleeps (busy-waiting) never settles:
 callers bound the wait and say so.
+
+Quiescent is more: settled, and every sleeping thread waits in a call that only another process
+can end (a read, an accept, a wait for a child, select/poll/epoll/futex without a timeout:
+probes.waits_forever). Then nothing will happen until the grader acts: a step waiting for the
+program fails at once, and says why, instead of sitting out its deadline. A sleep or a timeout
+is not quiescent: the deadline stays.
 """
 
 from __future__ import annotations
@@ -28,12 +37,20 @@ from . import probes
 @dataclass(frozen=True)
 class Snapshot:
     busy: tuple[tuple[int, int], ...]  # (pid, tid) of threads that may act without being woken
-    in_flight: tuple[tuple[int, int, int], ...]  # (from port, to port, bytes) not received yet
+    in_flight: tuple[tuple[int, int, int], ...]  # (from port, to port, bytes) not received yet, or not
+    # sent yet though the window lets them go (the kernel sends them later by itself)
     sockets: frozenset[tuple[int, ...]]  # every socket's figures (the grader's own too), to see that nothing moved
+    restless: tuple[tuple[int, str], ...] = ()  # (pid, call) asleep, but may wake by itself (with `calls`)
+    waiting: tuple[tuple[int, str], ...] = ()  # (pid, call) asleep until another process acts (with `calls`)
 
     @property
     def quiet(self) -> bool:
         return not self.busy and not self.in_flight
+
+    @property
+    def still(self) -> bool:
+        """Quiet, and no thread can wake by itself."""
+        return self.quiet and not self.restless
 
 
 def settled(before: Snapshot | None, now: Snapshot) -> bool:
@@ -41,11 +58,27 @@ def settled(before: Snapshot | None, now: Snapshot) -> bool:
     return before is not None and before.quiet and now.quiet and before.sockets == now.sockets
 
 
-def take(driver_pid: int) -> Snapshot:
+def quiescent(before: Snapshot | None, now: Snapshot) -> bool:
+    """Settled, and every thread waits for another process to act (snapshots taken with `calls`)."""
+    return settled(before, now) and before is not None and before.still and now.still
+
+
+def take(driver_pid: int, calls: bool = False) -> Snapshot:
     socks = probes.tcp_sockets()
-    figures = frozenset((s.state, s.local_port, s.remote_port, s.rqueue, s.wqueue, s.sent or 0, s.received or 0)
-                        for s in socks)
-    return Snapshot(tuple(probes.busy_tasks(exclude=driver_pid)), tuple(probes.in_flight(socks)), figures)
+    figures = frozenset((s.state, s.local_port, s.remote_port, s.rqueue, s.wqueue, s.sent or 0, s.received or 0,
+                         s.notsent or 0) for s in socks)
+    tasks = probes.read_tasks(driver_pid, calls)
+    pending = [(s.local_port, s.remote_port, s.notsent or 0) for s in socks if s.will_send]
+    return Snapshot(tasks.busy, (*probes.in_flight(socks), *pending), figures, tasks.restless, tasks.waiting)
+
+
+def waiting_text(snap: Snapshot, names: dict[int, str]) -> str:
+    """'server waits in accept4(); cli waits in read()' (`names`: pid -> program name)."""
+    seen: dict[str, str] = {}
+    for pid, call in snap.waiting:
+        who = names.get(pid) or f"process {pid}"
+        seen.setdefault(f"{who} waits in {call}()", "")
+    return "; ".join(list(seen)[:6]) or "every program has ended"
 
 
 def describe(snap: Snapshot) -> str:

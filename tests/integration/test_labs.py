@@ -5,6 +5,7 @@ gets full marks."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -59,7 +60,9 @@ def test_failing_item_prints_feedback_not_a_traceback(tmp_path: Path) -> None:
                       "--rootdir", str(lab))
     assert done.returncode == 1
     assert "Failed at step 5 of 5: probe" in done.stdout
-    assert "zombie children after 3 s, expected at most 1" in done.stdout
+    # decided as soon as nothing more could happen, not after the 3 s the step allows
+    assert re.search(r"had \d+ zombie children by [0-9.]+ s, when nothing more could happen \(server waits in "
+                     r"accept4?\(\)\), expected at most 1", done.stdout), done.stdout
     assert "Traceback" not in done.stdout
 
 
