@@ -304,11 +304,16 @@ def lab_copies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _one_file_lab(copies: dict[str, Path], scenario_file: Path) -> Path:
-    """The lab of `scenario_file`, with that file alone in scenarios/ (so its errors are its own)."""
-    folder = copies[scenario_file.parent.parent.name].with_name(f"one-file-{scenario_file.parent.parent.name}")
+    """The lab of `scenario_file` with that file left out of scenarios/ (the mutation takes its
+    place: its errors are its own), the lab's other files kept (what its scenarios require)."""
+    lab = scenario_file.parent.parent.name
+    folder = copies[lab].with_name(f"without-{lab}-{scenario_file.stem}")
     if not folder.exists():
         (folder / "scenarios").mkdir(parents=True)
-        shutil.copy(copies[scenario_file.parent.parent.name] / "assignment.yaml", folder)
+        shutil.copy(copies[lab] / "assignment.yaml", folder)
+        for other in (copies[lab] / "scenarios").glob("*.yaml"):
+            if other.name != scenario_file.name:
+                shutil.copy(other, folder / "scenarios" / other.name)
     return folder
 
 
@@ -365,7 +370,7 @@ def test_mutated_assignment_yaml(lab_copies: dict[str, Path], lab: str, data: st
 
 STAGES = {"load_yaml": "parser", "_compose": "parser", "build": "builder", "mapping": "builder",
           "scalar": "builder", "validate": "schema", "check_steps": "semantics", "_define": "semantics",
-          "_scenarios": "semantics"}
+          "_scenarios": "semantics", "_check_requires": "semantics"}
 
 
 def _keys(tree: Any) -> set[str]:
