@@ -15,7 +15,7 @@ from grader.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 HANDINS = REPO / "tests" / "handins"
-LABS = sorted(p.name for p in HANDINS.iterdir() if p.is_dir())
+LABS = sorted(p.name for p in HANDINS.iterdir() if p.is_dir() and not p.name.startswith("."))  # .ruff_cache
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def expected(lab: str) -> dict[str, set[str]]:
     """hand-in folder name -> the tags it must fail (expected.yaml; folders or archives)."""
     out = {}
     for sub in sorted((HANDINS / lab).iterdir()):
-        declared = sub / "expected.yaml"
+        declared = sub / "expected.yaml"  # (a tool's hidden folder, or a file, has none)
         if declared.is_file():
             out[sub.name] = set(yaml.safe_load(declared.read_text(encoding="utf-8"))["fails"])
     return out

@@ -209,14 +209,17 @@ def test_student_output_cannot_become_a_workflow_command_in_the_reporters_log() 
         assert not line.lstrip().startswith("::") and "##[" not in line, line
 
 
-def test_single_submission_outputs_need_one_submission(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    klass = tmp_path / "class"
+def test_single_submission_outputs_grade_one_submission(tmp_path: Path) -> None:
+    """--gradescope-results grades the folder given as one upload, whatever is in it: two
+    different server.py at the same depth are one finding, not two students."""
+    upload = tmp_path / "upload"
     for name in ("a", "b"):
-        (klass / name).mkdir(parents=True)
-        (klass / name / "server.py").write_text("")
-    assert main([str(klass), "-a", "echo-concurrent", "--backend", "local",
-                 "--gradescope-results", str(tmp_path / "r.json")]) == 2
-    assert "grade one submission" in capsys.readouterr().err
+        (upload / name).mkdir(parents=True)
+        (upload / name / "server.py").write_text(f"# {name}\n")
+    assert main([str(upload), "-a", "echo-concurrent", "--backend", "local",
+                 "--gradescope-results", str(tmp_path / "r.json"), "-o", str(tmp_path / "out")]) == 0
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["score"] == 0 and doc["output"].startswith("server.py is handed in 2 times, with different contents")
     result = ClassResult("echo-concurrent", (SubmissionResult("a", (t("echo", 2, 2),)),
                                              SubmissionResult("b", (t("echo", 0, 2),))))
     assert write_single(result, tmp_path / "r.json", tmp_path / "out") == []  # a class: nothing to say for whom
