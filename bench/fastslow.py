@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stability import start_hogs  # noqa: E402
+from stability import start_hogs
 
 REPO = Path(__file__).resolve().parent.parent
 HANDINS = REPO / "tests" / "handins"
