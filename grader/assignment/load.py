@@ -176,7 +176,8 @@ REFERS: dict[str, dict[str, str]] = {
     "type": {"into": "program"}, "accept": {"of": "listener"},
     **{v: {"to": "server"} for v in ("start", "connect", "session", "fill_queue")},
 }
-ONE_OF = {"send": ("data", "random", "random_text", "pieces"), "expect": ("data", "echo", "others", "lines", "sent_by"),
+ONE_OF = {"send": ("data", "random", "random_text", "pieces"),
+          "expect": ("data", "echo", "others", "lines", "sent_by", "contains"),
           "type": ("data", "eof", "pieces"), "expect_output": ("data", "contains", "match", "end")}
 LIST_REFERS = {"flood": {"hold": "client"}, "expect": {"sent_by": "client"}}  # keys naming (lists of) clients
 SHORTHAND = Runner.VERBS

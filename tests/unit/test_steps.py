@@ -172,3 +172,15 @@ def test_accept_fails_at_once_when_the_client_program_exits(runner: Runner, tmp_
     e = failure(runner, {"accept": {"as": "peer", "of": "srv", "within": 10}})
     assert e.message.startswith("cli exited with code 5 without connecting"), e.message
     assert runner.log.now() < 5
+
+
+def test_contains_is_lenient_before_and_after(runner: Runner) -> None:
+    with connected_pair(runner) as sock:
+        sock.sendall(b"> hello\nand more")
+        runner.run_step({"expect": {"as": "peer", "contains": "hello\n"}})
+        assert runner.conns["peer"].unread == b"and more"
+        runner.check_nothing_unexpected(list(runner.conns.values()))  # not judged: no failure
+        runner.run_step({"expect": {"as": "peer", "data": "and more"}})  # an exact one judges again
+        sock.sendall(b"!")
+        e = failure(runner, {"close": "peer"})
+    assert "received 1 byte more than expected" in e.message
