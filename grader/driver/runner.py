@@ -149,10 +149,10 @@ class RunnerBase:
     def annotate(self, e: StepFailed) -> StepFailed:
         """Say which programs ended by themselves meanwhile, unless the message already does: a
         wait that failed because a program died must say so ("server exited with code 1 at 0.31 s").
-        A connection the peer ended may mean its program is exiting: a process closes its sockets a
-        moment before it can be reaped, so that exit is waited for, EXIT_GRACE at most."""
+        A connection the peer ended (or refused) may mean its program is exiting: a process closes
+        its sockets a moment before it can be reaped, so that exit is waited for, EXIT_GRACE at most."""
         running = [p for p in self.programs.values() if p.returncode is None]
-        if running and any(c.eof for c in self.conns.values()):
+        if running and any(c.eof or c.error for c in self.conns.values()):  # ended, reset, or refused
             self.loop.wait_until(lambda: any(p.returncode is not None for p in running) or None,
                                  Deadline.after(EXIT_GRACE, self.deadline))
         news = []
