@@ -14,6 +14,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import select
 import signal
 import socket
 import struct
@@ -325,7 +326,14 @@ class Program:
         return self.proc.poll()
 
     def type(self, data: bytes) -> None:
+        """Write to the terminal, and return once the line discipline holds the bytes: a write to a
+        pty master reaches the slave from a kernel work item, a moment later, and until then a
+        program asleep in read() looks like one that nothing will wake. A poll() of the slave with
+        nothing to read runs that work item at once (docs/kernel.md, "Pieces that are read alone")."""
         os.write(self.pty_master, data)
+        poller = select.poll()
+        poller.register(self.pty_slave, select.POLLIN)
+        poller.poll(0)
 
     def exit_text(self) -> str:
         """How the program ended, and why when a limit of the sandbox is the cause (the signal

@@ -8,6 +8,7 @@ import signal
 import socket
 import struct
 import sys
+import termios
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,3 +185,18 @@ def test_contains_is_lenient_before_and_after(runner: Runner) -> None:
         sock.sendall(b"!")
         e = failure(runner, {"close": "peer"})
     assert "received 1 byte more than expected" in e.message
+
+
+# -- standard input ------------------------------------------------------------------------------
+
+def test_a_typed_line_is_in_the_input_queue_when_type_returns(runner: Runner, tmp_path: Path) -> None:
+    """A pty delivers what is written to its master from a kernel work item (docs/kernel.md):
+    without the poll that runs it, a line is not there yet about one time in ten, and a program
+    asleep in read() would look as if nothing could wake it."""
+    write(tmp_path, "client.py", "import signal; signal.pause()\n")
+    runner.run_step({"start": {"program": "client", "as": "cli"}})
+    cli = runner.programs["cli"]
+    for _ in range(300):
+        runner.run_step({"type": {"into": "cli", "data": "ça va ?\n"}})
+        assert cli.input_pending() == len("ça va ?\n".encode())
+        termios.tcflush(cli.pty_slave, termios.TCIFLUSH)
