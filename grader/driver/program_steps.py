@@ -31,7 +31,7 @@ from .matching import (
     match_line,
     show,
 )
-from .runner import START_WITHIN, RunnerBase, StepFailed, plural
+from .runner import SETTLE_LIMIT, START_WITHIN, RunnerBase, StepFailed, plural
 
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning))(?::\s*(.*))?$")
 SOURCE_LINE = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)')
@@ -106,6 +106,9 @@ class ProgramSteps(RunnerBase):
             pieces = [str(p).encode() for p in args["pieces"]]
         else:
             pieces = [b"\x04" if args.get("eof") else str(args["data"]).encode()]
+        # A person types into a program that has started: its threads are up and waiting. Typing
+        # within microseconds of accept() would judge how it starts threads, not how it reads.
+        self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
         for k, data in enumerate(pieces):
             before = probes.read_chars(prog.pid)
             self.log.data(prog.name, "typed", data)

@@ -40,8 +40,8 @@ DEFAULT_WITHIN = 3.0  # seconds; a correct program answers in milliseconds, only
 START_WITHIN = 10.0  # interpreter start-up on a loaded machine, plus the program's own set-up
 EXIT_GRACE = 0.3  # seconds from a connection's end to its program's exit, when it exits (seen: the same ms)
 QUIET_EVERY = 0.005  # seconds between two looks at whether the sandbox is quiescent (a look costs ~1 ms)
-SETTLE_LIMIT = 1.0  # seconds the implicit "nothing unexpected" checks wait for the sandbox to settle;
-# only a program that never sleeps (busy-waiting) takes that long, and it is then not checked
+SETTLE_LIMIT = 1.0  # seconds the implicit "nothing unexpected" checks, and `type`, wait for the sandbox to
+# settle; only a program that never sleeps (busy-waiting) takes that long, and it is then not checked
 
 Spawn = Callable[[str, list[str], str], Program]  # (name, argv, origin) -> a started program
 

@@ -200,3 +200,20 @@ def test_a_typed_line_is_in_the_input_queue_when_type_returns(runner: Runner, tm
         runner.run_step({"type": {"into": "cli", "data": "ça va ?\n"}})
         assert cli.input_pending() == len("ça va ?\n".encode())
         termios.tcflush(cli.pty_slave, termios.TCIFLUSH)
+
+
+def test_typing_waits_for_the_program_to_have_started(runner: Runner, tmp_path: Path) -> None:
+    """A person types into a program that is up: one still setting up (here, computing after its
+    connect) gets its line once it waits, so that no test judges how fast it starts."""
+    write(tmp_path, "client.py", """
+        import select, socket, sys
+        sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+        sum(range(3_000_000))  # setting up
+        early = select.select([sys.stdin], [], [], 0)[0]
+        print("early" if early else "late", sys.stdin.readline().strip(), flush=True)
+    """)
+    runner.run_step({"listen": "srv"})
+    runner.run_step({"start": {"program": "client", "as": "cli"}})
+    runner.run_step({"accept": {"as": "peer", "of": "srv"}})
+    runner.run_step({"type": {"into": "cli", "data": "bonjour\n"}})
+    runner.run_step({"expect_output": {"of": "cli", "data": "late bonjour\n"}})
