@@ -1,12 +1,14 @@
-"""Early decisions change no verdict: the corpus graded with them and without, every test compared.
+"""Early decisions and side by side change no verdict: the corpus graded with and without, every test compared.
 
     python bench/fastslow.py [--labs echo-concurrent ...] [--backend local] [-j 2] [--hog]
 
 A step that fails as soon as the sandbox is quiescent (grader/driver/settle.py) must fail exactly
-where its deadline would have failed it. This grades each lab's hand-ins of tests/handins twice,
-with early decisions (the default) and without (LABGRADE_EARLY=0: every failing step waits out its
-deadline), and lists every test whose status differs; it also prints both wall times and their
-ratio. Exit status 1 if any status differs. Not part of the test suite: it takes minutes.
+where its deadline would have failed it, and a scenario graded beside others (--side-by-side) must
+be judged as if alone. This grades each lab's hand-ins of tests/handins twice, fast (the defaults:
+early decisions, scenarios side by side) and slow (LABGRADE_EARLY=0: every failing step waits out
+its deadline; --side-by-side 1: one scenario at a time), and lists every test whose status differs;
+it also prints both wall times and their ratio. Exit status 1 if any status differs. Not part of
+the test suite: it takes minutes.
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ HANDINS = REPO / "tests" / "handins"
 LABS = sorted(p.name for p in HANDINS.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def grade(lab: str, out: Path, early: bool, backend: str, jobs: int) -> tuple[dict[str, str], float]:
+def grade(lab: str, out: Path, fast: bool, backend: str, jobs: int) -> tuple[dict[str, str], float]:
     """{submission / test: status} of the lab's corpus, and the wall time of the run."""
-    env = {**os.environ, "LABGRADE_EARLY": "1" if early else "0"}
+    env = {**os.environ, "LABGRADE_EARLY": "1" if fast else "0"}
+    slow = [] if fast else ["--side-by-side", "1"]
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "grader.cli", str(HANDINS / lab), "-a", lab, "--backend", backend,
-                           "-j", str(jobs), "-o", str(out), "--no-cache"], capture_output=True, text=True,
+                           "-j", str(jobs), "-o", str(out), "--no-cache", *slow], capture_output=True, text=True,
                           cwd=REPO, env=env)
     took = time.monotonic() - started
     if done.returncode not in (0, 3):
@@ -59,15 +62,15 @@ def main() -> int:
             changed = sorted(k for k in fast.keys() | slow.keys() if fast.get(k) != slow.get(k))
             differ += len(changed)
             fast_total, slow_total = fast_total + fast_s, slow_total + slow_s
-            print(f"{lab}: {len(fast)} tests, {len(changed)} differ; early {fast_s:.0f} s, deadlines {slow_s:.0f} s "
-                  f"({fast_s / slow_s:.2f}x)" + "".join(f"\n  {k}: early {fast.get(k)}, deadlines {slow.get(k)}"
+            print(f"{lab}: {len(fast)} tests, {len(changed)} differ; fast {fast_s:.0f} s, slow {slow_s:.0f} s "
+                  f"({fast_s / slow_s:.2f}x)" + "".join(f"\n  {k}: fast {fast.get(k)}, slow {slow.get(k)}"
                                                         for k in changed), flush=True)
     finally:
         for h in hogs:
             h.kill()
             h.wait()
     load = "with a CPU hog on every core" if hogs else "without load"
-    print(f"{differ} tests differ ({args.backend}, -j {args.jobs}, {load}); early {fast_total:.0f} s, deadlines "
+    print(f"{differ} tests differ ({args.backend}, -j {args.jobs}, {load}); fast {fast_total:.0f} s, slow "
           f"{slow_total:.0f} s: {fast_total / slow_total:.2f}x")
     return 1 if differ else 0
 

@@ -45,6 +45,7 @@ from .errors import GraderError, UsageError
 from .findings import start_findings
 from .handin import locate, submission_name
 from .results import ClassResult, SubmissionResult, TestResult
+from .run import SIDE_BY_SIDE
 from .sandbox.base import PARENT_ENV, RUN_ENV
 
 GRADING_INI = Path(__file__).with_name("grading.ini")
@@ -133,8 +134,10 @@ class Graded:
 class ClassRun:
     """The submissions of one class run: their pytest processes, the cache, and stopping them all."""
 
-    def __init__(self, assignment: Assignment, backend: str, logs: Path, cache: ResultCache | None = None) -> None:
+    def __init__(self, assignment: Assignment, backend: str, logs: Path, cache: ResultCache | None = None,
+                 side_by_side: int = SIDE_BY_SIDE) -> None:
         self.assignment, self.backend, self.logs, self.cache = assignment, backend, logs, cache
+        self.side_by_side = side_by_side
         logs.mkdir(parents=True, exist_ok=True)
         self.keys = Keys(assignment, backend) if cache else None
         self.scenario_names = [s.name for s in assignment.scenarios]
@@ -192,6 +195,7 @@ class ClassRun:
             # every value as --option=value, and absolute: a folder named "--foo" or "-p" is a path, not an option
             cmd = [sys.executable, "-m", "pytest", f"--submission={submission.absolute()}", f"--backend={self.backend}",
                    f"--labgrade-results={results}", f"--config-file={GRADING_INI}", f"--rootdir={a.root}",
+                   f"--side-by-side={self.side_by_side}",
                    "-q", "-rN", *select_args, "--", *paths]
             budget = sum(s.timeout for s in scenarios) + SUBMISSION_SLACK
             env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | {PARENT_ENV: str(os.getpid())}
@@ -341,9 +345,10 @@ def sigint_ignored() -> Iterator[None]:
 def grade_class(assignment: Assignment, submissions: list[Path], backend: str, jobs: int, logs: Path,
                 on_done: Callable[[SubmissionResult], None] = lambda r: None, *,
                 cache: ResultCache | None = None, on_start: Callable[[str], None] = lambda name: None,
-                on_graded: Callable[[Graded], None] = lambda g: None) -> ClassResult:
-    """Grade every submission, `jobs` at a time; raises Interrupted (a KeyboardInterrupt) on Ctrl-C."""
-    run = ClassRun(assignment, backend, logs, cache)
+                on_graded: Callable[[Graded], None] = lambda g: None, side_by_side: int = SIDE_BY_SIDE) -> ClassResult:
+    """Grade every submission, `jobs` at a time (each with `side_by_side` scenarios at once);
+    raises Interrupted (a KeyboardInterrupt) on Ctrl-C."""
+    run = ClassRun(assignment, backend, logs, cache, side_by_side)
     results: dict[Path, SubmissionResult] = {}
 
     def task(sub: Path) -> Graded | None:

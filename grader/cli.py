@@ -40,6 +40,7 @@ from .mutants import materialize, mutants_of
 from .report import ReportError, write_all, write_single
 from .report.github import report_to_actions
 from .results import ClassResult, SubmissionResult
+from .run import SIDE_BY_SIDE, at_least_one
 from .sandbox import open_backend
 from .text import visible
 
@@ -58,8 +59,11 @@ console = Console(stderr=False, highlight=False)
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=["auto", "local", "docker"], default="auto",
                         help="sandbox: local Linux namespaces, or Docker containers (default: auto)")
-    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+    parser.add_argument("-j", "--jobs", type=at_least_one, default=os.cpu_count() or 1, metavar="N",
                         help="submissions graded at once (default: number of CPUs)")
+    parser.add_argument("--side-by-side", type=at_least_one, default=SIDE_BY_SIDE, metavar="N",
+                        help=f"scenarios of a submission graded at once, each in its own sandbox (default: "
+                             f"{SIDE_BY_SIDE}; 1: one after another); the grades are the same")
     parser.add_argument("-o", "--out", type=Path, default=Path("grading-report"), metavar="DIR",
                         help="where reports go (default: grading-report/)")
 
@@ -162,18 +166,19 @@ class ClassProgress:
         self.bar.__exit__(None, None, None)
 
 
-def run_class(assignment: Assignment, subs: list[Path], backend_name: str, jobs: int, out: Path,
+def run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespace,
               cache: ResultCache | None = None) -> ClassResult:
     """Grade the class with a progress display; raises Interrupted on Ctrl-C."""
-    backend = open_backend(backend_name)
+    backend = open_backend(args.backend)
     backend.close()
     console.print(f"Grading {len(subs)} submission(s) of [bold]{escape(assignment.name)}[/] "
                   f"({len(assignment.scenarios)} scenarios) "
-                  f"with the [bold]{backend.name}[/] sandbox, {jobs} at a time"
+                  f"with the [bold]{backend.name}[/] sandbox, {args.jobs} at a time"
                   + (f"; cache: {escape(str(cache.root))}" if cache else ""), soft_wrap=True)
     with ClassProgress(len(subs)) as progress:
-        return grade_class(assignment, subs, backend.name, jobs, out / "logs", cache=cache,
-                           on_start=progress.on_start, on_graded=progress.on_graded)
+        return grade_class(assignment, subs, backend.name, args.jobs, args.out / "logs", cache=cache,
+                           on_start=progress.on_start, on_graded=progress.on_graded,
+                           side_by_side=args.side_by_side)
 
 
 def keep_interrupted(stop: Interrupted, out: Path, cached: bool) -> None:
@@ -218,7 +223,7 @@ def cmd_grade(argv: list[str]) -> ExitCode:
     write_shard_note(args.out, str(args.shard) if args.shard else None)  # `grade merge` checks that no shard is missing
     cache = None if args.no_cache else ResultCache(args.cache_dir or default_cache_dir())
     try:
-        result = run_class(assignment, subs, args.backend, args.jobs, args.out, cache)
+        result = run_class(assignment, subs, args, cache)
     except Interrupted as stop:
         keep_interrupted(stop, args.out, cache is not None)
         return ExitCode.INTERRUPTED
@@ -287,7 +292,7 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
             declared[m.name] = set(m.fails)
             subs.append(materialize(assignment, m, Path(tmp) / m.name))
         # no cache: selfcheck proves that the scenarios bite, on this machine, now (a flaky scenario must show)
-        result = run_class(assignment, subs, args.backend, args.jobs, args.out)
+        result = run_class(assignment, subs, args)
     table = Table(title=f"selfcheck {assignment.name}")
     for col in ("variant", "score", "must fail", "failed tags", "verdict"):
         table.add_column(col)

@@ -11,13 +11,15 @@ use the `live_submission` fixture, which opens a sandbox running the driver step
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
 import shutil
 import signal
 import tempfile
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ from .errors import AssignmentError, GraderError
 from .findings import not_run
 from .handin import HandIn, SubmissionUnusable, locate, stage
 from .results import TestResult
-from .run import grade_scenario, plan_for
+from .run import SIDE_BY_SIDE, at_least_one, grade_scenario, plan_for
 from .sandbox import DriverProcess, Sandbox, open_backend
 from .sandbox.base import PARENT_ENV
 
@@ -63,6 +65,7 @@ class Grading:
         self.results: list[dict[str, Any]] = []
         self.outcomes: dict[str, TestResult] = {}  # test name -> its result, for the tests that require it
         self.findings: list[str] = []
+        self.ahead: SideBySide | None = None
 
     def assignment(self, root: Path) -> Assignment:
         if root not in self.assignments:
@@ -115,6 +118,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="sandbox backend (default: auto)")
     group.addoption("--labgrade-results", dest="labgrade_results", metavar="FILE",
                     help="write each test's result (score, tags, feedback) as JSON to FILE")
+    group.addoption("--side-by-side", dest="labgrade_side_by_side", type=at_least_one, default=SIDE_BY_SIDE, metavar="N",
+                    help=f"scenarios of the submission graded at once, each in its own sandbox (default: "
+                         f"{SIDE_BY_SIDE}; 1: one after another). Results and reports are the same.")
     group.addoption("--labgrade-scenario", dest="labgrade_scenarios", action="append", metavar="NAME",
                     help="grade only the scenario of this name (repeatable; other scenarios are deselected, "
                          "checks written in Python are not affected): how `grade` regrades what its cache lacks")
@@ -182,10 +188,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = ordered
 
 
-def unmet(grading: Grading, item: pytest.Item) -> tuple[str, bool] | None:
+def unmet(outcomes: Mapping[str, TestResult], item: pytest.Item) -> tuple[str, bool] | None:
     """(why, grader error?) when a test must not run because a test it requires did not pass."""
     for name in requirements(item):
-        got = grading.outcomes.get(name)
+        got = outcomes.get(name)
         if got is None:
             continue  # not graded in this session (deselected): nothing to go by
         if got.error:
@@ -193,6 +199,74 @@ def unmet(grading: Grading, item: pytest.Item) -> tuple[str, bool] | None:
         if got.status != "passed":
             return f"requires '{name}', which did not pass", False
     return None
+
+
+STOPS = {signal.SIGINT, signal.SIGTERM}  # blocked in the workers: a Ctrl-C must reach the main thread, which
+# alone runs Python's handlers; delivered to a worker, it would wait for the scenarios to end. (What the workers
+# start inherits the mask: the driver clears it before it starts any program.)
+
+
+class SideBySide:
+    """The session's scenarios graded ahead, `width` at a time, by worker threads, while pytest
+    walks its items in their order and reports each at its turn: the order, the requirements and
+    the reports are those of one at a time; only the waiting overlaps (each scenario has its own
+    sandbox, and most of a scenario's time is spent waiting for programs). A scenario that
+    requires a check written in Python is graded at its turn, after that check."""
+
+    def __init__(self, grading: Grading, items: list[pytest.Item], width: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="labgrade-scenario",
+                                       initializer=signal.pthread_sigmask, initargs=(signal.SIG_BLOCK, STOPS))
+        self.futures: dict[str, Future[TestResult]] = {}
+        in_session = {test_name(i) for i in items}
+        for item in items:
+            if not isinstance(item, ScenarioItem):
+                continue
+            needs = [n for n in requirements(item) if n in in_session]
+            if any(n not in self.futures for n in needs):
+                continue
+            with contextlib.suppress(SubmissionUnusable):
+                grading.staged(item.assignment)  # staged here, once: the workers only read it
+            prior = {n: self.futures[n] for n in needs}
+            self.futures[item.scenario.name] = self.pool.submit(self._grade, item, prior)
+
+    @staticmethod
+    def _grade(item: ScenarioItem, prior: dict[str, Future[TestResult]]) -> TestResult:
+        outcomes = {}
+        for name, future in prior.items():  # submitted earlier: running or done (first in, first out)
+            try:
+                outcomes[name] = future.result()
+            except Exception as e:  # that test's own report says what; this one is not run
+                outcomes[name] = TestResult(name, (), 0.0, 0.0, "failed", str(e), error=True)
+        return item.grade(outcomes)
+
+    def future(self, item: ScenarioItem) -> Future[TestResult] | None:
+        return self.futures.get(item.scenario.name)
+
+    def close(self) -> None:
+        """Wait for the workers; those still grading (an interrupt, a backstop timeout) are ended."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        if not all(f.done() for f in self.futures.values()):
+            DriverProcess.interrupt_all()
+        self.pool.shutdown(wait=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    grading = session.config.stash[GRADING]
+    width = session.config.getoption("labgrade_side_by_side")
+    if width > 1 and not session.config.option.collectonly and any(isinstance(i, ScenarioItem)
+                                                                   for i in session.items):
+        try:
+            _ = grading.sandbox  # opened here, once: the workers only use it
+        except GraderError:
+            pass  # each scenario says so at its turn, as one at a time
+        else:
+            grading.ahead = SideBySide(grading, session.items, width)
+    try:
+        return (yield)
+    finally:
+        if grading.ahead is not None:
+            grading.ahead.close()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -262,25 +336,31 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         grading = self.config.stash[GRADING]
         s = self.scenario
-        blank = TestResult(s.name, s.tags, 0.0, s.points, "failed", "", s.visibility)
-        try:
-            staged = grading.staged(self.assignment)
-        except SubmissionUnusable as e:  # the student's fault (too many files...): 0 and why, not a grader error
-            result = TestResult(s.name, s.tags, 0.0, s.points, "failed", f"{str(e)[:1].upper()}{str(e)[1:]}",
-                                s.visibility)
-        else:
-            missing = staged.unavailable(self.assignment.student_scripts(s))
-            blocked = unmet(grading, self)
-            if missing:
-                result = not_run(blank, missing)
-            elif blocked:
-                result = not_run(blank, *blocked)
-            else:
-                result, _ = grade_scenario(grading.sandbox, self.assignment, s, staged.folder, staged.handin.files)
+        ahead = grading.ahead.future(self) if grading.ahead else None
+        result = ahead.result() if ahead else self.grade(grading.outcomes)
         self.user_properties.append(("labgrade", result))
         grading.outcomes[s.name] = result
         if result.status != "passed":
             raise ScenarioFailed(result)
+
+    def grade(self, outcomes: Mapping[str, TestResult]) -> TestResult:
+        """Grade the scenario (`outcomes`: the results of the tests it requires, by name); from
+        any thread once the submission is staged."""
+        grading = self.config.stash[GRADING]
+        s = self.scenario
+        blank = TestResult(s.name, s.tags, 0.0, s.points, "failed", "", s.visibility)
+        try:
+            staged = grading.staged(self.assignment)
+        except SubmissionUnusable as e:  # the student's fault (too many files...): 0 and why, not a grader error
+            return TestResult(s.name, s.tags, 0.0, s.points, "failed", f"{str(e)[:1].upper()}{str(e)[1:]}",
+                              s.visibility)
+        missing = staged.unavailable(self.assignment.student_scripts(s))
+        blocked = unmet(outcomes, self)
+        if missing:
+            return not_run(blank, missing)
+        if blocked:
+            return not_run(blank, *blocked)
+        return grade_scenario(grading.sandbox, self.assignment, s, staged.folder, staged.handin.files)[0]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ScenarioFailed):
@@ -375,7 +455,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """A check written in Python whose requirement did not pass is not run (a scenario sees to it itself)."""
     if isinstance(item, ScenarioItem) or item.get_closest_marker("labgrade") is None:
         return
-    blocked = unmet(item.config.stash[GRADING], item)
+    blocked = unmet(item.config.stash[GRADING].outcomes, item)
     if blocked:
         item.stash[NOT_RUN] = blocked
         pytest.skip(f"not run: {blocked[0]}")

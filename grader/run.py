@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import zlib
 from pathlib import Path
@@ -15,7 +16,19 @@ from .results import TestResult
 from .sandbox import Sandbox
 from .text import visible
 
+SIDE_BY_SIDE = 4  # a submission's scenarios graded at once by default (bench/stability.py: same verdicts)
 ADDRESS_SPACE_FACTOR = 8  # 16 threads of a threaded echo server exceeded 512 MiB of RLIMIT_AS (measured)
+
+
+def at_least_one(text: str) -> int:
+    """How many at once (-j, --side-by-side), as an option's type: a whole number, 1 or more."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} is too few: 1 or more")
+    return n
 
 
 def prepare(submission: Path, assignment: Assignment, dest: Path) -> tuple[HandIn, Path]:

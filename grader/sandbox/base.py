@@ -9,9 +9,10 @@ import selectors
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from ..errors import DriverError
 
@@ -75,6 +76,10 @@ class Transport(Protocol):
     def kill(self) -> None:
         """End the driver and its sandbox now, and release the pipes. Idempotent."""
 
+    def interrupt(self) -> None:
+        """From another thread than the one reading: end the driver, release nothing. The reader
+        sees the end of the output (a pipe closed under a thread's select() would not wake it)."""
+
 
 class PopenTransport:
     """A driver started as a child process, with piped stdin, stdout and stderr."""
@@ -110,6 +115,9 @@ class PopenTransport:
     def stderr_tail(self) -> str:
         return self.popen.stderr.read().decode(errors="replace")[-3000:] if self.popen.stderr else ""
 
+    def interrupt(self) -> None:
+        self.popen.send_signal(signal.SIGKILL)  # unshare's --kill-child ends the driver, PID 1 of the sandbox
+
     def kill(self) -> None:
         if self.popen.poll() is None:
             os.kill(self.popen.pid, signal.SIGKILL)
@@ -123,10 +131,19 @@ class PopenTransport:
 class DriverProcess:
     """A driver running in a sandbox, reached through its stdin/stdout (one JSON value per line)."""
 
+    live: ClassVar[set[DriverProcess]] = set()  # the drivers of this process not killed yet (interrupt_all)
+    interrupted: ClassVar = False  # interrupt_all() was called: a driver started later ends at once
+    _live_lock: ClassVar = threading.Lock()
+
     def __init__(self, transport: Transport, plan: dict[str, Any], cleanup: Any = None) -> None:
         self.transport, self.cleanup = transport, cleanup
         self.deadline = time.monotonic() + float(plan["timeout"]) + GRACE
         self._buf = bytearray()
+        self._killing = threading.Lock()
+        with self._live_lock:
+            self.live.add(self)
+            if self.interrupted:
+                transport.interrupt()
         self._send(plan)
 
     def _send(self, value: dict[str, Any]) -> None:
@@ -144,6 +161,8 @@ class DriverProcess:
                     raise DriverError("the sandbox did not answer before its deadline and was killed")
                 chunk = self.transport.read()
                 if chunk is None:
+                    if self.interrupted:
+                        raise DriverError("the grading was interrupted")
                     self.transport.wait(max(0.1, self.deadline - time.monotonic()))
                     code, err = self.transport.exit_status(), self.transport.stderr_tail()
                     raise DriverError(f"the driver ended without an outcome (exit {code})\n{err}")
@@ -180,7 +199,22 @@ class DriverProcess:
             self.kill()
 
     def kill(self) -> None:
-        self.transport.kill()
-        if self.cleanup:
+        """End the sandbox and remove what was made for it (idempotent; from any thread)."""
+        with self._killing:
+            with self._live_lock:
+                self.live.discard(self)
+            self.transport.kill()
             cleanup, self.cleanup = self.cleanup, None
-            cleanup()
+            if cleanup:
+                cleanup()
+
+    @classmethod
+    def interrupt_all(cls) -> None:
+        """End every driver of this process, those running and those still to start: on an
+        interrupt, the scenarios graded side by side by other threads end now, their results no
+        longer wanted. Each thread then sees its driver's end (a DriverError) and cleans up after it."""
+        with cls._live_lock:
+            cls.interrupted = True
+            running = list(cls.live)
+        for proc in running:
+            proc.transport.interrupt()

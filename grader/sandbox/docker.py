@@ -269,6 +269,10 @@ class DockerTransport:
     def stderr_tail(self) -> str:
         return self._stderr.decode(errors="replace")[-3000:]
 
+    def interrupt(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # the reader's end of stream: its kill() removes the container
+
     def kill(self) -> None:
         if not self._removed:
             self._removed = True
@@ -335,6 +339,7 @@ class DockerSandbox:
         self._spare_api = self._spare_client.api
         self._spares = ThreadPoolExecutor(max_workers=SPARES, thread_name_prefix="labgrade-spare")
         self._spare: collections.deque[tuple[Future[DockerTransport], dict[str, Any]]] = collections.deque()
+        self._lock = threading.Lock()  # scenarios may start side by side, from several threads
         cleanup_by_label(self.api, stale=True)  # what crashed graders left behind
         atexit.register(self.close)
 
@@ -380,9 +385,11 @@ class DockerSandbox:
         """The reference, mounted from a copy under this backend's temp folder: a container's
         /proc/self/mountinfo shows a mount's host path, and the checkout's path says too much
         (a user's name, the course's layout). Copied once per backend."""
-        if folder not in self._references:
-            self._references[folder] = Path(shutil.copytree(folder, self.lib / f"reference-{len(self._references)}"))
-        return self._references[folder]
+        with self._lock:
+            if folder not in self._references:
+                self._references[folder] = Path(shutil.copytree(folder,
+                                                                self.lib / f"reference-{len(self._references)}"))
+            return self._references[folder]
 
     def start(self, plan: dict[str, Any]) -> DriverProcess:
         if self.closed:
@@ -424,8 +431,11 @@ class DockerSandbox:
         A spare's boot alarm covers its wait; the plan re-arms it."""
         key = {k: v for k, v in config.items() if k != "command"}
         transport: DockerTransport | None = None
-        while self._spare and transport is None:
-            future, made_for = self._spare.popleft()
+        while transport is None:
+            with self._lock:
+                if not self._spare:
+                    break
+                future, made_for = self._spare.popleft()
             try:
                 candidate: DockerTransport | None = future.result()
             except Exception:  # the next start below says what is wrong, if it still is
@@ -438,8 +448,9 @@ class DockerSandbox:
             transport = self._launch(config, self.api)
         alarm = (SPARES + 1) * int(config["command"][-1])  # the scenarios before its own, then its own
         spare_config = {**config, "command": [*config["command"][:-1], str(alarm)]}
-        while len(self._spare) < SPARES:
-            self._spare.append((self._spares.submit(self._launch, spare_config, self._spare_api), key))
+        with self._lock:
+            while len(self._spare) < SPARES:
+                self._spare.append((self._spares.submit(self._launch, spare_config, self._spare_api), key))
         return transport
 
     def _remove_later(self, cid: str) -> None:

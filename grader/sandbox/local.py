@@ -17,16 +17,17 @@ checkout, which may be edited while a class is graded.
 Start-up: the next scenario's `unshare` and driver are started while the current scenario
 runs (a spare: new namespaces, the interpreter up, the driver imported, waiting for its plan
 on stdin), which takes ~40 ms off every scenario; each scenario still gets namespaces and a
-driver of its own, and the spare left at the end is killed by close().
+driver of its own, and the spares left at the end are killed by close(). Scenarios may run
+side by side, one per thread: each thread has its spare.
 Teardown: the driver's exit ends the PID namespace, and the kernel kills everything in it,
-double-forked daemons included. If the grader dies, PR_SET_PDEATHSIG kills `unshare`, whose
---kill-child kills the driver, and the namespace goes with it.
+double-forked daemons included. If the grader's thread that started it ends (the grader dies),
+the parent-death signal (`setpriv --pdeathsig`, no preexec_fn: the grader has threads) kills
+`unshare`, whose --kill-child kills the driver, and the namespace goes with it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -44,14 +45,9 @@ from ..errors import SandboxError
 from .base import RUN_ENV, DriverProcess, PopenTransport, copy_driver
 
 SANDBOX_UID = 65534  # "nobody": owns no file the sandbox can see; it only ever runs inside chroots
-PR_SET_PDEATHSIG = 1
 DRIVER_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.__main__ import main; main()"
 GRADER_PARENT = str(Path(__file__).resolve().parent.parent.parent)
 PYTHON_CANDIDATES = ("/usr/bin/python3", "/usr/local/bin/python3", "/usr/bin/python3.13", "/usr/bin/python3.12")
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @cache
@@ -168,8 +164,8 @@ class LocalSandbox:
     def unavailable(cls) -> str | None:
         if not sys.platform.startswith("linux"):
             return "needs Linux namespaces; use --backend docker"
-        if not shutil.which("unshare"):
-            return "the `unshare` command (util-linux) is missing: apt-get install util-linux"
+        if not shutil.which("unshare") or not shutil.which("setpriv"):
+            return "the `unshare` and `setpriv` commands (util-linux) are missing: apt-get install util-linux"
         if sandbox_python() is None:
             return ("no Python 3.11+ that an unprivileged user can run was found (tried "
                     f"{', '.join(PYTHON_CANDIDATES)}); install python3 or set LABGRADE_PYTHON")
@@ -184,7 +180,8 @@ class LocalSandbox:
         self.root = os.geteuid() == 0
         self.workdir = Path(tempfile.mkdtemp(prefix="labgrade-local-"))
         self.lib = copy_driver(self.workdir / "lib")  # not the live checkout, which may change meanwhile
-        self._spare: tuple[int, subprocess.Popen[bytes]] | None = None  # (thread, driver) started ahead
+        self._spares: dict[int, subprocess.Popen[bytes]] = {}  # thread -> the driver it started ahead
+        self._lock = threading.Lock()
         os.environ.setdefault(RUN_ENV, uuid.uuid4().hex[:12])  # inherited by the pytest processes `grade` starts
 
     def start(self, plan: dict[str, Any]) -> DriverProcess:
@@ -218,28 +215,33 @@ class LocalSandbox:
         cmd = ["unshare", "--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc"]
         if not self.root:
             cmd[1:1] = ["--user", "--map-root-user"]
-        return subprocess.Popen([*cmd, self.python, "-I", "-c", DRIVER_BOOT, str(self.lib)],
+        return subprocess.Popen(["setpriv", "--pdeathsig", "KILL", *cmd, self.python, "-I", "-c", DRIVER_BOOT,
+                                 str(self.lib)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                preexec_fn=_die_with_parent, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+                                env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
 
     def _take_driver(self) -> subprocess.Popen[bytes]:
         """The spare driver started during the previous scenario (fresh namespaces, interpreter
         started and driver imported, waiting for its plan: bench/RESULTS.md, ~40 ms a scenario),
-        and a new spare for the next one. A spare made by another thread is not used: its
-        PR_SET_PDEATHSIG is tied to that thread."""
-        spare, self._spare = self._spare, None
-        if spare is not None and (spare[0] != threading.get_ident() or spare[1].poll() is not None):
-            PopenTransport(spare[1]).kill()
+        and a new spare for the next one. Each thread has its own: the parent-death signal is
+        tied to the thread that started the process."""
+        with self._lock:
+            spare = self._spares.pop(threading.get_ident(), None)
+        if spare is not None and spare.poll() is not None:
+            PopenTransport(spare).kill()
             spare = None
-        popen = spare[1] if spare else self._spawn_driver()
-        self._spare = (threading.get_ident(), self._spawn_driver())
+        popen = spare or self._spawn_driver()
+        fresh = self._spawn_driver()
+        with self._lock:
+            self._spares[threading.get_ident()] = fresh
         return popen
 
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         return self.start(plan).finish()
 
     def close(self) -> None:
-        if self._spare is not None:
-            PopenTransport(self._spare[1]).kill()
-            self._spare = None
+        with self._lock:
+            spares, self._spares = list(self._spares.values()), {}
+        for spare in spares:
+            PopenTransport(spare).kill()
         shutil.rmtree(self.workdir, ignore_errors=True)

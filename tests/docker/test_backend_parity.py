@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -45,12 +46,13 @@ def regrade(lab: str, variant: str, test: str, backend: str, tmp: Path) -> list[
     scenario = next((s for s in assignment.scenarios if s.name == test), None)
     if scenario is None:
         return None  # a check written in Python: compared as it is
-    src = tmp / f"{variant}-{backend}-src"
+    where = Path(tempfile.mkdtemp(prefix=f"{variant}-{backend}-", dir=tmp))  # a variant may differ on several tests
+    src = where / "src"
     if variant == "reference":
         shutil.copytree(assignment.reference, src)
     else:
         materialize(assignment, next(m for m in mutants_of(assignment) if m.name == variant), src)
-    handin, staged = prepare(src, assignment, tmp / f"{variant}-{backend}-staged")
+    handin, staged = prepare(src, assignment, where / "staged")
     box = open_backend(backend)
     try:
         return [grade_scenario(box, assignment, scenario, staged, handin.files)[0].status for _ in range(RECHECKS)]

@@ -32,6 +32,7 @@ from grader.cache import CHECKS_UNIT, Keys, ResultCache, Unit, default_cache_dir
 from grader.classrun import Shard
 from grader.cli import main
 from grader.merge import merge, write_shard_note
+from grader.mutants import load_mutant, materialize
 from grader.report import write_all
 from grader.results import ClassResult, SubmissionResult, TestResult
 
@@ -83,14 +84,13 @@ def test_echo(live_submission):
 """
 
 SILENT_SERVER = """\
-import socket, sys
+import socket, sys, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1])))
 s.listen()
-held = []
-while True:
-    held.append(s.accept()[0])  # accepts, never answers
+held = s.accept()[0]  # accepts, never answers: asleep, it might wake up, so its scenario runs to its deadline
+time.sleep(3600)
 """
 
 
@@ -109,7 +109,8 @@ def make_lab(where: Path, within: float = 3, checks: bool = False) -> Path:
 
 
 def make_class(where: Path, names: dict[str, str]) -> Path:
-    """names: submission -> "good" (the reference), "syntax" (a server that does not parse), "silent"."""
+    """names: submission -> "good" (the reference), "syntax" (a server that does not parse), "silent"
+    (a server graded until its scenarios' deadlines)."""
     klass = where / "class"
     for name, kind in names.items():
         shutil.copytree(REPO / "reference" / "echo-iterative", klass / name)
@@ -377,6 +378,32 @@ def test_cache_skips_what_is_unchanged_and_regrades_one_changed_scenario(tmp_pat
 
     grade("uncached", "--no-cache")
     assert "grading all units" in log_head(tmp_path / "uncached", "ada")
+
+
+@pytest.mark.slow
+def test_side_by_side_grades_as_one_at_a_time(tmp_path: Path) -> None:
+    """Scenarios graded side by side (the default) give what one at a time gives: the same
+    statuses and scores, in the same order, and a scenario whose requirement failed (a scenario or
+    a check written in Python) is not run in both."""
+    lab = REPO / "assignments" / "echo-concurrent"
+    klass = tmp_path / "class"
+    shutil.copytree(REPO / "reference" / "echo-concurrent", klass / "good")
+    for mutant in ("iterative", "threads", "no-reap"):
+        materialize(load_assignment(lab), load_mutant(lab / "mutants" / mutant), klass / mutant)
+
+    def grade(width: int) -> list[tuple[str, list[tuple[str, float, str, bool]]]]:
+        out = tmp_path / f"out-{width}"
+        assert main([str(klass), "-a", str(lab), "--backend", "local", "-j", "2", "-o", str(out), "--no-cache",
+                     "--side-by-side", str(width)]) == 0
+        return [(s["name"], [(t["name"], t["score"], t["status"], t["error"]) for t in s["tests"]])
+                for s in results(out)["submissions"]]
+
+    one_at_a_time, side_by_side = grade(1), grade(4)
+    assert side_by_side == one_at_a_time
+    by_name = dict(side_by_side)
+    assert all(status == "passed" for _, _, status, _ in by_name["good"])
+    assert sum(status == "not_run" for _, _, status, _ in by_name["iterative"]) >= 4  # those requiring a child
+    assert any(status == "failed" for _, _, status, _ in by_name["no-reap"])
 
 
 @pytest.mark.slow

@@ -32,6 +32,18 @@ def test_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "nothing-here: no such file or folder" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("option", "value", "says"), [("-j", "0", "0 is too few: 1 or more"),
+                                                      ("--side-by-side", "-2", "-2 is too few: 1 or more"),
+                                                      ("--side-by-side", "four", "'four' is not a whole number")])
+def test_how_many_at_once_is_one_or_more(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str,
+                                         value: str, says: str) -> None:
+    (tmp_path / "alice").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        main([str(tmp_path), "-a", "echo-iterative", option, value])
+    assert stop.value.code == 2
+    assert f"argument {option}" in (err := capsys.readouterr().err) and says in err
+
+
 def test_broken_scenario_file_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lab = tmp_path / "lab"
     shutil.copytree(REPO / "assignments" / "echo-iterative", lab)

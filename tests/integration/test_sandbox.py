@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import textwrap
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -86,6 +88,28 @@ def test_student_runs_unprivileged_in_its_own_root(sandbox: Sandbox, tmp_path: P
         assert seen["grader"] == "PermissionError"
     assert "PYTHONUNBUFFERED" in seen["env"] and "HOME" in seen["env"]
     assert not any(k.startswith(("PYTEST", "VIRTUAL_ENV", "LABGRADE")) for k in seen["env"])  # built from scratch
+
+
+def test_programs_start_with_no_signal_blocked_whatever_thread_runs_the_sandbox(sandbox: Sandbox,
+                                                                              tmp_path: Path) -> None:
+    """Scenarios graded side by side run in threads that block SIGINT and SIGTERM (grader/plugin.py);
+    a program inheriting that would outlive the grader's SIGTERM, and be judged for it."""
+    code = """
+        import json, sys
+        status = dict(l.split(":\\t", 1) for l in open("/proc/self/status").read().splitlines())
+        print(json.dumps({"blocked": status["SigBlk"]}), file=sys.stderr)
+    """
+    outcomes = []
+
+    def blocking_thread() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGUSR1})
+        outcomes.append(run_server(sandbox, tmp_path, code))
+
+    worker = threading.Thread(target=blocking_thread)
+    worker.start()
+    worker.join()
+    assert outcomes and outcomes[0]["status"] == "passed", outcomes
+    assert report(outcomes[0])["blocked"] == "0000000000000000"
 
 
 def test_host_files_and_other_submissions_are_invisible(sandbox: Sandbox, tmp_path: Path) -> None:
