@@ -118,7 +118,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="sandbox backend (default: auto)")
     group.addoption("--labgrade-results", dest="labgrade_results", metavar="FILE",
                     help="write each test's result (score, tags, feedback) as JSON to FILE")
-    group.addoption("--side-by-side", dest="labgrade_side_by_side", type=at_least_one, default=SIDE_BY_SIDE, metavar="N",
+    group.addoption("--side-by-side", dest="labgrade_side_by_side", type=at_least_one, default=SIDE_BY_SIDE,
+                    metavar="N",
                     help=f"scenarios of the submission graded at once, each in its own sandbox (default: "
                          f"{SIDE_BY_SIDE}; 1: one after another). Results and reports are the same.")
     group.addoption("--labgrade-scenario", dest="labgrade_scenarios", action="append", metavar="NAME",
