@@ -31,7 +31,7 @@ from .assignment import Assignment, find_assignment, load_assignment
 from .cache import ResultCache, cmd_cache, default_cache_dir
 from .classroom import cmd_classroom
 from .classrun import Graded, Interrupted, Shard, grade_class, infer_lab, needs_attention
-from .errors import AssignmentError, GraderError, UsageError
+from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
 from .gradescope import cmd_gradescope_package
 from .handin import find_submissions
 from .image import cmd_image
@@ -50,6 +50,7 @@ class ExitCode(enum.IntEnum):
     CHECK_FAILED = 1  # selfcheck: a reference or mutant did not score as declared
     USAGE_ERROR = 2  # bad arguments, assignment or scenario file
     INTERNAL_ERROR = 3  # grading completed, but the grader failed on some test: an instructor must look
+    NO_SANDBOX = 4  # no sandbox can be made on this machine: nothing was graded (run_autograder gives no grade)
     INTERRUPTED = 130
 
 
@@ -335,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     except AssignmentError as e:
         print(f"error in the assignment: {e}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    except SandboxUnavailable as e:
+        print(f"error: {e}", file=sys.stderr)
+        return ExitCode.NO_SANDBOX
     except GraderError as e:
         print(f"error: {e}", file=sys.stderr)
         return ExitCode.USAGE_ERROR

@@ -21,6 +21,10 @@ class UsageError(GraderError):
     """Bad command-line arguments."""
 
 
+class SandboxUnavailable(UsageError):
+    """No sandbox backend can run on this machine: its set-up, never a submission's fault."""
+
+
 class SandboxError(GraderError):
     """The sandbox could not be created or did not answer (machine set-up, not the student)."""
 

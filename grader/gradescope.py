@@ -9,7 +9,9 @@ image) to build the grading image, then `run_autograder` for every submission, w
                                       package index Gradescope's image uses
     run_autograder                    `grade /autograder/submission -a /autograder/source/assignment
                                       --backend local --gradescope-results .../results.json`; if
-                                      grading cannot even start, a results.json that says why
+                                      grading cannot even start, a results.json that says why; if no
+                                      sandbox can be made in the container, no results at all (the
+                                      submission shows as an autograder failure, never as a 0)
     labgrade-<version>-py3-none-any.whl   this labgrade, built now: the `grader` package and the
                                       bundled labs, so the image needs nothing from our repository
     assignment/                       the lab graded: assignment.yaml, scenarios/, checks/ and its
@@ -25,7 +27,8 @@ bytes.
 Paths in run_autograder can be moved for a trial outside Gradescope: AUTOGRADER_ROOT (default
 /autograder) and, below it, AUTOGRADER_SOURCE / AUTOGRADER_SUBMISSION / AUTOGRADER_RESULTS;
 LABGRADE_GRADE names the `grade` to run (default: /opt/labgrade/bin/grade, else `grade` on PATH);
-LABGRADE_REPORT_DIR keeps labgrade's own reports there (default: a temporary folder, removed).
+LABGRADE_REPORT_DIR keeps labgrade's own reports there (default: a temporary folder, removed);
+LABGRADE_BACKEND names the sandbox backend (default: local).
 """
 
 from __future__ import annotations
@@ -105,10 +108,16 @@ trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$(dirname "$RESULTS")"
 rm -f "$RESULTS"
 REPORT=${{LABGRADE_REPORT_DIR:-$WORK/report}}  # labgrade's own reports (results.json, report.html, logs)
-"$GRADE" "$SUBMISSION" -a "$SOURCE/assignment" --backend local -j 1 --no-cache -o "$REPORT" \
-  --gradescope-results "$RESULTS" 2>"$WORK/stderr"
+"$GRADE" "$SUBMISSION" -a "$SOURCE/assignment" --backend "${{LABGRADE_BACKEND:-local}}" -j 1 --no-cache \
+  -o "$REPORT" --gradescope-results "$RESULTS" 2>"$WORK/stderr"
 status=$?
 cat "$WORK/stderr" >&2
+if [ "$status" -eq 4 ]; then
+  # no sandbox in this container: the autograder's set-up, not the submission. No results.json, so
+  # Gradescope shows an autograder failure (regrade once fixed) rather than a 0 the student did not earn.
+  echo "labgrade: nothing was graded: no sandbox can be made in this container (see above)" >&2
+  exit 1
+fi
 if [ ! -s "$RESULTS" ]; then
   # grading could not start (e.g. no .py file handed in): say why rather than leave Gradescope without results
   PY=$(dirname "$GRADE")/python

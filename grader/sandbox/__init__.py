@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import UsageError
+from ..errors import SandboxUnavailable, UsageError
 from .base import DriverProcess, Sandbox
 from .docker import DockerSandbox
 from .local import LocalSandbox
@@ -25,12 +25,12 @@ def open_backend(name: str = "auto") -> Sandbox:
                     print(f"labgrade: using the {backend.name} sandbox ({'; '.join(reasons)})", file=sys.stderr)
                 return backend()
             reasons.append(f"{backend.name}: {problem}")
-        raise UsageError("no sandbox backend works on this machine:\n  " + "\n  ".join(reasons))
+        raise SandboxUnavailable("no sandbox backend works on this machine:\n  " + "\n  ".join(reasons))
     if name not in BACKENDS:
         raise UsageError(f"unknown backend {name!r} (choose from: auto, {', '.join(BACKENDS)})")
     problem = BACKENDS[name].unavailable()
     if problem:
-        raise UsageError(f"the {name} backend cannot run here: {problem}")
+        raise SandboxUnavailable(f"the {name} backend cannot run here: {problem}")
     return BACKENDS[name]()
 
 

@@ -79,13 +79,24 @@ def _world_executable(path: str) -> bool:
     return all(os.stat(d).st_mode & 0o001 for d in p.parents)
 
 
+# --ipc: SysV IPC objects and POSIX message queues of their own, gone with the sandbox (one student's
+# segment is never read by the next, nor left in the host's memory); --uts: a host name of their own
+# (the driver names it SANDBOX_HOSTNAME)
+NAMESPACES = ["--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc"]
+USER_NAMESPACE = ["--user", "--map-root-user"]  # without root: the namespaces above belong to a user namespace
+
+
 @cache
-def _userns_works() -> bool:
+def namespaces_refused() -> str | None:
+    """Why the sandbox's namespaces cannot be made here (None: they can), tried as the driver's are:
+    a container without CAP_SYS_ADMIN (Docker's defaults: Gradescope, CI runners) refuses them even
+    to root, and a kernel may refuse unprivileged user namespaces."""
+    cmd = ["unshare", *([] if os.geteuid() == 0 else USER_NAMESPACE), *NAMESPACES, "true"]
     try:
-        return subprocess.run(["unshare", "--user", "--map-root-user", "--net", "--pid", "--mount", "--fork", "true"],
-                              capture_output=True, timeout=30).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"{' '.join(cmd)}: {e}"
+    return None if done.returncode == 0 else done.stderr.strip() or f"unshare exited {done.returncode}"
 
 
 class Cgroup:
@@ -169,10 +180,15 @@ class LocalSandbox:
         if sandbox_python() is None:
             return ("no Python 3.11+ that an unprivileged user can run was found (tried "
                     f"{', '.join(PYTHON_CANDIDATES)}); install python3 or set LABGRADE_PYTHON")
-        if os.geteuid() != 0 and not _userns_works():
-            return ("not root, and unprivileged user namespaces are disabled "
-                    "(sysctl kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0), "
-                    "so no sandbox can be made; run as root or use --backend docker")
+        refused = namespaces_refused()
+        if refused and os.geteuid() != 0:
+            return (f"not root, and unprivileged user namespaces are refused ({refused}: sysctl "
+                    "kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0, or an AppArmor "
+                    "restriction), so no sandbox can be made; run as root or use --backend docker")
+        if refused:
+            return (f"Linux namespaces cannot be made here, even as root ({refused}): a container "
+                    "without CAP_SYS_ADMIN (Docker's defaults, as on Gradescope or a CI runner) refuses them; "
+                    "use --backend docker where an engine is reachable")
         return None
 
     def __init__(self) -> None:
@@ -209,12 +225,7 @@ class LocalSandbox:
         return DriverProcess(PopenTransport(popen), plan, cleanup=lambda: [c() for c in reversed(cleanups)])
 
     def _spawn_driver(self) -> subprocess.Popen[bytes]:
-        # --ipc: SysV IPC objects and POSIX message queues of their own, gone with the sandbox (one
-        # student's segment is never read by the next, nor left in the host's memory); --uts: a host
-        # name of their own (the driver names it SANDBOX_HOSTNAME)
-        cmd = ["unshare", "--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc"]
-        if not self.root:
-            cmd[1:1] = ["--user", "--map-root-user"]
+        cmd = ["unshare", *([] if self.root else USER_NAMESPACE), *NAMESPACES]
         return subprocess.Popen(["setpriv", "--pdeathsig", "KILL", *cmd, self.python, "-I", "-c", DRIVER_BOOT,
                                  str(self.lib)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

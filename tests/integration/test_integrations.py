@@ -346,6 +346,23 @@ def test_run_autograder_always_leaves_results(gradescope_zip: Path, tmp_path: Pa
         assert "could not be graded" in doc["output"] and "no such file or folder" in doc["output"]
 
 
+def test_run_autograder_gives_no_grade_when_no_sandbox_can_be_made(gradescope_zip: Path, tmp_path: Path) -> None:
+    """A container where no sandbox can be made (here: a Docker engine that is not there) is the
+    autograder's set-up, not the student's doing: no results.json (Gradescope shows an autograder
+    failure, to regrade once fixed), never a 0, and the instructor's log says why."""
+    root = tmp_path / "autograder"
+    unpack(gradescope_zip, root / "source")
+    shutil.copytree(EXAMPLES / "echo-concurrent-frank", root / "submission")
+    done = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True,
+                          timeout=RUN_SECONDS, cwd=root, stdin=subprocess.DEVNULL,
+                          env=run_env(tmp_path / "cache", AUTOGRADER_ROOT=str(root), LABGRADE_BACKEND="docker",
+                                      DOCKER_HOST=f"unix://{tmp_path / 'no-engine.sock'}"))
+    assert done.returncode == 1, done.stderr
+    assert not (root / "results" / "results.json").exists()
+    assert "the docker backend cannot run here" in done.stderr and "no-engine.sock" in done.stderr
+    assert "nothing was graded: no sandbox can be made" in done.stderr
+
+
 # -- GitHub Classroom ---------------------------------------------------------------------------
 
 def test_classroom_workflow_runs_on_a_student_repository(tmp_path: Path) -> None:
