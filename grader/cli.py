@@ -41,7 +41,7 @@ from .report import ReportError, write_all, write_single
 from .report.github import report_to_actions
 from .results import ClassResult, SubmissionResult
 from .run import SIDE_BY_SIDE, at_least_one
-from .sandbox import open_backend
+from .sandbox import BACKENDS, open_backend
 from .text import visible
 
 
@@ -58,8 +58,9 @@ console = Console(stderr=False, highlight=False)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=["auto", "local", "docker"], default="auto",
-                        help="sandbox: local Linux namespaces, or Docker containers (default: auto)")
+    parser.add_argument("--backend", choices=["auto", *BACKENDS], default="auto",
+                        help="sandbox: local Linux namespaces, Docker containers, or (inside a container that "
+                             "allows neither) a uid per scenario (default: auto, in that order of preference)")
     parser.add_argument("-j", "--jobs", type=at_least_one, default=os.cpu_count() or 1, metavar="N",
                         help="submissions graded at once (default: number of CPUs)")
     parser.add_argument("--side-by-side", type=at_least_one, default=SIDE_BY_SIDE, metavar="N",
@@ -172,6 +173,10 @@ def run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespace
     """Grade the class with a progress display; raises Interrupted on Ctrl-C."""
     backend = open_backend(args.backend)
     backend.close()
+    if backend.one_at_a_time and (args.jobs > 1 or args.side_by_side > 1):
+        console.print(f"The {backend.name} sandbox shares this machine's network: one scenario at a time "
+                      f"(-j 1, --side-by-side 1)", soft_wrap=True)
+        args.jobs = args.side_by_side = 1
     console.print(f"Grading {len(subs)} submission(s) of [bold]{escape(assignment.name)}[/] "
                   f"({len(assignment.scenarios)} scenarios) "
                   f"with the [bold]{backend.name}[/] sandbox, {args.jobs} at a time"

@@ -32,7 +32,7 @@ from .findings import not_run
 from .handin import HandIn, SubmissionUnusable, locate, stage
 from .results import TestResult
 from .run import SIDE_BY_SIDE, at_least_one, grade_scenario, plan_for
-from .sandbox import DriverProcess, Sandbox, open_backend
+from .sandbox import BACKENDS, DriverProcess, Sandbox, open_backend
 from .sandbox.base import PARENT_ENV
 
 
@@ -114,7 +114,7 @@ GRADING = pytest.StashKey[Grading]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("labgrade", "grading TCP socket labs")
     group.addoption("--submission", dest="labgrade_submission", metavar="DIR", help="the submission folder to grade")
-    group.addoption("--backend", dest="labgrade_backend", default="auto", choices=["auto", "local", "docker"],
+    group.addoption("--backend", dest="labgrade_backend", default="auto", choices=["auto", *BACKENDS],
                     help="sandbox backend (default: auto)")
     group.addoption("--labgrade-results", dest="labgrade_results", metavar="FILE",
                     help="write each test's result (score, tags, feedback) as JSON to FILE")
@@ -258,11 +258,12 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
     if width > 1 and not session.config.option.collectonly and any(isinstance(i, ScenarioItem)
                                                                    for i in session.items):
         try:
-            _ = grading.sandbox  # opened here, once: the workers only use it
+            box = grading.sandbox  # opened here, once: the workers only use it
         except GraderError:
             pass  # each scenario says so at its turn, as one at a time
         else:
-            grading.ahead = SideBySide(grading, session.items, width)
+            if not box.one_at_a_time:  # the process sandbox: a network shared by all
+                grading.ahead = SideBySide(grading, session.items, width)
     try:
         return (yield)
     finally:

@@ -53,7 +53,19 @@ def docker_sandbox() -> Iterator[Sandbox]:
     box.close()
 
 
-@pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.fixture(scope="session")
+def process_sandbox() -> Iterator[Sandbox]:
+    """The process backend, here on the machine itself (it needs root, nothing else); the same code
+    runs inside a container with Docker's defaults in tests/docker/test_inside_a_container.py."""
+    problem = BACKENDS["process"].unavailable()
+    if problem:
+        (pytest.fail if IN_CI else pytest.skip)(f"the process sandbox cannot run here: {problem}")
+    box = open_backend("process")
+    yield box
+    box.close()
+
+
+@pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.docker), "process"])
 def sandbox(request: pytest.FixtureRequest) -> Sandbox:
     """Every backend in turn: the sandbox conformance suite runs against each."""
     box: Sandbox = request.getfixturevalue(f"{request.param}_sandbox")

@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from . import jail
+from . import jail, probes
 from .endpoints import Program
 from .loop import RX_BUDGET, Loop
 from .program_steps import crash_summary
@@ -59,7 +59,8 @@ def make_spawner(plan: dict[str, Any], loop: Loop, log: Transcript) -> Spawn:
             root=jail_root, cwd=JAIL_SUBMISSION if jail_root else info["dir"], uid=info.get("uid"),
             gid=info.get("gid"), limits=plan.get("limits", {}), cgroups=plan.get("cgroups", []),
         )
-        return Program(name, command, cwd=info["dir"], env=dict(BASE_ENV), loop=loop, log=log, preexec=preexec)
+        env = BASE_ENV | ({"HOME": student["tmp"], "TMPDIR": student["tmp"]} if student.get("tmp") else {})
+        return Program(name, command, cwd=info["dir"], env=env, loop=loop, log=log, preexec=preexec)
 
     return spawn
 
@@ -92,6 +93,10 @@ def failure(index: int, step: dict[str, Any] | None, e: StepFailed) -> dict[str,
 
 
 def setup(plan: dict[str, Any]) -> None:
+    if plan.get("isolation") == "process":  # no namespace of our own: grader/sandbox/process.py
+        jail.prctl(jail.PR_SET_CHILD_SUBREAPER, 1)  # a daemon that double-forks stays below the driver
+        probes.SCOPE[:] = [os.getpid()]  # the sandbox is what descends from the driver
+        return
     jail.loopback_up()
     if plan.get("jail"):  # the local backend's UTS namespace (docker names the container itself)
         socket.sethostname(jail.HOSTNAME)
@@ -126,6 +131,8 @@ def run(plan: dict[str, Any], out: Any) -> dict[str, Any]:
                     log.add("grader", "step failed", e.message)
                     result = failure(len(plan["steps"]), None, e)
         runner.teardown()
+        if plan.get("isolation") == "process":
+            jail.kill_uid(plan["student"]["uid"])  # what escaped the programs' process groups
     except Exception:
         import traceback  # only a harness fault needs it: not imported on every scenario's start
 

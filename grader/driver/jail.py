@@ -43,6 +43,7 @@ MS_REMOUNT, MS_BIND, MS_REC = 32, 4096, 16384
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
 PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 24, 28, 38, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
+PR_SET_CHILD_SUBREAPER = 36
 # SECBIT_NOROOT | _LOCKED | SECBIT_NO_SETUID_FIXUP | _LOCKED | SECBIT_KEEP_CAPS_LOCKED
 SECUREBITS_NO_ROOT = 0x01 | 0x02 | 0x04 | 0x08 | 0x20
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -58,10 +59,20 @@ RLIMITS = {
 
 # -- key management: a fresh session keyring, then no access at all (seccomp) -----------------------
 
-# (AUDIT_ARCH_*, {call: number}) per machine: <linux/audit.h>, the kernel's syscall tables
-KEY_CALLS = {
-    "x86_64": (0xC000003E, {"add_key": 248, "request_key": 249, "keyctl": 250}),
-    "aarch64": (0xC00000B7, {"add_key": 217, "request_key": 218, "keyctl": 219}),
+# (AUDIT_ARCH_*, {call: number}) per machine: <linux/audit.h>, the kernel's syscall tables. Denied to
+# students: the key management calls (a uid's user keyring outlives a run), and what reaches past a
+# process's own uid when no namespace holds it (the process backend: grader/sandbox/process.py):
+# tracing or reading another process, namespaces, mounts, BPF, perf events, userfaultfd. Without
+# capabilities most of these fail anyway; the filter does not depend on it.
+DENIED_CALLS = {
+    "x86_64": (0xC000003E, {"add_key": 248, "request_key": 249, "keyctl": 250, "ptrace": 101,
+                            "process_vm_readv": 310, "process_vm_writev": 311, "unshare": 272, "setns": 308,
+                            "mount": 165, "umount2": 166, "pivot_root": 155, "open_by_handle_at": 304,
+                            "bpf": 321, "perf_event_open": 298, "userfaultfd": 323}),
+    "aarch64": (0xC00000B7, {"add_key": 217, "request_key": 218, "keyctl": 219, "ptrace": 117,
+                             "process_vm_readv": 270, "process_vm_writev": 271, "unshare": 97, "setns": 268,
+                             "mount": 40, "umount2": 39, "pivot_root": 41, "open_by_handle_at": 265,
+                             "bpf": 280, "perf_event_open": 241, "userfaultfd": 282}),
 }
 KEYCTL_JOIN_SESSION_KEYRING = 1
 X32_SYSCALL_BIT = 0x40000000
@@ -74,12 +85,12 @@ def _bpf(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
-def key_filter(machine: str) -> bytes | None:
-    """A seccomp program (struct sock_filter[]): the key management calls, the x32 ABI and any
-    foreign architecture fail with EPERM; everything else is allowed. None: unknown machine."""
-    if machine not in KEY_CALLS:
+def denied_filter(machine: str) -> bytes | None:
+    """A seccomp program (struct sock_filter[]): the DENIED_CALLS, the x32 ABI and any foreign
+    architecture fail with EPERM; everything else is allowed. None: unknown machine."""
+    if machine not in DENIED_CALLS:
         return None
-    arch, calls = KEY_CALLS[machine]
+    arch, calls = DENIED_CALLS[machine]
     deny = SECCOMP_RET_ERRNO | errno.EPERM
     numbers = sorted(calls.values())
     prog = [_bpf(BPF_LD_W_ABS, 4),  # seccomp_data.arch
@@ -93,9 +104,9 @@ def key_filter(machine: str) -> bytes | None:
     return b"".join(prog)
 
 
-def no_key_management() -> None:
-    """Install key_filter() on this process (no_new_privs must be set, or the caller privileged)."""
-    program = key_filter(os.uname().machine)
+def deny_calls() -> None:
+    """Install denied_filter() on this process (no_new_privs must be set, or the caller privileged)."""
+    program = denied_filter(os.uname().machine)
     if program is None:
         raise OSError(errno.ENOSYS, f"no seccomp filter for {os.uname().machine}")
     buf = ctypes.create_string_buffer(program)
@@ -106,11 +117,27 @@ def no_key_management() -> None:
 def fresh_session_keyring() -> None:
     """Leave the inherited session keyring for a new anonymous one (keyctl(JOIN_SESSION_KEYRING,
     NULL)). Where keyctl is already denied (Docker's seccomp profile: EPERM), nothing is reachable."""
-    _, calls = KEY_CALLS.get(os.uname().machine, (0, {}))
+    _, calls = DENIED_CALLS.get(os.uname().machine, (0, {}))
     if "keyctl" in calls and int(_libc.syscall(calls["keyctl"], KEYCTL_JOIN_SESSION_KEYRING, None)) < 0:
         err = ctypes.get_errno()
         if err not in (errno.EPERM, errno.ENOSYS):
             raise OSError(err, f"keyctl(JOIN_SESSION_KEYRING): {os.strerror(err)}")
+
+
+def kill_uid(uid: int) -> None:
+    """SIGKILL every process of `uid` (the process backend's student uid): a child takes the uid and
+    calls kill(-1), which the kernel sends in one pass to every process that uid may signal (the
+    sender aside), so that a fork bomb cannot outrun it, and nothing of another uid is touched."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 def _check(rc: int, what: str) -> None:
@@ -248,7 +275,7 @@ class StudentPreexec:
         else:  # user namespace: we stay uid 0 there, but exec must grant no capability
             _check(prctl(PR_SET_SECUREBITS, SECUREBITS_NO_ROOT), "securebits")
         _check(prctl(PR_SET_NO_NEW_PRIVS, 1), "no_new_privs")
-        no_key_management()
+        deny_calls()
 
     def counter_dirs(self) -> list[str]:
         """The cgroup directories whose counters tell what the student's processes hit: those

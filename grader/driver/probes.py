@@ -7,11 +7,17 @@ were both seen). Everything here reads the caller's own pid and network namespac
 
 from __future__ import annotations
 
+import ctypes
 import os
 import socket
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+SCOPE: list[int] = []  # the process backend (no PID namespace): [the driver's pid], whose descendants are the sandbox
+_libc = ctypes.CDLL(None, use_errno=True)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,15 +43,54 @@ def parse_status(text: str) -> dict[str, str]:
 
 
 def _read(path: str) -> str | None:
-    try:
+    def read() -> str:
         with open(path) as f:
             return f.read()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
+
+    return _as_owner(path, read)
+
+
+def _as_owner(path: str, act: Callable[[], T]) -> T | None:
+    """act() on /proc/PID/...: None if the process is gone. /proc/PID/syscall, io, fd/N... of
+    another uid's process need CAP_SYS_PTRACE, which root lacks in a container with Docker's
+    defaults (the process backend); the kernel also grants them to the process's own uid and gid,
+    checked against the reader's file-system ids: on refusal, act again as those, then back."""
+    try:
+        return act()
+    except (FileNotFoundError, ProcessLookupError):
         return None
+    except PermissionError:
+        parts = path.split("/")
+        if os.geteuid() != 0 or len(parts) < 3 or not parts[2].isdigit():
+            return None
+    try:
+        owner = os.stat(f"/proc/{parts[2]}")
+    except OSError:
+        return None
+    gid, uid = _libc.setfsgid(owner.st_gid), _libc.setfsuid(owner.st_uid)
+    try:
+        return act()
+    except OSError:
+        return None
+    finally:
+        _libc.setfsuid(uid)
+        _libc.setfsgid(gid)
 
 
 def pids() -> list[int]:
-    return [int(n) for n in os.listdir("/proc") if n.isdigit()]
+    """The sandbox's processes: its PID namespace's (local, docker), or the driver's descendants (SCOPE)."""
+    every = [int(n) for n in os.listdir("/proc") if n.isdigit()]
+    if not SCOPE:
+        return every
+    below: dict[int, list[int]] = {}
+    for stat in filter(None, (read_stat(pid) for pid in every)):
+        below.setdefault(stat.ppid, []).append(stat.pid)
+    found, todo = [], list(SCOPE)
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += below.get(pid, [])
+    return found
 
 
 def read_stat(pid: int) -> ProcStat | None:
@@ -200,10 +245,9 @@ def blocked_in(pid: int) -> tuple[str, str] | None:
     call, arg = parsed
     what = ""
     if call in ("read", "recvfrom", "readv", "pread64", "accept", "accept4") and arg is not None:
-        try:
-            what = f"fd {arg} ({os.readlink(f'/proc/{pid}/fd/{arg}')})"
-        except OSError:
-            what = f"fd {arg}"
+        link = f"/proc/{pid}/fd/{arg}"
+        target = _as_owner(link, lambda: os.readlink(link))
+        what = f"fd {arg} ({target})" if target else f"fd {arg}"
     return call, what
 
 

@@ -37,6 +37,8 @@ def copy_driver(dest: Path) -> Path:
 
 class Sandbox(Protocol):
     name: str
+    one_at_a_time: bool  # scenarios must not overlap (the process backend: one network for all)
+    caveat: str | None  # what it cannot isolate, said in each run's log
 
     @classmethod
     def unavailable(cls) -> str | None:

@@ -290,6 +290,8 @@ class DockerTransport:
 
 class DockerSandbox:
     name = "docker"
+    one_at_a_time = False
+    caveat: str | None = None
 
     @classmethod
     def unavailable(cls) -> str | None:

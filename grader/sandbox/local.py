@@ -170,6 +170,8 @@ class Cgroup:
 
 class LocalSandbox:
     name = "local"
+    one_at_a_time = False
+    caveat: str | None = None
 
     @classmethod
     def unavailable(cls) -> str | None:
@@ -188,7 +190,8 @@ class LocalSandbox:
         if refused:
             return (f"Linux namespaces cannot be made here, even as root ({refused}): a container "
                     "without CAP_SYS_ADMIN (Docker's defaults, as on Gradescope or a CI runner) refuses them; "
-                    "use --backend docker where an engine is reachable")
+                    "use --backend docker where an engine is reachable, or --backend process, which isolates "
+                    "less (README: Sandbox backends)")
         return None
 
     def __init__(self) -> None:

@@ -3,6 +3,8 @@ Docker's defaults (no CAP_SYS_ADMIN, the default seccomp profile), no network, r
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,18 +25,30 @@ def api() -> Iterator[Any]:
     client.close()
 
 
-def in_default_container(api: Any, code: str) -> tuple[int, str]:
-    """Run Python `code` with this checkout's grader, as root in a container with Docker's defaults."""
+def start_default_container(api: Any, command: list[str], binds: dict[str, dict[str, str]],
+                            workdir: str | None = None) -> Any:
+    """A started container running `command` as root with Docker's defaults and no network."""
     container = api.create_container(
-        IMAGE, ["python3", "-I", "-c", f"import sys; sys.path.insert(0, '/repo'); {code}"], user="0",
-        entrypoint=[], network_disabled=True, labels={"labgrade.test": "inside-a-container"},
-        host_config=api.create_host_config(binds={str(REPO): {"bind": "/repo", "mode": "ro"}}, network_mode="none"))
+        IMAGE, command, user="0", entrypoint=[], network_disabled=True, working_dir=workdir,
+        labels={"labgrade.test": "inside-a-container"},
+        host_config=api.create_host_config(binds=binds, network_mode="none"))
+    api.start(container)
+    return container
+
+
+def finished(api: Any, container: Any, timeout: int) -> tuple[int, str]:
+    """The container's exit status and output, once it ended; then it is removed."""
     try:
-        api.start(container)
-        status = api.wait(container, timeout=120)["StatusCode"]
+        status = api.wait(container, timeout=timeout)["StatusCode"]
         return status, api.logs(container).decode(errors="replace")
     finally:
         api.remove_container(container, force=True)
+
+
+def in_default_container(api: Any, code: str) -> tuple[int, str]:
+    """Run Python `code` with this checkout's grader, as root in a container with Docker's defaults."""
+    command = ["python3", "-I", "-c", f"import sys; sys.path.insert(0, '/repo'); {code}"]
+    return finished(api, start_default_container(api, command, {str(REPO): {"bind": "/repo", "mode": "ro"}}), 120)
 
 
 def test_the_local_backend_says_it_cannot_run_where_namespaces_are_refused(api: Any) -> None:
@@ -45,3 +59,43 @@ def test_the_local_backend_says_it_cannot_run_where_namespaces_are_refused(api: 
                                             "print(LocalSandbox.unavailable())")
     assert status == 0, out
     assert "Linux namespaces cannot be made here, even as root" in out and "CAP_SYS_ADMIN" in out
+
+
+def mounts_for_this_python(api: Any) -> dict[str, dict[str, str]]:
+    """This checkout and the venv running the tests, mounted where they are (the venv's scripts name
+    their interpreter by path), and the interpreter it was made from, unless it is the system's,
+    which the image must then have too."""
+    binds = {str(REPO): {"bind": str(REPO), "mode": "ro"}, sys.prefix: {"bind": sys.prefix, "mode": "ro"}}
+    if Path(sys.base_prefix) != Path("/usr"):
+        binds[sys.base_prefix] = {"bind": sys.base_prefix, "mode": "ro"}
+    else:
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        status, out = in_default_container(api, f"import os; assert os.path.exists('/usr/bin/{version}')")
+        assert status == 0, f"the image {IMAGE} has no /usr/bin/{version}, the interpreter of this venv: {out}"
+    return binds
+
+
+LABS = ["echo-iterative", "echo-concurrent", "queue", "select-client", "select-server"]
+
+
+@pytest.mark.slow
+def test_selfchecks_pass_with_the_process_backend_in_default_containers(api: Any) -> None:
+    """What the process backend is for: inside a container with Docker's defaults, each lab's
+    reference scores full marks and every mutant loses points exactly under its declared tags.
+    One container per lab, all at once (each has its own network, which the process backend
+    shares with the grader)."""
+    binds = mounts_for_this_python(api)
+    running = {lab: start_default_container(
+        api, [f"{sys.prefix}/bin/python", "-m", "grader.cli", "selfcheck", lab, "--backend", "process", "-o",
+              "/tmp/out"], binds, workdir="/tmp") for lab in LABS}
+    done: dict[str, tuple[int, str]] = {}
+    try:
+        for lab, container in running.items():
+            done[lab] = finished(api, container, 1800)
+    finally:
+        for lab in running.keys() - done.keys():  # one that timed out: the others go too
+            with contextlib.suppress(docker.errors.APIError):
+                api.remove_container(running[lab], force=True)
+    for lab, (status, out) in done.items():
+        assert status == 0, f"{lab}:\n{out[-6000:]}"
+        assert "variants scored as declared" in out and "the process sandbox runs each scenario" in out, out[-3000:]

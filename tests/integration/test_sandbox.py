@@ -23,6 +23,7 @@ import pytest
 
 from grader.sandbox import Sandbox
 from grader.sandbox.docker import PIDS_RESERVE
+from grader.sandbox.process import SCENARIO_UIDS
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE_TAIL = """
@@ -69,17 +70,26 @@ def test_student_runs_unprivileged_in_its_own_root(sandbox: Sandbox, tmp_path: P
             grader = type(e).__name__
         print(json.dumps({"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
                           "root": sorted(os.listdir("/")), "cwd": os.getcwd(), "grader": grader,
+                          "parent_mode": os.stat("..").st_mode & 0o777,
                           "caps": caps, "nnp": "NoNewPrivs:\\t1" in status,
                           "env": sorted(os.environ)}), file=sys.stderr)
     """)
     assert out["status"] == "passed", out
     seen = report(out)
-    if sandbox.name == "docker" or os.geteuid() == 0:
+    if sandbox.name == "process":  # a uid of the scenario's own, in the machine's root: no namespace to hold it
+        assert seen["uid"] == seen["gid"] and seen["uid"] in SCENARIO_UIDS and seen["groups"] == []
+    elif sandbox.name == "docker" or os.geteuid() == 0:
         assert (seen["uid"], seen["gid"], seen["groups"]) == (65534, 65534, [])
     assert seen["caps"] == ["0000000000000000"] * 3
     assert seen["nnp"] is True
-    assert seen["cwd"] == "/submission"
-    if sandbox.name == "local":  # a chroot holding only what the student needs
+    if sandbox.name == "process":  # its own copy of the submission, in a folder only its uid may enter
+        assert seen["cwd"].endswith("/submission") and seen["parent_mode"] & 0o077 == 0
+        assert seen["grader"] == "FileNotFoundError"
+    else:
+        assert seen["cwd"] == "/submission"
+    if sandbox.name == "process":
+        pass  # the machine's own root (README, "Sandbox backends": what the process backend cannot hide)
+    elif sandbox.name == "local":  # a chroot holding only what the student needs
         assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin",
                                      "submission", "tmp", "usr"}
         assert seen["grader"] == "FileNotFoundError"
@@ -138,6 +148,13 @@ def test_host_files_and_other_submissions_are_invisible(sandbox: Sandbox, tmp_pa
                           "exist": {{p: os.path.exists(p) for p in host_only}}}}), file=sys.stderr)
     """)
     seen = report(out)
+    if sandbox.name == "process":  # no private root: what the machine leaves readable by every user is readable
+        # (README, "Sandbox backends"); what is root's stays root's, and nothing outside /tmp is writable
+        assert not any(v for p, v in seen["read"].items() if p not in host_only), seen["read"]
+        assert seen["write"] == {"/submission/x": False, "/tmp/x": True, "/x": False, "/usr/x": False,
+                                 "/etc/x": False}
+        assert not Path("/tmp/x").exists() or Path("/tmp/x").stat().st_uid not in SCENARIO_UIDS  # removed after
+        return
     assert not any(seen["read"].values()), seen["read"]
     assert not any(seen["exist"].values()), seen["exist"]
     assert seen["write"] == {"/submission/x": False, "/tmp/x": True, "/x": False, "/usr/x": False, "/etc/x": False}
@@ -145,20 +162,29 @@ def test_host_files_and_other_submissions_are_invisible(sandbox: Sandbox, tmp_pa
 
 def test_reference_is_out_of_the_students_reach(sandbox: Sandbox, tmp_path: Path) -> None:
     reference = REPO / "reference" / "echo-iterative"
+    # the process backend has no root of its own: where it keeps its files, and the lab's folder
+    tops = ("/tmp/",) if sandbox.name == "process" else ("/", "/grader", "/grader/reference")
     out = run_server(sandbox, tmp_path, f"""
         import json, os, sys
         found = []
-        for top in ("/", "/grader", "/grader/reference", {str(reference)!r}):
+        for top in ({", ".join(map(repr, tops))}, {str(reference)!r}):
             try:
                 for root, dirs, files in os.walk(top, onerror=None):
-                    dirs[:] = [d for d in dirs if os.path.join(root, d) not in ("/proc", "/sys", "/dev", "/usr")]
+                    dirs[:] = [d for d in dirs if os.path.join(root, d) not in ("/proc", "/sys", "/dev", "/usr")
+                               and (top != "/tmp/" or root != "/tmp/" or d.startswith("labgrade-"))]
                     found += [os.path.join(root, f) for f in files if f == "server.py"]
             except OSError:
                 pass
         print(json.dumps({{"found": sorted(set(found))}}), file=sys.stderr)
     """, reference={"dir": str(reference)})
     assert out["status"] == "passed", out
-    assert report(out)["found"] == ["/submission/server.py"]
+    found = report(out)["found"]
+    if sandbox.name == "process":  # the reference runs from a root-only copy; the lab's own folder is readable
+        # where the machine leaves it so (here, this checkout): run_autograder's set-up makes it root-only
+        assert not [f for f in found if "labgrade-process-" in f and not f.endswith("/submission/server.py")], found
+        assert str(reference / "server.py") in found
+        return
+    assert found == ["/submission/server.py"]
 
 
 def test_no_network_but_its_own_loopback(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -179,6 +205,9 @@ def test_no_network_but_its_own_loopback(sandbox: Sandbox, tmp_path: Path) -> No
                   file=sys.stderr)
         """)
         host_listener.settimeout(0)
+        if sandbox.name == "process":  # the machine's own network, shared (README, "Sandbox backends")
+            assert report(out)["host"] == "connected"
+            return
         with pytest.raises(BlockingIOError):
             host_listener.accept()  # nothing came in
     seen = report(out)
@@ -212,6 +241,23 @@ def test_nothing_survives_the_scenario(sandbox: Sandbox, tmp_path: Path) -> None
     """, steps=[{"start": "server"}, {"probe": {"measure": "processes", "at_least": 2, "within": 5}}])
     assert out["status"] == "passed", out
     assert host_pids_with(marker) == []
+
+
+def test_no_ipc_object_or_temp_file_outlives_the_scenario(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The process backend has no IPC namespace or private /tmp to take them away: it removes them."""
+    key, name = 0x1ABE7, f"/tmp/labgrade-left-{uuid.uuid4().hex}"
+    out = run_server(sandbox, tmp_path, f"""
+        import ctypes, sys
+        libc = ctypes.CDLL(None, use_errno=True)
+        shm = libc.shmget({key}, 4096, 0o1600)          # IPC_CREAT | 0600
+        open({name!r}, "w").write("left behind")
+        print('{{"shm": %d}}' % shm, file=sys.stderr)
+    """)
+    assert out["status"] == "passed", out
+    assert report(out)["shm"] >= 0
+    keys = [int(line.split()[0]) for line in Path("/proc/sysvipc/shm").read_text().splitlines()[1:]]
+    assert key not in keys
+    assert not Path(name).exists()
 
 
 def test_the_driver_observes_the_students_processes(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -252,6 +298,12 @@ def test_fork_bomb_is_capped(sandbox: Sandbox, tmp_path: Path) -> None:
 def test_memory_is_capped(sandbox: Sandbox, tmp_path: Path) -> None:
     if sandbox.name == "local" and os.geteuid() != 0:
         pytest.skip("as a normal user the local backend has RLIMIT_AS only, no memory cgroup")
+    if sandbox.name == "process":  # no cgroup: RLIMIT_AS only, per process (README, "Sandbox backends")
+        out = run_server(sandbox, tmp_path, """
+            hog = b"x" * (5 << 30)                   # 5 GiB: beyond RLIMIT_AS (8 x memory_mb)
+        """)
+        assert out["status"] == "failed" and "MemoryError" in out["programs"]["server"]["stderr"], out
+        return
     out = run_server(sandbox, tmp_path, """
         hog = b"x" * (1 << 30)                   # 1 GiB, touched: within RLIMIT_AS, beyond memory_mb=512
     """)

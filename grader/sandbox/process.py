@@ -1,0 +1,180 @@
+"""The process backend: for running inside someone else's container, where no namespace can be made.
+
+Autograding platforms (Gradescope) and CI runners run the grader in a container they started with
+Docker's defaults: root inside, but no CAP_SYS_ADMIN, so no namespace, no mount, no cgroup, and
+no CAP_SYS_PTRACE. What such a container still allows (docs/kernel.md, "Inside someone else's container"):
+  * Each scenario's student programs run under a uid of their own (SCENARIO_UIDS, one per
+    scenario in turn), from a copy of the submission owned by that uid, in a folder only it can
+    enter; its HOME and TMPDIR are there too. The driver, the references (copied here) and the
+    backend's files are root's only (mode 0700).
+  * Before exec, each program gets the rlimits (RLIMIT_NPROC counts the processes of its uid: a
+    sound fork limit, since the uid is the scenario's own), no capabilities, no_new_privs and the
+    seccomp filter of jail.py (key management, ptrace, namespaces, mounts, BPF...).
+  * The driver is a child subreaper: a program that double-forks stays its descendant, so the
+    sandbox is the driver's descendants (probes.SCOPE); it reads another uid's /proc files with
+    that uid as its file-system uid, since it lacks CAP_SYS_PTRACE.
+  * Teardown: every process of the scenario's uid is killed at once (jail.kill_uid, by the driver,
+    then again here), then the files it left in the shared temporary folders, and its SysV IPC
+    objects, are removed.
+What it cannot isolate: the network (the container's own, shared with the grader: a program can
+reach whatever the container reaches, and the listen-queue counters are shared, so scenarios run
+one at a time: ONE_AT_A_TIME), the host name, the machine's TCP memory, /proc (other processes are
+visible), and files that the container leaves readable by every user. CAVEAT says it in the run's
+log; README "Sandbox backends" says it for instructors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..driver.jail import DENIED_CALLS
+from .base import DriverProcess, PopenTransport, copy_driver
+from .local import DRIVER_BOOT, sandbox_python
+
+SCENARIO_UIDS = range(61000, 62000)  # a uid per scenario, in turn: unused by distributions' packages
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")  # where a program may leave files outside its folder
+SYSV_IPC = {"shm": ("shmid", "-m"), "msg": ("msqid", "-q"), "sem": ("semid", "-s")}  # /proc/sysvipc -> ipcrm
+KILL_UID = ("import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.jail import kill_uid; "
+            "kill_uid(int(sys.argv[2]))")
+CAVEAT = ("the process sandbox runs each scenario under a uid of its own, with rlimits and a seccomp filter, "
+          "but shares this container's network, host name and /proc: scenarios run one at a time, and a "
+          "program can reach whatever this container reaches (README: Sandbox backends)")
+
+
+class ProcessSandbox:
+    name = "process"
+    one_at_a_time = True  # the network namespace (ports, ListenOverflows) is the container's, shared
+    caveat: str | None = CAVEAT
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        if not sys.platform.startswith("linux"):
+            return "needs Linux"
+        if os.geteuid() != 0:
+            return "needs root (the students' programs run under a uid of their own, one per scenario)"
+        if not shutil.which("setpriv"):
+            return "the `setpriv` command (util-linux) is missing: apt-get install util-linux"
+        if os.uname().machine not in DENIED_CALLS:
+            return f"no seccomp filter for this machine ({os.uname().machine}): x86_64 or aarch64 only"
+        if sandbox_python() is None:
+            return "no Python 3.11+ that an unprivileged user can run was found; install python3 or set LABGRADE_PYTHON"
+        return None
+
+    def __init__(self) -> None:
+        self.python = sandbox_python() or sys.executable
+        self.workdir = Path(tempfile.mkdtemp(prefix="labgrade-process-"))
+        self.workdir.chmod(0o711)  # each scenario's uid may pass through, to its own folder; nobody may list it
+        self.lib = copy_driver(self.workdir / "lib")
+        self.lib.chmod(0o700)
+        self.references: dict[str, Path] = {}
+        self._uids = itertools.cycle(SCENARIO_UIDS)
+        self._count = itertools.count()
+        self._lock = threading.Lock()
+
+    def _reference(self, folder: str) -> str:
+        """A root-only copy of a reference solution (the lab's own folder may be readable by all)."""
+        with self._lock:
+            if folder not in self.references:
+                dest = self.workdir / f"reference-{len(self.references)}"
+                dest.mkdir(mode=0o700)
+                shutil.copytree(folder, dest / "files", symlinks=True)
+                self.references[folder] = dest / "files"
+            return str(self.references[folder])
+
+    def start(self, plan: dict[str, Any]) -> DriverProcess:
+        with self._lock:
+            uid, n = next(self._uids), next(self._count)
+        self.kill_uid(uid)  # a uid comes round again only after a thousand scenarios: nothing of it may be left
+        home = self.workdir / f"scenario-{n}"
+        home.mkdir(mode=0o700)
+        shutil.copytree(plan["student"]["dir"], home / "submission", symlinks=True)
+        (home / "tmp").mkdir()
+        for path in (home, *home.rglob("*")):
+            os.lchown(path, uid, uid)
+        limits = {k: v for k, v in plan.get("limits", {}).items() if k != "socket_mb"}  # no cgroup to hold it
+        plan = {**plan, "isolation": "process", "limits": limits, "port": free_port(int(plan["port"])),
+                "student": {**plan["student"], "dir": str(home / "submission"), "tmp": str(home / "tmp"),
+                            "uid": uid, "gid": uid, "python": self.python},
+                "reference": {**plan["reference"], "dir": self._reference(plan["reference"]["dir"]),
+                              "python": self.python}}
+        popen = subprocess.Popen(["setpriv", "--pdeathsig", "KILL", self.python, "-I", "-c", DRIVER_BOOT,
+                                  str(self.lib)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+
+        def cleanup() -> None:
+            self.kill_uid(uid)  # the driver does it too, unless it was killed first
+            remove_files_of(uid)
+            remove_ipc_of(uid)
+            shutil.rmtree(home, ignore_errors=True)
+
+        return DriverProcess(PopenTransport(popen), plan, cleanup=cleanup)
+
+    def kill_uid(self, uid: int) -> None:
+        subprocess.run([self.python, "-I", "-c", KILL_UID, str(self.lib), str(uid)], check=True,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=30)
+
+    def run(self, plan: dict[str, Any]) -> dict[str, Any]:
+        return self.start(plan).finish()
+
+    def close(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def free_port(wanted: int) -> int:
+    """`wanted` (the scenario's port, stable across runs) if nothing of the container holds it, else
+    the next free one: the network is shared here, and a port taken by someone else must not fail
+    the student's server."""
+    for port in itertools.chain([wanted], range(wanted + 1, 65536), range(20000, wanted)):
+        with socket.socket() as s, contextlib.suppress(OSError):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+            return port
+    raise OSError("no free TCP port on 127.0.0.1")
+
+
+def remove_files_of(uid: int) -> None:
+    """What a scenario's uid left in the shared temporary folders (its own folder goes whole)."""
+    for top in SHARED_TMP:
+        try:
+            entries = list(os.scandir(top))
+        except OSError:
+            continue
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+
+
+def ipc_objects_of(uid: int, kind: str, table: str) -> list[str]:
+    """The ids of `uid`'s SysV IPC objects in a /proc/sysvipc table (its text)."""
+    lines = table.splitlines()
+    if not lines:
+        return []
+    columns = lines[0].split()
+    at_id, at_uid = columns.index(SYSV_IPC[kind][0]), columns.index("uid")
+    rows = [line.split() for line in lines[1:]]
+    return [row[at_id] for row in rows if len(row) > at_uid and row[at_uid] == str(uid)]
+
+
+def remove_ipc_of(uid: int) -> None:
+    """SysV shared memory, message queues and semaphores a scenario's uid left: there is no IPC
+    namespace here to take them away."""
+    for kind, (_, flag) in SYSV_IPC.items():
+        with contextlib.suppress(OSError):
+            for ident in ipc_objects_of(uid, kind, Path(f"/proc/sysvipc/{kind}").read_text()):
+                subprocess.run(["ipcrm", flag, ident], stdin=subprocess.DEVNULL, capture_output=True)
