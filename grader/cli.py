@@ -1,6 +1,6 @@
 """`grade`: grade a class (the default command) and the sub-commands around it.
 
-    grade SUBMISSIONS [-a LAB] [--backend auto|local|docker] [-j N] [-o DIR]
+    grade SUBMISSIONS [-a LAB] [--backend auto|local|docker|process] [-j N] [-o DIR]
     grade selfcheck LAB [--backend ...] [-j N]
     grade merge OUT_DIR... [-o OUT]           (the shards of a `grade --shard K/N` run)
     grade cache info|clear [--cache-dir DIR]

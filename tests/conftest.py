@@ -12,6 +12,10 @@ from grader.sandbox.local import LocalSandbox
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Set by tests/docker/test_inside_a_container.py when it runs the tests marked `process` inside a
+# container with Docker's defaults and no network: the process backend shares the network of the
+# machine it runs on, so students' programs (which probe it) run there, never on this host.
+INSIDE_DEFAULT_CONTAINER = os.environ.get("LABGRADE_TEST_INSIDE") == "default-container"
 
 
 @cache
@@ -28,6 +32,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         if IN_CI:
             pytest.fail(f"CI=true but the docker backend cannot run: {problem}", pytrace=False)
         pytest.skip(f"docker backend unavailable ({problem}); deselect with -m 'not docker'")
+    if item.get_closest_marker("process") and not INSIDE_DEFAULT_CONTAINER:
+        pytest.skip("the process backend shares its machine's network: tests/docker/test_inside_a_container.py "
+                    "runs this inside a container with Docker's defaults and no network")
 
 
 @pytest.fixture(autouse=True)
@@ -55,17 +62,17 @@ def docker_sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="session")
 def process_sandbox() -> Iterator[Sandbox]:
-    """The process backend, here on the machine itself (it needs root, nothing else); the same code
-    runs inside a container with Docker's defaults in tests/docker/test_inside_a_container.py."""
+    """The process backend, inside a container with Docker's defaults (pytest_runtest_setup)."""
     problem = BACKENDS["process"].unavailable()
     if problem:
-        (pytest.fail if IN_CI else pytest.skip)(f"the process sandbox cannot run here: {problem}")
+        pytest.fail(f"the process sandbox cannot run here: {problem}")
     box = open_backend("process")
     yield box
     box.close()
 
 
-@pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.docker), "process"])
+@pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.docker),
+                        pytest.param("process", marks=pytest.mark.process)])
 def sandbox(request: pytest.FixtureRequest) -> Sandbox:
     """Every backend in turn: the sandbox conformance suite runs against each."""
     box: Sandbox = request.getfixturevalue(f"{request.param}_sandbox")

@@ -133,6 +133,7 @@ def run(plan: dict[str, Any], out: Any) -> dict[str, Any]:
         runner.teardown()
         if plan.get("isolation") == "process":
             jail.kill_uid(plan["student"]["uid"])  # what escaped the programs' process groups
+            jail.reap_children()  # the killed orphans are ours (subreaper): no zombie may keep the uid busy
     except Exception:
         import traceback  # only a harness fault needs it: not imported on every scenario's start
 

@@ -24,6 +24,7 @@ mount namespaces (local backend), or in a container (docker backend). Then:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -138,6 +139,15 @@ def kill_uid(uid: int) -> None:
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
+
+
+def reap_children() -> None:
+    """Wait for every child of this process (all killed by then): a subreaper inherits its
+    descendants' orphans, and PID 1 of someone else's container may never reap what it inherits.
+    A zombie still counts against its uid's RLIMIT_NPROC."""
+    with contextlib.suppress(ChildProcessError):
+        while True:
+            os.waitpid(-1, 0)
 
 
 def _check(rc: int, what: str) -> None:

@@ -11,9 +11,10 @@ from .local import LocalSandbox
 from .process import ProcessSandbox
 
 BACKENDS: dict[str, type[Sandbox]] = {"local": LocalSandbox, "docker": DockerSandbox, "process": ProcessSandbox}
-# "auto": a Docker engine with the grading image first, else namespaces. The process backend, which
-# isolates less, is chosen by name only, until the hostile corpus holds against it (README, "Sandbox backends").
-AUTO_ORDER = ("docker", "local")
+# "auto": a Docker engine with the grading image first, else namespaces, else (root in a container
+# that allows neither: Gradescope's, a CI runner's) the process backend, which isolates less and
+# says so in the run's log (README, "Sandbox backends").
+AUTO_ORDER = ("docker", "local", "process")
 
 
 def open_backend(name: str = "auto") -> Sandbox:

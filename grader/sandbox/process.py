@@ -42,7 +42,7 @@ from .base import DriverProcess, PopenTransport, copy_driver
 from .local import DRIVER_BOOT, sandbox_python
 
 SCENARIO_UIDS = range(61000, 62000)  # a uid per scenario, in turn: unused by distributions' packages
-SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")  # where a program may leave files outside its folder
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")  # where a program may leave files outside its folder
 SYSV_IPC = {"shm": ("shmid", "-m"), "msg": ("msqid", "-q"), "sem": ("semid", "-s")}  # /proc/sysvipc -> ipcrm
 KILL_UID = ("import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.jail import kill_uid; "
             "kill_uid(int(sys.argv[2]))")
@@ -72,7 +72,7 @@ class ProcessSandbox:
 
     def __init__(self) -> None:
         self.python = sandbox_python() or sys.executable
-        self.workdir = Path(tempfile.mkdtemp(prefix="labgrade-process-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix="labgrade-process-", dir=reachable_tmp()))
         self.workdir.chmod(0o711)  # each scenario's uid may pass through, to its own folder; nobody may list it
         self.lib = copy_driver(self.workdir / "lib")
         self.lib.chmod(0o700)
@@ -93,8 +93,7 @@ class ProcessSandbox:
 
     def start(self, plan: dict[str, Any]) -> DriverProcess:
         with self._lock:
-            uid, n = next(self._uids), next(self._count)
-        self.kill_uid(uid)  # a uid comes round again only after a thousand scenarios: nothing of it may be left
+            uid, n = self._free_uid(), next(self._count)
         home = self.workdir / f"scenario-{n}"
         home.mkdir(mode=0o700)
         shutil.copytree(plan["student"]["dir"], home / "submission", symlinks=True)
@@ -120,6 +119,15 @@ class ProcessSandbox:
 
         return DriverProcess(PopenTransport(popen), plan, cleanup=cleanup)
 
+    def _free_uid(self) -> int:
+        """The next scenario uid that owns no process (a zombie counts against RLIMIT_NPROC: another
+        grader in this container, or one killed before its cleanup, may have left some)."""
+        busy = uids_with_processes()
+        for uid in itertools.islice(self._uids, len(SCENARIO_UIDS)):
+            if uid not in busy:
+                return uid
+        raise OSError(f"every scenario uid ({SCENARIO_UIDS.start}-{SCENARIO_UIDS.stop - 1}) owns processes")
+
     def kill_uid(self, uid: int) -> None:
         subprocess.run([self.python, "-I", "-c", KILL_UID, str(self.lib), str(uid)], check=True,
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=30)
@@ -129,6 +137,16 @@ class ProcessSandbox:
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def reachable_tmp() -> str:
+    """Where the workdir goes: the temporary folder, unless a folder above it is closed to other
+    users (pytest's, a private TMPDIR), since each scenario's uid must pass through to its own."""
+    for top in (tempfile.gettempdir(), *SHARED_TMP):
+        path = Path(top).resolve()
+        if all(p.stat().st_mode & 0o001 for p in (path, *path.parents)):
+            return str(path)
+    raise OSError(f"no temporary folder that other users may pass through ({', '.join(SHARED_TMP)} are closed)")
 
 
 def free_port(wanted: int) -> int:
@@ -141,6 +159,17 @@ def free_port(wanted: int) -> int:
             s.bind(("127.0.0.1", port))
             return port
     raise OSError("no free TCP port on 127.0.0.1")
+
+
+def uids_with_processes() -> set[int]:
+    """The real uids of every process, zombies included (what RLIMIT_NPROC counts)."""
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError, IndexError, ValueError, StopIteration):
+            uid_line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                            if line.startswith("Uid:"))
+            found.add(int(uid_line.split()[1]))
+    return found
 
 
 def remove_files_of(uid: int) -> None:
@@ -173,8 +202,13 @@ def ipc_objects_of(uid: int, kind: str, table: str) -> list[str]:
 
 def remove_ipc_of(uid: int) -> None:
     """SysV shared memory, message queues and semaphores a scenario's uid left: there is no IPC
-    namespace here to take them away."""
+    namespace here to take them away. Removed as their owner: root without CAP_SYS_ADMIN (a
+    container's) may not remove another uid's."""
+    args = []
     for kind, (_, flag) in SYSV_IPC.items():
         with contextlib.suppress(OSError):
             for ident in ipc_objects_of(uid, kind, Path(f"/proc/sysvipc/{kind}").read_text()):
-                subprocess.run(["ipcrm", flag, ident], stdin=subprocess.DEVNULL, capture_output=True)
+                args += [flag, ident]
+    if args:
+        subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "ipcrm", *args],
+                       stdin=subprocess.DEVNULL, capture_output=True)

@@ -4,6 +4,7 @@ Docker's defaults (no CAP_SYS_ADMIN, the default seccomp profile), no network, r
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,3 +100,23 @@ def test_selfchecks_pass_with_the_process_backend_in_default_containers(api: Any
     for lab, (status, out) in done.items():
         assert status == 0, f"{lab}:\n{out[-6000:]}"
         assert "variants scored as declared" in out and "the process sandbox runs each scenario" in out, out[-3000:]
+
+
+@pytest.mark.slow
+def test_the_conformance_suite_and_the_hostile_corpus_run_against_the_process_backend(api: Any) -> None:
+    """The tests marked `process` (the sandbox conformance suite, the hostile hand-ins), run with
+    this checkout's pytest inside a container with Docker's defaults and no network: where the
+    process backend cannot hold a protection, those tests assert the documented limit by name."""
+    binds = mounts_for_this_python(api)
+    command = [f"{sys.prefix}/bin/python", "-m", "pytest", "-m", "process", "-p", "no:cacheprovider", "-q",
+               "-rs", "--basetemp", "/tmp/pytest", "tests/integration/test_sandbox.py",
+               "tests/integration/test_hostile.py"]
+    container = api.create_container(
+        IMAGE, command, user="0", entrypoint=[], network_disabled=True, working_dir=str(REPO),
+        environment={"LABGRADE_TEST_INSIDE": "default-container", "PYTHONDONTWRITEBYTECODE": "1"},
+        labels={"labgrade.test": "inside-a-container"},
+        host_config=api.create_host_config(binds=binds, network_mode="none"))
+    api.start(container)
+    status, out = finished(api, container, 1800)
+    assert status == 0, out[-12000:]
+    assert re.search(r"\b\d+ passed\b", out) and "skipped" not in out, out[-3000:]

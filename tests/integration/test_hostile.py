@@ -55,7 +55,8 @@ LIMITS = {"cpu_seconds": 3, "memory_mb": 256, "file_size_mb": 4, "scratch_mb": 1
 TOKEN = f"LABGRADE-SECRET-{uuid.uuid4().hex}"
 REFERENCE_CLIENT = Path(__file__).resolve().parents[2] / "reference" / "echo-concurrent" / "client.py"
 MANY_FILES = 10_000
-BACKENDS = ["local", pytest.param("docker", marks=pytest.mark.docker)]
+BACKENDS = ["local", pytest.param("docker", marks=pytest.mark.docker),
+            pytest.param("process", marks=pytest.mark.process)]  # inside a default container: conftest
 
 
 @dataclass(frozen=True)
@@ -64,16 +65,27 @@ class Case:
     scenario: str  # the scenario it is run through alone
     passes: bool  # it does no harm to its grade: its mischief must just get it nothing
     says: tuple[str, ...] = ()  # all in its feedback (when it fails)
+    # what the process backend says instead, where it holds the limit by other means (README,
+    # "Sandbox backends": rlimits but no cgroup, no private /tmp or read-only root)
+    process_says: tuple[str, ...] | None = None
+
+    def said(self, backend: str) -> tuple[str, ...]:
+        return self.process_says if backend == "process" and self.process_says is not None else self.says
 
 
 CASES = (
-    Case("fork-bomb", ONE_LINE, False, ("process limit reached: fork() failed",)),
-    Case("memory-hog", ONE_LINE, False, ("killed by SIGKILL", "out of memory", "256 MB")),
+    # process: RLIMIT_NPROC refuses the fork, but no pids cgroup counts the refusals for the reason
+    Case("fork-bomb", ONE_LINE, False, ("process limit reached: fork() failed",),
+         ("BlockingIOError: [Errno 11] Resource temporarily unavailable",)),
+    # process: RLIMIT_AS refuses the allocation (no memory cgroup to kill it)
+    Case("memory-hog", ONE_LINE, False, ("killed by SIGKILL", "out of memory", "256 MB"), ("MemoryError",)),
     Case("stdout-flood", ONE_LINE, False, ("stdout: 200.0 MB written, first 1 MiB kept",)),
     Case("sigterm-daemon", CLEANUP, False, ("1 process of the submission", "killed by SIGKILL (sent by the grader)")),
     Case("snooper", ONE_LINE, True),
     # Python ignores SIGXFSZ: past RLIMIT_FSIZE, write() fails with EFBIG ("File too large")
-    Case("disk-filler", ONE_LINE, False, ("File too large", "No space left on device", "Read-only file system")),
+    # process: RLIMIT_FSIZE only (no scratch tmpfs, no read-only root)
+    Case("disk-filler", ONE_LINE, False, ("File too large", "No space left on device", "Read-only file system"),
+         ("File too large",)),
     Case("net-prober", ONE_LINE, True),
     Case("syntax-error", ONE_LINE, False, ("SyntaxError",)),
     Case("missing-file", ONE_LINE, False, ("server.py is missing",)),
@@ -144,12 +156,18 @@ class Bait:
     """What the host holds that no submission may read or reach."""
 
     listener: socket.socket
+    port: int  # the listener's
     reference_hashes: set[str]
 
-    def untouched(self) -> None:
+    def untouched(self, *, reached: bool = False) -> None:
+        """reached: the listening socket was reached, as documented (the process backend shares the
+        network of the container it runs in, and the net-prober tries every port)."""
         self.listener.settimeout(0)
-        with pytest.raises(BlockingIOError):
-            self.listener.accept()  # nothing ever connected to the host's loopback service
+        if reached:
+            self.listener.accept()[0].close()
+        else:
+            with pytest.raises(BlockingIOError):
+                self.listener.accept()  # nothing ever connected to the host's loopback service
         assert "left-behind" not in keyring_descriptions(SESSION_KEYRING)  # no key added to the grader's
         for kind, key in (("shm", IPC_SHM_KEY), ("msg", IPC_MSG_KEY)):  # nothing left in the host's IPC
             keys = [int(line.split()[0]) for line in Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]]
@@ -181,7 +199,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Assignment:
 
 
 @contextlib.contextmanager
-def planted(where: Path, reference: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bait]:
+def planted(where: Path, reference: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> Iterator[Bait]:
     """Secrets beside the submissions (a file, another student's work), in the environment, and
     a listening socket on the host's 127.0.0.1."""
     (where / "secret.txt").write_text(TOKEN + "\n")
@@ -192,13 +210,15 @@ def planted(where: Path, reference: Path, monkeypatch: pytest.MonkeyPatch) -> It
         p.chmod(0o755 if p.is_dir() else 0o644)  # readable by anyone: only the sandbox may stop them
     monkeypatch.setenv("LABGRADE_TEST_SECRET", TOKEN)
     installed = system_wide_install()
+    if installed and backend == "process":  # what the README asks of an instructor there: no view to hide it
+        installed.chmod(0o700)
     LIBC.syscall(ADD_KEY, b"user", b"labgrade-bait", TOKEN.encode(), len(TOKEN), SESSION_KEYRING)  # in the grader's
     hashes = {hashlib.sha256(p.read_bytes()).hexdigest() for p in reference.glob("*.py")}
     try:
         with socket.socket() as listener:
             listener.bind(("127.0.0.1", 0))
             listener.listen(16)
-            yield Bait(listener, hashes)
+            yield Bait(listener, listener.getsockname()[1], hashes)
     finally:
         if installed:
             shutil.rmtree(installed)
@@ -293,7 +313,7 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
                             monkeypatch: pytest.MonkeyPatch) -> None:
     scenario = next(s for s in lab.scenarios if s.name == case.scenario)
     since = time.time()
-    with planted(tmp_path, lab.reference, monkeypatch) as bait, \
+    with planted(tmp_path, lab.reference, monkeypatch, backend) as bait, \
             isolated_run(tmp_path / "tmp", monkeypatch) as run:
         submission = materialize(case.name, tmp_path / case.name, lab.reference)
         box = open_backend(backend)
@@ -310,13 +330,13 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
             took = time.monotonic() - started
         finally:
             box.close()
-        bait.untouched()
+        bait.untouched(reached=backend == "process" and case.name == "net-prober")
         assert leftovers(run, tmp_path / "tmp", since, backend == "docker") == []
     assert took < scenario.timeout + 15, f"{case.name} took {took:.1f} s"
     text = json.dumps(outcome) + (result.output if result else "")
     no_secret_in(text, bait)
     if result is None:  # refused before any sandbox: the reason is the whole verdict
-        assert not case.passes and all(s in outcome["unusable"] for s in case.says), outcome
+        assert not case.passes and all(s in outcome["unusable"] for s in case.said(backend)), outcome
         return
     assert not result.error, result.output  # a verdict on the student, never a grader fault
     assert (result.status == "passed") == case.passes, result.output
@@ -325,27 +345,37 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
         summary = json.loads([line for line in stderr.splitlines() if line.startswith("{")][-1])
         if case.name == "net-prober":
             assert summary["ifaces"] == ["lo"]
-            assert summary["open"] == []  # not even the grader's own port: it listens only later
+            # not even the grader's own port: it listens only later; the process backend shares the
+            # network of its container, whose loopback services it reaches (README, "Sandbox backends")
+            assert summary["open"] == ([bait.port] if backend == "process" else [])
             assert summary["docker_sock"] in ("FileNotFoundError", "PermissionError")
             assert all(code != 0 for code in summary["other"].values())
-        if case.name == "socket-hoarder":  # the kernel held at most socket_mb (16 MB) for it, not 400 MB
+        if case.name == "socket-hoarder" and backend != "process":  # process: no cgroup (README)
+            # the kernel held at most socket_mb (16 MB) for it, not 400 MB
             assert summary["queued"] < 24 << 20, summary
-        if case.name == "installed-reader":
+        if case.name == "installed-reader" and backend == "process":  # made root-only, not hidden
+            assert summary["read"] == [], summary
+        elif case.name == "installed-reader":
             assert summary["import"].startswith("ImportError"), summary
             assert summary["read"] == [] and all(v == [] for k, v in summary["folders"].items()
                                                  if k.startswith("/usr/local/")), summary
         if case.name == "ipc-keyring":
             denied = "Operation not permitted"
             assert (summary["session_keyring"], summary["user_keyring"], summary["add_key"]) == (denied,) * 3
-            assert (summary["sysv_shm"], summary["sysv_msg"], summary["sysv_sem"]) == (0, 0, 0)  # its own IPC
-            assert summary["hostname"] == "sandbox"
+            if backend == "process":  # the container's IPC objects and host name (README, "Sandbox backends")
+                assert summary["hostname"] == socket.gethostname()
+            else:
+                assert (summary["sysv_shm"], summary["sysv_msg"], summary["sysv_sem"]) == (0, 0, 0)  # its own IPC
+                assert summary["hostname"] == "sandbox"
         if case.name == "snooper":  # no host path of the reference, even in /proc/self/mountinfo
             assert not any(str(lab.reference) in root for root in summary["mount_roots"]), summary["mount_roots"]
             assert summary["tokens"] == [] and summary["shadow"] is False
-            assert not any(p.startswith(("/grader", "/tmp", str(REPO))) for p in summary["read"]), summary["read"]
+            # process: what its container leaves readable by all, this checkout here (README, "Sandbox backends")
+            hidden = ("/grader", "/tmp") if backend == "process" else ("/grader", "/tmp", str(REPO))
+            assert not any(p.startswith(hidden) for p in summary["read"]), summary["read"]
     else:
         assert result.score == 0
-        for said in case.says:
+        for said in case.said(backend):
             assert said in result.output, f"{said!r} not in the feedback:\n{result.output}"
 
 
@@ -405,7 +435,7 @@ def test_class_run_with_hostile_submissions(backend: str, lab: Assignment, tmp_p
         shutil.copytree(EXAMPLES / name, klass / name)
     hostile = [c.name for c in CASES]
     since = time.time()
-    with planted(tmp_path, lab.reference, monkeypatch) as bait, \
+    with planted(tmp_path, lab.reference, monkeypatch, backend) as bait, \
             isolated_run(tmp_path / "tmp", monkeypatch) as run:
         for name in hostile:
             materialize(name, klass / name, lab.reference)
@@ -414,7 +444,7 @@ def test_class_run_with_hostile_submissions(backend: str, lab: Assignment, tmp_p
         done = subprocess.run([sys.executable, "-m", "grader.cli", str(klass), "-a", str(lab.root),
                                "--backend", backend, "-j", "2", "-o", str(out), "--no-cache"],
                               capture_output=True, text=True, cwd=REPO, timeout=600, stdin=subprocess.DEVNULL)
-        bait.untouched()
+        bait.untouched(reached=backend == "process")  # the net-prober is in the class
         assert leftovers(run, tmp_path / "tmp", since, backend == "docker") == []
     assert done.returncode == 0, done.stdout + done.stderr
     results = {s["name"]: s for s in json.loads((out / "results.json").read_text())["submissions"]}
@@ -429,7 +459,8 @@ def test_class_run_with_hostile_submissions(backend: str, lab: Assignment, tmp_p
             assert sub["score"] < sub["max_score"], sub
             failed = [t for t in sub["tests"] if t["status"] != "passed"]
             assert all(t["output"].strip() for t in failed), name
-            assert any(s in t["output"] for t in failed for s in case.says), (name, [t["output"] for t in failed])
+            said = [t["output"] for t in failed]
+            assert any(s in out for out in said for s in case.said(backend)), (name, said)
     many = results["many-files"]
     assert all("more than 2000 files" in t["output"] for t in many["tests"]), many
     assert not any(t["error"] for t in many["tests"]), "a refused hand-in is the student's 0, not a grader fault"

@@ -84,7 +84,7 @@ def test_student_runs_unprivileged_in_its_own_root(sandbox: Sandbox, tmp_path: P
     assert seen["nnp"] is True
     if sandbox.name == "process":  # its own copy of the submission, in a folder only its uid may enter
         assert seen["cwd"].endswith("/submission") and seen["parent_mode"] & 0o077 == 0
-        assert seen["grader"] == "FileNotFoundError"
+        assert seen["grader"] in ("FileNotFoundError", "PermissionError")  # the grading image has a closed /grader
     else:
         assert seen["cwd"] == "/submission"
     if sandbox.name == "process":
