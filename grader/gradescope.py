@@ -6,9 +6,11 @@ image) to build the grading image, then `run_autograder` for every submission, w
 
     setup.sh                          a Python 3.11+ venv in /opt/labgrade, labgrade installed into
                                       it from the wheel below; its dependencies come from the
-                                      package index Gradescope's image uses
+                                      wheelhouse when there is one (no index needed), else from the
+                                      package index Gradescope's image uses; then the venv and the
+                                      lab are made root-only (the process sandbox hides nothing)
     run_autograder                    `grade /autograder/submission -a /autograder/source/assignment
-                                      --backend local --gradescope-results .../results.json`; if
+                                      --backend auto --gradescope-results .../results.json`; if
                                       grading cannot even start, a results.json that says why; if no
                                       sandbox can be made in the container, no results at all (the
                                       submission shows as an autograder failure, never as a 0)
@@ -16,6 +18,10 @@ image) to build the grading image, then `run_autograder` for every submission, w
                                       bundled labs, so the image needs nothing from our repository
     assignment/                       the lab graded: assignment.yaml, scenarios/, checks/ and its
                                       reference solution (mutants left out)
+    wheelhouse/                       with --wheelhouse: wheels of labgrade's dependencies and pip,
+                                      for CPython 3.11 to 3.13 on Linux (x86_64, Gradescope's, or
+                                      --wheel-machine), downloaded now by pip from its configured
+                                      index (or PIP_FIND_LINKS / PIP_NO_INDEX)
 
 The wheel is written here with the standard library (a wheel is a zip with a dist-info folder:
 METADATA, WHEEL, entry_points.txt, RECORD), from a checkout (metadata from pyproject.toml, the
@@ -28,7 +34,7 @@ Paths in run_autograder can be moved for a trial outside Gradescope: AUTOGRADER_
 /autograder) and, below it, AUTOGRADER_SOURCE / AUTOGRADER_SUBMISSION / AUTOGRADER_RESULTS;
 LABGRADE_GRADE names the `grade` to run (default: /opt/labgrade/bin/grade, else `grade` on PATH);
 LABGRADE_REPORT_DIR keeps labgrade's own reports there (default: a temporary folder, removed);
-LABGRADE_BACKEND names the sandbox backend (default: local).
+LABGRADE_BACKEND names the sandbox backend (default: auto).
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ import base64
 import hashlib
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import tomllib
 import zipfile
@@ -55,6 +63,8 @@ DATA = "grader/_data"  # where the wheel carries the labs (pyproject.toml's forc
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
 WHEEL_TAG = "py3-none-any"
+WHEELHOUSE_PYTHONS = ("3.11", "3.12", "3.13")  # Debian 12's, Ubuntu 24.04's, and setup.sh's choices
+MANYLINUX = ("manylinux2014", "manylinux_2_17", "manylinux_2_28")  # glibc 2.28+: Ubuntu 22.04 and later
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (Ubuntu 22.04 or 24.04).
@@ -81,19 +91,30 @@ if [ -z "$PY" ]; then
   PY=/usr/bin/python3.11
 fi
 VER=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-# Debian and Ubuntu ship venv's ensurepip apart from the interpreter
-"$PY" -c 'import ensurepip' 2>/dev/null || apt_install "python$VER-venv"
-command -v unshare >/dev/null || apt_install util-linux  # the local sandbox's namespaces
-"$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet ./{wheel}
+command -v unshare >/dev/null && command -v setpriv >/dev/null || apt_install util-linux  # the sandboxes' tools
+if [ -d wheelhouse ]; then
+  # offline: labgrade's dependencies came in the zip (grade gradescope-package --wheelhouse), pip too
+  pip_wheel=$(ls wheelhouse/pip-*.whl | head -n 1)
+  "$PY" -m venv --without-pip "$VENV"
+  "$VENV/bin/python" "$pip_wheel/pip" install --quiet --no-index --find-links wheelhouse pip ./{wheel}
+else
+  # Debian and Ubuntu ship venv's ensurepip apart from the interpreter
+  "$PY" -c 'import ensurepip' 2>/dev/null || apt_install "python$VER-venv"
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet ./{wheel}
+fi
 "$VENV/bin/grade" --help >/dev/null
+# Where the container allows no namespace, the students' programs see this machine's files (the
+# process sandbox, README "Sandbox backends"): labgrade, the lab and its reference are root's only.
+chmod -R go-rwx "$VENV" .
 echo "labgrade {version} installed in $VENV with $("$PY" -V)"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # Gradescope runs this for every submission, as root. Written by `grade gradescope-package` (labgrade {version}).
-# Grades /autograder/submission as {lab} with the local sandbox and writes /autograder/results/results.json.
+# Grades /autograder/submission as {lab} in a sandbox (namespaces, or a uid of its own where the
+# container allows none) and writes /autograder/results/results.json.
 # To try it elsewhere: AUTOGRADER_ROOT=/tmp/autograder /tmp/autograder/source/run_autograder
 set -uo pipefail
 ROOT=${{AUTOGRADER_ROOT:-/autograder}}
@@ -108,7 +129,7 @@ trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$(dirname "$RESULTS")"
 rm -f "$RESULTS"
 REPORT=${{LABGRADE_REPORT_DIR:-$WORK/report}}  # labgrade's own reports (results.json, report.html, logs)
-"$GRADE" "$SUBMISSION" -a "$SOURCE/assignment" --backend "${{LABGRADE_BACKEND:-local}}" -j 1 --no-cache \
+"$GRADE" "$SUBMISSION" -a "$SOURCE/assignment" --backend "${{LABGRADE_BACKEND:-auto}}" -j 1 --no-cache \
   -o "$REPORT" --gradescope-results "$RESULTS" 2>"$WORK/stderr"
 status=$?
 cat "$WORK/stderr" >&2
@@ -207,6 +228,23 @@ def build_wheel(dest: Path) -> Path:
     return path
 
 
+def download_wheelhouse(wheel: Path, dest: Path, machine: str) -> list[Path]:
+    """Wheels of everything `wheel` needs, and pip, for each of WHEELHOUSE_PYTHONS on Linux/`machine`:
+    what setup.sh installs with no package index. pip reads its index from its own configuration."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for version in WHEELHOUSE_PYTHONS:
+        platforms = [arg for tag in MANYLINUX for arg in ("--platform", f"{tag}_{machine}")]
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                               "--only-binary=:all:", "--implementation", "cp", "--python-version", version,
+                               *platforms, "--dest", str(dest), str(wheel), "pip"],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if done.returncode != 0:
+            raise UsageError(f"could not download the wheelhouse for Python {version} on {machine} "
+                             f"(pip download):\n{done.stderr.strip()[-2000:]}")
+    (dest / wheel.name).unlink(missing_ok=True)  # labgrade's own wheel is at the top of the zip
+    return sorted(dest.glob("*.whl"))
+
+
 # -- the assignment -----------------------------------------------------------------------------
 
 REFERENCE_LINE = re.compile(r"^reference:[^\n]*$", re.MULTILINE)
@@ -235,11 +273,13 @@ def stage_assignment(assignment: Assignment, dest: Path) -> Path:
 
 # -- the zip ------------------------------------------------------------------------------------
 
-def package(lab: str, out: Path) -> Path:
+def package(lab: str, out: Path, wheelhouse_machine: str | None = None) -> Path:
+    """The zip; with a wheelhouse for that machine (x86_64...) when `wheelhouse_machine` is given."""
     assignment = load_assignment(find_assignment(lab))
     with tempfile.TemporaryDirectory(prefix="labgrade-gradescope-") as tmp:
         wheel = build_wheel(Path(tmp))
         staged = stage_assignment(assignment, Path(tmp) / "assignment")
+        wheels = download_wheelhouse(wheel, Path(tmp) / "wheelhouse", wheelhouse_machine) if wheelhouse_machine else []
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w") as z:
             zip_write(z, "setup.sh", SETUP_SH.format(version=__version__, wheel=wheel.name).encode(), 0o755)
@@ -249,6 +289,8 @@ def package(lab: str, out: Path) -> Path:
             for p in files_under(staged):
                 zip_write(z, f"assignment/{p.relative_to(staged).as_posix()}", p.read_bytes(),
                           0o755 if p.stat().st_mode & 0o100 else 0o644)
+            for p in wheels:
+                zip_write(z, f"wheelhouse/{p.name}", p.read_bytes())
     return out
 
 
@@ -259,9 +301,15 @@ def cmd_gradescope_package(argv: list[str]) -> int:
     p.add_argument("-a", "--assignment", required=True, metavar="LAB", help="lab name or assignment folder")
     p.add_argument("-o", "--out", type=Path, metavar="FILE.zip",
                    help="where to write the zip (default: gradescope-LAB.zip)")
+    p.add_argument("--wheelhouse", action="store_true",
+                   help="carry the wheels labgrade needs (downloaded now with pip), so that setup.sh "
+                        "installs without a package index")
+    p.add_argument("--wheel-machine", default="x86_64", metavar="MACHINE",
+                   help="the machine the wheelhouse is for, as `uname -m` says (default: x86_64, Gradescope's)")
     args = p.parse_args(argv)
     name = load_assignment(find_assignment(args.assignment)).name
-    out = package(args.assignment, args.out or Path(f"gradescope-{name}.zip"))
+    out = package(args.assignment, args.out or Path(f"gradescope-{name}.zip"),
+                  args.wheel_machine if args.wheelhouse else None)
     print(f"wrote {out} ({out.stat().st_size // 1024} KB): upload it as the autograder of a Gradescope "
           f"programming assignment (Ubuntu base image); it grades each submission as {name}")
     return 0

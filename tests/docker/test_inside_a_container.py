@@ -4,7 +4,9 @@ Docker's defaults (no CAP_SYS_ADMIN, the default seccomp profile), no network, r
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 from grader.image import IMAGE
 
 REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples" / "echo-concurrent"
 pytestmark = pytest.mark.docker
 
 
@@ -120,3 +123,54 @@ def test_the_conformance_suite_and_the_hostile_corpus_run_against_the_process_ba
     status, out = finished(api, container, 1800)
     assert status == 0, out[-12000:]
     assert re.search(r"\b\d+ passed\b", out) and "skipped" not in out, out[-3000:]
+
+
+GRADESCOPE_RUN = r"""
+set -eu
+python3 - /in/autograder.zip /autograder/source <<'PY'
+import sys, zipfile
+from pathlib import Path
+with zipfile.ZipFile(sys.argv[1]) as z:  # as Gradescope unpacks it: each entry's mode kept
+    for info in z.infolist():
+        path = Path(z.extract(info, sys.argv[2]))
+        if info.external_attr >> 16 & 0o777:
+            path.chmod(info.external_attr >> 16 & 0o777)
+PY
+bash /autograder/source/setup.sh > /tmp/setup.log 2>&1 || { cat /tmp/setup.log; exit 1; }
+for sub in /in/class/*/; do
+  rm -rf /autograder/submission /autograder/results
+  cp -r "$sub" /autograder/submission
+  /autograder/source/run_autograder > /tmp/run.log 2>&1 || { cat /tmp/run.log; exit 1; }
+  python3 -c 'import json, sys; d = json.load(open("/autograder/results/results.json"));
+print("RESULT", json.dumps({"name": sys.argv[1], "score": d["score"], "tests": len(d["tests"]),
+      "errors": sum("The grader itself failed" in t.get("output", "") for t in d["tests"])}))' "$(basename "$sub")"
+done
+grep -h "process sandbox" /tmp/run.log
+"""
+
+
+@pytest.mark.slow
+def test_the_gradescope_package_grades_offline_in_a_default_container(api: Any, tmp_path: Path) -> None:
+    """The Gradescope zip, with its wheelhouse, unpacked and set up in a container with Docker's
+    defaults and no network, as Gradescope runs it: each example of the class gets the score the
+    local backend gives it on this machine, with no grader error (there, the process sandbox)."""
+    import json
+
+    from grader.cli import main
+
+    pack = tmp_path / "in"
+    assert main(["gradescope-package", "-a", "echo-concurrent", "--wheelhouse", "--wheel-machine",
+                 os.uname().machine, "-o", str(pack / "autograder.zip")]) == 0
+    shutil.copytree(EXAMPLES, pack / "class")
+    assert main([str(EXAMPLES), "-a", "echo-concurrent", "--backend", "local", "-o", str(tmp_path / "local"),
+                 "--no-cache"]) == 0
+    expected = {s["name"]: s["score"] for s in json.loads((tmp_path / "local" / "results.json").read_text())
+                ["submissions"]}
+    container = start_default_container(api, ["bash", "-c", GRADESCOPE_RUN], {str(pack): {"bind": "/in", "mode": "ro"}})
+    status, out = finished(api, container, 1800)
+    assert status == 0, out[-6000:]
+    graded = {r["name"]: r for r in (json.loads(line.split(" ", 1)[1]) for line in out.splitlines()
+                                     if line.startswith("RESULT "))}
+    assert {n: r["score"] for n, r in graded.items()} == expected, out[-6000:]
+    assert all(r["errors"] == 0 and r["tests"] > 0 for r in graded.values()), graded
+    assert "the process sandbox runs each scenario" in out  # auto chose it, and the log says what it lacks
