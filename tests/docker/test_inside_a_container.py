@@ -30,10 +30,10 @@ def api() -> Iterator[Any]:
 
 
 def start_default_container(api: Any, command: list[str], binds: dict[str, dict[str, str]],
-                            workdir: str | None = None) -> Any:
+                            workdir: str | None = None, environment: dict[str, str] | None = None) -> Any:
     """A started container running `command` as root with Docker's defaults and no network."""
     container = api.create_container(
-        IMAGE, command, user="0", entrypoint=[], network_disabled=True, working_dir=workdir,
+        IMAGE, command, user="0", entrypoint=[], network_disabled=True, working_dir=workdir, environment=environment,
         labels={"labgrade.test": "inside-a-container"},
         host_config=api.create_host_config(binds=binds, network_mode="none"))
     api.start(container)
@@ -114,12 +114,8 @@ def test_the_conformance_suite_and_the_hostile_corpus_run_against_the_process_ba
     command = [f"{sys.prefix}/bin/python", "-m", "pytest", "-m", "process", "-p", "no:cacheprovider", "-q",
                "-rs", "--basetemp", "/tmp/pytest", "tests/integration/test_sandbox.py",
                "tests/integration/test_hostile.py"]
-    container = api.create_container(
-        IMAGE, command, user="0", entrypoint=[], network_disabled=True, working_dir=str(REPO),
-        environment={"LABGRADE_TEST_INSIDE": "default-container", "PYTHONDONTWRITEBYTECODE": "1"},
-        labels={"labgrade.test": "inside-a-container"},
-        host_config=api.create_host_config(binds=binds, network_mode="none"))
-    api.start(container)
+    container = start_default_container(api, command, binds, workdir=str(REPO), environment={
+        "LABGRADE_TEST_INSIDE": "default-container", "PYTHONDONTWRITEBYTECODE": "1"})
     status, out = finished(api, container, 1800)
     assert status == 0, out[-12000:]
     assert re.search(r"\b\d+ passed\b", out) and "skipped" not in out, out[-3000:]
@@ -174,3 +170,40 @@ def test_the_gradescope_package_grades_offline_in_a_default_container(api: Any, 
     assert {n: r["score"] for n, r in graded.items()} == expected, out[-6000:]
     assert all(r["errors"] == 0 and r["tests"] > 0 for r in graded.values()), graded
     assert "the process sandbox runs each scenario" in out  # auto chose it, and the log says what it lacks
+
+
+@pytest.mark.slow
+def test_the_classroom_workflow_falls_back_to_the_process_backend(api: Any, tmp_path: Path) -> None:
+    """The workflow's grading step where user namespaces stay refused (a runner in a container):
+    the local sandbox says why (exit status 4), the step grades again with the process sandbox,
+    the job summary says so, and the points are those the local sandbox gives on this machine."""
+    import json
+
+    import yaml
+
+    from grader.classroom import RUNNER
+    from grader.cli import main
+
+    repo = tmp_path / "echo-concurrent-frank"
+    shutil.copytree(EXAMPLES / "echo-concurrent-frank", repo)
+    assert main(["classroom", "init", "-a", "echo-concurrent", "--repo", str(repo)]) == 0
+    steps = yaml.safe_load((repo / ".github" / "workflows" / "classroom.yml").read_text())["jobs"]
+    grading = next(s for job in steps.values() for s in job["steps"] if s.get("id") == RUNNER)
+    assert main([str(repo), "-a", "echo-concurrent", "--backend", "local", "-o", str(tmp_path / "local"),
+                 "--no-cache"]) == 0
+    expected = json.loads((tmp_path / "local" / "results.json").read_text())["submissions"][0]["score"]
+    github = tmp_path / "github"
+    (github / "runner_temp").mkdir(parents=True)
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": f"{github}/output", "GITHUB_STEP_SUMMARY": f"{github}/summary",
+           "RUNNER_TEMP": f"{github}/runner_temp", "PATH": f"{sys.prefix}/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+           "LABGRADE_CACHE": f"{github}/cache"}
+    binds = mounts_for_this_python(api) | {str(tmp_path): {"bind": str(tmp_path), "mode": "rw"}}
+    container = start_default_container(api, ["bash", "-e", "-c", grading["run"]], binds, workdir=str(repo),
+                                        environment=env)
+    status, out = finished(api, container, 1800)
+    assert status == 0, out[-6000:]
+    summary = (github / "summary").read_text()
+    assert "graded with the process sandbox" in summary and "Linux namespaces cannot be made here" in summary
+    graded = json.loads((github / "runner_temp" / "labgrade" / "results.json").read_text())["submissions"][0]
+    assert graded["score"] == expected and not any(t.get("error") for t in graded["tests"]), graded
+    assert "result=" in (github / "output").read_text()
