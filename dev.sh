@@ -2,7 +2,7 @@
 # One entry point for a fresh checkout: sets up .venv (once), then runs what you ask.
 #   ./dev.sh demo    grade the bundled example class with the local sandbox
 #   ./dev.sh test    run the test suite (pytest arguments may follow)
-#   ./dev.sh lint    ruff and mypy (strict) on the code
+#   ./dev.sh lint    ruff and mypy (strict) on the code, zizmor on every workflow labgrade writes or ships
 #   ./dev.sh grade … / ./dev.sh pytest …   run those with the venv's tools
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,11 +22,20 @@ setup() {
   fi
 }
 
+lint_workflows() {  # GitHub's hardening advice, offline: the Classroom workflow as written, docs/workflows/
+  local tmp
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  .venv/bin/grade classroom init -a echo-concurrent --repo "$tmp" >/dev/null
+  cp docs/workflows/*.yml "$tmp/.github/workflows/"
+  .venv/bin/zizmor --offline --quiet "$tmp/.github/workflows"
+}
+
 cmd=${1:-help}; shift || true
 case "$cmd" in
   demo)   setup; exec .venv/bin/grade examples/echo-concurrent --backend local "$@" ;;
   test)   setup; exec .venv/bin/python -m pytest "$@" ;;
-  lint)   setup; .venv/bin/ruff check grader tests && exec .venv/bin/mypy ;;
+  lint)   setup; .venv/bin/ruff check grader tests && .venv/bin/mypy && lint_workflows ;;
   grade)  setup; exec .venv/bin/grade "$@" ;;
   pytest) setup; exec .venv/bin/python -m pytest "$@" ;;
   *) sed -n "2,7p" "$0"; exit 2 ;;

@@ -30,7 +30,25 @@ WORKFLOW = Path(".github") / "workflows" / "classroom.yml"
 RUNNER = "labgrade"  # the grading step's id; the reporter reads LABGRADE_RESULTS
 JOB = "run-autograding-tests"  # Classroom's generated workflow's job id: the check run the reporter updates
 PYTHON = "3.11"
-REPORTER = "classroom-resources/autograding-grading-reporter@v1"
+# The actions the workflows labgrade writes or ships use (this one, docs/workflows/), pinned to a
+# commit as GitHub's hardening advice asks (`./dev.sh lint` runs zizmor on both); the release
+# tag that commit carried when it was pinned is kept beside it.
+PINNED = {
+    "actions/checkout": ("11d5960a326750d5838078e36cf38b85af677262", "v4.4.0"),
+    "actions/setup-python": ("a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"),
+    "actions/cache": ("0057852bfaa89a56745cba8c7296529d2fc39830", "v4.3.0"),
+    "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+    "actions/download-artifact": ("d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
+    "classroom-resources/autograding-grading-reporter": ("d13b5912daf5042ac1b71bc38bdb4a6bcd61d8ca", "v1"),
+}
+REPORTER_ACTION = "classroom-resources/autograding-grading-reporter"
+REPORTER = f"{REPORTER_ACTION}@{PINNED[REPORTER_ACTION][0]}"
+
+
+def uses(action: str) -> str:
+    """A `uses:` value: the action at its pinned commit, its tag as a YAML comment."""
+    commit, tag = PINNED[action]
+    return f"{action}@{commit}  # {tag}"
 DEFAULT_INSTALL = f"labgrade=={__version__}"
 OUT = "$RUNNER_TEMP/labgrade"  # outside the checkout: the report must not become part of the graded files
 
@@ -85,9 +103,11 @@ jobs:
     timeout-minutes: {timeout_minutes}
     steps:
       - name: Checkout code
-        uses: actions/checkout@v4
+        uses: {uses("actions/checkout")}
+        with:
+          persist-credentials: false
       - name: Set up Python
-        uses: actions/setup-python@v5
+        uses: {uses("actions/setup-python")}
         with:
           python-version: {q(PYTHON)}
       - name: Install labgrade
@@ -100,7 +120,7 @@ jobs:
         run: |
 {textwrap.indent(grade_command(lab), " " * 10)}
       - name: Autograding Reporter
-        uses: {REPORTER}
+        uses: {uses(REPORTER_ACTION)}
         env:
           {RUNNER.upper()}_RESULTS: "${{{{ steps.{RUNNER}.outputs.result }}}}"
         with:

@@ -26,7 +26,9 @@ class ProgramSpec:
 class Limits:
     """Per-sandbox limits; every student process gets the rlimits, the sandbox the pids cap."""
 
-    cpu_seconds: float = 10
+    # a backstop for runaway programs, not a verdict on speed: a correct server that echoes byte by
+    # byte spends about 2 us of CPU a byte, 8 s to fill a loopback send queue (4 MiB) in a flood
+    cpu_seconds: float = 30
     memory_mb: int = 512  # real memory of the whole sandbox (memory cgroup); RLIMIT_AS is 8x this per process
     file_size_mb: int = 16
     open_files: int = 256

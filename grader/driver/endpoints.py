@@ -28,6 +28,7 @@ from .transcript import Transcript
 
 STORE_CAP = 1 << 20  # bytes of a program's stdout/stderr kept; the rest is counted and dropped
 TAIL = 2000  # bytes of stderr shown in feedback
+STREAM_GULP = 64  # pipe reads (64 KiB each) per wake-up: 4 MiB
 TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL
 
 
@@ -227,22 +228,28 @@ class Stream:
         loop.watch(fd, self._on_readable)
 
     def _on_readable(self) -> None:
-        try:
-            chunk = os.read(self.fd, 65536)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        if not chunk:
-            self.eof = True
-            self.loop.unwatch(self.fd)
-            os.close(self.fd)
-            return
-        self.total += len(chunk)
-        room = STORE_CAP - len(self.data)
-        if room > 0:
-            self.data += chunk[:room]
-            self.log.data(self.who, self.name, chunk)
+        """Read what the pipe holds, up to STREAM_GULP at a time: a program that prints a flood
+        must not wait on the grader's other work (each turn of the loop checks the sandbox)
+        between two pipe-fulls, or how fast it gets going would depend on the machine's load."""
+        for _ in range(STREAM_GULP):
+            try:
+                chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.eof = True
+                self.loop.unwatch(self.fd)
+                os.close(self.fd)
+                return
+            self.total += len(chunk)
+            room = STORE_CAP - len(self.data)
+            if room > 0:
+                self.data += chunk[:room]
+                self.log.data(self.who, self.name, chunk)
+            if len(chunk) < 65536:
+                return  # the pipe is empty: nothing more to read now
 
     def tail(self) -> str:
         text = bytes(self.data[-TAIL:]).decode("utf-8", "replace")

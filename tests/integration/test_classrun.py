@@ -454,11 +454,10 @@ def test_sharded_workflow_parses_and_its_commands_work(tmp_path: Path) -> None:
     make_class(tmp_path, {"ada": "good", "dee": "syntax", "gus": "good"})
     env = {**os.environ, "LAB": str(lab), "SUBMISSIONS": "class", "SHARDS": str(len(shards)),
            "LABGRADE_CACHE": str(tmp_path / "cache"), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    assert grade_job["env"]["SHARD"] == "${{ matrix.shard }}" and "${{" not in grade_cmd  # no expression in a script
     for k in shards:  # what each runner does, then what download-artifact lays out for the merge job
-        cmd = grade_cmd.replace("${{ matrix.shard }}", str(k))
-        assert "${{" not in cmd
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", cmd], cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=300)
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", grade_cmd], cwd=tmp_path, env={**env, "SHARD": str(k)},
+                              capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
         shutil.copytree(tmp_path / f"shard-{k}", tmp_path / "shards" / f"shard-{k}")
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", merge_cmd], cwd=tmp_path, env=env, capture_output=True,

@@ -4,6 +4,7 @@ that end because a program died."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import struct
@@ -217,3 +218,64 @@ def test_typing_waits_for_the_program_to_have_started(runner: Runner, tmp_path: 
     runner.run_step({"accept": {"as": "peer", "of": "srv"}})
     runner.run_step({"type": {"into": "cli", "data": "bonjour\n"}})
     runner.run_step({"expect_output": {"of": "cli", "data": "late bonjour\n"}})
+
+
+def test_a_flooded_pipe_is_read_in_one_turn_of_the_loop() -> None:
+    """Each turn of the driver's loop also checks the sandbox (a netlink query, /proc): a program
+    printing a flood must not wait for one turn per 64 KiB pipe-full, or how soon it gets going
+    (a server that prints much, then listens) would depend on the machine's load."""
+    import fcntl
+    import os
+
+    from grader.driver.endpoints import STREAM_GULP, Stream
+
+    old_fd = signal.set_wakeup_fd(-1)
+    r, w = os.pipe()
+    try:
+        size = fcntl.fcntl(w, 1031, 1 << 20)  # F_SETPIPE_SZ: a pipe that holds 1 MiB (the limit: 1 MiB unprivileged)
+        os.set_blocking(w, False)
+        written = 0
+        with contextlib.suppress(BlockingIOError):
+            while written < size:
+                written += os.write(w, b"x" * (size - written))
+        loop = Loop()
+        stream = Stream("server", "stdout", r, loop, Transcript())
+        assert loop.pump(5) >= 1
+        assert stream.total == written and 65536 < written <= STREAM_GULP * 65536
+    finally:
+        os.close(w)
+        signal.set_wakeup_fd(old_fd)
+
+
+SLOW_ECHO = """
+    import socket, sys, time
+    with socket.create_server(("127.0.0.1", int(sys.argv[1]))) as lsock:
+        conn, _ = lsock.accept()
+        data = b""
+        while len(data) < 40:
+            data += conn.recv(40)
+        for i, byte in enumerate(data):  # a byte every 50 ms: 2 s in all
+            if i == STOP_AT:
+                time.sleep(60)
+            conn.sendall(bytes([byte]))
+            time.sleep(0.05)
+"""
+
+
+@pytest.mark.parametrize(("stop_at", "passes"), [(None, True), (10, False)])
+def test_expect_waits_on_while_the_bytes_keep_arriving(runner: Runner, tmp_path: Path, stop_at: int | None,
+                                                       passes: bool) -> None:
+    """`within` is how long nothing may arrive: an echo that trickles in for longer (a server that
+    sends byte by byte, on a loaded machine) is waited for, up to the scenario's deadline; one that
+    stops arriving fails once `within` passes without a byte."""
+    write(tmp_path, "server.py", SLOW_ECHO.replace("STOP_AT", str(stop_at)))
+    runner.run_step({"start": "server"})
+    runner.run_step({"connect": "alice"})
+    runner.run_step({"send": {"as": "alice", "data": "0123456789" * 3 + "abcdefghi\n"}})
+    step = {"expect": {"as": "alice", "echo": True, "within": 0.5}}
+    if passes:
+        runner.run_step(step)
+        assert any(e[2] == "still arriving" for e in runner.log.events), runner.log.events
+    else:
+        e = failure(runner, step)
+        assert "10 of 40 expected bytes had arrived" in e.message, e.message
