@@ -59,7 +59,8 @@ def make_spawner(plan: dict[str, Any], loop: Loop, log: Transcript) -> Spawn:
             root=jail_root, cwd=JAIL_SUBMISSION if jail_root else info["dir"], uid=info.get("uid"),
             gid=info.get("gid"), limits=plan.get("limits", {}), cgroups=plan.get("cgroups", []),
         )
-        env = BASE_ENV | ({"HOME": student["tmp"], "TMPDIR": student["tmp"]} if student.get("tmp") else {})
+        env = BASE_ENV | ({"HOME": student["tmp"], "TMPDIR": student["tmp"], "MALLOC_ARENA_MAX": "2"}  # process
+                          if student.get("tmp") else {})
         return Program(name, command, cwd=info["dir"], env=env, loop=loop, log=log, preexec=preexec)
 
     return spawn

@@ -82,7 +82,8 @@ class ConnSteps(RunnerBase):
         for n in names:
             if len(names) > 1 and not self.wait_for(lambda: self._queue_has_room(port), deadline):
                 break
-            c = self.conns[n] = Conn(n, self.loop, self.log, receive_buffer=args.get("receive_buffer"))
+            c = self.conns[n] = Conn(n, self.loop, self.log, receive_buffer=args.get("receive_buffer"),
+                                     mss=args.get("mss"))
             c.start_connect(self.host, port)
         names = [n for n in names if n in self.conns]
         ok = len(names) == len(names_of(args)) and self.wait_for(

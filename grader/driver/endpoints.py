@@ -41,11 +41,13 @@ class Conn:
     is full (the receive window closes): how a slow reader looks to the program."""
 
     def __init__(self, name: str, loop: Loop, log: Transcript, sock: socket.socket | None = None,
-                 receive_buffer: int | None = None) -> None:
+                 receive_buffer: int | None = None, mss: int | None = None) -> None:
         self.name, self.loop, self.log = name, loop, log
         self.sock = sock or socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if receive_buffer:  # before connect(): the window it advertises stays that small
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        if mss:  # before connect(): the segment size announced to the program, as over a real network
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
         self.sock.setblocking(False)
         self.rx = bytearray()
         self.dropped = 0  # bytes received past the driver's budget (Loop.keep): counted, not kept

@@ -41,6 +41,10 @@ from ..driver.jail import DENIED_CALLS
 from .base import DriverProcess, PopenTransport, copy_driver
 from .local import DRIVER_BOOT, sandbox_python
 
+# No memory cgroup: RLIMIT_AS (virtual, per process) is the memory limit, at twice memory_mb rather
+# than the 8 times of the other backends (grader/run.py); the students' glibc keeps to 2 malloc
+# arenas (64 MiB of address space each), so that a threaded program still fits (MALLOC_ARENA_MAX).
+ADDRESS_SPACE_FACTOR = 2
 SCENARIO_UIDS = range(61000, 62000)  # a uid per scenario, in turn: unused by distributions' packages
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")  # where a program may leave files outside its folder
 SYSV_IPC = {"shm": ("shmid", "-m"), "msg": ("msqid", "-q"), "sem": ("semid", "-s")}  # /proc/sysvipc -> ipcrm
@@ -101,6 +105,8 @@ class ProcessSandbox:
         for path in (home, *home.rglob("*")):
             os.lchown(path, uid, uid)
         limits = {k: v for k, v in plan.get("limits", {}).items() if k != "socket_mb"}  # no cgroup to hold it
+        if "memory_mb" in limits:  # RLIMIT_AS is the only memory limit here: closer to memory_mb
+            limits["address_space_mb"] = limits["memory_mb"] * ADDRESS_SPACE_FACTOR
         plan = {**plan, "isolation": "process", "limits": limits, "port": free_port(int(plan["port"])),
                 "student": {**plan["student"], "dir": str(home / "submission"), "tmp": str(home / "tmp"),
                             "uid": uid, "gid": uid, "python": self.python},

@@ -97,7 +97,9 @@ CASES = (
     Case("ipc-keyring", ONE_LINE, True),
     Case("installed-reader", ONE_LINE, True),
     Case("socket-hoarder", ONE_LINE, True),
-    Case("socket-flood", ONE_LINE, False, ("more than expected", "the grader keeps 8 MiB")),
+    # how much arrived before the verdict depends on the machine's load: the 8 MiB the grader keeps
+    # (its note) is checked alone, in test_a_flood_keeps_the_grader_small
+    Case("socket-flood", ONE_LINE, False, ("more than expected",)),
     Case("hang", ONE_LINE, False, ("0 of 14 expected bytes had arrived",)),
 )
 

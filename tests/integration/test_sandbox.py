@@ -300,7 +300,7 @@ def test_memory_is_capped(sandbox: Sandbox, tmp_path: Path) -> None:
         pytest.skip("as a normal user the local backend has RLIMIT_AS only, no memory cgroup")
     if sandbox.name == "process":  # no cgroup: RLIMIT_AS only, per process (README, "Sandbox backends")
         out = run_server(sandbox, tmp_path, """
-            hog = b"x" * (5 << 30)                   # 5 GiB: beyond RLIMIT_AS (8 x memory_mb)
+            hog = b"x" * (1 << 30)                   # 1 GiB: beyond RLIMIT_AS (2 x memory_mb here)
         """)
         assert out["status"] == "failed" and "MemoryError" in out["programs"]["server"]["stderr"], out
         return
