@@ -215,12 +215,8 @@ class ConnSteps(RunnerBase):
             before[0] = now
             return ("stalled" if c.txbuf else "all read") if done else None
 
-        how, read = None, -1
-        while how is None and c.written > read and self.deadline.remaining() > 0:
-            # `within` is how long the program may go without reading: one that reads slowly (byte
-            # by byte, on a loaded machine) is flooded on, up to the scenario's deadline
-            read = c.written
-            how = self.loop.wait_until(settled, self.within(args, FLOOD_WITHIN), poll=True)
+        how = self.while_moving(lambda: self.loop.wait_until(settled, self.within(args, FLOOD_WITHIN), poll=True),
+                                lambda: c.written, c.name)
         for h in held:
             h.release()
         if how == "ended":
@@ -284,17 +280,11 @@ class ConnSteps(RunnerBase):
                                      expected=show(wanted[n][1]), observed=show(got))
             return True if len(done) == len(names) else None
 
-        arrived = self.arrived(names)
-        while not self.wait_for(verdicts, self.within(args)):
+        def arrived() -> int:  # bytes received (kept or not) by these clients: it only grows
+            return sum(len(self.conns[n].rx) + self.conns[n].dropped for n in names)
+
+        if not self.while_moving(lambda: self.wait_for(verdicts, self.within(args)), arrived, ", ".join(names[:5])):
             late = [n for n in names if n not in done]
-            # `within` is how long nothing may arrive: an echo that keeps coming, slowly (byte by byte, on
-            # a loaded machine), is waited for up to the scenario's deadline, since its speed is no bug
-            grew = [n for n in late if self.arrived([n])[n] > arrived[n]]
-            if self.early is None and grew and self.deadline.remaining() > 0:
-                more = self.arrived(grew)[grew[0]] - arrived[grew[0]]
-                self.log.add("grader", "still arriving", f"{grew[0]}: {more} more bytes, waiting on")
-                arrived = self.arrived(names)
-                continue
             got = self.conns[late[0]].unread
             who = f"{late[0]}" if len(late) == 1 else f"{len(late)} of {len(names)} clients ({', '.join(late[:5])})"
             raise StepFailed(f"{who}: {self.when(args)}, {len(got)} of "
@@ -307,10 +297,6 @@ class ConnSteps(RunnerBase):
                 c.from_cursors[args["sent_by"]] = len(self.conns[args["sent_by"]].sent)
             else:
                 c.echo_cursor = len(c.sent)  # what was sent before an answer is accounted for
-
-    def arrived(self, names: list[str]) -> dict[str, int]:
-        """How many bytes each of these clients has received so far (kept or not)."""
-        return {n: len(self.conns[n].rx) + self.conns[n].dropped for n in names}
 
     def expect_silence(self, args: dict[str, Any]) -> None:
         """Nothing arrives on these clients, and they stay open: checked once the sandbox has

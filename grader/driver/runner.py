@@ -200,6 +200,21 @@ class RunnerBase:
         value = self.loop.wait_until(holds_or_never, deadline, poll=True)
         return None if value is gave_up else cast(T, value)
 
+    def while_moving(self, wait: Callable[[], T | None], moved: Callable[[], int], who: str) -> T | None:
+        """wait() (a wait of a step's `within`) again while moved() grew during it, up to the
+        scenario's deadline: `within` is how long nothing may move, and a program that is slow but
+        going (byte by byte, on a loaded machine) is not failed for its speed. A wait decided early
+        (nothing more can happen) is not waited again."""
+        self.early = None
+        before = moved()
+        while (value := wait()) is None and self.early is None and self.deadline.remaining() > 0:
+            now = moved()
+            if now <= before:
+                break
+            self.log.add("grader", "still arriving", f"{who}: {now - before} more bytes, waiting on")
+            before = now
+        return value
+
     def when(self, args: dict[str, Any], default: float = DEFAULT_WITHIN) -> str:
         """How long a failed wait lasted, for its message: 'within 3 s', or 'by 0.21 s, when nothing
         more could happen (server waits in accept4())'."""
