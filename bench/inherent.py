@@ -1,9 +1,11 @@
 """What a lab run cannot go below: the process starts and the fixed windows its scenarios must wait.
 
 A correct submission's scenario returns the moment each awaited event happens, except for the
-windows where the grader must watch for something that should NOT happen (silence, idleness,
-accept()s a busy server should not make): those have no event and are waited in full. A failed
-step waits its own deadline (`within`), which is the inherent cost of a failure.
+windows an `expect_silence` may declare (`for`). What should NOT happen (silence, idleness,
+accept()s a busy server should not make) is decided once the sandbox has settled or is
+quiescent, which a correct program reaches at once; a program asleep with a timer sits out a
+`probe ... over` window, the reference does not. A failed step waits its own deadline
+(`within`), which is the inherent cost of a failure.
 Pure functions over the loaded assignment model; no process is started here.
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.assignment import Assignment, Scenario
-from grader.driver.steps import DEFAULT_WITHIN, SETTLE, START_WITHIN
+from grader.driver.steps import DEFAULT_WITHIN, START_WITHIN
 
 CHECK_START = re.compile(r"""\.step\(\s*["']start["']""")  # a Python check starting a program
 
@@ -22,7 +24,7 @@ CHECK_START = re.compile(r"""\.step\(\s*["']start["']""")  # a Python check star
 @dataclass(frozen=True)
 class Inherent:
     starts: int  # programs started (each costs an interpreter start-up and the program's own set-up)
-    windows: float  # seconds of fixed windows (expect_silence, probe over, fill_queue's SETTLE)
+    windows: float  # seconds of fixed windows (expect_silence's `for`)
 
     def seconds(self, start_cost: float) -> float:
         return self.starts * start_cost + self.windows
@@ -37,19 +39,17 @@ def step_window(step: dict[str, Any]) -> float:
     """Seconds a step waits even when the program is correct."""
     verb, args = _args(step)
     if verb == "expect_silence":
-        return float(args["for"])
-    if verb == "probe" and "over" in args:
-        return float(args["over"])
-    if verb == "fill_queue":
-        return SETTLE
+        return float(args.get("for", 0))
     return 0.0
 
 
 def step_deadline(step: dict[str, Any]) -> float:
     """Seconds a step waits when it fails (its deadline)."""
     verb, args = _args(step)
-    if verb in ("expect_silence",) or (verb == "probe" and "over" in args):
+    if verb == "expect_silence":
         return step_window(step)
+    if verb == "probe" and "over" in args:
+        return float(args["over"])
     if verb in ("close", "reset", "shutdown", "type", "pause", "resume", "compare", "check_stderr", "listen"):
         return 0.0  # immediate: no wait at all
     return float(args.get("within", START_WITHIN if verb == "start" else DEFAULT_WITHIN))

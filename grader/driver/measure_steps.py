@@ -16,8 +16,6 @@ from .endpoints import Conn
 from .loop import Deadline
 from .runner import DEFAULT_WITHIN, RunnerBase, StepFailed, plural
 
-SETTLE = 0.3  # seconds a busy server is watched for accept()s it should not make (a negative has no event)
-
 
 class MeasureSteps(RunnerBase):
     def fill_queue(self, args: dict[str, Any]) -> None:
@@ -53,13 +51,16 @@ class MeasureSteps(RunnerBase):
             break
         else:
             self.log.add("grader", "queue never filled", f"{limit} connections established")
-        # A busy server leaves them all in its accept queue. One that accepts while "busy" (it
-        # forks, or uses threads) drains it, maybe only after the burst filled it: give it
-        # SETTLE seconds to show that, and count what it took as capacity too.
-        waiting = self.loop.wait_until(
-            lambda: q if (q := probes.tcp_listeners().get(port, (0, 0))[1]) < established else None,
-            Deadline.after(SETTLE, self.deadline), poll=True)
-        if waiting is not None:
+        # A busy server leaves them all in its accept queue until it is done with its client. One
+        # that accepts while "busy" (it forks, or uses threads) drains it, maybe only after the
+        # burst filled it: before the sandbox settles (once every program sleeps and nothing is in
+        # flight, nothing will take from the queue any more; a server that never sleeps, for the
+        # step's `within`).
+        def queued() -> int:
+            return probes.tcp_listeners().get(port, (0, 0))[1]
+
+        self.settle(self.within(args, 1.0), unless=lambda: queued() < established)
+        if (waiting := queued()) < established:
             self.log.add("grader", "the server accepted queued connections while busy",
                          f"{established - waiting} of {established}")
             established += established - waiting
@@ -86,6 +87,8 @@ class MeasureSteps(RunnerBase):
         "backlog": "listen backlog", "accept_queue": "connection waiting to be accepted",
         "cpu_ms": "ms of CPU time", "wakeups": "voluntary context switch",
     }
+    COUNTERS: ClassVar[frozenset[str]] = frozenset(
+        {"cpu_ms", "wakeups", "stdout_lines", "stderr_lines", "output_lines"})  # they never go down
     PER_PID: ClassVar[dict[str, Callable[[int], int | None]]] = {
         "children": probes.count_children, "zombies": probes.count_zombies, "fds": probes.count_fds,
         "threads": probes.count_threads, "cpu_ms": probes.cpu_ms,
@@ -120,12 +123,26 @@ class MeasureSteps(RunnerBase):
                                  expected=f"{of} running", observed=prog.exit_text() if prog else "not listening")
             return v
 
-        if "over" in args:  # a rate: the difference across a fixed window (idleness has no event)
+        if "over" in args:  # a rate: the difference across a window (idleness has no event)
             before = value()
-            self.loop.wait_until(lambda: None, Deadline.after(float(args["over"]), self.deadline))
+            start = self.log.now()
+
+            def past_bound() -> int | None:
+                """A counter only grows: once past `at_most`, the rest of the window cannot help."""
+                grown = value() - before
+                return grown if self.plan.get("early", True) and what in self.COUNTERS and any(
+                    k != "at_least" and grown > b for k, b in checks) else None
+
+            # decided at once when certain: past its bound, or the sandbox quiescent (nothing can
+            # change any more: every thread waits for another process, e.g. select() without timeout)
+            past = self.wait_for(past_bound, Deadline.after(float(args["over"]), self.deadline))
             last[0] = value() - before
             held = all(ok[k](last[0], b) for k, b in checks)
-            when = f"over {args['over']} s"
+            elapsed = self.log.now() - start
+            when = (f"within the first {elapsed:.2f} s of {args['over']} s" if past is not None else
+                    f"over {args['over']} s" if self.early is None else
+                    f"over {elapsed:.2f} s, after which nothing more could happen "
+                    f"({self.early[1]})")
         else:
             def holds() -> bool | None:
                 v = value()  # measured even with no bound: `save:` alone records it
@@ -135,7 +152,7 @@ class MeasureSteps(RunnerBase):
             when = self.when(args) if self.early else f"after {args.get('within', DEFAULT_WITHIN)} s"
         if "save" in args:
             self.saved[args["save"]] = last[0] or 0
-        self.log.add(of or "sandbox", f"{what} = {last[0]}" + (f" over {args['over']} s" if "over" in args else ""))
+        self.log.add(of or "sandbox", f"{what} = {last[0]}" + (f" {when}" if "over" in args else ""))
         if not held:
             want = " and ".join(f"{k.replace('_', ' ')} {b}" for k, b in checks)
             who = of or "the sandbox"

@@ -70,7 +70,7 @@ def plural(n: int, word: str) -> str:
         return f"{n} {word}"
     if word.endswith("child"):
         return f"{n} {word[:-5]}children"
-    return f"{n} {word}{'es' if word.endswith('s') else 's'}"
+    return f"{n} {word}{'es' if word.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
 
 
 class RunnerBase:
@@ -231,22 +231,25 @@ class RunnerBase:
         return names
 
     # -- settling and what nobody expected -------------------------------------------------
-    def settle(self, deadline: Deadline) -> bool:
+    def settle(self, deadline: Deadline, unless: Callable[[], bool] = lambda: False) -> bool:
         """Wait until the sandbox has settled (settle.py), then read what is left in the pipes
-        and sockets; False when it did not settle before the deadline (a program never sleeps)."""
+        and sockets; False when it did not settle before the deadline (a program never sleeps),
+        or when `unless()` came true first (what the caller watches for happened)."""
         before: list[settle.Snapshot | None] = [None]
 
         def settled() -> bool | None:
+            if unless():
+                return False
             now = settle.take(os.getpid())
             done = settle.settled(before[0], now)
             before[0] = now
             return True if done else None
 
-        ok = bool(self.loop.wait_until(settled, deadline, poll=True))
+        ended = self.loop.wait_until(settled, deadline, poll=True)
         self.loop.drain()
-        if not ok and before[0] is not None:
+        if ended is None and before[0] is not None:
             self.log.add("grader", "the sandbox did not settle", settle.describe(before[0]))
-        return ok
+        return bool(ended)
 
     def check_nothing_unexpected(self, conns: Sequence[Conn], programs: Sequence[Program] = ()) -> None:
         """Bytes after what was expected, on connections and output streams that had expectations."""

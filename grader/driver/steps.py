@@ -14,11 +14,11 @@ from typing import Any, ClassVar
 from .conn_steps import ConnSteps
 from .loop import Deadline
 from .matching import show
-from .measure_steps import SETTLE, MeasureSteps
+from .measure_steps import MeasureSteps
 from .program_steps import ProgramSteps
 from .runner import BOUND_RE, DEFAULT_WITHIN, START_WITHIN, StepFailed
 
-__all__ = ["BOUND_RE", "DEFAULT_WITHIN", "SETTLE", "START_WITHIN", "STEPS", "Runner", "StepFailed", "describe"]
+__all__ = ["BOUND_RE", "DEFAULT_WITHIN", "START_WITHIN", "STEPS", "Runner", "StepFailed", "describe"]
 
 
 # every verb of the scenario language (grader/assignment/schema/scenarios.schema.json lists the same)

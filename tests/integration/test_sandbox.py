@@ -23,6 +23,7 @@ import pytest
 
 from grader.sandbox import Sandbox
 from grader.sandbox.docker import PIDS_RESERVE
+from grader.sandbox.local import CHILD_EHASH
 from grader.sandbox.process import SCENARIO_UIDS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -374,3 +375,16 @@ def test_an_interpreter_under_tmp_is_not_hidden_by_the_scratch_tmp(tmp_path: Pat
     finally:
         sandbox_python.cache_clear()
         shutil.rmtree(prefix, ignore_errors=True)
+
+
+def test_a_scenarios_network_has_a_tcp_table_of_its_own(local_sandbox: Sandbox, tmp_path: Path) -> None:
+    """As root, the local backend makes each scenario's network namespace where it gets its own
+    small TCP hash table (CHILD_EHASH): the driver's sock_diag dumps walk it, not the host's
+    (grader/sandbox/local.py). A negative figure is a namespace sharing the host's table."""
+    if os.geteuid() != 0:
+        pytest.skip("the run's parent network namespace is made as root only")
+    out = run_server(local_sandbox, tmp_path, """
+        import json, sys
+        print(json.dumps({"ehash": open("/proc/sys/net/ipv4/tcp_ehash_entries").read().strip()}), file=sys.stderr)
+    """)
+    assert report(out)["ehash"] == str(CHILD_EHASH)

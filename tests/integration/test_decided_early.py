@@ -1,0 +1,100 @@
+"""Windows that end as soon as their outcome is certain, in the local sandbox with the real
+driver: a probe over a window (CPU time, wake-ups) ends when the sandbox is quiescent or when a
+counter is past its bound, and only a program asleep with a timer sits the window out; a busy
+server's listen queue is judged once the sandbox has settled."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.sandbox import Sandbox
+from tests.integration.test_sandbox import run_server
+
+# a one-thread server on select(), as in lab 5; TIMEOUT is replaced per test
+SELECT_SERVER = """
+    import select, socket, sys
+    TIMEOUT = {timeout}
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("", int(sys.argv[1])))
+    listener.listen(5)
+    clients = []
+    while True:
+        ready, _, _ = select.select([listener, *clients], [], [], *([] if TIMEOUT is None else [TIMEOUT]))
+        for s in ready:
+            if s is listener:
+                clients.append(listener.accept()[0])
+            elif not s.recv(4096):
+                clients.remove(s)
+                s.close()
+"""
+IDLE = [{"start": "server"}, {"connect": {"as": "c{i}", "each": 2, "accepted": True}}]
+
+
+def events(outcome: dict[str, Any]) -> list[str]:
+    return [" ".join(str(part) for part in e).strip() for e in outcome["transcript"]["events"]]
+
+
+def probe_over(measure: str, at_most: int, over: float = 10.0) -> dict[str, Any]:
+    return {"probe": {"measure": measure, "of": "server", "over": over, "at_most": at_most}}
+
+
+@pytest.mark.parametrize("measure", ["cpu_ms", "wakeups"])
+def test_a_server_asleep_in_select_without_timeout_passes_when_quiescent(local_sandbox: Sandbox, tmp_path: Path,
+                                                                         measure: str) -> None:
+    out = run_server(local_sandbox, tmp_path, SELECT_SERVER.format(timeout=None),
+                     steps=[*IDLE, probe_over(measure, 50)])
+    assert out["status"] == "passed", out
+    said = [e for e in events(out) if f"{measure} = " in e]
+    assert len(said) == 1 and re.search(r"after which nothing more could happen \(server waits in p?select6?\(\)\)$",
+                                        said[0]), said
+
+
+def test_a_busy_waiting_server_fails_as_soon_as_it_is_past_the_bound(local_sandbox: Sandbox, tmp_path: Path) -> None:
+    out = run_server(local_sandbox, tmp_path, SELECT_SERVER.format(timeout=0.001),
+                     steps=[*IDLE, probe_over("wakeups", 20)])
+    assert out["status"] == "failed" and out["failed_step"] == 2, out
+    assert "voluntary context switches within the first" in out["message"], out["message"]
+    assert out["message"].endswith("of 10.0 s, expected at most 20"), out["message"]
+
+
+def test_a_server_asleep_with_a_timer_sits_the_window_out(local_sandbox: Sandbox, tmp_path: Path) -> None:
+    """Not quiescent (its timer wakes it), under its bound: only the window can say so."""
+    out = run_server(local_sandbox, tmp_path, SELECT_SERVER.format(timeout=0.5),
+                     steps=[*IDLE, probe_over("wakeups", 20, over=1.0)])
+    assert out["status"] == "passed", out
+    said = [e for e in events(out) if "wakeups = " in e]
+    assert len(said) == 1 and said[0].endswith("over 1.0 s"), said
+
+
+@pytest.mark.parametrize(("style", "took"), [("iterative", False), ("thread per client", True)])
+def test_a_busy_servers_queue_is_judged_once_the_sandbox_has_settled(local_sandbox: Sandbox, tmp_path: Path,
+                                                                     style: str, took: bool) -> None:
+    serve = "threading.Thread(target=serve, args=(c,)).start()" if took else "serve(c)"
+    code = f"""
+        import socket, sys, threading
+        def serve(c):
+            while data := c.recv(4096):
+                c.sendall(data)
+            c.close()
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("", int(sys.argv[1])))
+        listener.listen(2)
+        while True:
+            c, _ = listener.accept()
+            {serve}
+    """
+    out = run_server(local_sandbox, tmp_path, code, steps=[
+        {"start": "server"}, {"connect": "holder"}, {"send": {"as": "holder", "data": "busy\n"}},
+        {"expect": {"as": "holder", "data": "busy\n"}},
+        {"fill_queue": {"as": "q{i}", "max": 20, "save": "capacity"}}])
+    assert out["status"] == "passed", out
+    said = events(out)
+    assert not [e for e in said if "did not settle" in e], said
+    assert any("accepted queued connections while busy" in e for e in said) == took, said
+    assert (out["saved"]["capacity"] > 3) == took, out["saved"]  # backlog 2: the kernel queues 3
