@@ -255,14 +255,15 @@ class SideBySide:
 def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
     grading = session.config.stash[GRADING]
     width = session.config.getoption("labgrade_side_by_side")
-    if width > 1 and not session.config.option.collectonly and any(isinstance(i, ScenarioItem)
-                                                                   for i in session.items):
+    scenarios = sum(isinstance(i, ScenarioItem) for i in session.items)
+    if scenarios and not session.config.option.collectonly:
         try:
             box = grading.sandbox  # opened here, once: the workers only use it
         except GraderError:
             pass  # each scenario says so at its turn, as one at a time
         else:
-            if not box.one_at_a_time:  # the process sandbox: a network shared by all
+            box.expect(len(session.items))  # a Python check is counted as one start (most open one)
+            if width > 1 and not box.one_at_a_time:  # the process sandbox: a network shared by all
                 grading.ahead = SideBySide(grading, session.items, width)
     try:
         return (yield)

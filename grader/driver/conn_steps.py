@@ -23,10 +23,20 @@ from .loop import Deadline
 from .matching import MATCHED, MISMATCH, Exact, Match, describe_mismatch, match_contains, match_lines, show
 from .runner import DEFAULT_WITHIN, RunnerBase, StepFailed, names_of, plural, text_of
 
-FLOOD_MAX = 16 << 20  # bytes: more than a loopback connection's buffers hold (send ~4 MiB + receive ~6 MiB)
+FLOOD_MAX = 16 << 20  # bytes at most (a loopback connection's buffers can hold tens of MiB: flood_limit)
 FLOOD_CHUNK = 256 << 10  # bytes queued in the grader at a time
 FLOOD_LINE = 8000  # bytes of a flood line: longer than a usual recv(4096), so a recv() holds at most one end of line
 FLOOD_WITHIN = 20.0  # seconds
+
+
+def flood_limit(held: list[Conn]) -> int:
+    """Bytes past which a program that has not waited yet never will: what it can have read with
+    every byte still in the kernel is its send buffer at its largest (tcp_wmem's maximum, or twice
+    the SO_SNDBUF it may set), what the held clients' receive buffers hold, and what is in flight
+    (FLOOD_CHUNK, the flood's pace); FLOOD_MAX at most."""
+    send = max(probes.sysctl_max("net/ipv4/tcp_wmem"), 2 * probes.sysctl_max("net/core/wmem_max"))
+    receive = max((h.receive_capacity() for h in held), default=0)
+    return min(FLOOD_MAX, send + receive + 2 * FLOOD_CHUNK) if send else FLOOD_MAX
 
 
 class ConnSteps(RunnerBase):
@@ -179,7 +189,7 @@ class ConnSteps(RunnerBase):
         it) or `max` bytes were sent and it settled; then they read again."""
         c = self.conn(args["as"])
         held = [self.conn(n) for n in args.get("hold", [args["as"]])]
-        limit = int(args.get("max", FLOOD_MAX))
+        limit = int(args.get("max", flood_limit(held)))
         rng = random.Random(f"{self.plan.get('seed', 0)}/{c.name}/flood")
         line = bytes(rng.choice(TEXT) for _ in range(FLOOD_LINE - 1)) + b"\n"
         for h in held:

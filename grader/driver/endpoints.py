@@ -22,6 +22,7 @@ import subprocess
 import termios
 from collections.abc import Callable
 
+from . import probes
 from .jail import StudentPreexec
 from .loop import Deadline, Loop
 from .transcript import Transcript
@@ -44,6 +45,7 @@ class Conn:
                  receive_buffer: int | None = None, mss: int | None = None) -> None:
         self.name, self.loop, self.log = name, loop, log
         self.sock = sock or socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.fixed_buffer = bool(receive_buffer)  # else the kernel grows it (up to tcp_rmem's maximum)
         if receive_buffer:  # before connect(): the window it advertises stays that small
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         if mss:  # before connect(): the segment size announced to the program, as over a real network
@@ -143,6 +145,12 @@ class Conn:
             self.log.add(self.name, "reset by peer (RST)" if self.reset_by_peer else "closed by peer (FIN)",
                          self.error or "")
         self._rewatch()
+
+    def receive_capacity(self) -> int:
+        """The most bytes the kernel holds for this connection before its window closes."""
+        if self.fixed_buffer:
+            return int(self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+        return probes.sysctl_max("net/ipv4/tcp_rmem")
 
     def hold(self) -> None:
         """Stop reading: what the peer sends stays in the kernel (the receive window closes)."""

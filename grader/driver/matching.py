@@ -17,15 +17,14 @@ The modes, exact by default (docs/labs.md, "Output"):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 PENDING = "pending"
 MATCHED = "matched"
 MISMATCH = "mismatch"
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     state: str  # PENDING | MATCHED | MISMATCH
     consumed: int = 0  # bytes of the stream the match covers (MATCHED)
     offset: int = 0  # first differing byte, relative to the cursor (MISMATCH)

@@ -12,16 +12,14 @@ import os
 import socket
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 SCOPE: list[int] = []  # the process backend (no PID namespace): [the driver's pid], whose descendants are the sandbox
 _libc = ctypes.CDLL(None, use_errno=True)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class ProcStat:
+class ProcStat(NamedTuple):
     pid: int
     state: str
     ppid: int
@@ -317,6 +315,13 @@ def parse_netstat(text: str) -> dict[str, int]:
     return {}
 
 
+def sysctl_max(name: str) -> int:
+    """The largest figure of a sysctl of this network namespace ("net/ipv4/tcp_wmem": its maximum),
+    0 when it cannot be read."""
+    text = _read(f"/proc/sys/{name}")
+    return max((int(f) for f in text.split()), default=0) if text else 0
+
+
 def listen_overflows() -> int:
     """TcpExt ListenOverflows of this network namespace: +1 for every SYN a full accept queue dropped."""
     text = _read("/proc/net/netstat")
@@ -336,8 +341,7 @@ TCPI_BYTES_RECEIVED, TCPI_NOTSENT, TCPI_BYTES_SENT, TCPI_MIN_LEN = 128, 144, 200
 TCPI_SND_MSS, TCPI_SND_WND = 16, 228  # u32 each; tcpi_snd_wnd: the peer's advertised window (Linux 5.4+)
 
 
-@dataclass(frozen=True)
-class TcpSocket:
+class TcpSocket(NamedTuple):
     """One TCP socket of the network namespace, as the kernel reports it (sock_diag)."""
 
     state: int  # TCP_ESTABLISHED = 1, ..., TCP_LISTEN = 10
@@ -421,8 +425,7 @@ def parse_state(text: str) -> str:
     return text.rsplit(")", 1)[1].split()[0]
 
 
-@dataclass(frozen=True)
-class Tasks:
+class Tasks(NamedTuple):
     """The threads of a PID namespace (the driver aside), by what they are doing."""
 
     busy: tuple[tuple[int, int], ...]  # running or runnable (R), or in an uninterruptible wait (D)

@@ -29,13 +29,12 @@ is not quiescent: the deadline stays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import probes
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     busy: tuple[tuple[int, int], ...]  # (pid, tid) of threads that may act without being woken
     in_flight: tuple[tuple[int, int, int], ...]  # (from port, to port, bytes) not received yet, or not
     # sent yet though the window lets them go (the kernel sends them later by itself)

@@ -50,6 +50,10 @@ class Sandbox(Protocol):
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         """Run a whole plan and return the driver's validated outcome."""
 
+    def expect(self, starts: int) -> None:
+        """`starts` more sandboxes will be started in this run: no more than that are made ahead
+        (a spare made for nothing costs a driver's start-up, or a container's)."""
+
     def close(self) -> None:
         """Remove whatever the backend made for this run."""
 

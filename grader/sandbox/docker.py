@@ -341,6 +341,7 @@ class DockerSandbox:
         self._spare_api = self._spare_client.api
         self._spares = ThreadPoolExecutor(max_workers=SPARES, thread_name_prefix="labgrade-spare")
         self._spare: collections.deque[tuple[Future[DockerTransport], dict[str, Any]]] = collections.deque()
+        self._expected: int | None = None  # starts still to come (expect()); None: unknown, SPARES ahead
         self._lock = threading.Lock()  # scenarios may start side by side, from several threads
         cleanup_by_label(self.api, stale=True)  # what crashed graders left behind
         atexit.register(self.close)
@@ -451,9 +452,15 @@ class DockerSandbox:
         alarm = (SPARES + 1) * int(config["command"][-1])  # the scenarios before its own, then its own
         spare_config = {**config, "command": [*config["command"][:-1], str(alarm)]}
         with self._lock:
-            while len(self._spare) < SPARES:
+            if self._expected is not None:
+                self._expected = max(0, self._expected - 1)
+            while len(self._spare) < min(SPARES, SPARES if self._expected is None else self._expected):
                 self._spare.append((self._spares.submit(self._launch, spare_config, self._spare_api), key))
         return transport
+
+    def expect(self, starts: int) -> None:
+        with self._lock:
+            self._expected = starts
 
     def _remove_later(self, cid: str) -> None:
         """Remove a used container on the spares' thread (own API connection); close() joins it."""

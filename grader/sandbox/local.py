@@ -234,6 +234,7 @@ class LocalSandbox:
         self.lib = copy_driver(self.workdir / "lib")  # not the live checkout, which may change meanwhile
         self.netns = parent_netns()  # where each scenario's network namespace is made (None: the host's)
         self._spares: dict[int, subprocess.Popen[bytes]] = {}  # thread -> the driver it started ahead
+        self._expected: int | None = None  # starts still to come (expect()); None: unknown, always a spare
         self._lock = threading.Lock()
         os.environ.setdefault(RUN_ENV, uuid.uuid4().hex[:12])  # inherited by the pytest processes `grade` starts
 
@@ -280,10 +281,19 @@ class LocalSandbox:
             PopenTransport(spare).kill()
             spare = None
         popen = spare or self._spawn_driver()
-        fresh = self._spawn_driver()
         with self._lock:
-            self._spares[threading.get_ident()] = fresh
+            if self._expected is not None:
+                self._expected = max(0, self._expected - 1)
+            wanted = self._expected is None or self._expected > len(self._spares)  # the others' spares
+        if wanted:
+            fresh = self._spawn_driver()
+            with self._lock:
+                self._spares[threading.get_ident()] = fresh
         return popen
+
+    def expect(self, starts: int) -> None:
+        with self._lock:
+            self._expected = starts
 
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         return self.start(plan).finish()

@@ -141,6 +141,9 @@ class ProcessSandbox:
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         return self.start(plan).finish()
 
+    def expect(self, starts: int) -> None:
+        """Nothing is made ahead here."""
+
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
