@@ -279,3 +279,31 @@ def test_expect_waits_on_while_the_bytes_keep_arriving(runner: Runner, tmp_path:
     else:
         e = failure(runner, step)
         assert "10 of 40 expected bytes had arrived" in e.message, e.message
+
+
+SPINNING_SINK = """
+import socket, sys
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", int(sys.argv[1])))
+listener.listen(5)
+conn, _ = listener.accept()
+conn.setblocking(False)
+while True:  # reads everything, answers nothing, never sleeps
+    try:
+        if not conn.recv(65536):
+            break
+    except BlockingIOError:
+        pass
+"""
+
+
+def test_a_flood_that_the_program_has_read_whole_ends_at_once(runner: Runner, tmp_path: Path) -> None:
+    """Once every byte of the flood is sent and read by the program, nothing can change that: the
+    step ends there, even though a program that never sleeps never lets the sandbox settle (it
+    used to wait for that until its deadline)."""
+    write(tmp_path, "server.py", SPINNING_SINK)
+    runner.run_step({"start": "server"})
+    runner.run_step({"connect": "alice"})
+    runner.run_step({"flood": {"as": "alice", "max": 1 << 20, "within": 3}})
+    assert [e for e in runner.log.events if e[2] == "flooded 1048576 bytes"], runner.log.events[-3:]
