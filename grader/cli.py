@@ -31,6 +31,7 @@ from .assignment import Assignment, find_assignment, load_assignment
 from .cache import ResultCache, cmd_cache, default_cache_dir
 from .classroom import cmd_classroom
 from .classrun import Graded, Interrupted, Shard, grade_class, infer_lab, needs_attention
+from .driver.runner import SETTLE_LIMIT
 from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
 from .gradescope import cmd_gradescope_package
 from .handin import find_submissions
@@ -168,6 +169,15 @@ class ClassProgress:
         self.bar.__exit__(None, None, None)
 
 
+def fixed_times(assignment: Assignment) -> str:
+    """The fixed times of this run, for its log: every other wait ends on an event (README,
+    "Settled, not slept"), and a correct program never waits for these."""
+    rates = [f"{s.name!r}: {a['measure']} over {a['over']} s" for s in assignment.scenarios for step in s.steps
+             for verb, a in step.items() if verb == "probe" and isinstance(a, dict) and "over" in a]
+    return (f"Fixed times: {SETTLE_LIMIT:g} s for a program that never sleeps to settle"
+            + (f"; rates measured over a window, unless decided at once ({'; '.join(rates)})" if rates else ""))
+
+
 def run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespace,
               cache: ResultCache | None = None) -> ClassResult:
     """Grade the class with a progress display; raises Interrupted on Ctrl-C."""
@@ -181,6 +191,7 @@ def run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespace
                   f"({len(assignment.scenarios)} scenarios) "
                   f"with the [bold]{backend.name}[/] sandbox, {args.jobs} at a time"
                   + (f"; cache: {escape(str(cache.root))}" if cache else ""), soft_wrap=True)
+    console.print(escape(fixed_times(assignment)), soft_wrap=True)
     with ClassProgress(len(subs)) as progress:
         return grade_class(assignment, subs, backend.name, args.jobs, args.out / "logs", cache=cache,
                            on_start=progress.on_start, on_graded=progress.on_graded,

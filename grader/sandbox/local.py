@@ -93,7 +93,7 @@ def parent_netns() -> int | None:
     hash table of CHILD_EHASH buckets (Linux 6.1+), or None where that cannot be made (not root,
     an older kernel: the scenarios' namespaces are then made from the host's, as before). The
     descriptor keeps the namespace alive; no process stays in it."""
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or not shutil.which("nsenter"):
         return None
     setter = (f"echo {CHILD_EHASH} > /proc/sys/net/ipv4/tcp_child_ehash_entries && echo ready && read _")
     try:

@@ -125,3 +125,14 @@ def test_folders_named_like_options_are_graded(tmp_path: Path, monkeypatch: pyte
     assert main([".", "-o", str(tmp_path / "out"), "-j", "2"]) == 0
     subs = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]
     assert {(s["name"], s["score"]) for s in subs} == {("--foo", 21), ("-p", 21)}
+
+
+def test_the_runs_log_says_which_fixed_times_it_uses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every other wait ends on an event: the log names the bounds and the rate windows left."""
+    klass = tmp_path / "select-server"
+    shutil.copytree(REPO / "reference" / "select-server", klass / "good")
+    assert main([str(klass), "-o", str(tmp_path / "out"), "--backend", "local"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert ("Fixed times: 1 s for a program that never sleeps to settle; rates measured over a window, unless "
+            "decided at once ('no busy-waiting while idle': cpu_ms over 1.0 s; 'no busy-waiting while idle': "
+            "wakeups over 1.0 s)") in said, said
