@@ -64,6 +64,10 @@ def main() -> int:
             for lab in args.labs:
                 with tempfile.TemporaryDirectory() as tmp:
                     rc, lab_verdicts = selfcheck(lab, Path(tmp), args.backend)
+                    if run > 1 and any(first.get(k) != v for k, v in lab_verdicts.items()):
+                        kept = Path(tempfile.mkdtemp(prefix=f"labgrade-stability-{lab}-changed-"))
+                        shutil.copytree(tmp, kept, dirs_exist_ok=True)  # the feedback and transcript of the change
+                        print(f"  run {run}: {lab}'s reports kept in {kept}", flush=True)
                 failed_checks += rc != 0
                 verdicts.update(lab_verdicts)
                 if rc != 0:

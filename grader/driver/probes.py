@@ -179,7 +179,7 @@ SYSCALLS = {
 # may end by itself (a sleep, a connect's retransmissions, a write a reader drains): never forever.
 TIMEOUTS = {"select": (4, "null"), "pselect6": (4, "null"), "ppoll": (2, "null"), "epoll_pwait2": (3, "null"),
             "poll": (2, "negative"), "epoll_wait": (3, "negative"), "epoll_pwait": (3, "negative")}
-FOREVER = {"read", "readv", "pread64", "recvfrom", "recvmsg", "accept", "accept4", "wait4", "waitid", "pause",
+FOREVER = {"read", "readv", "recvfrom", "recvmsg", "accept", "accept4", "wait4", "waitid", "pause",
            "rt_sigsuspend"}
 FUTEX_WAITS = {0, 9}  # FUTEX_WAIT, FUTEX_WAIT_BITSET (the op, its flags masked)
 FUTEX_CMD_MASK = 0x7F
@@ -227,11 +227,26 @@ def waits_forever(call: str, args: list[int]) -> bool:
     return False
 
 
+def reads_from_another_process(pid: int, fd: int) -> bool:
+    """Whether a read() of this descriptor waits for another process: a pipe, a socket, a terminal
+    or another device, an event (anon_inode); not a file or a named FIFO, whose read can end by
+    itself (a page read from the disk, a writer that comes). Unknown (unreadable): True."""
+    link = f"/proc/{pid}/fd/{fd}"
+    target = _as_owner(link, lambda: os.readlink(link))
+    return target is None or not target.startswith("/") or target.startswith("/dev/")
+
+
 def thread_wait(pid: int, tid: int | str) -> tuple[str, bool] | None:
     """(the call a sleeping thread waits in, whether it waits forever); None while it runs."""
     text = _read(f"/proc/{pid}/task/{tid}/syscall")
     parsed = parse_syscall_args(text, os.uname().machine) if text else None
-    return None if parsed is None else (parsed[0], waits_forever(*parsed))
+    if parsed is None:
+        return None
+    call, args = parsed
+    forever = waits_forever(call, args)
+    if forever and call in ("read", "readv") and args and not reads_from_another_process(pid, args[0]):
+        forever = False
+    return call, forever
 
 
 def blocked_in(pid: int) -> tuple[str, str] | None:

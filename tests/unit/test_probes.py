@@ -6,6 +6,7 @@ import os
 import socket
 import struct
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ from grader.driver.probes import (
     parse_stat,
     parse_status,
     peer_of,
+    reads_from_another_process,
     tcp_listeners,
     tcp_sockets,
 )
@@ -155,3 +157,26 @@ def test_tcp_info_figures_of_a_real_connection() -> None:
                     break
                 time.sleep(0.01)
             assert s.received == 1001 and s.rqueue == 601  # the FIN counts 1 in both
+
+
+def test_a_read_waits_for_another_process_on_a_pipe_a_socket_or_a_terminal_not_on_a_file(tmp_path: Path) -> None:
+    """A read() of a file can end by itself (its page comes from the disk): never 'forever', so
+    that a program caught in it is not taken for quiescent (a wrong early failure)."""
+    (tmp_path / "f").write_bytes(b"x")
+    r, w = os.pipe()
+    a, b = socket.socketpair()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    file_fd = os.open(tmp_path / "f", os.O_RDONLY)
+    fifo_fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    null_fd = os.open("/dev/null", os.O_RDONLY)
+    try:
+        me = os.getpid()
+        assert reads_from_another_process(me, r) and reads_from_another_process(me, a.fileno())
+        assert reads_from_another_process(me, null_fd)  # a device
+        assert not reads_from_another_process(me, file_fd) and not reads_from_another_process(me, fifo_fd)
+    finally:
+        for fd in (r, w, file_fd, fifo_fd, null_fd):
+            os.close(fd)
+        a.close()
+        b.close()
