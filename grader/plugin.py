@@ -255,8 +255,7 @@ class SideBySide:
 def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
     grading = session.config.stash[GRADING]
     width = session.config.getoption("labgrade_side_by_side")
-    scenarios = sum(isinstance(i, ScenarioItem) for i in session.items)
-    if scenarios and not session.config.option.collectonly:
+    if any(isinstance(i, ScenarioItem) for i in session.items) and not session.config.option.collectonly:
         try:
             box = grading.sandbox  # opened here, once: the workers only use it
         except GraderError:

@@ -227,12 +227,17 @@ def waits_forever(call: str, args: list[int]) -> bool:
     return False
 
 
+def fd_target(pid: int, fd: int) -> str | None:
+    """What a process's descriptor is ('socket:[123]', 'pipe:[45]', '/dev/pts/0', a path), None if unreadable."""
+    link = f"/proc/{pid}/fd/{fd}"
+    return _as_owner(link, lambda: os.readlink(link))
+
+
 def reads_from_another_process(pid: int, fd: int) -> bool:
     """Whether a read() of this descriptor waits for another process: a pipe, a socket, a terminal
     or another device, an event (anon_inode); not a file or a named FIFO, whose read can end by
     itself (a page read from the disk, a writer that comes). Unknown (unreadable): True."""
-    link = f"/proc/{pid}/fd/{fd}"
-    target = _as_owner(link, lambda: os.readlink(link))
+    target = fd_target(pid, fd)
     return target is None or not target.startswith("/") or target.startswith("/dev/")
 
 
@@ -258,8 +263,7 @@ def blocked_in(pid: int) -> tuple[str, str] | None:
     call, arg = parsed
     what = ""
     if call in ("read", "recvfrom", "readv", "pread64", "accept", "accept4") and arg is not None:
-        link = f"/proc/{pid}/fd/{arg}"
-        target = _as_owner(link, lambda: os.readlink(link))
+        target = fd_target(pid, arg)
         what = f"fd {arg} ({target})" if target else f"fd {arg}"
     return call, what
 

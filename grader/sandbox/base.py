@@ -35,6 +35,22 @@ def copy_driver(dest: Path) -> Path:
     return dest
 
 
+class StartsAhead:
+    """How many sandboxes are still to start in this run (Sandbox.expect; unknown until said), so
+    that a backend makes no spare that nothing will use. Callers hold their own lock."""
+
+    def __init__(self) -> None:
+        self.left: int | None = None
+
+    def one_started(self) -> None:
+        if self.left is not None:
+            self.left = max(0, self.left - 1)
+
+    def worth(self, spares: int) -> bool:
+        """Whether one spare more than `spares` would be used."""
+        return self.left is None or self.left > spares
+
+
 class Sandbox(Protocol):
     name: str
     one_at_a_time: bool  # scenarios must not overlap (the process backend: one network for all)

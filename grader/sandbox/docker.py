@@ -59,7 +59,7 @@ from typing import Any
 from ..driver.jail import HOSTNAME as SANDBOX_HOSTNAME
 from ..errors import SandboxError
 from ..image import DOCKER_API, IMAGE, unix_socket_problem
-from .base import GRACE, RUN_ENV, DriverProcess, copy_driver
+from .base import GRACE, RUN_ENV, DriverProcess, StartsAhead, copy_driver
 
 SANDBOX_UID = 65534
 CONTAINER_PYTHON = "/usr/local/bin/python3"  # the Dockerfile makes sure it exists on every base
@@ -341,7 +341,7 @@ class DockerSandbox:
         self._spare_api = self._spare_client.api
         self._spares = ThreadPoolExecutor(max_workers=SPARES, thread_name_prefix="labgrade-spare")
         self._spare: collections.deque[tuple[Future[DockerTransport], dict[str, Any]]] = collections.deque()
-        self._expected: int | None = None  # starts still to come (expect()); None: unknown, SPARES ahead
+        self._starts = StartsAhead()
         self._lock = threading.Lock()  # scenarios may start side by side, from several threads
         cleanup_by_label(self.api, stale=True)  # what crashed graders left behind
         atexit.register(self.close)
@@ -452,15 +452,14 @@ class DockerSandbox:
         alarm = (SPARES + 1) * int(config["command"][-1])  # the scenarios before its own, then its own
         spare_config = {**config, "command": [*config["command"][:-1], str(alarm)]}
         with self._lock:
-            if self._expected is not None:
-                self._expected = max(0, self._expected - 1)
-            while len(self._spare) < min(SPARES, SPARES if self._expected is None else self._expected):
+            self._starts.one_started()
+            while len(self._spare) < SPARES and self._starts.worth(len(self._spare)):
                 self._spare.append((self._spares.submit(self._launch, spare_config, self._spare_api), key))
         return transport
 
     def expect(self, starts: int) -> None:
         with self._lock:
-            self._expected = starts
+            self._starts.left = starts
 
     def _remove_later(self, cid: str) -> None:
         """Remove a used container on the spares' thread (own API connection); close() joins it."""

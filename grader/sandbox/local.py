@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SandboxError
-from .base import RUN_ENV, DriverProcess, PopenTransport, copy_driver
+from .base import RUN_ENV, DriverProcess, PopenTransport, StartsAhead, copy_driver
 
 SANDBOX_UID = 65534  # "nobody": owns no file the sandbox can see; it only ever runs inside chroots
 DRIVER_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.__main__ import main; main()"
@@ -95,7 +95,7 @@ def parent_netns() -> int | None:
     descriptor keeps the namespace alive; no process stays in it."""
     if os.geteuid() != 0 or not shutil.which("nsenter"):
         return None
-    setter = (f"echo {CHILD_EHASH} > /proc/sys/net/ipv4/tcp_child_ehash_entries && echo ready && read _")
+    setter = f"echo {CHILD_EHASH} > /proc/sys/net/ipv4/tcp_child_ehash_entries && echo ready && read _"
     try:
         holder = subprocess.Popen(["unshare", "--net", "sh", "-c", setter], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -234,7 +234,7 @@ class LocalSandbox:
         self.lib = copy_driver(self.workdir / "lib")  # not the live checkout, which may change meanwhile
         self.netns = parent_netns()  # where each scenario's network namespace is made (None: the host's)
         self._spares: dict[int, subprocess.Popen[bytes]] = {}  # thread -> the driver it started ahead
-        self._expected: int | None = None  # starts still to come (expect()); None: unknown, always a spare
+        self._starts = StartsAhead()
         self._lock = threading.Lock()
         os.environ.setdefault(RUN_ENV, uuid.uuid4().hex[:12])  # inherited by the pytest processes `grade` starts
 
@@ -282,9 +282,8 @@ class LocalSandbox:
             spare = None
         popen = spare or self._spawn_driver()
         with self._lock:
-            if self._expected is not None:
-                self._expected = max(0, self._expected - 1)
-            wanted = self._expected is None or self._expected > len(self._spares)  # the others' spares
+            self._starts.one_started()
+            wanted = self._starts.worth(len(self._spares))  # the other threads' spares
         if wanted:
             fresh = self._spawn_driver()
             with self._lock:
@@ -293,7 +292,7 @@ class LocalSandbox:
 
     def expect(self, starts: int) -> None:
         with self._lock:
-            self._expected = starts
+            self._starts.left = starts
 
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         return self.start(plan).finish()
