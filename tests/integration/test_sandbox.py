@@ -183,7 +183,8 @@ def test_reference_is_out_of_the_students_reach(sandbox: Sandbox, tmp_path: Path
     if sandbox.name == "process":  # the reference runs from a root-only copy; the lab's own folder is readable
         # where the machine leaves it so (here, this checkout): run_autograder's set-up makes it root-only
         assert not [f for f in found if "labgrade-process-" in f and not f.endswith("/submission/server.py")], found
-        assert str(reference / "server.py") in found
+        open_to_others = all(os.stat(d).st_mode & 0o001 for d in reference.parents)  # a clone under a 0700 dir is not
+        assert (str(reference / "server.py") in found) == open_to_others, found
         return
     assert found == ["/submission/server.py"]
 
