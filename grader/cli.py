@@ -31,7 +31,7 @@ from .assignment import Assignment, find_assignment, load_assignment
 from .cache import ResultCache, cmd_cache, default_cache_dir
 from .classroom import cmd_classroom
 from .classrun import Graded, Interrupted, Shard, grade_class, infer_lab, needs_attention
-from .driver.runner import SETTLE_LIMIT
+from .driver.runner import SETTLE_CPU
 from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
 from .gradescope import cmd_gradescope_package
 from .handin import find_submissions
@@ -174,7 +174,7 @@ def fixed_times(assignment: Assignment) -> str:
     "Settled, not slept"), and a correct program never waits for these."""
     rates = [f"{s.name!r}: {a['measure']} over {a['over']} s" for s in assignment.scenarios for step in s.steps
              for verb, a in step.items() if verb == "probe" and isinstance(a, dict) and "over" in a]
-    return (f"Fixed times: {SETTLE_LIMIT:g} s for a program that never sleeps to settle"
+    return (f"Fixed times: {SETTLE_CPU:g} s of CPU time for each thread of a program that never sleeps to settle"
             + (f"; rates measured over a window, unless decided at once ({'; '.join(rates)})" if rates else ""))
 
 

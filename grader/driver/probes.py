@@ -151,6 +151,12 @@ def cpu_ns(pid: int) -> int | None:
     return sum(int(t.split()[0]) for t in texts if t) if texts else None
 
 
+def thread_cpu_ns(pid: int, tid: int) -> int | None:
+    """CPU time of one thread so far, in ns (None: it has ended)."""
+    text = _read(f"/proc/{pid}/task/{tid}/schedstat")
+    return int(text.split()[0]) if text else None
+
+
 def cpu_ms(pid: int) -> int | None:
     ns = cpu_ns(pid)
     return None if ns is None else ns // 1_000_000

@@ -40,8 +40,15 @@ DEFAULT_WITHIN = 3.0  # seconds; a correct program answers in milliseconds, only
 START_WITHIN = 10.0  # interpreter start-up on a loaded machine, plus the program's own set-up
 EXIT_GRACE = 0.3  # seconds from a connection's end to its program's exit, when it exits (seen: the same ms)
 QUIET_EVERY = 0.005  # seconds between two looks at whether the sandbox is quiescent (a look costs ~1 ms)
-SETTLE_LIMIT = 1.0  # seconds the implicit "nothing unexpected" checks, and `type`, wait for the sandbox to
-# settle; only a program that never sleeps (busy-waiting) takes that long, and it is then not checked
+SETTLE_CPU = 0.05  # seconds of CPU time each busy thread of the sandbox may take, never asleep, before the
+# grader stops waiting for the sandbox to settle (the implicit "nothing unexpected" checks, `type`,
+# `fill_queue`): only a program that never sleeps (busy-waiting) takes that long. Three times what a Python
+# program needs to start (~17 ms), twenty-five times what the reference needs to answer a line or fork a
+# child (under 2 ms). CPU time, not wall time: on a loaded machine, where the program gets a smaller share of
+# a CPU, it gets the same chance to answer
+SETTLE_CPU_ALL = 1.0  # seconds of CPU time the busy threads may take in all (many spinning children share it)
+SETTLE_LIMIT = 5.0  # seconds of wall time the same waits take at most: a thread that cannot run (a machine
+# loaded far beyond its cores) gets no CPU time; the bounds in CPU time end the others first
 
 Spawn = Callable[[str, list[str], str], Program]  # (name, argv, origin) -> a started program
 
@@ -233,23 +240,30 @@ class RunnerBase:
     # -- settling and what nobody expected -------------------------------------------------
     def settle(self, deadline: Deadline, unless: Callable[[], bool] = lambda: False) -> bool:
         """Wait until the sandbox has settled (settle.py), then read what is left in the pipes
-        and sockets; False when it did not settle before the deadline (a program never sleeps),
-        or when `unless()` came true first (what the caller watches for happened)."""
+        and sockets; False when its busy threads each had SETTLE_CPU seconds of CPU time (or
+        SETTLE_CPU_ALL in all) without sleeping (a program that never sleeps), or it did not settle
+        before the deadline (a thread that cannot run), or when `unless()` came true first (what
+        the caller watches for happened)."""
         before: list[settle.Snapshot | None] = [None]
+        spent = settle.BusyCpu()
 
-        def settled() -> bool | None:
+        def settled() -> str | None:
             if unless():
-                return False
+                return "unless"
             now = settle.take(os.getpid())
             done = settle.settled(before[0], now)
             before[0] = now
-            return True if done else None
+            if done:
+                return "settled"
+            least, total = spent.spent(now)
+            return "busy" if least >= SETTLE_CPU or total >= SETTLE_CPU_ALL else None
 
         ended = self.loop.wait_until(settled, deadline, poll=True)
         self.loop.drain()
-        if ended is None and before[0] is not None:
-            self.log.add("grader", "the sandbox did not settle", settle.describe(before[0]))
-        return bool(ended)
+        if ended in (None, "busy") and before[0] is not None:
+            why = "once its busy threads had had their CPU time" if ended else "in time"
+            self.log.add("grader", f"the sandbox did not settle {why}", settle.describe(before[0]))
+        return ended == "settled"
 
     def check_nothing_unexpected(self, conns: Sequence[Conn], programs: Sequence[Program] = ()) -> None:
         """Bytes after what was expected, on connections and output streams that had expectations."""

@@ -18,7 +18,9 @@ that proves the programs are done (docs/kernel.md, "settled"):
     writes shows as a change).
 A program asleep in a select() with a timeout settles too: what it does when the timer fires
 is not an answer to what it was sent. A program that never sleeps (busy-waiting) never settles:
-callers bound the wait and say so.
+callers bound the wait by the CPU time its busy threads have had meanwhile (`BusyCpu`), not by
+a wall-clock time, so that a loaded machine, where the program gets less of a CPU, does not
+change what it had the time to do.
 
 Quiescent is more: settled, and every sleeping thread waits in a call that only another process
 can end (a read, an accept, a wait for a child, select/poll/epoll/futex without a timeout:
@@ -69,6 +71,27 @@ def take(driver_pid: int, calls: bool = False) -> Snapshot:
     tasks = probes.read_tasks(driver_pid, calls)
     pending = [(s.local_port, s.remote_port, s.notsent or 0) for s in socks if s.will_send]
     return Snapshot(tasks.busy, (*probes.in_flight(socks), *pending), figures, tasks.restless, tasks.waiting)
+
+
+class BusyCpu:
+    """The CPU time that the threads keeping the sandbox from settling have had in one wait, each
+    from when it was first seen busy (/proc/PID/task/TID/schedstat, in ns)."""
+
+    def __init__(self) -> None:
+        self.first: dict[tuple[int, int], int] = {}
+        self.last: dict[tuple[int, int], int] = {}
+
+    def spent(self, snap: Snapshot) -> tuple[float, float]:
+        """(the least any thread busy in `snap` has had, what every thread seen busy has had in all),
+        in seconds; the least is 0 when no thread is busy (bytes in flight) or one has just ended."""
+        each: list[int] = []
+        for thread in snap.busy:
+            ns = probes.thread_cpu_ns(*thread)
+            if ns is not None:
+                self.last[thread] = ns
+            each.append(0 if ns is None else ns - self.first.setdefault(thread, ns))
+        total = sum(ns - self.first[thread] for thread, ns in self.last.items())
+        return min(each, default=0) / 1e9, total / 1e9
 
 
 def waiting_text(snap: Snapshot, names: dict[int, str]) -> str:

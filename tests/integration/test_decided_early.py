@@ -1,7 +1,8 @@
 """Windows that end as soon as their outcome is certain, in the local sandbox with the real
 driver: a probe over a window (CPU time, wake-ups) ends when the sandbox is quiescent or when a
 counter is past its bound, and only a program asleep with a timer sits the window out; a busy
-server's listen queue is judged once the sandbox has settled."""
+server's listen queue is judged once the sandbox has settled; a program that never sleeps is
+given CPU time, not wall time, to settle."""
 
 from __future__ import annotations
 
@@ -98,3 +99,50 @@ def test_a_busy_servers_queue_is_judged_once_the_sandbox_has_settled(local_sandb
     assert not [e for e in said if "did not settle" in e], said
     assert any("accepted queued connections while busy" in e for e in said) == took, said
     assert (out["saved"]["capacity"] > 3) == took, out["saved"]  # backlog 2: the kernel queues 3
+
+
+# a server that echoes one line, then never sleeps: it starts SPINNERS spinning children, spins
+# until its thread has had NEED seconds of CPU time, sends one line more, and spins on
+LATE_ANSWER = """
+    import os, socket, sys, time
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("", int(sys.argv[1])))
+    listener.listen(5)
+    c, _ = listener.accept()
+    c.sendall(c.recv(100))
+    for _ in range({spinners}):
+        if os.fork() == 0:
+            while True:
+                pass
+    start = time.thread_time()
+    while time.thread_time() - start < {need}:
+        pass
+    c.sendall(b"late\\n")
+    while True:
+        pass
+"""
+ECHO_ONCE = [{"start": "server"}, {"connect": "c"}, {"send": {"as": "c", "data": "hi\n"}},
+             {"expect": {"as": "c", "data": "hi\n"}}, {"close": "c"}]
+
+
+@pytest.mark.parametrize("spinners", [0, 8])
+def test_a_program_that_never_sleeps_has_the_same_cpu_time_to_answer_whatever_its_share(
+        local_sandbox: Sandbox, tmp_path: Path, spinners: int) -> None:
+    """Before closing c, the grader waits for the sandbox to settle, which a busy loop never does:
+    it waits until each busy thread has had its CPU time (runner.SETTLE_CPU), not for a wall-clock
+    time, so the answer sent after 30 ms of CPU time is seen even when nine threads share one CPU
+    (the sandbox's CPU quota), as it would be on a loaded machine."""
+    out = run_server(local_sandbox, tmp_path, LATE_ANSWER.format(spinners=spinners, need=0.03), steps=ECHO_ONCE)
+    assert out["status"] == "failed" and out["failed_step"] == 4, out
+    assert "c received 5 bytes more than expected, after the expected ones: 'late\\n'" in out["message"], out
+
+
+def test_a_program_that_never_sleeps_is_waited_for_as_long_as_its_cpu_time_not_longer(
+        local_sandbox: Sandbox, tmp_path: Path) -> None:
+    """The bound is CPU time: an answer that needs ten times SETTLE_CPU comes after the check (on
+    an idle machine, within a wall-clock second), and the transcript says why the check went on."""
+    out = run_server(local_sandbox, tmp_path, LATE_ANSWER.format(spinners=0, need=0.5), steps=ECHO_ONCE)
+    assert out["status"] == "passed", out
+    said = events(out)
+    assert any("the sandbox did not settle once its busy threads had had their CPU time" in e for e in said), said
