@@ -187,7 +187,8 @@ class DriverProcess:
                         raise DriverError("the grading was interrupted")
                     self.transport.wait(max(0.1, self.deadline - time.monotonic()))
                     code, err = self.transport.exit_status(), self.transport.stderr_tail()
-                    raise DriverError(f"the driver ended without an outcome (exit {code})\n{err}")
+                    status = "" if code is None else f" (exit {code})"
+                    raise DriverError(f"the driver ended without an outcome{status}\n{err}")
                 self._buf += chunk
         end = self._buf.index(b"\n")
         line = bytes(self._buf[:end])

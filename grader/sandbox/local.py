@@ -1,42 +1,49 @@
-"""The local backend: Linux namespaces made with util-linux `unshare`, no daemon needed.
+"""The local backend: Linux namespaces made by the driver server, no daemon needed.
 
-Theory of operation. Each scenario gets `unshare --net --pid --mount --ipc --uts --fork
---kill-child --mount-proc`: the driver becomes PID 1 of a new PID namespace with only a loopback
-interface, a private mount table, its own SysV IPC and message queues and its own host name,
-where it builds the student's chroot (grader/driver/jail.py).
+Theory of operation. Each scenario gets new network, PID, mount, IPC and UTS namespaces, as
+`unshare --net --pid --mount --ipc --uts --fork --kill-child --mount-proc` would make them: the
+driver is PID 1 of a new PID namespace with only a loopback interface, a private mount table,
+its own SysV IPC and message queues and its own host name, where it builds the student's chroot
+(grader/driver/jail.py).
   * As root, student processes run as SANDBOX_UID in a fresh pids cgroup (v1 or v2), which is
     the fork limit: RLIMIT_NPROC counts every process of a uid on the whole machine
     (docs/kernel.md, "Limits and teardown"), so parallel sandboxes would starve each other. Memory and CPU
     cgroups (where the controllers exist) cap the sandbox's memory and hold it to one CPU; the
     driver reads their counters (oom_kill, pids max) to say which limit ended a program.
-  * As a normal user, `--user --map-root-user` adds a user namespace; student processes stay
-    the namespace's only uid but get no capabilities, and RLIMIT_NPROC is counted per user
-    namespace there, so it is a sound fork limit.
+  * As a normal user, a user namespace mapping the user to root comes with them (`unshare --user
+    --map-root-user`); student processes stay the namespace's only uid but get no capabilities,
+    and RLIMIT_NPROC is counted per user namespace there, so it is a sound fork limit.
 The driver runs from a copy made when the backend opens (base.copy_driver), never from the
 checkout, which may be edited while a class is graded.
-Start-up: the next scenario's `unshare` and driver are started while the current scenario
-runs (a spare: new namespaces, the interpreter up, the driver imported, waiting for its plan
-on stdin), which takes ~40 ms off every scenario; each scenario still gets namespaces and a
-driver of its own, and the spares left at the end are killed by close(). Scenarios may run
-side by side, one per thread: each thread has its spare.
+Start-up: one driver server per backend (grader/driver/zygote.py, the `Zygote` here) imports the
+driver once and forks each scenario's driver into its new namespaces: ~2 ms of CPU where an
+interpreter's start and the driver's imports cost ~30 ms (bench/RESULTS.md). The next scenario's
+driver is also forked while the current scenario runs (a spare, waiting for its plan on stdin);
+each scenario still gets namespaces and a driver process of its own, and the spares left at the
+end are killed by close(). Scenarios may run side by side, one per thread: each thread has its spare.
 Network namespaces: as root, each scenario's is made inside one network namespace of the run's
-own (`nsenter` into it, then `unshare`), where `net.ipv4.tcp_child_ehash_entries` gives every
+own (the keeper joins it with `setns`, then makes its own), where `net.ipv4.tcp_child_ehash_entries` gives every
 namespace made there a TCP hash table of its own with CHILD_EHASH buckets. Made from the host's,
 a namespace shares the host's table (hundreds of thousands of buckets), which every sock_diag
 dump of the driver walks whole: ~3 ms of CPU a dump, ~0.15 ms in a table of its own
 (docs/kernel.md, "Sockets, seen through sock_diag").
 Teardown: the driver's exit ends the PID namespace, and the kernel kills everything in it,
-double-forked daemons included. If the grader's thread that started it ends (the grader dies),
-the parent-death signal (`setpriv --pdeathsig`, no preexec_fn: the grader has threads) kills
-`unshare`, whose --kill-child kills the driver, and the namespace goes with it.
+double-forked daemons included. Each driver has a keeper in the host's PID namespace, whose
+death kills it (its parent-death signal, as `--kill-child`): the grader ends a sandbox by killing
+the keeper through a pidfd. If the grader dies, the driver server dies with the thread that
+started it (`setpriv --pdeathsig`; a thread of the backend's own, alive until close(): the
+grader has threads, and a parent-death signal follows the thread), the keepers with it, and the
+namespaces with them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,10 +55,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SandboxError
-from .base import RUN_ENV, DriverProcess, PopenTransport, StartsAhead, copy_driver
+from .base import RUN_ENV, DriverProcess, StartsAhead, copy_driver
 
 SANDBOX_UID = 65534  # "nobody": owns no file the sandbox can see; it only ever runs inside chroots
 DRIVER_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.__main__ import main; main()"
+ZYGOTE_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.zygote import main; main(sys.argv[2:])"
 GRADER_PARENT = str(Path(__file__).resolve().parent.parent.parent)
 PYTHON_CANDIDATES = ("/usr/bin/python3", "/usr/local/bin/python3", "/usr/bin/python3.13", "/usr/bin/python3.12")
 
@@ -93,7 +101,7 @@ def parent_netns() -> int | None:
     hash table of CHILD_EHASH buckets (Linux 6.1+), or None where that cannot be made (not root,
     an older kernel: the scenarios' namespaces are then made from the host's, as before). The
     descriptor keeps the namespace alive; no process stays in it."""
-    if os.geteuid() != 0 or not shutil.which("nsenter"):
+    if os.geteuid() != 0:
         return None
     setter = f"echo {CHILD_EHASH} > /proc/sys/net/ipv4/tcp_child_ehash_entries && echo ready && read _"
     try:
@@ -201,6 +209,121 @@ class Cgroup:
                     os.sched_yield()
 
 
+class ForkedTransport:
+    """A driver forked by the zygote: pipes to its stdin, stdout and stderr, and a pidfd of its
+    keeper (grader/driver/zygote.py), whose death ends the sandbox."""
+
+    def __init__(self, pidfd: int, stdin: int, stdout: int, stderr: int) -> None:
+        self.pidfd, self.stdin, self.stdout, self.stderr = pidfd, stdin, stdout, stderr
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self.stdin, view):]
+        except (BrokenPipeError, OSError):
+            pass
+
+    def fileno(self) -> int:
+        return self.stdout
+
+    def read(self) -> bytes | None:
+        return os.read(self.stdout, 65536) or None
+
+    def ended(self, timeout: float = 0) -> bool:
+        return bool(select.select([self.pidfd], [], [], timeout)[0])
+
+    def wait(self, timeout: float) -> None:
+        if not self.ended(timeout):  # past its deadline: ended, not waited for forever
+            self.kill()
+
+    def exit_status(self) -> int | None:
+        return None  # the zygote's child: only the zygote may wait for it
+
+    def stderr_tail(self) -> str:
+        with contextlib.suppress(OSError), os.fdopen(os.dup(self.stderr), "rb") as f:
+            return f.read().decode(errors="replace")[-3000:]
+        return ""
+
+    def interrupt(self) -> None:
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)  # its driver, PID 1 of the sandbox, dies with it
+
+    def kill(self) -> None:
+        if self.closed:
+            return
+        self.interrupt()
+        self.ended(None)  # type: ignore[arg-type]
+        self.closed = True
+        for fd in (self.stdin, self.stdout, self.stderr, self.pidfd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class Zygote:
+    """The driver server (grader/driver/zygote.py) of one backend: started by a thread of its
+    own, which lives until close(), since a parent-death signal is tied to the thread that
+    started the process; ends when its socket closes."""
+
+    def __init__(self, python: str, lib: Path, netns: int | None) -> None:
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        started: list[subprocess.Popen[bytes] | BaseException] = []
+        ready = threading.Event()
+
+        def hold() -> None:
+            try:
+                started.append(subprocess.Popen(
+                    ["setpriv", "--pdeathsig", "KILL", python, "-I", "-S", "-c", ZYGOTE_BOOT, str(lib),
+                     *([] if netns is None else [str(netns)])],
+                    stdin=theirs.fileno(), stdout=subprocess.DEVNULL, pass_fds=() if netns is None else (netns,),
+                    env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}))
+            except BaseException as e:  # raised in the opening thread
+                started.append(e)
+            ready.set()
+            self._done.wait()
+
+        threading.Thread(target=hold, name="labgrade-zygote", daemon=True).start()
+        ready.wait()
+        theirs.close()
+        if isinstance(started[0], BaseException):
+            self.sock.close()
+            raise SandboxError(f"cannot start the local sandbox's driver server: {started[0]}")
+        self.popen = started[0]
+
+    def fork(self) -> ForkedTransport:
+        """A new driver in new namespaces, waiting for its plan."""
+        stdin, stdout, stderr = os.pipe2(os.O_CLOEXEC), os.pipe2(os.O_CLOEXEC), os.pipe2(os.O_CLOEXEC)
+        try:
+            with self._lock:
+                socket.send_fds(self.sock, [b"fork"], [stdin[0], stdout[1], stderr[1]])
+                _, fds, _, _ = socket.recv_fds(self.sock, 32, 1)
+        except OSError as e:
+            fds, why = [], str(e)
+        else:
+            why = "it ended"
+        finally:
+            for fd in (stdin[0], stdout[1], stderr[1]):
+                os.close(fd)
+        if len(fds) != 1:
+            for fd in (stdin[1], stdout[0], stderr[0], *fds):
+                os.close(fd)
+            raise SandboxError(f"the local sandbox's driver server did not fork a driver ({why}); its errors "
+                               "are in this run's log")
+        return ForkedTransport(fds[0], stdin[1], stdout[0], stderr[0])
+
+    def close(self) -> None:
+        self.sock.close()  # the zygote sees the end of its socket and exits
+        try:
+            self.popen.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+        self._done.set()
+
+
 class LocalSandbox:
     name = "local"
     one_at_a_time = False
@@ -233,7 +356,8 @@ class LocalSandbox:
         self.workdir = Path(tempfile.mkdtemp(prefix="labgrade-local-"))
         self.lib = copy_driver(self.workdir / "lib")  # not the live checkout, which may change meanwhile
         self.netns = parent_netns()  # where each scenario's network namespace is made (None: the host's)
-        self._spares: dict[int, subprocess.Popen[bytes]] = {}  # thread -> the driver it started ahead
+        self.zygote = Zygote(self.python, self.lib, self.netns)
+        self._spares: dict[int, ForkedTransport] = {}  # thread -> the driver it started ahead
         self._starts = StartsAhead()
         self._lock = threading.Lock()
         os.environ.setdefault(RUN_ENV, uuid.uuid4().hex[:12])  # inherited by the pytest processes `grade` starts
@@ -255,32 +379,25 @@ class LocalSandbox:
             plan = {**plan, "limits": limits, "student": {**student, "python": self.python},
                     "reference": {**plan["reference"], "python": self.python},
                     "jail": {"root": str(jail_root)}, "cgroups": cgroup.procs if cgroup else []}
-            popen = self._take_driver()
+            driver = self._take_driver()
         except BaseException:
             for c in reversed(cleanups):
                 c()
             raise
-        return DriverProcess(PopenTransport(popen), plan, cleanup=lambda: [c() for c in reversed(cleanups)])
+        return DriverProcess(driver, plan, cleanup=lambda: [c() for c in reversed(cleanups)])
 
-    def _spawn_driver(self) -> subprocess.Popen[bytes]:
-        enter = [] if self.netns is None else ["nsenter", f"--net=/proc/self/fd/{self.netns}"]
-        cmd = [*enter, "unshare", *([] if self.root else USER_NAMESPACE), *NAMESPACES]
-        return subprocess.Popen(["setpriv", "--pdeathsig", "KILL", *cmd, self.python, "-I", "-c", DRIVER_BOOT,
-                                 str(self.lib)], pass_fds=() if self.netns is None else (self.netns,),
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    def _spawn_driver(self) -> ForkedTransport:
+        return self.zygote.fork()
 
-    def _take_driver(self) -> subprocess.Popen[bytes]:
-        """The spare driver started during the previous scenario (fresh namespaces, interpreter
-        started and driver imported, waiting for its plan: bench/RESULTS.md, ~40 ms a scenario),
-        and a new spare for the next one. Each thread has its own: the parent-death signal is
-        tied to the thread that started the process."""
+    def _take_driver(self) -> ForkedTransport:
+        """The spare driver forked during the previous scenario (fresh namespaces, waiting for its
+        plan), and a new spare for the next one; each thread has its own."""
         with self._lock:
             spare = self._spares.pop(threading.get_ident(), None)
-        if spare is not None and spare.poll() is not None:
-            PopenTransport(spare).kill()
+        if spare is not None and spare.ended():
+            spare.kill()
             spare = None
-        popen = spare or self._spawn_driver()
+        driver = spare or self._spawn_driver()
         with self._lock:
             self._starts.one_started()
             wanted = self._starts.worth(len(self._spares))  # the other threads' spares
@@ -288,7 +405,7 @@ class LocalSandbox:
             fresh = self._spawn_driver()
             with self._lock:
                 self._spares[threading.get_ident()] = fresh
-        return popen
+        return driver
 
     def expect(self, starts: int) -> None:
         with self._lock:
@@ -301,7 +418,8 @@ class LocalSandbox:
         with self._lock:
             spares, self._spares = list(self._spares.values()), {}
         for spare in spares:
-            PopenTransport(spare).kill()
+            spare.kill()
+        self.zygote.close()
         if self.netns is not None:
             os.close(self.netns)
             self.netns = None

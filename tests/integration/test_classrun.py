@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -623,3 +624,58 @@ def test_stopping_grade_keeps_what_was_graded_and_leaves_nothing_running(backend
         assert not list(scratch.iterdir()), f"temporary files left: {list(scratch.iterdir())}"
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+HOLDER = """
+import json, sys, tempfile
+from pathlib import Path
+from grader.sandbox.local import LocalSandbox
+sub = Path(tempfile.mkdtemp(dir=sys.argv[1]))
+sub.chmod(0o755)
+(sub / "server.py").write_text("import socket, sys, time\\ns = socket.socket()\\ns.bind(('', int(sys.argv[1])))\\n"
+                               "s.listen(5)\\nc, _ = s.accept()\\ntime.sleep(600)\\n")
+box = LocalSandbox()
+box.start({"steps": [{"start": "server"}, {"connect": "c"}, {"expect": {"as": "c", "data": "never", "within": 60}}],
+           "early": False, "timeout": 120, "port": 24680, "seed": 1,
+           "programs": {"server": {"argv": ["server.py", "{port}"], "kind": "server"}},
+           "student": {"dir": str(sub)}, "reference": {"dir": str(sub)}, "limits": {}})
+box.start({"steps": [], "timeout": 120, "port": 24680, "programs": {}, "student": {"dir": str(sub)},
+           "reference": {"dir": str(sub)}, "limits": {}})  # and a spare, waiting for its plan
+sys.stdin.read()
+"""
+
+
+@pytest.mark.slow
+def test_a_grader_killed_outright_leaves_no_process_of_its_local_sandboxes(tmp_path: Path) -> None:
+    """SIGKILL of the process that holds the local backend (no clean-up can run): its driver
+    server dies with it, each keeper with the server, each driver with its keeper, and the
+    student's processes with their PID namespace."""
+    if os.geteuid() != 0:
+        pytest.skip("the local backend's students run as uid 65534 only as root")
+    tmp_path.chmod(0o755)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)], cwd=REPO, stdin=subprocess.PIPE)
+    pidfds: list[int] = []
+    try:
+        wait_for(lambda: any(uid == 65534 for _, _, uid in descendants(holder.pid, processes()).values()), 60,
+                 "the student's server")
+        tree = descendants(holder.pid, processes())
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                pidfds.append(os.pidfd_open(pid))
+        assert len(pidfds) >= 6, tree  # setpriv's driver server, 2 keepers, 2 drivers, the student's server
+        holder.kill()
+        holder.wait()
+        deadline = time.monotonic() + 30
+        waiting = list(pidfds)
+        while waiting and time.monotonic() < deadline:  # each pidfd turns readable when its process ends
+            ended, _, _ = select.select(waiting, [], [], deadline - time.monotonic())
+            waiting = [fd for fd in waiting if fd not in ended]
+        assert not waiting, f"{len(waiting)} of the sandboxes' {len(pidfds)} processes outlived the grader"
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        assert holder.stdin
+        holder.stdin.close()
+        for fd in pidfds:
+            os.close(fd)
