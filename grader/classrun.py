@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import os
+import pickle
 import select
 import signal
 import subprocess
@@ -144,6 +145,14 @@ class ClassRun:
         self._lock = threading.Lock()
         self._running: dict[int, subprocess.Popen[bytes]] = {}
         self._stopping = False
+        # the assignment as loaded and checked here, for every pytest run (plugin.py: --labgrade-assignment)
+        fd, name = tempfile.mkstemp(prefix="labgrade-assignment-", suffix=".pickle")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(assignment, f)
+        self.loaded = Path(name)
+
+    def close(self) -> None:
+        self.loaded.unlink(missing_ok=True)
 
     # -- one submission ------------------------------------------------------------------
 
@@ -195,7 +204,7 @@ class ClassRun:
             # every value as --option=value, and absolute: a folder named "--foo" or "-p" is a path, not an option
             cmd = [sys.executable, "-m", "pytest", f"--submission={submission.absolute()}", f"--backend={self.backend}",
                    f"--labgrade-results={results}", f"--config-file={GRADING_INI}", f"--rootdir={a.root}",
-                   f"--side-by-side={self.side_by_side}",
+                   f"--side-by-side={self.side_by_side}", f"--labgrade-assignment={self.loaded}",
                    "-q", "-rN", *select_args, "--", *paths]
             budget = sum(s.timeout for s in scenarios) + SUBMISSION_SLACK
             env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | {PARENT_ENV: str(os.getpid())}
@@ -387,4 +396,5 @@ def grade_class(assignment: Assignment, submissions: list[Path], backend: str, j
                           [submission_name(s) for s in submissions if s not in results]) from None
     finally:
         pool.shutdown(wait=True)
+        run.close()
     return ClassResult(assignment.name, tuple(results[s] for s in submissions))

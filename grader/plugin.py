@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import json
 import os
+import pickle
 import shutil
 import signal
 import tempfile
@@ -26,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from .assignment import Assignment, Scenario, load_assignment
+from .assignment import Assignment, Scenario
 from .errors import AssignmentError, GraderError
 from .findings import not_run
 from .handin import HandIn, SubmissionUnusable, locate, stage
@@ -68,8 +69,17 @@ class Grading:
         self.ahead: SideBySide | None = None
 
     def assignment(self, root: Path) -> Assignment:
+        root = root.resolve()
         if root not in self.assignments:
-            self.assignments[root] = load_assignment(root)
+            given = self.config.getoption("labgrade_assignment")
+            if given:  # `grade` loaded and checked it once for the class: not again per submission
+                with open(given, "rb") as f:
+                    loaded: Assignment = pickle.load(f)  # written by `grade` itself (classrun.py), for this run
+                self.assignments[loaded.root.resolve()] = loaded
+            if root not in self.assignments:
+                from .assignment import load_assignment  # JSON Schema and YAML: only when needed
+
+                self.assignments[root] = load_assignment(root)
         return self.assignments[root]
 
     @property
@@ -122,6 +132,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     metavar="N",
                     help=f"scenarios of the submission graded at once, each in its own sandbox (default: "
                          f"{SIDE_BY_SIDE}; 1: one after another). Results and reports are the same.")
+    group.addoption("--labgrade-assignment", dest="labgrade_assignment", metavar="FILE",
+                    help="the assignment as `grade` loaded and checked it (a pickle it wrote for this run): "
+                         "used for the assignment folder it came from instead of loading that again")
     group.addoption("--labgrade-scenario", dest="labgrade_scenarios", action="append", metavar="NAME",
                     help="grade only the scenario of this name (repeatable; other scenarios are deselected, "
                          "checks written in Python are not affected): how `grade` regrades what its cache lacks")

@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from functools import cache
@@ -191,22 +192,47 @@ class Cgroup:
     def procs(self) -> list[str]:
         return [str(d / "cgroup.procs") for d in self.dirs]
 
+    CLOSE_WITHIN = 10.0  # seconds for the kernel to end a cgroup's processes; past that, the cgroup is left to
+    # the class run's sweep (classrun.py), which knows it by the run id in its name
+
     def close(self) -> None:
+        """Kill what is left in the cgroups, wait until each of those processes has exited (a
+        pidfd turns readable then, and its task has left the cgroup), and remove them."""
+        deadline = time.monotonic() + self.CLOSE_WITHIN
         for d in self.dirs:
-            kill = d / "cgroup.kill"
-            for _ in range(200):  # the kernel is still killing the namespace's processes: a few ms
+            while True:
                 try:
                     d.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    if kill.exists():
-                        kill.write_text("1")
-                    for pid in (d / "cgroup.procs").read_text().split():
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(int(pid), signal.SIGKILL)
-                    os.sched_yield()
+                    if time.monotonic() > deadline:
+                        break
+                    self._end_processes(d, deadline)
+
+    @staticmethod
+    def _end_processes(d: Path, deadline: float) -> None:
+        pidfds = []
+        with contextlib.suppress(OSError):
+            if (d / "cgroup.kill").exists():  # v2: every process of it, those forked meanwhile too
+                (d / "cgroup.kill").write_text("1")
+            for pid in (d / "cgroup.procs").read_text().split():
+                with contextlib.suppress(OSError):
+                    pidfds.append(os.pidfd_open(int(pid)))
+        try:
+            for fd in pidfds:
+                with contextlib.suppress(OSError):
+                    signal.pidfd_send_signal(fd, signal.SIGKILL)
+            waiting = pidfds
+            while waiting and (left := deadline - time.monotonic()) > 0:
+                ended = select.select(waiting, [], [], left)[0]
+                waiting = [fd for fd in waiting if fd not in ended]
+            if not pidfds:  # listed no more, not yet gone from the cgroup (a task being moved out)
+                os.sched_yield()
+        finally:
+            for fd in pidfds:
+                os.close(fd)
 
 
 class ForkedTransport:

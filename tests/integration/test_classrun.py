@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import io
 import json
 import os
+import pickle
 import re
 import select
 import shlex
@@ -30,7 +32,7 @@ import yaml
 
 from grader.assignment import load_assignment
 from grader.cache import CHECKS_UNIT, Keys, ResultCache, Unit, default_cache_dir, tree_digest
-from grader.classrun import Shard
+from grader.classrun import GRADING_INI, Shard
 from grader.cli import main
 from grader.merge import merge, write_shard_note
 from grader.mutants import load_mutant, materialize
@@ -679,3 +681,25 @@ def test_a_grader_killed_outright_leaves_no_process_of_its_local_sandboxes(tmp_p
         holder.stdin.close()
         for fd in pidfds:
             os.close(fd)
+
+
+def test_a_pytest_run_grades_with_the_assignment_grade_checked(tmp_path: Path) -> None:
+    """`grade` loads and checks the lab once; each submission's pytest run takes that assignment
+    (`--labgrade-assignment`, a pickle `grade` wrote) instead of loading the folder again: it
+    grades with what `grade` loaded, even where the folder says otherwise (here the points of one
+    scenario, changed in what `grade` passes)."""
+    lab = REPO / "assignments" / "echo-iterative"
+    loaded = load_assignment(lab)
+    first = loaded.scenarios[0]
+    passed = tmp_path / "assignment.pickle"
+    passed.write_bytes(pickle.dumps(dataclasses.replace(
+        loaded, scenarios=(dataclasses.replace(first, points=first.points + 7), *loaded.scenarios[1:]))))
+    results = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "pytest", f"--submission={REPO / 'reference' / 'echo-iterative'}",
+                           "--backend=local", f"--labgrade-results={results}", f"--config-file={GRADING_INI}",
+                           f"--rootdir={lab}", f"--labgrade-assignment={passed}", f"--labgrade-scenario={first.name}",
+                           "-q", "--", str(first.path)], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+    tests = json.loads(results.read_text())["tests"]
+    assert [(t["name"], t["score"], t["max_score"]) for t in tests] == [(first.name, first.points + 7,
+                                                                         first.points + 7)]
