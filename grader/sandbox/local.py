@@ -359,6 +359,10 @@ class LocalSandbox:
     def unavailable(cls) -> str | None:
         if not sys.platform.startswith("linux"):
             return "needs Linux namespaces; use --backend docker"
+        try:
+            os.close(os.pidfd_open(os.getpid()))
+        except OSError as e:
+            return f"needs Linux 5.3 or later (pidfd_open: {e.strerror}); use --backend docker"
         if not shutil.which("unshare") or not shutil.which("setpriv"):
             return "the `unshare` and `setpriv` commands (util-linux) are missing: apt-get install util-linux"
         if sandbox_python() is None:
