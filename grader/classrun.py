@@ -30,7 +30,6 @@ import pickle
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -45,9 +44,10 @@ from .cache import CHECKS_UNIT, Keys, ResultCache, Unit, check_files
 from .errors import GraderError, UsageError
 from .findings import start_findings
 from .handin import locate, submission_name
+from .pytest_server import Forked, PytestServer
 from .results import ClassResult, SubmissionResult, TestResult
 from .run import SIDE_BY_SIDE
-from .sandbox.base import PARENT_ENV, RUN_ENV
+from .sandbox.base import RUN_ENV
 
 GRADING_INI = Path(__file__).with_name("grading.ini")
 SUBMISSION_SLACK = 120.0  # seconds beyond the sum of scenario budgets before a submission's run is killed
@@ -143,7 +143,8 @@ class ClassRun:
         self.keys = Keys(assignment, backend) if cache else None
         self.scenario_names = [s.name for s in assignment.scenarios]
         self._lock = threading.Lock()
-        self._running: dict[int, subprocess.Popen[bytes]] = {}
+        self._running: dict[int, Forked] = {}
+        self.server = PytestServer()  # forks each submission's pytest run, imported once
         self._stopping = False
         # the assignment as loaded and checked here, for every pytest run (plugin.py: --labgrade-assignment)
         fd, name = tempfile.mkstemp(prefix="labgrade-assignment-", suffix=".pickle")
@@ -152,6 +153,7 @@ class ClassRun:
         self.loaded = Path(name)
 
     def close(self) -> None:
+        self.server.close()
         self.loaded.unlink(missing_ok=True)
 
     # -- one submission ------------------------------------------------------------------
@@ -202,12 +204,12 @@ class ClassRun:
         with tempfile.TemporaryDirectory(prefix="labgrade-results-") as tmp:
             results = Path(tmp) / "results.json"
             # every value as --option=value, and absolute: a folder named "--foo" or "-p" is a path, not an option
-            cmd = [sys.executable, "-m", "pytest", f"--submission={submission.absolute()}", f"--backend={self.backend}",
+            cmd = [f"--submission={submission.absolute()}", f"--backend={self.backend}",
                    f"--labgrade-results={results}", f"--config-file={GRADING_INI}", f"--rootdir={a.root}",
                    f"--side-by-side={self.side_by_side}", f"--labgrade-assignment={self.loaded}",
                    "-q", "-rN", *select_args, "--", *paths]
             budget = sum(s.timeout for s in scenarios) + SUBMISSION_SLACK
-            env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | {PARENT_ENV: str(os.getpid())}
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
             with open(log, "wb") as out:
                 what = "all units" if n_cached == 0 else f"{len(names)} unit(s), {n_cached} from the cache"
                 out.write(f"labgrade: grading {what}\n".encode())
@@ -229,13 +231,12 @@ class ClassRun:
             fresh[unit] = (*fresh.get(unit, ()), t)
         return fresh
 
-    def _spawn(self, cmd: list[str], out: IO[bytes], env: dict[str, str], budget: float) -> int | str | None:
+    def _spawn(self, args: list[str], out: IO[bytes], env: dict[str, str], budget: float) -> int | str | None:
         """Run pytest in its own session; its exit status, "timeout", or None when the run was stopped."""
         with self._lock:
             if self._stopping:
                 return None
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = self.server.start(args, env, out.fileno(), Path.cwd())
             self._running[proc.pid] = proc
         try:
             try:
@@ -332,7 +333,7 @@ def remove_cgroups(dirs: list[Path]) -> None:
                 time.sleep(0.01)
 
 
-def kill_group(proc: subprocess.Popen[bytes]) -> None:
+def kill_group(proc: Forked) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -1,0 +1,227 @@
+"""Warm pytest processes: one server per class run forks each submission's pytest run.
+
+    python -m grader.pytest_server   (stdin: one end of a Unix socket pair with `grade`)
+
+Theory of operation. A class run grades each submission in a pytest process of its own (a
+crash costs that submission only: classrun.py). Starting one costs an interpreter and the
+imports of pytest and labgrade, ~0.3 s of CPU (bench/RESULTS.md), which a class of a hundred pays
+a hundred times. This server pays it once: it imports them, then for each request (the command
+line, the environment and the working folder as JSON, the log file as a descriptor sent with
+SCM_RIGHTS) forks a child that leads a session of its own, writes to the log, and runs pytest's
+command line as `python -m pytest` would; it answers with the child's pid, and reports each
+child's exit status (as subprocess's returncode: negative for a signal) once it has reaped it.
+The server stays single-threaded (it forks), and dies with the thread of `grade` that started it
+(`setpriv --pdeathsig KILL`); its children are interrupted when it dies (plugin.die_with_grade:
+their parent is this server, whose pid they are given).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from .errors import GraderError
+from .sandbox.base import PARENT_ENV
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _child(request: dict[str, object], log: int) -> None:
+    """In the forked child: the session, descriptors, environment and signals of a fresh
+    `python -m pytest ARGS` started by `grade`, then pytest itself."""
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    signal.set_wakeup_fd(-1)
+    signal.pthread_sigmask(signal.SIG_SETMASK, ())
+    for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
+    os.environ.clear()
+    os.environ.update({str(k): str(v) for k, v in dict(request["env"]).items()})  # type: ignore[call-overload]
+    os.environ[PARENT_ENV] = str(os.getppid())
+    os.chdir(str(request["cwd"]))
+    import tempfile
+
+    tempfile.tempdir = None  # TMPDIR as given
+    args = [str(a) for a in request["args"]]  # type: ignore[attr-defined]
+    sys.argv = ["pytest", *args]
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+    import pytest
+
+    sys.exit(int(pytest.main(args)))  # a normal exit: atexit handlers (a backend's clean-up) run, as in any
+    # pytest process
+
+
+def serve(host: socket.socket) -> None:
+    r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    sel = selectors.DefaultSelector()
+    sel.register(host, selectors.EVENT_READ)
+    sel.register(r, selectors.EVENT_READ)
+    while True:
+        for key, _ in sel.select():
+            if key.fileobj == r:
+                with contextlib.suppress(BlockingIOError):
+                    while os.read(r, 512):
+                        pass
+                while True:  # every child that ended: its status, as subprocess.Popen.returncode
+                    try:
+                        pid, status = os.waitpid(-1, os.WNOHANG)
+                    except ChildProcessError:
+                        break
+                    if pid == 0:
+                        break
+                    host.send(json.dumps({"ended": pid, "returncode": os.waitstatus_to_exitcode(status)}).encode())
+                continue
+            data, fds, _, _ = socket.recv_fds(host, 1 << 20, 1)
+            if not data:
+                os._exit(0)  # `grade` closed its end
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    _child(json.loads(data), fds[0])  # ends with SystemExit, which leaves through main()
+                except Exception:
+                    import traceback
+
+                    traceback.print_exc()  # in the submission's log
+                    os._exit(70)
+            for fd in fds:
+                os.close(fd)
+            host.send(json.dumps({"forked": pid}).encode())
+
+
+def main() -> None:
+    """`python -m grader.pytest_server GRADE_PID`, its socket on stdin."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != int(sys.argv[1]):  # `grade` ended before the line above
+        os._exit(0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is `grade`'s to handle (classrun.py)
+    host = socket.socket(fileno=os.dup(0))
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    import _pytest.config  # noqa: F401 - what every child needs, imported once here
+    import pytest  # noqa: F401
+
+    from . import assignment, feedback, handin, run, sandbox  # noqa: F401
+
+    serve(host)
+
+
+class Forked:
+    """A pytest run forked by the server: what a class run needs of a subprocess.Popen."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self.ended = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self.ended.wait(timeout):
+            raise subprocess.TimeoutExpired("pytest", timeout or 0)
+        assert self.returncode is not None
+        return self.returncode
+
+
+class PytestServer:
+    """`grade`'s side: starts the server from a thread of its own (its parent-death signal
+    follows that thread, alive until close()) and forks pytest runs through it."""
+
+    def __init__(self) -> None:
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._lock = threading.Lock()
+        self._runs: dict[int, Forked] = {}
+        self._forked: list[int] = []
+        self._changed = threading.Condition()
+        self._gone = False
+        self._done = threading.Event()
+        started: list[subprocess.Popen[bytes] | BaseException] = []
+        ready = threading.Event()
+
+        def hold() -> None:
+            try:
+                started.append(subprocess.Popen([sys.executable, "-m", "grader.pytest_server", str(os.getpid())],
+                                                stdin=theirs.fileno(), stdout=subprocess.DEVNULL))
+            except BaseException as e:  # raised in the opening thread
+                started.append(e)
+            ready.set()
+            self._done.wait()
+
+        threading.Thread(target=hold, name="labgrade-pytest-server", daemon=True).start()
+        ready.wait()
+        theirs.close()
+        if isinstance(started[0], BaseException):
+            self.sock.close()
+            raise GraderError(f"cannot start the pytest server: {started[0]}")
+        self.popen = started[0]
+        threading.Thread(target=self._read, name="labgrade-pytest-server-reader", daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(1 << 16)
+            except OSError:
+                data = b""
+            with self._changed:
+                if not data:  # the server died: so did its runs (they are interrupted when it dies)
+                    self._gone = True
+                    for run in self._runs.values():
+                        if run.returncode is None:
+                            run.returncode = -signal.SIGKILL
+                            run.ended.set()
+                    self._changed.notify_all()
+                    return
+                message = json.loads(data)
+                if "forked" in message:
+                    self._runs[message["forked"]] = Forked(message["forked"])
+                    self._forked.append(message["forked"])
+                else:
+                    run = self._runs.setdefault(message["ended"], Forked(message["ended"]))
+                    run.returncode = message["returncode"]
+                    run.ended.set()
+                self._changed.notify_all()
+
+    def start(self, args: list[str], env: dict[str, str], log: int, cwd: Path) -> Forked:
+        """`pytest ARGS` in a session of its own, writing to `log`, with the environment `env`."""
+        request = json.dumps({"args": args, "env": env, "cwd": str(cwd)}).encode()
+        with self._lock:
+            with self._changed:
+                if self._gone:
+                    raise GraderError("the pytest server has ended; see the log of the submission graded before")
+            socket.send_fds(self.sock, [request], [log])
+            with self._changed:
+                self._changed.wait_for(lambda: self._forked or self._gone)
+                if not self._forked:
+                    raise GraderError("the pytest server has ended; see the log of the submission graded before")
+                return self._runs[self._forked.pop(0)]
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # the server sees the end of its socket and exits (and the
+            # reader's recv() returns: a close() alone would wake neither)
+        self.sock.close()
+        try:
+            self.popen.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+        self._done.set()
+
+
+if __name__ == "__main__":
+    main()
