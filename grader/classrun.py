@@ -1,6 +1,10 @@
 """Grading a class: one pytest process per submission (a crash costs that submission only), N at once.
 
 Theory of operation.
+  * Processes: each submission's pytest run is forked from one server per class run
+    (grader/pytest_server.py), which imported pytest and labgrade once; it is still a process of
+    its own, in a session of its own. The assignment goes to it as `grade` loaded and checked it
+    (a pickle: `--labgrade-assignment`), not loaded again per submission.
   * Cache: before a submission's pytest run, the result of each unit (a scenario, or the
     checks written in Python) is looked up in the cache (grader/cache.py); pytest runs only the
     units that are missing, selected by path (scenario files, check files) and, within the
