@@ -26,6 +26,7 @@ import argparse
 import datetime
 import json
 import os
+import pickle
 import platform
 import re
 import shutil
@@ -52,6 +53,7 @@ from grader.assignment import Assignment, find_assignment, load_assignment  # no
 from grader.driver import probes  # noqa: E402
 from grader.driver.__main__ import BASE_ENV  # noqa: E402
 from grader.mutants import materialize, mutants_of  # noqa: E402
+from grader.pytest_server import PytestServer  # noqa: E402
 from grader.results import SubmissionResult  # noqa: E402
 from grader.run import plan_for, prepare  # noqa: E402
 from grader.sandbox import Sandbox, open_backend  # noqa: E402
@@ -190,22 +192,44 @@ def trivial_figures(assignment: Assignment, boxes: dict[str, Sandbox], staged: P
 # -- 2. a correct submission's lab run ---------------------------------------------------------
 
 def pytest_startup(assignment: Assignment, submission: Path) -> float:
-    """pytest's start, the plugin, loading and collecting the lab: what each submission pays once."""
-    t0 = time.monotonic()
-    subprocess.run([sys.executable, "-m", "pytest", str(assignment.root), "--submission", str(submission),
-                    "--collect-only", "-q", "-c", str(REPO / "grader" / "grading.ini"),
-                    "--rootdir", str(assignment.root)], capture_output=True, check=True, cwd=REPO)
-    return time.monotonic() - t0
+    """A pytest run forked by a class run's server (already started), with the plugin, loading and
+    collecting the lab: what each submission pays once."""
+    server = PytestServer()
+    loaded = Path(tempfile.mkdtemp()) / "assignment.pickle"
+    loaded.write_bytes(pickle.dumps(assignment))
+    try:
+        args = [str(assignment.root), "--submission", str(submission), "--collect-only", "-q", "-c",
+                str(REPO / "grader" / "grading.ini"), "--rootdir", str(assignment.root),
+                f"--labgrade-assignment={loaded}"]
+        with open(os.devnull, "wb") as out:
+            server.start(args, dict(os.environ), out.fileno(), REPO).wait()  # the server's own start-up
+            t0 = time.monotonic()
+            if server.start(args, dict(os.environ), out.fileno(), REPO).wait() != 0:
+                raise BenchError("pytest could not collect the lab")
+            return time.monotonic() - t0
+    finally:
+        server.close()
+        shutil.rmtree(loaded.parent)
 
 
-def grade_one(assignment: Assignment, submission: Path, backend: str, logs: Path) -> SubmissionResult:
-    """One submission as a class run grades it (its own pytest process), without the result cache."""
-    if hasattr(classrun, "ClassRun"):
-        graded = classrun.ClassRun(assignment, backend, logs).grade(submission)
-        if graded is None:
-            raise BenchError("the grading run was stopped")
-        return graded.result
-    return classrun.grade_submission(assignment, submission, backend, logs / f"{submission.name}.log")  # type: ignore[attr-defined,no-any-return]
+def grade_one(assignment: Assignment, submission: Path, backend: str, logs: Path) -> tuple[SubmissionResult, float]:
+    """One submission as a class run grades it (its own pytest process), without the result cache,
+    and the seconds it took: what a class pays per submission (a class run's own start-up, such as
+    its pytest server's, is paid before)."""
+    run = classrun.ClassRun(assignment, backend, logs)
+    try:
+        if hasattr(run, "server"):  # ready before the clock starts
+            with open(os.devnull, "wb") as out:
+                run.server.start(["--version"], dict(os.environ), out.fileno(), REPO).wait()
+        t0 = time.monotonic()
+        graded = run.grade(submission)
+        seconds = time.monotonic() - t0
+    finally:
+        if hasattr(run, "close"):
+            run.close()
+    if graded is None:
+        raise BenchError("the grading run was stopped")
+    return graded.result, seconds
 
 
 def lab_figures(assignment: Assignment, backends: list[str], submission: Path, logs: Path, repeats: int,
@@ -218,9 +242,8 @@ def lab_figures(assignment: Assignment, backends: list[str], submission: Path, l
     for _ in range(repeats):
         startup.append(pytest_startup(assignment, submission))
         for b in backends:
-            t0 = time.monotonic()
-            result = grade_one(assignment, submission, b, logs)
-            walls[b].append(time.monotonic() - t0)
+            result, seconds = grade_one(assignment, submission, b, logs)
+            walls[b].append(seconds)
             if result.error or result.score != result.max_score:
                 raise BenchError(f"the reference lost points through {b}: see {logs}")
             tests = len(result.tests)
@@ -232,8 +255,8 @@ def lab_figures(assignment: Assignment, backends: list[str], submission: Path, l
                         f"inherent {floor:.2f} s", f"{wall / floor:.1f}x", f"< {target:g} s", verdict(wall < target)))
     profile = [f"- inherent cost of the lab: {cost.starts} program starts x {start_cost * 1000:.0f} ms "
                f"+ {cost.windows:g} s of fixed windows = {floor:.2f} s",
-               f"- pytest start-up, plugin, loading and collecting the lab (paid once per submission): "
-               f"{median_ms(startup)}"]
+               f"- a pytest run forked by the class run's server, with the plugin, taking the lab and collecting "
+               f"it (paid once per submission): {median_ms(startup)}"]
     return rows, profile
 
 
