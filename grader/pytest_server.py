@@ -18,7 +18,6 @@ their parent is this server, whose pid they are given).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import selectors
@@ -30,9 +29,7 @@ import threading
 from pathlib import Path
 
 from .errors import GraderError
-from .sandbox.base import PARENT_ENV
-
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+from .sandbox.base import PARENT_ENV, HeldServer
 
 
 def _child(request: dict[str, object], log: int) -> None:
@@ -105,10 +102,7 @@ def serve(host: socket.socket) -> None:
 
 
 def main() -> None:
-    """`python -m grader.pytest_server GRADE_PID`, its socket on stdin."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    if os.getppid() != int(sys.argv[1]):  # `grade` ended before the line above
-        os._exit(0)
+    """`setpriv --pdeathsig KILL python -m grader.pytest_server`, its socket on stdin."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is `grade`'s to handle (classrun.py)
     host = socket.socket(fileno=os.dup(0))
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -138,37 +132,16 @@ class Forked:
         return self.returncode
 
 
-class PytestServer:
-    """`grade`'s side: starts the server from a thread of its own (its parent-death signal
-    follows that thread, alive until close()) and forks pytest runs through it."""
+class PytestServer(HeldServer):
+    """`grade`'s side: forks pytest runs through the server."""
 
     def __init__(self) -> None:
-        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        super().__init__([sys.executable, "-m", "grader.pytest_server"], "pytest server")
         self._lock = threading.Lock()
         self._runs: dict[int, Forked] = {}
         self._forked: list[int] = []
         self._changed = threading.Condition()
         self._gone = False
-        self._done = threading.Event()
-        started: list[subprocess.Popen[bytes] | BaseException] = []
-        ready = threading.Event()
-
-        def hold() -> None:
-            try:
-                started.append(subprocess.Popen([sys.executable, "-m", "grader.pytest_server", str(os.getpid())],
-                                                stdin=theirs.fileno(), stdout=subprocess.DEVNULL))
-            except BaseException as e:  # raised in the opening thread
-                started.append(e)
-            ready.set()
-            self._done.wait()
-
-        threading.Thread(target=hold, name="labgrade-pytest-server", daemon=True).start()
-        ready.wait()
-        theirs.close()
-        if isinstance(started[0], BaseException):
-            self.sock.close()
-            raise GraderError(f"cannot start the pytest server: {started[0]}")
-        self.popen = started[0]
         threading.Thread(target=self._read, name="labgrade-pytest-server-reader", daemon=True).start()
 
     def _read(self) -> None:
@@ -209,18 +182,6 @@ class PytestServer:
                 if not self._forked:
                     raise GraderError("the pytest server has ended; see the log of the submission graded before")
                 return self._runs[self._forked.pop(0)]
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)  # the server sees the end of its socket and exits (and the
-            # reader's recv() returns: a close() alone would wake neither)
-        self.sock.close()
-        try:
-            self.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
-        self._done.set()
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SandboxError
-from .base import RUN_ENV, DriverProcess, StartsAhead, copy_driver
+from .base import RUN_ENV, DriverProcess, HeldServer, StartsAhead, copy_driver
 
 SANDBOX_UID = 65534  # "nobody": owns no file the sandbox can see; it only ever runs inside chroots
 DRIVER_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.__main__ import main; main()"
@@ -287,37 +287,14 @@ class ForkedTransport:
                 os.close(fd)
 
 
-class Zygote:
-    """The driver server (grader/driver/zygote.py) of one backend: started by a thread of its
-    own, which lives until close(), since a parent-death signal is tied to the thread that
-    started the process; ends when its socket closes."""
+class Zygote(HeldServer):
+    """The driver server (grader/driver/zygote.py) of one backend."""
 
     def __init__(self, python: str, lib: Path, netns: int | None) -> None:
-        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        super().__init__([python, "-I", "-S", "-c", ZYGOTE_BOOT, str(lib), *([] if netns is None else [str(netns)])],
+                         "local sandbox's driver server", pass_fds=() if netns is None else (netns,),
+                         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
         self._lock = threading.Lock()
-        self._done = threading.Event()
-        started: list[subprocess.Popen[bytes] | BaseException] = []
-        ready = threading.Event()
-
-        def hold() -> None:
-            try:
-                started.append(subprocess.Popen(
-                    ["setpriv", "--pdeathsig", "KILL", python, "-I", "-S", "-c", ZYGOTE_BOOT, str(lib),
-                     *([] if netns is None else [str(netns)])],
-                    stdin=theirs.fileno(), stdout=subprocess.DEVNULL, pass_fds=() if netns is None else (netns,),
-                    env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}))
-            except BaseException as e:  # raised in the opening thread
-                started.append(e)
-            ready.set()
-            self._done.wait()
-
-        threading.Thread(target=hold, name="labgrade-zygote", daemon=True).start()
-        ready.wait()
-        theirs.close()
-        if isinstance(started[0], BaseException):
-            self.sock.close()
-            raise SandboxError(f"cannot start the local sandbox's driver server: {started[0]}")
-        self.popen = started[0]
 
     def fork(self) -> ForkedTransport:
         """A new driver in new namespaces, waiting for its plan."""
@@ -339,15 +316,6 @@ class Zygote:
             raise SandboxError(f"the local sandbox's driver server did not fork a driver ({why}); its errors "
                                "are in this run's log")
         return ForkedTransport(fds[0], stdin[1], stdout[0], stderr[0])
-
-    def close(self) -> None:
-        self.sock.close()  # the zygote sees the end of its socket and exits
-        try:
-            self.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
-        self._done.set()
 
 
 class LocalSandbox:

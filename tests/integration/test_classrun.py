@@ -567,6 +567,8 @@ def test_stopping_grade_keeps_what_was_graded_and_leaves_nothing_running(backend
     scratch = Path(tempfile.mkdtemp(prefix="labgrade-ctrlc-"))  # the run's temporary files go here
     scratch.chmod(0o755)
     env = {**os.environ, "LABGRADE_RUN_ID": run_id, "TMPDIR": str(scratch)}
+    # this process's own children from before (a session's sandbox backend): not the run's leftovers
+    ours = {(pid, p) for pid, p in processes().items() if p[0] == os.getpid()}
     try:
         grade_pid: list[int] = []
         with subreaper(lambda: grade_pid[0] if grade_pid else None):
@@ -604,7 +606,7 @@ def test_stopping_grade_keeps_what_was_graded_and_leaves_nothing_running(backend
             def leftovers() -> dict[int, tuple[int, str, int]] | None:
                 procs = processes()
                 left = {pid: p for pid, p in seen.items() if procs.get(pid, (0, "", 0))[1] == p[1]}
-                left |= {pid: p for pid, p in procs.items() if p[0] == os.getpid()}
+                left |= {pid: p for pid, p in procs.items() if p[0] == os.getpid() and (pid, p) not in ours}
                 return left or None
 
             deadline = time.monotonic() + 10  # the kernel may still be tearing a namespace down
