@@ -88,16 +88,26 @@ class ConnSteps(RunnerBase):
         so that a message sent next is due to every client; a listener that is gone fails."""
         names = names_of(args)
         port = self.port_of(args)
-        deadline = self.within(args)
+
+        def accepted() -> int:
+            """Connections of this step established and taken from the listen queue: the server's
+            progress, which restarts the step's `within` (while_moving)."""
+            connected = sum(1 for n in names if n in self.conns and self.conns[n].connected)
+            return connected - (self.listening(port) or (0, 0))[1]
+
+        def wait(condition: Callable[[], bool | None]) -> bool | None:
+            return self.while_moving(lambda: self.wait_for(condition, self.within(args)), accepted, "the server",
+                                     "connection")
+
         for n in names:
-            if len(names) > 1 and not self.wait_for(lambda: self._queue_has_room(port), deadline):
+            if len(names) > 1 and not wait(lambda: self._queue_has_room(port)):
                 break
             c = self.conns[n] = Conn(n, self.loop, self.log, receive_buffer=args.get("receive_buffer"),
                                      mss=args.get("mss"))
             c.start_connect(self.host, port)
         names = [n for n in names if n in self.conns]
-        ok = len(names) == len(names_of(args)) and self.wait_for(
-            lambda: all(self.conns[n].connected or self.conns[n].error for n in names) or None, deadline)
+        ok = len(names) == len(names_of(args)) and wait(
+            lambda: all(self.conns[n].connected or self.conns[n].error for n in names) or None)
         failed = [n for n in names if self.conns[n].error]
         if failed:
             raise StepFailed(f"{failed[0]} could not connect to port {port}: {self.conns[failed[0]].error}",
@@ -119,7 +129,7 @@ class ConnSteps(RunnerBase):
                 raise self._listener_gone(port)
             return True if queue[1] == 0 else None
 
-        if not self.wait_for(drained, deadline):
+        if not wait(drained):
             waiting = (self.listening(port) or (0, 0))[1]
             raise StepFailed(f"the server did not accept() {plural(waiting, 'connection')} {self.when(args)}",
                              expected="every connection accepted", observed=f"{waiting} waiting in the listen queue")

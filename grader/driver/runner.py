@@ -207,18 +207,19 @@ class RunnerBase:
         value = self.loop.wait_until(holds_or_never, deadline, poll=True)
         return None if value is gave_up else cast(T, value)
 
-    def while_moving(self, wait: Callable[[], T | None], moved: Callable[[], int], who: str) -> T | None:
+    def while_moving(self, wait: Callable[[], T | None], moved: Callable[[], int], who: str,
+                     unit: str = "byte") -> T | None:
         """wait() (a wait of a step's `within`) again while moved() grew during it, up to the
         scenario's deadline: `within` is how long nothing may move, and a program that is slow but
-        going (byte by byte, on a loaded machine) is not failed for its speed. A wait decided early
-        (nothing more can happen) is not waited again."""
+        going (byte by byte, or one connection at a time, on a loaded machine) is not failed for
+        its speed. A wait decided early (nothing more can happen) is not waited again."""
         self.early = None
         before = moved()
         while (value := wait()) is None and self.early is None and self.deadline.remaining() > 0:
             now = moved()
             if now <= before:
                 break
-            self.log.add("grader", "still arriving", f"{who}: {now - before} more bytes, waiting on")
+            self.log.add("grader", "still arriving", f"{who}: {plural(now - before, unit)} more, waiting on")
             before = now
         return value
 

@@ -146,3 +146,24 @@ def test_a_program_that_never_sleeps_is_waited_for_as_long_as_its_cpu_time_not_l
     assert out["status"] == "passed", out
     said = events(out)
     assert any("the sandbox did not settle once its busy threads had had their CPU time" in e for e in said), said
+
+
+def test_a_server_that_accepts_slowly_but_steadily_gets_every_client(local_sandbox: Sandbox, tmp_path: Path) -> None:
+    """`connect`'s `within` is how long the server may take no connection, not how long 20 may
+    take: one that accepts a client every 0.25 s (a server starved of CPU by its own children, on
+    a loaded machine) is slow, not failing; it needs 5 s for 20, past the 3 s default."""
+    code = """
+        import socket, sys, time
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("", int(sys.argv[1])))
+        listener.listen(1)
+        held = []
+        while True:
+            held.append(listener.accept()[0])
+            time.sleep(0.25)
+    """
+    out = run_server(local_sandbox, tmp_path, code, steps=[
+        {"start": "server"}, {"connect": {"as": "c{i}", "each": 20, "accepted": True}}])
+    assert out["status"] == "passed", out.get("message")
+    assert sum(e.endswith(" connected") for e in events(out)) == 20, events(out)
