@@ -27,12 +27,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from .errors import GraderError
 from .sandbox.base import PARENT_ENV, HeldServer
 
 
-def _child(request: dict[str, object], log: int) -> None:
+def _child(request: dict[str, Any], log: int) -> None:
     """In the forked child: the session, descriptors, environment and signals of a fresh
     `python -m pytest ARGS` started by `grade`, then pytest itself."""
     os.setsid()
@@ -46,13 +47,13 @@ def _child(request: dict[str, object], log: int) -> None:
     for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
     os.environ.clear()
-    os.environ.update({str(k): str(v) for k, v in dict(request["env"]).items()})  # type: ignore[call-overload]
+    os.environ.update({str(k): str(v) for k, v in request["env"].items()})
     os.environ[PARENT_ENV] = str(os.getppid())
     os.chdir(str(request["cwd"]))
     import tempfile
 
     tempfile.tempdir = None  # TMPDIR as given
-    args = [str(a) for a in request["args"]]  # type: ignore[attr-defined]
+    args = [str(a) for a in request["args"]]
     sys.argv = ["pytest", *args]
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
     sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)

@@ -257,7 +257,7 @@ class ForkedTransport:
     def read(self) -> bytes | None:
         return os.read(self.stdout, 65536) or None
 
-    def ended(self, timeout: float = 0) -> bool:
+    def ended(self, timeout: float | None = 0) -> bool:
         return bool(select.select([self.pidfd], [], [], timeout)[0])
 
     def wait(self, timeout: float) -> None:
@@ -280,7 +280,7 @@ class ForkedTransport:
         if self.closed:
             return
         self.interrupt()
-        self.ended(None)  # type: ignore[arg-type]
+        self.ended(None)
         self.closed = True
         for fd in (self.stdin, self.stdout, self.stderr, self.pidfd):
             with contextlib.suppress(OSError):
