@@ -1,6 +1,7 @@
 """The local backend's driver server: one warm process that forks a driver into fresh namespaces. Standard library only.
 
-    python3 -I -S -c BOOT LIB --zygote   (stdin: one end of a Unix socket pair with the host)
+    python3 -I -S -c BOOT LIB [NETNS_FD]       (stdin: one end of a Unix socket pair with the host)
+    python3 -I -S -c BOOT LIB --connect PATH   (the host listens at PATH: docker's warm container)
 
 Theory of operation. Starting a driver the plain way (`unshare ... python3 -m grader.driver`)
 costs an interpreter's start and the driver's imports, ~30 ms of CPU per scenario
@@ -104,14 +105,52 @@ def _keeper(fds: list[int], netns: int | None, server: int) -> None:
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
 
 
+def _try_sandbox(jail: str, procs: list[str]) -> bytes:
+    """What a driver does first, tried once: new namespaces, its own /proc, a tmpfs at `jail`,
+    and a move into the cgroups whose cgroup.procs are `procs`. b"ok", or what failed."""
+    said, tell = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _check(_libc.unshare(NAMESPACES), "unshare")
+            _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+            child = os.fork()
+            if child == 0:
+                try:
+                    flags = MS_NOSUID | MS_NOEXEC | MS_NODEV
+                    _check(_libc.mount(b"proc", b"/proc", b"proc", flags, None), "mount /proc")
+                    _check(_libc.mount(b"tmpfs", jail.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m"),
+                           f"mount a tmpfs at {jail}")
+                    for path in procs:
+                        _write(path, str(os.getpid()))
+                except BaseException as e:
+                    os.write(tell, f"{type(e).__name__}: {e}".encode())
+                    os._exit(1)
+                os._exit(0)
+            _, status = os.waitpid(child, 0)
+            os._exit(0 if status == 0 else 1)
+        except BaseException as e:
+            os.write(tell, f"{type(e).__name__}: {e}".encode())
+            os._exit(1)
+    os.close(tell)
+    _, status = os.waitpid(pid, 0)
+    why = os.read(said, 4096)
+    os.close(said)
+    return b"ok" if status == 0 else why or b"failed"
+
+
 def serve(host: socket.socket, netns: int | None) -> None:
     """Fork a sandboxed driver for each request until the host closes its end."""
     me = os.getpid()
     while True:
         try:
-            _, fds, _, _ = socket.recv_fds(host, 16, 3)
+            message, fds, _, _ = socket.recv_fds(host, 4096, 3)
         except OSError:
             os._exit(0)
+        if message.startswith(b"check\0"):
+            _, jail, *procs = message.decode().split("\0")
+            host.sendall(_try_sandbox(jail, procs))
+            continue
         if len(fds) != 3:
             os._exit(0)  # the host closed its end
         while True:  # keepers that ended (the host watches them through their pidfds)
@@ -137,8 +176,14 @@ def serve(host: socket.socket, netns: int | None) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """`--zygote [NETNS_FD]`: the host's socket is stdin."""
-    host = socket.socket(fileno=os.dup(0))
+    """`[NETNS_FD]`: the host's socket is stdin; `--connect PATH`: the host listens at PATH (the
+    docker backend's warm container, grader/sandbox/docker.py)."""
+    if argv[:1] == ["--connect"]:
+        host = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        host.connect(argv[1])
+        argv = argv[2:]
+    else:
+        host = socket.socket(fileno=os.dup(0))
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)  # stderr stays: what goes wrong here is seen in the host's log

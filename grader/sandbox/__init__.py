@@ -39,10 +39,11 @@ def open_backend(name: str = "auto") -> Sandbox:
 
 
 def opened(backend: type[Sandbox]) -> Sandbox:
-    """An instance; what the backend cannot isolate is said in the run's log (stderr)."""
-    if backend.caveat:
-        print(f"labgrade: {backend.caveat}", file=sys.stderr)
-    return backend()
+    """An instance; what the backend cannot isolate, or does slowly here, is said in the run's log (stderr)."""
+    box = backend()
+    if box.caveat:
+        print(f"labgrade: {box.caveat}", file=sys.stderr)
+    return box
 
 
 __all__ = ["AUTO_ORDER", "BACKENDS", "DriverProcess", "Sandbox", "open_backend"]

@@ -60,6 +60,7 @@ from ..driver.jail import HOSTNAME as SANDBOX_HOSTNAME
 from ..errors import SandboxError
 from ..image import DOCKER_API, IMAGE, unix_socket_problem
 from .base import GRACE, RUN_ENV, DriverProcess, StartsAhead, copy_driver
+from .local import ZYGOTE_BOOT, Cgroup, CgroupParent, DriverServer, Spares
 
 SANDBOX_UID = 65534
 CONTAINER_PYTHON = "/usr/local/bin/python3"  # the Dockerfile makes sure it exists on every base
@@ -81,6 +82,16 @@ DRIVER_BOOT = ("import os, signal, sys; signal.signal(signal.SIGALRM, lambda *_:
                "from grader.driver.__main__ import main; main()")
 STDOUT, STDERR = 1, 2
 CONTAINER_CGROUP_DIRS = ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # the container's own
+# The warm container (WarmContainer): the driver server inside makes each scenario's namespaces, so
+# its drivers also need SYS_ADMIN (unshare, mounts) and SYS_CHROOT (the students' root, jail.py);
+# the students get no capability, as everywhere (jail.student_preexec)
+WARM_CAPS = [*DRIVER_CAPS, "SYS_ADMIN", "SYS_CHROOT"]
+WORK_MOUNT = "/grader/work"  # the backend's folder: the driver code, the references, the submissions, the socket
+CGROUP_MOUNT = "/grader/cgroup"  # the backend's folder of cgroups (CgroupParent), one per hierarchy
+JAIL_ROOT = "/mnt"  # an empty folder of the image: each driver mounts its students' root there (own mount namespace)
+WARM_PIDS = 1024  # the drivers and reference peers of the scenarios side by side (their students: their own cgroups)
+WARM_MEMORY_MB = 2048  # the same, for memory
+CONNECT_WITHIN = 60.0  # seconds for the warm container's driver server to connect, on a loaded engine
 
 
 def limit_socket_memory(api: Any, cid: str, limit: int) -> None:
@@ -288,6 +299,95 @@ class DockerTransport:
                     self.sock.close()
 
 
+def warm_problem(e: BaseException) -> str:
+    """Why no warm container could be made, in words (the usual cause first)."""
+    if isinstance(e, PermissionError) and "cgroup" in str(e):
+        return f"the students' cgroups cannot be made by this user ({e}): run as root"
+    return str(e)
+
+
+def apparmor_on() -> bool:
+    """Whether this host confines containers with AppArmor, whose docker-default profile forbids mounts."""
+    try:
+        return Path("/sys/module/apparmor/parameters/enabled").read_text().strip() == "Y"
+    except OSError:
+        return False
+
+
+class WarmContainer:
+    """One container for all the scenarios of a backend (a submission's pytest run), where a driver
+    server (grader/driver/zygote.py, as the local backend's) forks each scenario's driver into new
+    namespaces, and each scenario's students go into cgroups of their own, made by the host in a
+    folder of the backend's (CgroupParent) that the container sees: a scenario gets what the local
+    backend gives it, at its cost, inside a container (its own filesystem, no network). The host
+    listens on a Unix socket in the backend's folder, mounted read-only in the container; the server
+    connects to it, and exits when the host closes it, which ends the container (its PID 1)."""
+
+    def __init__(self, box: DockerSandbox) -> None:
+        self.api = box.api
+        self.work = box.lib
+        self.cgroups = CgroupParent()
+        self.cid: str | None = None
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            listener.bind(str(self.work / "driver.sock"))
+            listener.listen(1)
+            mount = _docker().types.Mount
+            mounts = [mount(WORK_MOUNT, str(self.work), type="bind", read_only=True)]
+            mounts += [mount(self.inside(d), str(d), type="bind", read_only=False) for d in self.cgroups.dirs.values()]
+            host_config = self.api.create_host_config(
+                mounts=mounts, network_mode="none", ipc_mode="private", read_only=True, auto_remove=True,
+                tmpfs={"/tmp": "rw,nosuid,nodev,size=1m,mode=1777"}, shm_size="1m", cgroupns="host",
+                pids_limit=WARM_PIDS, mem_limit=f"{WARM_MEMORY_MB}m", memswap_limit=f"{WARM_MEMORY_MB}m",
+                security_opt=["no-new-privileges", *(["apparmor=unconfined"] if apparmor_on() else [])],
+                cap_drop=["ALL"], cap_add=WARM_CAPS, log_config={"Type": "json-file", "Config": {"max-size": "1m"}})
+            self.cid = self.api.create_container(
+                image=IMAGE, command=[CONTAINER_PYTHON, "-I", "-S", "-c", ZYGOTE_BOOT, WORK_MOUNT, "--connect",
+                                      f"{WORK_MOUNT}/driver.sock"],
+                user="0:0", working_dir="/", host_config=host_config, hostname=SANDBOX_HOSTNAME,
+                labels={LABEL: "1", RUN_LABEL: box.run_id, OWNER_LABEL: box.owner, BOX_LABEL: box.id})["Id"]
+            self.api.start(self.cid)
+            if not select.select([listener], [], [], CONNECT_WITHIN)[0]:
+                raise SandboxError(f"its driver server did not connect within {CONNECT_WITHIN:g} s: {self.logs()}")
+            sock, _ = listener.accept()
+            self.server = DriverServer(sock, "docker sandbox's driver server")
+            probe = Cgroup(8, 64, parent=self.cgroups.name)
+            try:
+                if why := self.server.check([self.inside(p) for p in probe.procs], JAIL_ROOT):
+                    raise SandboxError(f"a scenario's namespaces cannot be made in it: {why}")
+            finally:
+                probe.close()
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            listener.close()
+            with contextlib.suppress(OSError):
+                (self.work / "driver.sock").unlink()
+
+    def inside(self, path: str | Path) -> str:
+        """The container's path of a host path under the backend's folder or its cgroups."""
+        path = str(path)
+        for name, d in self.cgroups.dirs.items():
+            if path == str(d) or path.startswith(f"{d}/"):
+                return "/".join(filter(None, (CGROUP_MOUNT, name))) + path[len(str(d)):]
+        if path.startswith(f"{self.work}/"):
+            return WORK_MOUNT + path[len(str(self.work)):]
+        raise ValueError(f"{path} is not in the warm container")
+
+    def logs(self) -> str:
+        with contextlib.suppress(Exception):
+            return self.api.logs(self.cid).decode(errors="replace").strip()[-2000:] or "no output"
+        return "no output"
+
+    def close(self) -> None:
+        if hasattr(self, "server"):
+            self.server.sock.close()  # the server exits, and with it the container (auto_remove)
+        if self.cid:
+            _remove(self.api, self.cid)
+        self.cgroups.close()
+
+
 class DockerSandbox:
     name = "docker"
     one_at_a_time = False
@@ -345,6 +445,13 @@ class DockerSandbox:
         self._lock = threading.Lock()  # scenarios may start side by side, from several threads
         cleanup_by_label(self.api, stale=True)  # what crashed graders left behind
         atexit.register(self.close)
+        self._staged: dict[str, Path] = {}  # a submission folder -> its copy under self.lib (warm container)
+        self.warm: WarmContainer | None = None
+        try:
+            self.warm = WarmContainer(self)
+            self.spares = Spares(self.warm.server.fork)
+        except (SandboxError, OSError, docker.errors.DockerException) as e:
+            self.caveat = f"the docker sandbox makes a container per scenario here, which is slower: {warm_problem(e)}"
 
     def _plan(self, plan: dict[str, Any]) -> dict[str, Any]:
         limits = dict(plan.get("limits", {}))
@@ -397,8 +504,37 @@ class DockerSandbox:
     def start(self, plan: dict[str, Any]) -> DriverProcess:
         if self.closed:
             raise SandboxError("the docker backend was closed")
+        if self.warm is not None:
+            return self._start_warm(self.warm, plan)
         alarm = math.ceil(float(plan["timeout"]) + GRACE + ALARM_SLACK)
         return DriverProcess(self._take(self._container_config(plan)), {**self._plan(plan), "alarm": alarm})
+
+    def _start_warm(self, warm: WarmContainer, plan: dict[str, Any]) -> DriverProcess:
+        """A scenario in the warm container: its students in a cgroup of their own, as the local backend's."""
+        limits = dict(plan.get("limits", {}))
+        limits["max_processes"] = int(limits.pop("processes", 128))  # the pids cgroup, not RLIMIT_NPROC
+        cgroup = Cgroup(limits["max_processes"], int(limits.get("memory_mb", 512)), int(limits.get("socket_mb", 64)),
+                        parent=warm.cgroups.name, cpus=_cpus())
+        try:
+            plan = {**plan, "limits": limits, "jail": {"root": JAIL_ROOT},
+                    "cgroups": [warm.inside(procs) for procs in cgroup.procs],
+                    "student": {**plan["student"], "dir": warm.inside(self.staged(plan["student"]["dir"])),
+                                "python": CONTAINER_PYTHON, "uid": SANDBOX_UID, "gid": SANDBOX_UID},
+                    "reference": {**plan["reference"], "python": CONTAINER_PYTHON,
+                                  "dir": warm.inside(self.reference_copy(plan["reference"]["dir"]))}}
+            driver = self.spares.take()
+        except BaseException:
+            cgroup.close()
+            raise
+        return DriverProcess(driver, plan, cleanup=cgroup.close)
+
+    def staged(self, folder: str) -> Path:
+        """A submission, copied once under this backend's folder, which the warm container sees."""
+        with self._lock:
+            if folder not in self._staged:
+                self._staged[folder] = Path(shutil.copytree(folder, self.lib / f"submission-{len(self._staged)}",
+                                                            symlinks=True))
+            return self._staged[folder]
 
     def _launch(self, config: dict[str, Any], api: Any) -> DockerTransport:
         """Create, attach and start a container (through `api`); its driver waits for a plan."""
@@ -458,6 +594,8 @@ class DockerSandbox:
         return transport
 
     def expect(self, starts: int) -> None:
+        if self.warm is not None:
+            self.spares.expect(starts)
         with self._lock:
             self._starts.left = starts
 
@@ -477,6 +615,9 @@ class DockerSandbox:
         self.closed = True
         atexit.unregister(self.close)
         try:
+            if self.warm is not None:
+                self.spares.close()
+                self.warm.close()
             while self._spare:
                 with contextlib.suppress(Exception):
                     self._spare.popleft()[0].result().kill()

@@ -142,18 +142,20 @@ def namespaces_refused() -> str | None:
 
 
 class Cgroup:
-    """A pids (and memory, and CPU) cgroup for one sandbox, v1 or v2, removed on close()."""
+    """A pids (and memory, and CPU) cgroup for one sandbox, v1 or v2, removed on close(); made at
+    the top of each hierarchy, or under `parent` (a folder of them, see CgroupParent)."""
 
     V1 = Path("/sys/fs/cgroup")
     CPU_PERIOD = 100_000  # µs, the kernel's default period
     CPUS = 1.0  # CPU quota of a sandbox's student processes, as a docker container's by default: a
     # spinning fork bomb must not take every core from the submissions graded beside it
 
-    def __init__(self, pids_max: int, memory_mb: int, socket_mb: int = 64) -> None:
+    def __init__(self, pids_max: int, memory_mb: int, socket_mb: int = 64, parent: str = "",
+                 cpus: float = CPUS) -> None:
         self.dirs: list[Path] = []
         # labgrade-<run>-<id>: the run (a `grade` command and its pytest processes) is in the name,
         # so that what a run left behind can be found (tests/integration/test_hostile.py)
-        name = "-".join(filter(None, ("labgrade", os.environ.get(RUN_ENV, "")[:12], uuid.uuid4().hex[:12])))
+        name = "/".join(filter(None, (parent, cgroup_name())))
         if (self.V1 / "pids" / "cgroup.procs").exists():  # v1: one hierarchy per controller
             self._make(self.V1 / "pids" / name, {"pids.max": pids_max})
             if (self.V1 / "memory" / "cgroup.procs").exists():
@@ -165,19 +167,22 @@ class Cgroup:
                                                        **({tcp.name: socket_mb << 20} if tcp.exists() else {})})
             if (self.V1 / "cpu" / "cgroup.procs").exists():
                 self._make(self.V1 / "cpu" / name, {"cpu.cfs_period_us": self.CPU_PERIOD,
-                                                    "cpu.cfs_quota_us": int(self.CPUS * self.CPU_PERIOD)})
+                                                    "cpu.cfs_quota_us": int(cpus * self.CPU_PERIOD)})
         elif "pids" in (available := (self.V1 / "cgroup.controllers").read_text().split()):  # v2, unified
-            control = self.V1 / "cgroup.subtree_control"
-            for controller in ("pids", "memory", "cpu"):
-                if controller in available and controller not in control.read_text().split():
-                    with contextlib.suppress(OSError):  # pids is checked below; the others are a bonus
-                        control.write_text(f"+{controller}")
+            for above in (self.V1, *([self.V1 / parent] if parent else [])):
+                control = above / "cgroup.subtree_control"
+                for controller in ("pids", "memory", "cpu"):
+                    if controller in available and controller not in control.read_text().split():
+                        with contextlib.suppress(OSError):  # pids is checked below; the others are a bonus
+                            control.write_text(f"+{controller}")
             enabled = control.read_text().split()
+            if "pids" not in enabled:
+                raise SandboxError(f"the pids controller cannot be enabled in {control.parent}: it limits forks")
             settings: dict[str, int | str] = {"pids.max": pids_max}
             if "memory" in enabled:
                 settings["memory.max"] = memory_mb << 20
             if "cpu" in enabled:
-                settings["cpu.max"] = f"{int(self.CPUS * self.CPU_PERIOD)} {self.CPU_PERIOD}"
+                settings["cpu.max"] = f"{int(cpus * self.CPU_PERIOD)} {self.CPU_PERIOD}"
             self._make(self.V1 / name, settings)
         else:
             raise SandboxError("no pids cgroup controller on this machine (/sys/fs/cgroup): it limits forks")
@@ -235,6 +240,48 @@ class Cgroup:
                 os.close(fd)
 
 
+def cgroup_name() -> str:
+    """labgrade-<run>-<id>: what a run left behind is found by the run id (classrun.remove_leftovers)."""
+    return "-".join(filter(None, ("labgrade", os.environ.get(RUN_ENV, "")[:12], uuid.uuid4().hex[:12])))
+
+
+class CgroupParent:
+    """A folder of cgroups (Cgroup(parent=self.name)), in each hierarchy: the docker backend's
+    warm container moves each scenario's student processes into cgroups of their own there
+    (grader/sandbox/docker.py). Removed on close(), once its cgroups are."""
+
+    def __init__(self) -> None:
+        self.name = cgroup_name()
+        root = Cgroup.V1
+        if (root / "pids" / "cgroup.procs").exists():  # v1: one folder per controller used
+            controllers = [c for c in ("pids", "memory", "cpu") if (root / c / "cgroup.procs").exists()]
+            self.dirs = {c: root / c / self.name for c in controllers}
+        else:  # v2: one folder, its controllers enabled by the first Cgroup made in it
+            self.dirs = {"": root / self.name}
+        made: list[Path] = []
+        try:
+            for d in self.dirs.values():
+                d.mkdir()
+                made.append(d)
+        except OSError:
+            for d in made:
+                d.rmdir()
+            raise
+
+    def close(self) -> None:
+        remove_cgroups_below(list(self.dirs.values()))
+
+
+def remove_cgroups_below(dirs: list[Path]) -> None:
+    """Remove empty cgroups and the cgroups below them, deepest first."""
+    for top in dirs:
+        for d in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        with contextlib.suppress(OSError):
+            top.rmdir()
+
+
 class ForkedTransport:
     """A driver forked by the zygote: pipes to its stdin, stdout and stderr, and a pidfd of its
     keeper (grader/driver/zygote.py), whose death ends the sandbox."""
@@ -287,13 +334,11 @@ class ForkedTransport:
                 os.close(fd)
 
 
-class Zygote(HeldServer):
-    """The driver server (grader/driver/zygote.py) of one backend."""
+class DriverServer:
+    """The host's end of a driver server's socket (grader/driver/zygote.py): forks drivers."""
 
-    def __init__(self, python: str, lib: Path, netns: int | None) -> None:
-        super().__init__([python, "-I", "-S", "-c", ZYGOTE_BOOT, str(lib), *([] if netns is None else [str(netns)])],
-                         "local sandbox's driver server", pass_fds=() if netns is None else (netns,),
-                         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    def __init__(self, sock: socket.socket, what: str) -> None:
+        self.sock, self.what = sock, what
         self._lock = threading.Lock()
 
     def fork(self) -> ForkedTransport:
@@ -313,9 +358,64 @@ class Zygote(HeldServer):
         if len(fds) != 1:
             for fd in (stdin[1], stdout[0], stderr[0], *fds):
                 os.close(fd)
-            raise SandboxError(f"the local sandbox's driver server did not fork a driver ({why}); its errors "
-                               "are in this run's log")
+            raise SandboxError(f"the {self.what} did not fork a driver ({why}); its errors are in this run's log")
         return ForkedTransport(fds[0], stdin[1], stdout[0], stderr[0])
+
+    def check(self, procs: list[str], jail: str) -> str | None:
+        """Whether a driver could make its namespaces, mount its /proc and a tmpfs at `jail`, and
+        move a process into the cgroups whose cgroup.procs are `procs`: None, or why not."""
+        with self._lock:
+            self.sock.sendall("\0".join(["check", jail, *procs]).encode())
+            answer = self.sock.recv(4096).decode(errors="replace")
+        return None if answer == "ok" else answer or f"the {self.what} ended"
+
+
+class Zygote(HeldServer):
+    """The driver server (grader/driver/zygote.py) of one backend."""
+
+    def __init__(self, python: str, lib: Path, netns: int | None) -> None:
+        super().__init__([python, "-I", "-S", "-c", ZYGOTE_BOOT, str(lib), *([] if netns is None else [str(netns)])],
+                         "local sandbox's driver server", pass_fds=() if netns is None else (netns,),
+                         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        self.server = DriverServer(self.sock, "local sandbox's driver server")
+
+
+class Spares:
+    """The drivers forked ahead: each thread that starts scenarios gets the spare forked during its
+    previous scenario (fresh namespaces, waiting for its plan), and a new spare for its next one,
+    unless no more scenarios are expected (Sandbox.expect). close() kills the spares left."""
+
+    def __init__(self, fork: Callable[[], ForkedTransport]) -> None:
+        self.fork = fork
+        self._spares: dict[int, ForkedTransport] = {}  # thread -> the driver it started ahead
+        self._starts = StartsAhead()
+        self._lock = threading.Lock()
+
+    def take(self) -> ForkedTransport:
+        with self._lock:
+            spare = self._spares.pop(threading.get_ident(), None)
+        if spare is not None and spare.ended():
+            spare.kill()
+            spare = None
+        driver = spare or self.fork()
+        with self._lock:
+            self._starts.one_started()
+            wanted = self._starts.worth(len(self._spares))  # the other threads' spares
+        if wanted:
+            fresh = self.fork()
+            with self._lock:
+                self._spares[threading.get_ident()] = fresh
+        return driver
+
+    def expect(self, starts: int) -> None:
+        with self._lock:
+            self._starts.left = starts
+
+    def close(self) -> None:
+        with self._lock:
+            spares, self._spares = list(self._spares.values()), {}
+        for spare in spares:
+            spare.kill()
 
 
 class LocalSandbox:
@@ -355,9 +455,7 @@ class LocalSandbox:
         self.lib = copy_driver(self.workdir / "lib")  # not the live checkout, which may change meanwhile
         self.netns = parent_netns()  # where each scenario's network namespace is made (None: the host's)
         self.zygote = Zygote(self.python, self.lib, self.netns)
-        self._spares: dict[int, ForkedTransport] = {}  # thread -> the driver it started ahead
-        self._starts = StartsAhead()
-        self._lock = threading.Lock()
+        self.spares = Spares(self.zygote.server.fork)
         os.environ.setdefault(RUN_ENV, uuid.uuid4().hex[:12])  # inherited by the pytest processes `grade` starts
 
     def start(self, plan: dict[str, Any]) -> DriverProcess:
@@ -377,46 +475,21 @@ class LocalSandbox:
             plan = {**plan, "limits": limits, "student": {**student, "python": self.python},
                     "reference": {**plan["reference"], "python": self.python},
                     "jail": {"root": str(jail_root)}, "cgroups": cgroup.procs if cgroup else []}
-            driver = self._take_driver()
+            driver = self.spares.take()
         except BaseException:
             for c in reversed(cleanups):
                 c()
             raise
         return DriverProcess(driver, plan, cleanup=lambda: [c() for c in reversed(cleanups)])
 
-    def _spawn_driver(self) -> ForkedTransport:
-        return self.zygote.fork()
-
-    def _take_driver(self) -> ForkedTransport:
-        """The spare driver forked during the previous scenario (fresh namespaces, waiting for its
-        plan), and a new spare for the next one; each thread has its own."""
-        with self._lock:
-            spare = self._spares.pop(threading.get_ident(), None)
-        if spare is not None and spare.ended():
-            spare.kill()
-            spare = None
-        driver = spare or self._spawn_driver()
-        with self._lock:
-            self._starts.one_started()
-            wanted = self._starts.worth(len(self._spares))  # the other threads' spares
-        if wanted:
-            fresh = self._spawn_driver()
-            with self._lock:
-                self._spares[threading.get_ident()] = fresh
-        return driver
-
     def expect(self, starts: int) -> None:
-        with self._lock:
-            self._starts.left = starts
+        self.spares.expect(starts)
 
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         return self.start(plan).finish()
 
     def close(self) -> None:
-        with self._lock:
-            spares, self._spares = list(self._spares.values()), {}
-        for spare in spares:
-            spare.kill()
+        self.spares.close()
         self.zygote.close()
         if self.netns is not None:
             os.close(self.netns)
