@@ -306,14 +306,16 @@ class ClassRun:
 
     def remove_leftovers(self) -> None:
         """After a stop, what a pytest process killed before its own cleanup may have left: the
-        containers of dead owners (by their labels), the run's empty cgroups (by their names)."""
+        containers of dead owners (by their labels), the run's empty cgroups (by their names; the
+        docker backend's warm container keeps its scenarios' cgroups in a folder of the run's)."""
         if self.backend == "docker":
-            from .sandbox import open_backend
+            from .sandbox.docker import sweep_stale
 
             with contextlib.suppress(Exception):  # the engine is gone: its containers end by their own alarm
-                open_backend("docker").close()  # opening sweeps the containers of dead owners
-        elif run := os.environ.get(RUN_ENV, "")[:12]:
-            remove_cgroups([*CGROUPS.glob(f"labgrade-{run}-*"), *CGROUPS.glob(f"*/labgrade-{run}-*")])
+                sweep_stale()
+        if run := os.environ.get(RUN_ENV, "")[:12]:
+            tops = [*CGROUPS.glob(f"labgrade-{run}-*"), *CGROUPS.glob(f"*/labgrade-{run}-*")]
+            remove_cgroups([*(d for top in tops for d in top.iterdir() if d.is_dir()), *tops])
 
 
 def remove_cgroups(dirs: list[Path]) -> None:

@@ -1,7 +1,7 @@
 """The local backend's driver server: one warm process that forks a driver into fresh namespaces. Standard library only.
 
     python3 -I -S -c BOOT LIB [NETNS_FD]       (stdin: one end of a Unix socket pair with the host)
-    python3 -I -S -c BOOT LIB --connect PATH   (the host listens at PATH: docker's warm container)
+    python3 -I -S -c BOOT LIB --connect PATH BUCKETS   (the host listens at PATH: docker's warm container)
 
 Theory of operation. Starting a driver the plain way (`unshare ... python3 -m grader.driver`)
 costs an interpreter's start and the driver's imports, ~30 ms of CPU per scenario
@@ -24,6 +24,7 @@ a fresh interpreter that imported the driver: the server never runs a plan itsel
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -175,13 +176,28 @@ def serve(host: socket.socket, netns: int | None) -> None:
         os.close(pidfd)
 
 
+def _own_tcp_table(buckets: int) -> None:
+    """Move to a network namespace of its own whose `net.ipv4.tcp_child_ehash_entries` is `buckets`,
+    so that the scenarios' namespaces, made from it, each get a small TCP hash table of their own
+    (what the local backend's parent_netns does on the host; docs/kernel.md, "Sockets, seen through
+    sock_diag"). /proc/sys is read-only in a container: a /proc of its own, in a mount namespace
+    of its own, is not. An older kernel without the setting keeps the shared table."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
+    _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+    _check(_libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, None), "mount /proc")
+    with contextlib.suppress(OSError):
+        _write("/proc/sys/net/ipv4/tcp_child_ehash_entries", str(buckets))
+
+
 def main(argv: list[str]) -> None:
-    """`[NETNS_FD]`: the host's socket is stdin; `--connect PATH`: the host listens at PATH (the
-    docker backend's warm container, grader/sandbox/docker.py)."""
+    """`[NETNS_FD]`: the host's socket is stdin; `--connect PATH BUCKETS`: the host listens at PATH
+    (the docker backend's warm container, grader/sandbox/docker.py), and the scenarios' network
+    namespaces get TCP hash tables of BUCKETS buckets."""
     if argv[:1] == ["--connect"]:
         host = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         host.connect(argv[1])
-        argv = argv[2:]
+        _own_tcp_table(int(argv[2]))
+        argv = argv[3:]
     else:
         host = socket.socket(fileno=os.dup(0))
     devnull = os.open(os.devnull, os.O_RDWR)

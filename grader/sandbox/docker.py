@@ -60,7 +60,7 @@ from ..driver.jail import HOSTNAME as SANDBOX_HOSTNAME
 from ..errors import SandboxError
 from ..image import DOCKER_API, IMAGE, unix_socket_problem
 from .base import GRACE, RUN_ENV, DriverProcess, StartsAhead, copy_driver
-from .local import ZYGOTE_BOOT, Cgroup, CgroupParent, DriverServer, Spares
+from .local import CHILD_EHASH, ZYGOTE_BOOT, Cgroup, CgroupParent, DriverServer, Spares
 
 SANDBOX_UID = 65534
 CONTAINER_PYTHON = "/usr/local/bin/python3"  # the Dockerfile makes sure it exists on every base
@@ -206,6 +206,15 @@ def cleanup_by_label(api: Any, *, sandbox: str | None = None, stale: bool = Fals
     return removed
 
 
+def sweep_stale() -> None:
+    """Remove what graders that ended without their cleanup left (as each backend does at its start)."""
+    client = _docker().from_env(version=DOCKER_API, timeout=30)
+    try:
+        cleanup_by_label(client.api, stale=True)
+    finally:
+        client.close()
+
+
 def raw_socket(attached: Any) -> socket.socket:
     """The socket under what APIClient.attach_socket returns (a SocketIO for a unix socket)."""
     sock = getattr(attached, "_sock", attached)
@@ -343,7 +352,7 @@ class WarmContainer:
                 cap_drop=["ALL"], cap_add=WARM_CAPS, log_config={"Type": "json-file", "Config": {"max-size": "1m"}})
             self.cid = self.api.create_container(
                 image=IMAGE, command=[CONTAINER_PYTHON, "-I", "-S", "-c", ZYGOTE_BOOT, WORK_MOUNT, "--connect",
-                                      f"{WORK_MOUNT}/driver.sock"],
+                                      f"{WORK_MOUNT}/driver.sock", str(CHILD_EHASH)],
                 user="0:0", working_dir="/", host_config=host_config, hostname=SANDBOX_HOSTNAME,
                 labels={LABEL: "1", RUN_LABEL: box.run_id, OWNER_LABEL: box.owner, BOX_LABEL: box.id})["Id"]
             self.api.start(self.cid)
