@@ -398,6 +398,8 @@ class WarmContainer:
 
 
 class DockerSandbox:
+    """`warm=False`: a container per scenario even where a warm container could be made (tests)."""
+
     name = "docker"
     one_at_a_time = False
     caveat: str | None = None
@@ -429,7 +431,7 @@ class DockerSandbox:
             client.close()
         return None
 
-    def __init__(self) -> None:
+    def __init__(self, warm: bool = True) -> None:
         docker = _docker()
         try:
             self.client = docker.from_env(version=DOCKER_API, timeout=120)
@@ -456,9 +458,10 @@ class DockerSandbox:
         atexit.register(self.close)
         self._staged: dict[str, Path] = {}  # a submission folder -> its copy under self.lib (warm container)
         self.warm: WarmContainer | None = None
+        self.spares: Spares | None = None
         try:
-            self.warm = WarmContainer(self)
-            self.spares = Spares(self.warm.server.fork)
+            self.warm = WarmContainer(self) if warm else None
+            self.spares = Spares(self.warm.server.fork) if self.warm else None
         except (SandboxError, OSError, docker.errors.DockerException) as e:
             self.caveat = f"the docker sandbox makes a container per scenario here, which is slower: {warm_problem(e)}"
 
@@ -513,12 +516,12 @@ class DockerSandbox:
     def start(self, plan: dict[str, Any]) -> DriverProcess:
         if self.closed:
             raise SandboxError("the docker backend was closed")
-        if self.warm is not None:
-            return self._start_warm(self.warm, plan)
+        if self.warm is not None and self.spares is not None:
+            return self._start_warm(self.warm, self.spares, plan)
         alarm = math.ceil(float(plan["timeout"]) + GRACE + ALARM_SLACK)
         return DriverProcess(self._take(self._container_config(plan)), {**self._plan(plan), "alarm": alarm})
 
-    def _start_warm(self, warm: WarmContainer, plan: dict[str, Any]) -> DriverProcess:
+    def _start_warm(self, warm: WarmContainer, spares: Spares, plan: dict[str, Any]) -> DriverProcess:
         """A scenario in the warm container: its students in a cgroup of their own, as the local backend's."""
         limits = dict(plan.get("limits", {}))
         limits["max_processes"] = int(limits.pop("processes", 128))  # the pids cgroup, not RLIMIT_NPROC
@@ -531,7 +534,7 @@ class DockerSandbox:
                                 "python": CONTAINER_PYTHON, "uid": SANDBOX_UID, "gid": SANDBOX_UID},
                     "reference": {**plan["reference"], "python": CONTAINER_PYTHON,
                                   "dir": warm.inside(self.reference_copy(plan["reference"]["dir"]))}}
-            driver = self.spares.take()
+            driver = spares.take()
         except BaseException:
             cgroup.close()
             raise
@@ -603,7 +606,7 @@ class DockerSandbox:
         return transport
 
     def expect(self, starts: int) -> None:
-        if self.warm is not None:
+        if self.spares is not None:
             self.spares.expect(starts)
         with self._lock:
             self._starts.left = starts
@@ -624,8 +627,9 @@ class DockerSandbox:
         self.closed = True
         atexit.unregister(self.close)
         try:
-            if self.warm is not None:
+            if self.spares is not None:
                 self.spares.close()
+            if self.warm is not None:
                 self.warm.close()
             while self._spare:
                 with contextlib.suppress(Exception):

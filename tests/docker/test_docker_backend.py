@@ -20,9 +20,17 @@ import pytest
 
 from grader.errors import DriverError
 from grader.image import BASE_LABEL, IMAGE, OFFLINE_BASE
-from grader.sandbox import Sandbox, base, open_backend
+from grader.sandbox import base, open_backend
 from grader.sandbox import docker as docker_backend
-from grader.sandbox.docker import DRIVER_CAPS, MEMORY_RESERVE_MB, PIDS_RESERVE, DockerSandbox
+from grader.sandbox.docker import (
+    CGROUP_MOUNT,
+    DRIVER_CAPS,
+    MEMORY_RESERVE_MB,
+    PIDS_RESERVE,
+    WARM_CAPS,
+    WORK_MOUNT,
+    DockerSandbox,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.docker
@@ -33,6 +41,14 @@ def api() -> Iterator[Any]:
     client = docker.from_env(timeout=60)
     yield client.api
     client.close()
+
+
+@pytest.fixture
+def per_scenario() -> Iterator[DockerSandbox]:
+    """The docker backend as it is where no warm container can be made: a container per scenario."""
+    box = DockerSandbox(warm=False)
+    yield box
+    box.close()
 
 
 def containers(api: Any, label: str = "labgrade") -> list[dict[str, Any]]:
@@ -67,8 +83,50 @@ def test_auto_prefers_docker() -> None:
         box.close()
 
 
-def test_the_container_is_confined(docker_sandbox: Sandbox, api: Any, tmp_path: Path) -> None:
+def test_the_warm_container_is_confined(docker_sandbox: DockerSandbox, api: Any, tmp_path: Path) -> None:
+    """As root, one container serves every scenario of the backend: no network, a read-only root,
+    the capabilities its drivers need to make each scenario's namespaces (the students get none:
+    tests/integration/test_sandbox.py runs against it), the backend's folder read-only and its
+    folder of cgroups, where each scenario's students go; a scenario's end leaves it running."""
+    assert os.geteuid() != 0 or docker_sandbox.warm is not None, docker_sandbox.caveat
+    if docker_sandbox.warm is None:
+        pytest.skip(f"no warm container as a normal user: {docker_sandbox.caveat}")
+    info = api.inspect_container(docker_sandbox.warm.cid)
+    host, config = info["HostConfig"], info["Config"]
+    assert host["NetworkMode"] == "none" and host["IpcMode"] == "private"
+    assert host["ReadonlyRootfs"] is True and host["AutoRemove"] is True
+    assert host["CapDrop"] == ["ALL"] and set(host["CapAdd"]) == set(WARM_CAPS)
+    assert "no-new-privileges" in host["SecurityOpt"]
+    assert host["CgroupnsMode"] == "host"  # the students' cgroups are outside the container's own
+    mounts = {m["Destination"]: m for m in info["Mounts"]}
+    assert not mounts.pop(WORK_MOUNT)["RW"]
+    assert mounts and all(d.startswith(CGROUP_MOUNT) and m["RW"] for d, m in mounts.items())
+    assert config["User"] == "0:0" and config["Image"] == IMAGE
+    assert config["Labels"]["labgrade.sandbox"] == docker_sandbox.id
+    for _ in range(2):
+        proc = docker_sandbox.start(interactive_plan(tmp_path))
+        proc.wait_ready()
+        assert proc.finish(end=True)["status"] == "passed"
+    assert api.inspect_container(docker_sandbox.warm.cid)["State"]["Running"]
+
+
+def test_a_scenario_past_its_deadline_ends_and_the_warm_container_serves_on(
+        docker_sandbox: DockerSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if docker_sandbox.warm is None:
+        pytest.skip(f"no warm container: {docker_sandbox.caveat}")
+    monkeypatch.setattr(base, "GRACE", 0.5)
+    proc = docker_sandbox.start(interactive_plan(tmp_path, timeout=1))
+    proc.wait_ready()
+    with pytest.raises(DriverError, match="deadline"):
+        proc.finish()  # no {"end": true}: the driver waits for a step that never comes
+    assert proc.transport.ended()  # type: ignore[attr-defined]
     proc = docker_sandbox.start(interactive_plan(tmp_path))
+    proc.wait_ready()
+    assert proc.finish(end=True)["status"] == "passed"
+
+
+def test_a_container_per_scenario_is_confined(per_scenario: DockerSandbox, api: Any, tmp_path: Path) -> None:
+    proc = per_scenario.start(interactive_plan(tmp_path))
     proc.wait_ready()
     cid = proc.transport.cid  # type: ignore[attr-defined]
     info = api.inspect_container(cid)
@@ -95,10 +153,10 @@ def test_the_container_is_confined(docker_sandbox: Sandbox, api: Any, tmp_path: 
     assert api.containers(all=True, filters={"id": cid}) == []
 
 
-def test_a_driver_past_its_deadline_is_killed_and_removed(docker_sandbox: Sandbox, api: Any, tmp_path: Path,
+def test_a_driver_past_its_deadline_is_killed_and_removed(per_scenario: DockerSandbox, api: Any, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(base, "GRACE", 0.5)
-    proc = docker_sandbox.start(interactive_plan(tmp_path, timeout=1))
+    proc = per_scenario.start(interactive_plan(tmp_path, timeout=1))
     proc.wait_ready()
     cid = proc.transport.cid  # type: ignore[attr-defined]
     started = time.monotonic()
@@ -109,17 +167,17 @@ def test_a_driver_past_its_deadline_is_killed_and_removed(docker_sandbox: Sandbo
         api.inspect_container(cid)
 
 
-def test_the_container_ends_itself_when_its_grader_is_gone(docker_sandbox: Sandbox, api: Any, tmp_path: Path,
+def test_the_container_ends_itself_when_its_grader_is_gone(per_scenario: DockerSandbox, api: Any, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The driver's own alarm (the host's deadline plus a slack) ends the container, and auto_remove
     removes it, even if nobody on the host is left to do it."""
     monkeypatch.setattr(docker_backend, "GRACE", 0)
     monkeypatch.setattr(docker_backend, "ALARM_SLACK", 0)
-    proc = docker_sandbox.start(interactive_plan(tmp_path, timeout=2))
+    proc = per_scenario.start(interactive_plan(tmp_path, timeout=2))
     proc.wait_ready()
     cid = proc.transport.cid  # type: ignore[attr-defined]
     try:
-        assert gone(api, f"labgrade.sandbox={docker_sandbox.id}", within=20) == []  # type: ignore[attr-defined]
+        assert gone(api, f"labgrade.sandbox={per_scenario.id}", within=20) == []
         with pytest.raises(docker.errors.NotFound):
             api.inspect_container(cid)
     finally:
@@ -129,18 +187,19 @@ def test_the_container_ends_itself_when_its_grader_is_gone(docker_sandbox: Sandb
 CRASHING_GRADER = """
 import sys, time
 sys.path.insert(0, {repo!r})
-from grader.sandbox import open_backend
+from grader.sandbox.docker import DockerSandbox
 plan = {plan!r}
-box = open_backend("docker")
+box = DockerSandbox(warm={warm!r})
 proc = box.start(plan)
 proc.wait_ready()
-print(proc.transport.cid, flush=True)
+print(box.warm.cid if box.warm else proc.transport.cid, flush=True)
 time.sleep(600)
 """
 
 
-def test_a_killed_graders_containers_are_removed_at_the_next_start(api: Any, tmp_path: Path) -> None:
-    code = CRASHING_GRADER.format(repo=str(REPO), plan=interactive_plan(tmp_path, timeout=300))
+def killed_grader(tmp_path: Path, warm: bool) -> str:
+    """The container of a grader killed with SIGKILL in the middle of a scenario."""
+    code = CRASHING_GRADER.format(repo=str(REPO), plan=interactive_plan(tmp_path, timeout=300), warm=warm)
     grader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert grader.stdout
@@ -151,8 +210,20 @@ def test_a_killed_graders_containers_are_removed_at_the_next_start(api: Any, tmp
         grader.wait()
         if grader.stdout:
             grader.stdout.close()
+    return cid
+
+
+def test_a_killed_graders_warm_container_ends_by_itself(api: Any, tmp_path: Path) -> None:
+    """Its driver server sees the grader's socket close, and exits: the container's PID 1, so the
+    container ends, scenarios and all, and auto_remove removes it."""
+    cid = killed_grader(tmp_path, warm=True)
+    assert gone(api, f"id={cid}") == []
+
+
+def test_a_killed_graders_containers_are_removed_at_the_next_start(api: Any, tmp_path: Path) -> None:
+    cid = killed_grader(tmp_path, warm=False)
     assert api.inspect_container(cid)["State"]["Running"]  # the driver is still waiting on its alarm
-    box = DockerSandbox()  # a new grader: it clears what dead graders left
+    box = DockerSandbox(warm=False)  # a new grader: it clears what dead graders left
     box.close()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -165,17 +236,20 @@ def test_a_killed_graders_containers_are_removed_at_the_next_start(api: Any, tmp
         pytest.fail(f"container {cid[:12]} of the killed grader is still there")
 
 
-def test_closing_one_backend_leaves_the_others_containers(docker_sandbox: Sandbox, api: Any,
-                                                         tmp_path: Path) -> None:
-    proc = docker_sandbox.start(interactive_plan(tmp_path))
+@pytest.mark.parametrize("warm", [True, False])
+def test_closing_one_backend_leaves_the_others_containers(warm: bool, api: Any, tmp_path: Path) -> None:
+    box = DockerSandbox(warm=warm)
+    proc = box.start(interactive_plan(tmp_path))
     proc.wait_ready()
-    other = DockerSandbox()  # same process, another instance (e.g. a second fixture)
+    cid = box.warm.cid if box.warm else proc.transport.cid  # type: ignore[attr-defined]
+    other = DockerSandbox(warm=warm)  # same process, another instance (e.g. a second fixture)
     other.close()
     try:
-        assert api.inspect_container(proc.transport.cid)["State"]["Running"]  # type: ignore[attr-defined]
+        assert api.inspect_container(cid)["State"]["Running"]
         assert proc.finish(end=True)["status"] == "passed"
     finally:
         proc.kill()
+        box.close()
 
 
 def make_class(tmp_path: Path, n: int) -> Path:
