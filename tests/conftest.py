@@ -61,6 +61,16 @@ def docker_sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="session")
+def docker_per_scenario_sandbox() -> Iterator[Sandbox]:
+    """The docker backend where no warm container can be made (not root, AppArmor): a container per scenario."""
+    from grader.sandbox.docker import DockerSandbox
+
+    box = DockerSandbox(warm=False)
+    yield box
+    box.close()
+
+
+@pytest.fixture(scope="session")
 def process_sandbox() -> Iterator[Sandbox]:
     """The process backend, inside a container with Docker's defaults (pytest_runtest_setup)."""
     problem = BACKENDS["process"].unavailable()
@@ -72,6 +82,7 @@ def process_sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.docker),
+                        pytest.param("docker_per_scenario", marks=pytest.mark.docker),
                         pytest.param("process", marks=pytest.mark.process)])
 def sandbox(request: pytest.FixtureRequest) -> Sandbox:
     """Every backend in turn: the sandbox conformance suite runs against each."""

@@ -1,11 +1,40 @@
-"""The docker backend: one container per scenario, made with the Docker SDK.
+"""The docker backend: the scenarios of a submission in one warm container, or one container each.
 
-Theory of operation. Each scenario gets a fresh container of the grading image (see the
-top-level Dockerfile and grader/image.py) whose PID 1 is the driver, run as root from a private copy
-of the host's driver code (base.copy_driver), mounted read-only. The plan goes in on the container's stdin and the
-outcome comes back on its stdout, both through one attach socket (DockerTransport, which
-demultiplexes Docker's stdout/stderr frames); the container is created and attached before it
-starts, so no byte is lost.
+Theory of operation. Where the grader may make cgroups (root on the engine's host), one container
+of the grading image (see the top-level Dockerfile and grader/image.py) serves all the scenarios
+of a backend, i.e. of a submission's pytest run (WarmContainer): its PID 1 is a driver server, the
+local backend's (grader/driver/zygote.py), run as root from a private copy of the host's driver
+code (base.copy_driver); it forks each scenario's driver into new network, PID, mount, IPC and UTS
+namespaces, where the driver builds the student's root (jail.build_root, at /mnt in its own
+mount namespace) as the local backend's does. Each scenario's students go into a pids, memory and
+CPU cgroup of their own, made by the host in a folder of the backend's (CgroupParent), mounted
+in the container; so a scenario gets exactly what the local backend gives it, inside a container:
+  * Network: `network_mode="none"`: the container has only loopback, and each scenario a
+    network namespace of its own, with a TCP hash table of its own (zygote._own_tcp_table).
+  * Files: read-only root filesystem; the backend's folder (the driver code, a copy of each
+    reference and of the submission, the server's socket) is mounted read-only at /grader/work,
+    mode 0700: students, in their own root, see the submission and a scratch /tmp only.
+  * Privileges: no-new-privileges; all capabilities dropped but WARM_CAPS: the drivers' (below)
+    and SYS_ADMIN and SYS_CHROOT, with which a driver makes its namespaces, mounts and the
+    students' root. Students get none (jail.student_preexec: empty bounding set, uid 65534,
+    no_new_privs, a seccomp filter), so SYS_ADMIN is the drivers' only. Where AppArmor confines
+    containers, its docker-default profile forbids every mount: the warm container runs
+    unconfined by it (the students are held by the above). The container sees the host's cgroup
+    tree (cgroupns host), since a process may only be moved to a cgroup inside its cgroup
+    namespace.
+  * Start and end: the host listens on a Unix socket in the backend's folder, the server connects
+    and is checked once (it makes a scenario's namespaces, a tmpfs, and moves a process into a
+    cgroup: DriverServer.check), then the host talks to it as to the local backend's: pipes and
+    pidfds (which work across PID namespaces) go through the socket. A scenario ends when the
+    host kills its keeper through a pidfd, and its students' cgroup is emptied and removed
+    (Cgroup.close). When the host closes the socket (close(), or the grader's death) the server
+    exits; it is the container's PID 1, so the kernel ends every process of the container, and
+    auto_remove removes it.
+Elsewhere (a normal user in the `docker` group, a check that fails: DockerSandbox.caveat says
+why in the run's log), each scenario gets a fresh container whose PID 1 is the driver. The plan
+goes in on the container's stdin and the outcome comes back on its stdout, both through one attach
+socket (DockerTransport, which demultiplexes Docker's stdout/stderr frames); the container is
+created and attached before it starts, so no byte is lost.
   * Network: `network_mode="none"`, i.e. a network namespace with only loopback; a private IPC
     namespace (`ipc_mode="private"`) and the host name SANDBOX_HOSTNAME.
   * Files: read-only root filesystem; a size-capped tmpfs /tmp (plan scratch_mb, mode 1777) is the
@@ -32,7 +61,8 @@ labgrade.sandbox, the backend instance), and the backend removes by label: its o
 on close() and at exit (atexit, with Ctrl-C deferred during the removal), and at start the
 containers of owners that are no longer alive on this host.
 Cost: a container per scenario is simple and leaves nothing shared between scenarios, but costs
-a few hundred ms (create, attach, start, remove) where the local backend needs ~20 ms.
+a few hundred ms (create, attach, start, remove) where the local backend needs ~20 ms; the warm
+container costs that once per submission (bench/RESULTS.md).
 """
 
 from __future__ import annotations

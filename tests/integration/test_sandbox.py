@@ -378,13 +378,17 @@ def test_an_interpreter_under_tmp_is_not_hidden_by_the_scratch_tmp(tmp_path: Pat
         shutil.rmtree(prefix, ignore_errors=True)
 
 
-def test_a_scenarios_network_has_a_tcp_table_of_its_own(local_sandbox: Sandbox, tmp_path: Path) -> None:
-    """As root, the local backend makes each scenario's network namespace where it gets its own
-    small TCP hash table (CHILD_EHASH): the driver's sock_diag dumps walk it, not the host's
-    (grader/sandbox/local.py). A negative figure is a namespace sharing the host's table."""
+@pytest.mark.parametrize("backend", ["local", pytest.param("docker", marks=pytest.mark.docker)])
+def test_a_scenarios_network_has_a_tcp_table_of_its_own(backend: str, request: pytest.FixtureRequest,
+                                                         tmp_path: Path) -> None:
+    """As root, the local backend (and the docker backend's warm container) makes each scenario's
+    network namespace where it gets its own small TCP hash table (CHILD_EHASH): the driver's
+    sock_diag dumps walk it, not the host's (grader/sandbox/local.py). A negative figure is a
+    namespace sharing the host's table."""
     if os.geteuid() != 0:
         pytest.skip("the run's parent network namespace is made as root only")
-    out = run_server(local_sandbox, tmp_path, """
+    box: Sandbox = request.getfixturevalue(f"{backend}_sandbox")
+    out = run_server(box, tmp_path, """
         import json, sys
         print(json.dumps({"ehash": open("/proc/sys/net/ipv4/tcp_ehash_entries").read().strip()}), file=sys.stderr)
     """)
