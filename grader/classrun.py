@@ -52,6 +52,7 @@ from .pytest_server import Forked, PytestServer
 from .results import ClassResult, SubmissionResult, TestResult
 from .run import SIDE_BY_SIDE
 from .sandbox.base import RUN_ENV
+from .sandbox.local import remove_cgroups, with_cgroups_below
 
 GRADING_INI = Path(__file__).with_name("grading.ini")
 SUBMISSION_SLACK = 120.0  # seconds beyond the sum of scenario budgets before a submission's run is killed
@@ -315,28 +316,7 @@ class ClassRun:
                 sweep_stale()
         if run := os.environ.get(RUN_ENV, "")[:12]:
             tops = [*CGROUPS.glob(f"labgrade-{run}-*"), *CGROUPS.glob(f"*/labgrade-{run}-*")]
-            remove_cgroups([*(d for top in tops for d in top.iterdir() if d.is_dir()), *tops])
-
-
-def remove_cgroups(dirs: list[Path]) -> None:
-    """Remove cgroups of sandboxes whose processes were killed, within STOP_GRACE (their last
-    processes are still being reaped for a few ms: polled, as the kernel signals nothing)."""
-    deadline = time.monotonic() + STOP_GRACE
-    for d in dirs:
-        while True:
-            try:
-                d.rmdir()
-                break
-            except FileNotFoundError:
-                break
-            except OSError:
-                with contextlib.suppress(OSError, ValueError):
-                    for pid in (d / "cgroup.procs").read_text().split():
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(int(pid), signal.SIGKILL)
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.01)
+            remove_cgroups(with_cgroups_below(tops), within=STOP_GRACE)
 
 
 def kill_group(proc: Forked) -> None:

@@ -1,4 +1,4 @@
-"""The local backend's driver server: one warm process that forks a driver into fresh namespaces. Standard library only.
+"""The driver server: one warm process that forks a driver into fresh namespaces. Standard library only.
 
     python3 -I -S -c BOOT LIB [NETNS_FD]       (stdin: one end of a Unix socket pair with the host)
     python3 -I -S -c BOOT LIB --connect PATH BUCKETS   (the host listens at PATH: docker's warm container)
@@ -14,12 +14,14 @@ with SCM_RIGHTS: the driver's stdin, stdout and stderr) forks
   * the driver, PID 1 of the new PID namespace, which mounts its own /proc and runs
     `grader.driver.__main__.main()` on the descriptors, as `unshare --fork --kill-child
     --mount-proc` then `python3 -m grader.driver` would.
-It answers with the keeper's pid and a pidfd of it. The host kills the keeper to end the
-sandbox: the driver gets SIGKILL when its keeper dies (PR_SET_PDEATHSIG, as `--kill-child`),
+It answers with the keeper's pid and a pidfd of it. The local backend runs it on the host; the
+docker backend's warm container runs it as its PID 1 (grader/sandbox/docker.py). The host kills
+the keeper to end the sandbox: the driver gets SIGKILL when its keeper dies (PR_SET_PDEATHSIG, as `--kill-child`),
 and the kernel ends everything else in the PID namespace with it. The keeper dies with this
-server, and this server with the host's thread that started it (`setpriv --pdeathsig`), so
-nothing outlives a grader that dies. A driver forked here is a fresh process with the state of
-a fresh interpreter that imported the driver: the server never runs a plan itself.
+server, and this server with the host's thread that started it (`setpriv --pdeathsig`; in the
+warm container, when the host's end of its socket closes), so nothing outlives a grader that
+dies. A driver forked here is a fresh process with the state of a fresh interpreter that
+imported the driver: the server never runs a plan itself.
 """
 
 from __future__ import annotations

@@ -393,7 +393,7 @@ class WarmContainer:
             probe = Cgroup(8, 64, parent=self.cgroups.name)
             try:
                 if why := self.server.check([self.inside(p) for p in probe.procs], JAIL_ROOT):
-                    raise SandboxError(f"a scenario's namespaces cannot be made in it: {why}")
+                    raise SandboxError(f"a scenario's namespaces cannot be made in it: {why} (its log: {self.logs()})")
             finally:
                 probe.close()
         except BaseException:

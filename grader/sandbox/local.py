@@ -203,18 +203,7 @@ class Cgroup:
     def close(self) -> None:
         """Kill what is left in the cgroups, wait until each of those processes has exited (a
         pidfd turns readable then, and its task has left the cgroup), and remove them."""
-        deadline = time.monotonic() + self.CLOSE_WITHIN
-        for d in self.dirs:
-            while True:
-                try:
-                    d.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        break
-                    self._end_processes(d, deadline)
+        remove_cgroups(self.dirs)
 
     @staticmethod
     def _end_processes(d: Path, deadline: float) -> None:
@@ -269,17 +258,29 @@ class CgroupParent:
             raise
 
     def close(self) -> None:
-        remove_cgroups_below(list(self.dirs.values()))
+        remove_cgroups(with_cgroups_below(list(self.dirs.values())))
 
 
-def remove_cgroups_below(dirs: list[Path]) -> None:
-    """Remove empty cgroups and the cgroups below them, deepest first."""
-    for top in dirs:
-        for d in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-            with contextlib.suppress(OSError):
+def with_cgroups_below(dirs: list[Path]) -> list[Path]:
+    """Folders of cgroups (CgroupParent's), their cgroups first: the order in which they can go."""
+    return [*(d for top in dirs if top.is_dir() for d in top.iterdir() if d.is_dir()), *dirs]
+
+
+def remove_cgroups(dirs: list[Path], within: float = Cgroup.CLOSE_WITHIN) -> None:
+    """Remove cgroups, in turn: what is left in each is killed, and waited for (Cgroup._end_processes);
+    one still busy after `within` s is left (to the class run's sweep, classrun.py)."""
+    deadline = time.monotonic() + within
+    for d in dirs:
+        while True:
+            try:
                 d.rmdir()
-        with contextlib.suppress(OSError):
-            top.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    break
+                Cgroup._end_processes(d, deadline)
 
 
 class ForkedTransport:
