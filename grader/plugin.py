@@ -19,6 +19,7 @@ import pickle
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -60,6 +61,7 @@ class Grading:
         self.config = config
         self.assignments: dict[Path, Assignment] = {}
         self._sandbox: Sandbox | None = None
+        self._opening: Future[Sandbox] | None = None
         self._staged: dict[Path, Staged] = {}
         self._tmp: Path | None = None
         self._refused: SubmissionUnusable | None = None  # the submission cannot be staged: said once per test
@@ -89,10 +91,27 @@ class Grading:
             raise pytest.UsageError("labgrade: pass --submission DIR (the student's folder) to grade an assignment")
         return Path(value)
 
+    def open_ahead(self) -> None:
+        """Open the sandbox while pytest collects, on a thread of its own: the docker backend's
+        container starts meanwhile (~0.3 s, bench/RESULTS.md), the local backend's driver server too."""
+        opening: Future[Sandbox] = Future()
+
+        def open_() -> None:
+            try:
+                opening.set_result(open_backend(self.config.getoption("labgrade_backend")))
+            except BaseException as e:  # raised where the sandbox is first needed, as it would have been
+                opening.set_exception(e)
+
+        self._opening = opening
+        threading.Thread(target=open_, name="labgrade-open-sandbox", daemon=True).start()
+
     @property
     def sandbox(self) -> Sandbox:
         if self._sandbox is None:
-            self._sandbox = open_backend(self.config.getoption("labgrade_backend"))
+            if self._opening is not None:
+                self._sandbox = self._opening.result()
+            else:
+                self._sandbox = open_backend(self.config.getoption("labgrade_backend"))
         return self._sandbox
 
     def staged(self, assignment: Assignment) -> Staged:
@@ -112,6 +131,9 @@ class Grading:
         return self._staged[assignment.root]
 
     def close(self) -> None:
+        if self._sandbox is None and self._opening is not None:
+            with contextlib.suppress(BaseException):  # opened for a session that graded nothing
+                self._sandbox = self._opening.result()
         if self._sandbox is not None:
             self._sandbox.close()
         if self._tmp is not None:
@@ -159,6 +181,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[GRADING] = Grading(config)
     config.addinivalue_line("markers", "labgrade(points, tags, name=None, visibility='visible'): "
                                        "a graded check written in Python")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    if config.getoption("labgrade_submission") and not config.option.collectonly:
+        config.stash[GRADING].open_ahead()
 
 
 def test_name(item: pytest.Item) -> str:
