@@ -51,7 +51,7 @@ from .handin import locate, submission_name
 from .pytest_server import Forked, PytestServer
 from .results import ClassResult, SubmissionResult, TestResult
 from .run import SIDE_BY_SIDE
-from .sandbox.base import RUN_ENV
+from .sandbox.base import RUN_ENV, SHARED_ENV, Sandbox
 from .sandbox.local import remove_cgroups, with_cgroups_below
 
 GRADING_INI = Path(__file__).with_name("grading.ini")
@@ -141,8 +141,9 @@ class ClassRun:
     """The submissions of one class run: their pytest processes, the cache, and stopping them all."""
 
     def __init__(self, assignment: Assignment, backend: str, logs: Path, cache: ResultCache | None = None,
-                 side_by_side: int = SIDE_BY_SIDE) -> None:
+                 side_by_side: int = SIDE_BY_SIDE, sandbox: Sandbox | None = None) -> None:
         self.assignment, self.backend, self.logs, self.cache = assignment, backend, logs, cache
+        self.sandbox = sandbox  # opened by `grade` for the class: lent to each pytest run (Sandbox.lend)
         self.side_by_side = side_by_side
         logs.mkdir(parents=True, exist_ok=True)
         self.keys = Keys(assignment, backend) if cache else None
@@ -219,7 +220,14 @@ class ClassRun:
                 what = "all units" if n_cached == 0 else f"{len(names)} unit(s), {n_cached} from the cache"
                 out.write(f"labgrade: grading {what}\n".encode())
                 out.flush()
-                rc = self._spawn(cmd, out, env, budget)
+                lent = self.sandbox.lend() if self.sandbox is not None else None
+                if lent is not None:
+                    env[SHARED_ENV] = lent[0]
+                try:
+                    rc = self._spawn(cmd, out, env, budget, lent[1].fileno() if lent else None)
+                finally:
+                    if lent is not None:
+                        lent[1].close()  # the run has its own copy: the server sees the end when it ends
                 if rc is None:
                     out.write(b"\nlabgrade: interrupted (Ctrl-C): this submission was not graded\n")
             if rc is None:
@@ -236,12 +244,13 @@ class ClassRun:
             fresh[unit] = (*fresh.get(unit, ()), t)
         return fresh
 
-    def _spawn(self, args: list[str], out: IO[bytes], env: dict[str, str], budget: float) -> int | str | None:
+    def _spawn(self, args: list[str], out: IO[bytes], env: dict[str, str], budget: float,
+               lent: int | None = None) -> int | str | None:
         """Run pytest in its own session; its exit status, "timeout", or None when the run was stopped."""
         with self._lock:
             if self._stopping:
                 return None
-            proc = self.server.start(args, env, out.fileno(), Path.cwd())
+            proc = self.server.start(args, env, out.fileno(), Path.cwd(), lent)
             self._running[proc.pid] = proc
         try:
             try:
@@ -341,10 +350,12 @@ def sigint_ignored() -> Iterator[None]:
 def grade_class(assignment: Assignment, submissions: list[Path], backend: str, jobs: int, logs: Path,
                 on_done: Callable[[SubmissionResult], None] = lambda r: None, *,
                 cache: ResultCache | None = None, on_start: Callable[[str], None] = lambda name: None,
-                on_graded: Callable[[Graded], None] = lambda g: None, side_by_side: int = SIDE_BY_SIDE) -> ClassResult:
+                on_graded: Callable[[Graded], None] = lambda g: None, side_by_side: int = SIDE_BY_SIDE,
+                sandbox: Sandbox | None = None) -> ClassResult:
     """Grade every submission, `jobs` at a time (each with `side_by_side` scenarios at once);
-    raises Interrupted (a KeyboardInterrupt) on Ctrl-C."""
-    run = ClassRun(assignment, backend, logs, cache, side_by_side)
+    raises Interrupted (a KeyboardInterrupt) on Ctrl-C. `sandbox`: the backend, opened for the
+    class, whose sandboxes the pytest runs may share (Sandbox.lend)."""
+    run = ClassRun(assignment, backend, logs, cache, side_by_side, sandbox)
     results: dict[Path, SubmissionResult] = {}
 
     def task(sub: Path) -> Graded | None:

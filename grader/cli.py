@@ -42,7 +42,7 @@ from .report import ReportError, write_all, write_single
 from .report.github import report_to_actions
 from .results import ClassResult, SubmissionResult
 from .run import SIDE_BY_SIDE, at_least_one
-from .sandbox import BACKENDS, open_backend
+from .sandbox import BACKENDS, Sandbox, open_backend
 from .text import visible
 
 
@@ -181,8 +181,15 @@ def fixed_times(assignment: Assignment) -> str:
 def run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespace,
               cache: ResultCache | None = None) -> ClassResult:
     """Grade the class with a progress display; raises Interrupted on Ctrl-C."""
-    backend = open_backend(args.backend)
-    backend.close()
+    backend = open_backend(args.backend)  # open for the class: its pytest runs may share it (Sandbox.lend)
+    try:
+        return _run_class(assignment, subs, args, cache, backend)
+    finally:
+        backend.close()
+
+
+def _run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespace, cache: ResultCache | None,
+               backend: Sandbox) -> ClassResult:
     if backend.one_at_a_time and (args.jobs > 1 or args.side_by_side > 1):
         console.print(f"The {backend.name} sandbox shares this machine's network: one scenario at a time "
                       f"(-j 1, --side-by-side 1)", soft_wrap=True)
@@ -195,7 +202,7 @@ def run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespace
     with ClassProgress(len(subs)) as progress:
         return grade_class(assignment, subs, backend.name, args.jobs, args.out / "logs", cache=cache,
                            on_start=progress.on_start, on_graded=progress.on_graded,
-                           side_by_side=args.side_by_side)
+                           side_by_side=args.side_by_side, sandbox=backend)
 
 
 def keep_interrupted(stop: Interrupted, out: Path, cached: bool) -> None:

@@ -30,18 +30,21 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GraderError
-from .sandbox.base import PARENT_ENV, HeldServer
+from .sandbox.base import PARENT_ENV, SHARED_FD, HeldServer
 
 
-def _child(request: dict[str, Any], log: int) -> None:
+def _child(request: dict[str, Any], log: int, lent: int | None) -> None:
     """In the forked child: the session, descriptors, environment and signals of a fresh
-    `python -m pytest ARGS` started by `grade`, then pytest itself."""
+    `python -m pytest ARGS` started by `grade`, then pytest itself; `lent`, if any, becomes its
+    SHARED_FD (the class run's sandbox, Sandbox.lend)."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    if lent is not None:
+        os.dup2(lent, SHARED_FD)
+    os.closerange(3 if lent is None else SHARED_FD + 1, os.sysconf("SC_OPEN_MAX"))
     signal.set_wakeup_fd(-1)
     signal.pthread_sigmask(signal.SIG_SETMASK, ())
     for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
@@ -85,13 +88,14 @@ def serve(host: socket.socket) -> None:
                         break
                     host.send(json.dumps({"ended": pid, "returncode": os.waitstatus_to_exitcode(status)}).encode())
                 continue
-            data, fds, _, _ = socket.recv_fds(host, 1 << 20, 1)
+            data, fds, _, _ = socket.recv_fds(host, 1 << 20, 2)
             if not data:
                 os._exit(0)  # `grade` closed its end
             pid = os.fork()
             if pid == 0:
                 try:
-                    _child(json.loads(data), fds[0])  # ends with SystemExit, which leaves through main()
+                    _child(json.loads(data), fds[0], fds[1] if len(fds) > 1 else None)  # ends with SystemExit,
+                    # which leaves through main()
                 except Exception:
                     import traceback
 
@@ -170,14 +174,15 @@ class PytestServer(HeldServer):
                     run.ended.set()
                 self._changed.notify_all()
 
-    def start(self, args: list[str], env: dict[str, str], log: int, cwd: Path) -> Forked:
-        """`pytest ARGS` in a session of its own, writing to `log`, with the environment `env`."""
+    def start(self, args: list[str], env: dict[str, str], log: int, cwd: Path, lent: int | None = None) -> Forked:
+        """`pytest ARGS` in a session of its own, writing to `log`, with the environment `env`, and
+        `lent` as its SHARED_FD."""
         request = json.dumps({"args": args, "env": env, "cwd": str(cwd)}).encode()
         with self._lock:
             with self._changed:
                 if self._gone:
                     raise GraderError("the pytest server has ended; see the log of the submission graded before")
-            socket.send_fds(self.sock, [request], [log])
+            socket.send_fds(self.sock, [request], [log] if lent is None else [log, lent])
             with self._changed:
                 self._changed.wait_for(lambda: self._forked or self._gone)
                 if not self._forked:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import signal
 import socket
 import sys
@@ -143,39 +144,67 @@ def _try_sandbox(jail: str, procs: list[str]) -> bytes:
 
 
 def serve(host: socket.socket, netns: int | None) -> None:
-    """Fork a sandboxed driver for each request until the host closes its end."""
+    """Fork a sandboxed driver for each request until the host closes its end. A request
+    `channel` (one descriptor: a Unix socket) opens another channel, served as this one: the
+    docker backend's warm container serves a whole class, each submission's pytest run on a
+    channel of its own. When a channel closes, the keepers forked for it are killed (its
+    scenarios end with them); when the first one closes, the server exits."""
     me = os.getpid()
+    channels = {host.fileno(): (host, set[int]())}  # a channel -> the keepers forked for it
     while True:
-        try:
-            message, fds, _, _ = socket.recv_fds(host, 4096, 3)
-        except OSError:
-            os._exit(0)
-        if message.startswith(b"check\0"):
-            _, jail, *procs = message.decode().split("\0")
-            host.sendall(_try_sandbox(jail, procs))
-            continue
-        if len(fds) != 3:
-            os._exit(0)  # the host closed its end
+        for fd in select.select(list(channels), [], [])[0]:
+            channel, keepers = channels[fd]
+            try:
+                message, fds, _, _ = socket.recv_fds(channel, 4096, 3)
+            except OSError:
+                message, fds = b"", []
+            if message == b"channel" and len(fds) == 1:
+                added = socket.socket(fileno=fds[0])
+                channels[added.fileno()] = (added, set())
+            elif message.startswith(b"check\0"):
+                _, jail, *procs = message.decode().split("\0")
+                channel.sendall(_try_sandbox(jail, procs))
+            elif len(fds) == 3:
+                keepers.add(_fork_keeper(channel, fds, netns, me, [c for c, _ in channels.values()]))
+            else:  # the host closed this channel
+                if channel is host:
+                    os._exit(0)
+                for pid in keepers:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+                del channels[fd]
+                channel.close()
         while True:  # keepers that ended (the host watches them through their pidfds)
             try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
+                pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 break
-        pid = os.fork()
-        if pid == 0:
-            try:
-                host.close()
-                _keeper(fds, netns, me)
-            except BaseException as e:  # said on the driver's stderr, which the host shows
-                os.write(fds[2], f"labgrade driver server: {type(e).__name__}: {e}\n".encode())
-            finally:
-                os._exit(125)
-        for fd in fds:
-            os.close(fd)
-        pidfd = os.pidfd_open(pid)
-        socket.send_fds(host, [str(pid).encode()], [pidfd])
-        os.close(pidfd)
+            if pid == 0:
+                break
+            for _, keepers in channels.values():
+                keepers.discard(pid)
+
+
+def _fork_keeper(channel: socket.socket, fds: list[int], netns: int | None, me: int,
+                 channels: list[socket.socket]) -> int:
+    """A keeper for a driver on `fds` (its stdin, stdout, stderr); its pid and a pidfd of it go
+    back on `channel`."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for c in channels:
+                c.close()
+            _keeper(fds, netns, me)
+        except BaseException as e:  # said on the driver's stderr, which the host shows
+            os.write(fds[2], f"labgrade driver server: {type(e).__name__}: {e}\n".encode())
+        finally:
+            os._exit(125)
+    for fd in fds:
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
+    socket.send_fds(channel, [str(pid).encode()], [pidfd])
+    os.close(pidfd)
+    return pid
 
 
 def _own_tcp_table(buckets: int) -> None:

@@ -20,6 +20,8 @@ from ..errors import DriverError, SandboxError
 OUTCOME_STATUSES = ("passed", "failed", "error")
 GRACE = 15.0  # seconds the host waits beyond the driver's own deadline before killing the sandbox
 RUN_ENV = "LABGRADE_RUN_ID"  # one run id for a `grade` command and the pytest processes it starts
+SHARED_ENV = "LABGRADE_SHARED_SANDBOX"  # a class run's sandbox, lent to its pytest runs (Sandbox.lend)
+SHARED_FD = 3  # the descriptor a pytest run gets it on
 PARENT_ENV = "LABGRADE_PARENT_PID"  # `grade`'s pid, for the pytest processes it starts (they die with it)
 GRADER_PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -110,6 +112,11 @@ class Sandbox(Protocol):
 
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         """Run a whole plan and return the driver's validated outcome."""
+
+    def lend(self) -> tuple[str, socket.socket] | None:
+        """What a pytest run of the class needs to use this backend's sandboxes rather than make its
+        own (docker's warm container): a value for SHARED_ENV and a socket it gets as SHARED_FD.
+        None: each run opens its own backend."""
 
     def expect(self, starts: int) -> None:
         """`starts` more sandboxes will be started in this run: no more than that are made ahead

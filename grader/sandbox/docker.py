@@ -70,6 +70,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import json
 import math
 import os
 import select
@@ -89,7 +90,7 @@ from typing import Any
 from ..driver.jail import HOSTNAME as SANDBOX_HOSTNAME
 from ..errors import SandboxError
 from ..image import DOCKER_API, IMAGE, unix_socket_problem
-from .base import GRACE, RUN_ENV, DriverProcess, StartsAhead, copy_driver
+from .base import GRACE, RUN_ENV, SHARED_ENV, SHARED_FD, DriverProcess, StartsAhead, copy_driver
 from .local import CHILD_EHASH, ZYGOTE_BOOT, Cgroup, CgroupParent, DriverServer, Spares
 
 SANDBOX_UID = 65534
@@ -354,77 +355,114 @@ def apparmor_on() -> bool:
 
 
 class WarmContainer:
-    """One container for all the scenarios of a backend (a submission's pytest run), where a driver
-    server (grader/driver/zygote.py, as the local backend's) forks each scenario's driver into new
-    namespaces, and each scenario's students go into cgroups of their own, made by the host in a
-    folder of the backend's (CgroupParent) that the container sees: a scenario gets what the local
-    backend gives it, at its cost, inside a container (its own filesystem, no network). The host
-    listens on a Unix socket in the backend's folder, mounted read-only in the container; the server
-    connects to it, and exits when the host closes it, which ends the container (its PID 1)."""
+    """One container for all the scenarios of a class run (or of a backend opened alone, e.g. a
+    submission's pytest run outside `grade`), where a driver server (grader/driver/zygote.py, as
+    the local backend's) forks each scenario's driver into new namespaces, and each scenario's
+    students go into cgroups of their own, made by the host in a folder (CgroupParent) that the
+    container sees: a scenario gets what the local backend gives it, at its cost, inside a
+    container (its own filesystem, no network). The host listens on a Unix socket in the
+    backend's folder, mounted read-only in the container; the server connects to it, and exits
+    when the host closes it, which ends the container (its PID 1). A class run lends it to each
+    submission's pytest run (lend(), then join()): a channel of its own to the server, and a
+    folder of its own in the backend's folder for its copies of the submission and reference."""
 
-    def __init__(self, box: DockerSandbox) -> None:
-        self.api = box.api
-        self.work = box.lib
-        self.cgroups = CgroupParent()
-        self.cid: str | None = None
+    def __init__(self, api: Any, work: Path, cgroups: CgroupParent, cid: str, server: DriverServer,
+                 owned: bool) -> None:
+        self.api, self.work, self.cgroups, self.cid, self.server, self.owned = api, work, cgroups, cid, server, owned
+
+    @classmethod
+    def make(cls, box: DockerSandbox) -> WarmContainer:
+        api, work = box.api, box.lib
+        cgroups = CgroupParent()
+        cid: str | None = None
+        server: DriverServer | None = None
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            listener.bind(str(self.work / "driver.sock"))
+            listener.bind(str(work / "driver.sock"))
             listener.listen(1)
             mount = _docker().types.Mount
-            mounts = [mount(WORK_MOUNT, str(self.work), type="bind", read_only=True)]
-            mounts += [mount(self.inside(d), str(d), type="bind", read_only=False) for d in self.cgroups.dirs.values()]
-            host_config = self.api.create_host_config(
+            mounts = [mount(WORK_MOUNT, str(work), type="bind", read_only=True)]
+            mounts += [mount(inside_cgroups(cgroups, d), str(d), type="bind", read_only=False)
+                       for d in cgroups.dirs.values()]
+            host_config = api.create_host_config(
                 mounts=mounts, network_mode="none", ipc_mode="private", read_only=True, auto_remove=True,
                 tmpfs={"/tmp": "rw,nosuid,nodev,size=1m,mode=1777"}, shm_size="1m", cgroupns="host",
                 pids_limit=WARM_PIDS, mem_limit=f"{WARM_MEMORY_MB}m", memswap_limit=f"{WARM_MEMORY_MB}m",
                 security_opt=["no-new-privileges", *(["apparmor=unconfined"] if apparmor_on() else [])],
                 cap_drop=["ALL"], cap_add=WARM_CAPS, log_config={"Type": "json-file", "Config": {"max-size": "1m"}})
-            self.cid = self.api.create_container(
+            cid = api.create_container(
                 image=IMAGE, command=[CONTAINER_PYTHON, "-I", "-S", "-c", ZYGOTE_BOOT, WORK_MOUNT, "--connect",
                                       f"{WORK_MOUNT}/driver.sock", str(CHILD_EHASH)],
                 user="0:0", working_dir="/", host_config=host_config, hostname=SANDBOX_HOSTNAME,
                 labels={LABEL: "1", RUN_LABEL: box.run_id, OWNER_LABEL: box.owner, BOX_LABEL: box.id})["Id"]
-            self.api.start(self.cid)
+            api.start(cid)
             if not select.select([listener], [], [], CONNECT_WITHIN)[0]:
-                raise SandboxError(f"its driver server did not connect within {CONNECT_WITHIN:g} s: {self.logs()}")
-            sock, _ = listener.accept()
-            self.server = DriverServer(sock, "docker sandbox's driver server")
-            probe = Cgroup(8, 64, parent=self.cgroups.name)
+                raise SandboxError(f"its driver server did not connect within {CONNECT_WITHIN:g} s: "
+                                   f"{container_log(api, cid)}")
+            server = DriverServer(listener.accept()[0], "docker sandbox's driver server")
+            warm = cls(api, work, cgroups, cid, server, owned=True)
+            probe = Cgroup(8, 64, parent=cgroups.name)
             try:
-                if why := self.server.check([self.inside(p) for p in probe.procs], JAIL_ROOT):
-                    raise SandboxError(f"a scenario's namespaces cannot be made in it: {why} (its log: {self.logs()})")
+                if why := server.check([warm.inside(p) for p in probe.procs], JAIL_ROOT):
+                    raise SandboxError(f"a scenario's namespaces cannot be made in it: {why} "
+                                       f"(its log: {container_log(api, cid)})")
             finally:
                 probe.close()
+            return warm
         except BaseException:
-            self.close()
+            if server is not None:
+                server.sock.close()
+            if cid:
+                _remove(api, cid)
+            cgroups.close()
             raise
         finally:
             listener.close()
             with contextlib.suppress(OSError):
-                (self.work / "driver.sock").unlink()
+                (work / "driver.sock").unlink()
+
+    def lend(self) -> tuple[str, socket.socket]:
+        """What another process needs to join this container: SHARED_ENV's value, and its channel."""
+        return json.dumps({"cid": self.cid, "work": str(self.work), "cgroups": self.cgroups.name,
+                           "fd": SHARED_FD}), self.server.channel()
+
+    @classmethod
+    def join(cls, api: Any, lent: str) -> WarmContainer:
+        """The container a class run lent (SHARED_ENV), on the channel it passed as SHARED_FD."""
+        shared = json.loads(lent)
+        server = DriverServer(socket.socket(fileno=int(shared["fd"])), "docker sandbox's driver server")
+        return cls(api, Path(shared["work"]), CgroupParent(joined=shared["cgroups"]), shared["cid"], server,
+                   owned=False)
 
     def inside(self, path: str | Path) -> str:
         """The container's path of a host path under the backend's folder or its cgroups."""
         path = str(path)
-        for name, d in self.cgroups.dirs.items():
-            if path == str(d) or path.startswith(f"{d}/"):
-                return "/".join(filter(None, (CGROUP_MOUNT, name))) + path[len(str(d)):]
         if path.startswith(f"{self.work}/"):
             return WORK_MOUNT + path[len(str(self.work)):]
-        raise ValueError(f"{path} is not in the warm container")
-
-    def logs(self) -> str:
-        with contextlib.suppress(Exception):
-            return self.api.logs(self.cid).decode(errors="replace").strip()[-2000:] or "no output"
-        return "no output"
+        return inside_cgroups(self.cgroups, path)
 
     def close(self) -> None:
-        if hasattr(self, "server"):
-            self.server.sock.close()  # the server exits, and with it the container (auto_remove)
-        if self.cid:
+        """Owned: the server exits, and with it the container (auto_remove); joined: this
+        process's channel closes, and the server kills what it still runs for it."""
+        self.server.sock.close()
+        if self.owned:
             _remove(self.api, self.cid)
-        self.cgroups.close()
+            self.cgroups.close()
+
+
+def inside_cgroups(cgroups: CgroupParent, path: str | Path) -> str:
+    """The warm container's path of a host path in its folder of cgroups."""
+    path = str(path)
+    for name, d in cgroups.dirs.items():
+        if path == str(d) or path.startswith(f"{d}/"):
+            return "/".join(filter(None, (CGROUP_MOUNT, name))) + path[len(str(d)):]
+    raise ValueError(f"{path} is not in the warm container")
+
+
+def container_log(api: Any, cid: str) -> str:
+    with contextlib.suppress(Exception):
+        return api.logs(cid).decode(errors="replace").strip()[-2000:] or "no output"
+    return "no output"
 
 
 class DockerSandbox:
@@ -476,7 +514,9 @@ class DockerSandbox:
         self.id = uuid.uuid4().hex[:12]
         self.closed = False
         # the driver is mounted from a private copy: editing the checkout meanwhile cannot break a run
-        self.lib = copy_driver(Path(tempfile.mkdtemp(prefix="labgrade-driver-")))
+        lent = os.environ.pop(SHARED_ENV, None) if warm else None  # a class run's warm container (not passed on)
+        top = Path(json.loads(lent)["work"]) if lent else None  # then this run's copies go in its folder
+        self.lib = copy_driver(Path(tempfile.mkdtemp(prefix="labgrade-driver-", dir=top)))
         self._references: dict[str, Path] = {}  # a reference folder -> its copy under self.lib
         self._spare_client = docker.from_env(version=DOCKER_API, timeout=120)  # for the spares' thread
         self._spare_api = self._spare_client.api
@@ -490,7 +530,7 @@ class DockerSandbox:
         self.warm: WarmContainer | None = None
         self.spares: Spares | None = None
         try:
-            self.warm = WarmContainer(self) if warm else None
+            self.warm = (WarmContainer.join(self.api, lent) if lent else WarmContainer.make(self)) if warm else None
             self.spares = Spares(self.warm.server.fork) if self.warm else None
         except (SandboxError, OSError, docker.errors.DockerException) as e:
             self.caveat = f"the docker sandbox makes a container per scenario here, which is slower: {warm_problem(e)}"
@@ -640,6 +680,9 @@ class DockerSandbox:
             self.spares.expect(starts)
         with self._lock:
             self._starts.left = starts
+
+    def lend(self) -> tuple[str, socket.socket] | None:
+        return self.warm.lend() if self.warm is not None and self.warm.owned else None
 
     def _remove_later(self, cid: str) -> None:
         """Remove a used container on the spares' thread (own API connection); close() joins it."""

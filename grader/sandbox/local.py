@@ -237,16 +237,19 @@ def cgroup_name() -> str:
 class CgroupParent:
     """A folder of cgroups (Cgroup(parent=self.name)), in each hierarchy: the docker backend's
     warm container moves each scenario's student processes into cgroups of their own there
-    (grader/sandbox/docker.py). Removed on close(), once its cgroups are."""
+    (grader/sandbox/docker.py). Made here, or `joined` (made by another process: a class run's),
+    and then left to it; removed on close(), once its cgroups are."""
 
-    def __init__(self) -> None:
-        self.name = cgroup_name()
+    def __init__(self, joined: str | None = None) -> None:
+        self.name, self.owned = joined or cgroup_name(), joined is None
         root = Cgroup.V1
         if (root / "pids" / "cgroup.procs").exists():  # v1: one folder per controller used
             controllers = [c for c in ("pids", "memory", "cpu") if (root / c / "cgroup.procs").exists()]
             self.dirs = {c: root / c / self.name for c in controllers}
         else:  # v2: one folder, its controllers enabled by the first Cgroup made in it
             self.dirs = {"": root / self.name}
+        if not self.owned:
+            return
         made: list[Path] = []
         try:
             for d in self.dirs.values():
@@ -258,7 +261,8 @@ class CgroupParent:
             raise
 
     def close(self) -> None:
-        remove_cgroups(with_cgroups_below(list(self.dirs.values())))
+        if self.owned:
+            remove_cgroups(with_cgroups_below(list(self.dirs.values())))
 
 
 def with_cgroups_below(dirs: list[Path]) -> list[Path]:
@@ -361,6 +365,17 @@ class DriverServer:
                 os.close(fd)
             raise SandboxError(f"the {self.what} did not fork a driver ({why}); its errors are in this run's log")
         return ForkedTransport(fds[0], stdin[1], stdout[0], stderr[0])
+
+    def channel(self) -> socket.socket:
+        """A channel of its own to the same server, for another process (its own requests, and
+        its own keepers, killed when it closes the channel): one end of a new socket pair."""
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            with self._lock:
+                socket.send_fds(self.sock, [b"channel"], [theirs.fileno()])
+        finally:
+            theirs.close()
+        return mine
 
     def check(self, procs: list[str], jail: str) -> str | None:
         """Whether a driver could make its namespaces, mount its /proc and a tmpfs at `jail`, and
@@ -485,6 +500,9 @@ class LocalSandbox:
 
     def expect(self, starts: int) -> None:
         self.spares.expect(starts)
+
+    def lend(self) -> tuple[str, socket.socket] | None:
+        return None  # a driver server costs little: each pytest run has its own
 
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         return self.start(plan).finish()

@@ -144,6 +144,9 @@ class ProcessSandbox:
     def expect(self, starts: int) -> None:
         """Nothing is made ahead here."""
 
+    def lend(self) -> tuple[str, socket.socket] | None:
+        return None
+
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
