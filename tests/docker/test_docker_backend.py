@@ -31,6 +31,7 @@ from grader.sandbox.docker import (
     WORK_MOUNT,
     DockerSandbox,
 )
+from grader.sandbox.local import DriverServer
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.docker
@@ -264,15 +265,42 @@ def grade_command(klass: Path, out: Path, jobs: int) -> list[str]:
 
 
 def test_a_grading_run_leaves_nothing(api: Any, tmp_path: Path) -> None:
+    """As root, the class is graded in one warm container, lent to every submission's pytest run;
+    nothing of the run is left: no container, volume or cgroup."""
     run_id = uuid.uuid4().hex[:12]
-    done = subprocess.run(grade_command(make_class(tmp_path, 1), tmp_path / "out", 1), cwd=REPO, timeout=600,
+    since = int(time.time()) - 1
+    done = subprocess.run(grade_command(make_class(tmp_path, 3), tmp_path / "out", 2), cwd=REPO, timeout=600,
                           env={**os.environ, "LABGRADE_RUN_ID": run_id}, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "with the docker sandbox" in " ".join(done.stdout.split())  # rich wraps lines
-    (sub,) = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]
-    assert sub["score"] == sub["max_score"] > 0
+    subs = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]
+    assert len(subs) == 3 and all(sub["score"] == sub["max_score"] > 0 for sub in subs)
+    made = api.events(since=since, until=int(time.time()) + 1, decode=True,
+                      filters={"type": "container", "event": "create", "label": f"labgrade.run={run_id}"})
+    assert len(list(made)) == (1 if os.geteuid() == 0 else 3 * 15)
     assert gone(api, f"labgrade.run={run_id}", within=10) == []
     assert not (api.volumes(filters={"label": "labgrade"}) or {}).get("Volumes")
+    cgroups = Path("/sys/fs/cgroup")
+    assert not [*cgroups.glob(f"labgrade-{run_id}-*"), *cgroups.glob(f"*/labgrade-{run_id}-*")]
+
+
+def test_a_pytest_run_that_dies_takes_its_scenarios_with_it(docker_sandbox: DockerSandbox, tmp_path: Path) -> None:
+    """The warm container serves a run on a channel of its own (DriverServer.channel): when the
+    run's end of it closes (it died), the server kills what it forked for it, and serves on."""
+    if docker_sandbox.warm is None:
+        pytest.skip(f"no warm container: {docker_sandbox.caveat}")
+    _, channel = docker_sandbox.warm.lend()
+    joined = DriverServer(channel, "test channel")
+    driver = joined.fork()  # a driver in its namespaces, waiting for a plan
+    try:
+        assert not driver.ended()
+        channel.close()  # as the kernel does when the process holding it dies
+        assert driver.ended(timeout=30)
+    finally:
+        driver.kill()
+    proc = docker_sandbox.start(interactive_plan(tmp_path))
+    proc.wait_ready()
+    assert proc.finish(end=True)["status"] == "passed"
 
 
 def test_ctrl_c_halfway_through_a_run_leaves_nothing(api: Any, tmp_path: Path) -> None:
