@@ -1,12 +1,14 @@
-"""The docker backend: the scenarios of a submission in one warm container, or one container each.
+"""The docker backend: the scenarios of a class in one warm container, or one container each.
 
 Theory of operation. Where the grader may make cgroups (root on the engine's host), one container
 of the grading image (see the top-level Dockerfile and grader/image.py) serves all the scenarios
-of a backend, i.e. of a submission's pytest run (WarmContainer): its PID 1 is a driver server, the
-local backend's (grader/driver/zygote.py), run as root from a private copy of the host's driver
-code (base.copy_driver); it forks each scenario's driver into new network, PID, mount, IPC and UTS
-namespaces, where the driver builds the student's root (jail.build_root, at /mnt in its own
-mount namespace) as the local backend's does. Each scenario's students go into a pids, memory and
+of a backend (WarmContainer): of a class, when `grade` opens it and lends it to each submission's
+pytest run (Sandbox.lend: a channel of its own to the container's driver server, passed as
+SHARED_FD, and SHARED_ENV naming the rest), or of one pytest run opened alone. Its PID 1 is a
+driver server, the local backend's (grader/driver/zygote.py), run as root from a private copy of
+the host's driver code (base.copy_driver); it forks each scenario's driver into new network,
+PID, mount, IPC and UTS namespaces, where the driver builds the student's root (jail.build_root,
+at /mnt in its own mount namespace) as the local backend's does. Each scenario's students go into a pids, memory and
 CPU cgroup of their own, made by the host in a folder of the backend's (CgroupParent), mounted
 in the container; so a scenario gets exactly what the local backend gives it, inside a container:
   * Network: `network_mode="none"`: the container has only loopback, and each scenario a
@@ -27,9 +29,10 @@ in the container; so a scenario gets exactly what the local backend gives it, in
     cgroup: DriverServer.check), then the host talks to it as to the local backend's: pipes and
     pidfds (which work across PID namespaces) go through the socket. A scenario ends when the
     host kills its keeper through a pidfd, and its students' cgroup is emptied and removed
-    (Cgroup.close). When the host closes the socket (close(), or the grader's death) the server
-    exits; it is the container's PID 1, so the kernel ends every process of the container, and
-    auto_remove removes it.
+    (Cgroup.close). When a pytest run's channel closes (its end, or its death), the server kills
+    the keepers it forked for it. When the owner closes its socket (close(), or the grader's
+    death) the server exits; it is the container's PID 1, so the kernel ends every process of
+    the container, and auto_remove removes it.
 Elsewhere (a normal user in the `docker` group, a check that fails: DockerSandbox.caveat says
 why in the run's log), each scenario gets a fresh container whose PID 1 is the driver. The plan
 goes in on the container's stdin and the outcome comes back on its stdout, both through one attach
@@ -62,7 +65,7 @@ on close() and at exit (atexit, with Ctrl-C deferred during the removal), and at
 containers of owners that are no longer alive on this host.
 Cost: a container per scenario is simple and leaves nothing shared between scenarios, but costs
 a few hundred ms (create, attach, start, remove) where the local backend needs ~20 ms; the warm
-container costs that once per submission (bench/RESULTS.md).
+container costs that once per class (bench/RESULTS.md).
 """
 
 from __future__ import annotations
