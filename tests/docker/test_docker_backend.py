@@ -275,9 +275,13 @@ def test_a_grading_run_leaves_nothing(api: Any, tmp_path: Path) -> None:
     assert "with the docker sandbox" in " ".join(done.stdout.split())  # rich wraps lines
     subs = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]
     assert len(subs) == 3 and all(sub["score"] == sub["max_score"] > 0 for sub in subs)
-    made = api.events(since=since, until=int(time.time()) + 1, decode=True,
-                      filters={"type": "container", "event": "create", "label": f"labgrade.run={run_id}"})
-    assert len(list(made)) == (1 if os.geteuid() == 0 else 3 * 15)
+    events = api.events(since=since, until=int(time.time()) + 1, decode=True,
+                        filters={"type": "container", "event": "create", "label": f"labgrade.run={run_id}"})
+    try:
+        made = list(events)
+    finally:
+        events.close()
+    assert len(made) == (1 if os.geteuid() == 0 else 3 * 15)
     assert gone(api, f"labgrade.run={run_id}", within=10) == []
     assert not (api.volumes(filters={"label": "labgrade"}) or {}).get("Volumes")
     cgroups = Path("/sys/fs/cgroup")

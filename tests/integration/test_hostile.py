@@ -254,7 +254,10 @@ def container_ids(run: str, since: float) -> set[str]:
         events = client.api.events(since=int(since) - 1, until=int(time.time()) + 1, decode=True,
                                    filters={"type": "container", "event": "create",
                                             "label": f"labgrade.run={run}"})
-        return {e["id"] for e in events}
+        try:
+            return {e["id"] for e in events}
+        finally:
+            events.close()  # the stream's response, which the client's close() leaves open
     finally:
         client.close()
 
