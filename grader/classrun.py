@@ -52,7 +52,7 @@ from .pytest_server import Forked, PytestServer
 from .results import ClassResult, SubmissionResult, TestResult
 from .run import SIDE_BY_SIDE
 from .sandbox.base import RUN_ENV, SHARED_ENV, Sandbox
-from .sandbox.local import remove_cgroups, with_cgroups_below
+from .sandbox.local import remove_cgroups
 
 GRADING_INI = Path(__file__).with_name("grading.ini")
 SUBMISSION_SLACK = 120.0  # seconds beyond the sum of scenario budgets before a submission's run is killed
@@ -316,16 +316,15 @@ class ClassRun:
 
     def remove_leftovers(self) -> None:
         """After a stop, what a pytest process killed before its own cleanup may have left: the
-        containers of dead owners (by their labels), the run's empty cgroups (by their names; the
-        docker backend's warm container keeps its scenarios' cgroups in a folder of the run's)."""
+        containers of dead owners (by their labels), the run's empty cgroups (by their names)."""
         if self.backend == "docker":
             from .sandbox.docker import sweep_stale
 
             with contextlib.suppress(Exception):  # the engine is gone: its containers end by their own alarm
                 sweep_stale()
         if run := os.environ.get(RUN_ENV, "")[:12]:
-            tops = [*CGROUPS.glob(f"labgrade-{run}-*"), *CGROUPS.glob(f"*/labgrade-{run}-*")]
-            remove_cgroups(with_cgroups_below(tops), within=STOP_GRACE)
+            remove_cgroups([*CGROUPS.glob(f"labgrade-{run}-*"), *CGROUPS.glob(f"*/labgrade-{run}-*")],
+                           within=STOP_GRACE)
 
 
 def kill_group(proc: Forked) -> None:

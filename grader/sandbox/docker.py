@@ -9,8 +9,8 @@ driver server, the local backend's (grader/driver/zygote.py), run as root from a
 the host's driver code (base.copy_driver); it forks each scenario's driver into new network,
 PID, mount, IPC and UTS namespaces, where the driver builds the student's root (jail.build_root,
 at /mnt in its own mount namespace) as the local backend's does. Each scenario's students go into a pids, memory and
-CPU cgroup of their own, made by the host in a folder of the backend's (CgroupParent), mounted
-in the container; so a scenario gets exactly what the local backend gives it, inside a container:
+CPU cgroup of their own, made by the host as the local backend's are (the container sees the
+host's cgroups); so a scenario gets exactly what the local backend gives it, inside a container:
   * Network: `network_mode="none"`: the container has only loopback, and each scenario a
     network namespace of its own, with a TCP hash table of its own (zygote._own_tcp_table).
   * Files: read-only root filesystem; the backend's folder (the driver code, a copy of each
@@ -94,7 +94,7 @@ from ..driver.jail import HOSTNAME as SANDBOX_HOSTNAME
 from ..errors import SandboxError
 from ..image import DOCKER_API, IMAGE, unix_socket_problem
 from .base import GRACE, RUN_ENV, SHARED_ENV, SHARED_FD, DriverProcess, StartsAhead, copy_driver
-from .local import CHILD_EHASH, ZYGOTE_BOOT, Cgroup, CgroupParent, DriverServer, Spares
+from .local import CHILD_EHASH, ZYGOTE_BOOT, Cgroup, DriverServer, Spares
 
 SANDBOX_UID = 65534
 CONTAINER_PYTHON = "/usr/local/bin/python3"  # the Dockerfile makes sure it exists on every base
@@ -121,7 +121,7 @@ CONTAINER_CGROUP_DIRS = ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/f
 # the students get no capability, as everywhere (jail.student_preexec)
 WARM_CAPS = [*DRIVER_CAPS, "SYS_ADMIN", "SYS_CHROOT"]
 WORK_MOUNT = "/grader/work"  # the backend's folder: the driver code, the references, the submissions, the socket
-CGROUP_MOUNT = "/grader/cgroup"  # the backend's folder of cgroups (CgroupParent), one per hierarchy
+CGROUP_MOUNT = "/grader/cgroup"  # the host's cgroups (where the host makes each scenario's students' own)
 JAIL_ROOT = "/mnt"  # an empty folder of the image: each driver mounts its students' root there (own mount namespace)
 WARM_PIDS = 1024  # the drivers and reference peers of the scenarios side by side (their students: their own cgroups)
 WARM_MEMORY_MB = 2048  # the same, for memory
@@ -361,22 +361,21 @@ class WarmContainer:
     """One container for all the scenarios of a class run (or of a backend opened alone, e.g. a
     submission's pytest run outside `grade`), where a driver server (grader/driver/zygote.py, as
     the local backend's) forks each scenario's driver into new namespaces, and each scenario's
-    students go into cgroups of their own, made by the host in a folder (CgroupParent) that the
-    container sees: a scenario gets what the local backend gives it, at its cost, inside a
-    container (its own filesystem, no network). The host listens on a Unix socket in the
-    backend's folder, mounted read-only in the container; the server connects to it, and exits
-    when the host closes it, which ends the container (its PID 1). A class run lends it to each
-    submission's pytest run (lend(), then join()): a channel of its own to the server, and a
-    folder of its own in the backend's folder for its copies of the submission and reference."""
+    students go into cgroups of their own, made by the host as the local backend's are, which the
+    container sees (the host's /sys/fs/cgroup, at CGROUP_MOUNT): a scenario gets what the local
+    backend gives it, at its cost, inside a container (its own filesystem, no network). The host
+    listens on a Unix socket in the backend's folder, mounted read-only in the container; the
+    server connects to it, and exits when the host closes it, which ends the container (its PID
+    1). A class run lends it to each submission's pytest run (lend(), then join()): a channel of
+    its own to the server, and a folder of its own in the backend's folder for its copies of the
+    submission and reference."""
 
-    def __init__(self, api: Any, work: Path, cgroups: CgroupParent, cid: str, server: DriverServer,
-                 owned: bool) -> None:
-        self.api, self.work, self.cgroups, self.cid, self.server, self.owned = api, work, cgroups, cid, server, owned
+    def __init__(self, api: Any, work: Path, cid: str, server: DriverServer, owned: bool) -> None:
+        self.api, self.work, self.cid, self.server, self.owned = api, work, cid, server, owned
 
     @classmethod
     def make(cls, box: DockerSandbox) -> WarmContainer:
         api, work = box.api, box.lib
-        cgroups = CgroupParent()
         cid: str | None = None
         server: DriverServer | None = None
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -384,9 +383,8 @@ class WarmContainer:
             listener.bind(str(work / "driver.sock"))
             listener.listen(1)
             mount = _docker().types.Mount
-            mounts = [mount(WORK_MOUNT, str(work), type="bind", read_only=True)]
-            mounts += [mount(inside_cgroups(cgroups, d), str(d), type="bind", read_only=False)
-                       for d in cgroups.dirs.values()]
+            mounts = [mount(WORK_MOUNT, str(work), type="bind", read_only=True),
+                      mount(CGROUP_MOUNT, str(Cgroup.V1), type="bind", read_only=False)]
             host_config = api.create_host_config(
                 mounts=mounts, network_mode="none", ipc_mode="private", read_only=True, auto_remove=True,
                 tmpfs={"/tmp": "rw,nosuid,nodev,size=1m,mode=1777"}, shm_size="1m", cgroupns="host",
@@ -403,8 +401,8 @@ class WarmContainer:
                 raise SandboxError(f"its driver server did not connect within {CONNECT_WITHIN:g} s: "
                                    f"{container_log(api, cid)}")
             server = DriverServer(listener.accept()[0], "docker sandbox's driver server")
-            warm = cls(api, work, cgroups, cid, server, owned=True)
-            probe = Cgroup(8, 64, parent=cgroups.name)
+            warm = cls(api, work, cid, server, owned=True)
+            probe = Cgroup(8, 64)
             try:
                 if why := server.check([warm.inside(p) for p in probe.procs], JAIL_ROOT):
                     raise SandboxError(f"a scenario's namespaces cannot be made in it: {why} "
@@ -417,7 +415,6 @@ class WarmContainer:
                 server.sock.close()
             if cid:
                 _remove(api, cid)
-            cgroups.close()
             raise
         finally:
             listener.close()
@@ -426,23 +423,22 @@ class WarmContainer:
 
     def lend(self) -> tuple[str, socket.socket]:
         """What another process needs to join this container: SHARED_ENV's value, and its channel."""
-        return json.dumps({"cid": self.cid, "work": str(self.work), "cgroups": self.cgroups.name,
-                           "fd": SHARED_FD}), self.server.channel()
+        return json.dumps({"cid": self.cid, "work": str(self.work), "fd": SHARED_FD}), self.server.channel()
 
     @classmethod
     def join(cls, api: Any, lent: str) -> WarmContainer:
         """The container a class run lent (SHARED_ENV), on the channel it passed as SHARED_FD."""
         shared = json.loads(lent)
         server = DriverServer(socket.socket(fileno=int(shared["fd"])), "docker sandbox's driver server")
-        return cls(api, Path(shared["work"]), CgroupParent(joined=shared["cgroups"]), shared["cid"], server,
-                   owned=False)
+        return cls(api, Path(shared["work"]), shared["cid"], server, owned=False)
 
     def inside(self, path: str | Path) -> str:
-        """The container's path of a host path under the backend's folder or its cgroups."""
+        """The container's path of a host path under the backend's folder or the host's cgroups."""
         path = str(path)
-        if path.startswith(f"{self.work}/"):
-            return WORK_MOUNT + path[len(str(self.work)):]
-        return inside_cgroups(self.cgroups, path)
+        for host, inside in ((self.work, WORK_MOUNT), (Cgroup.V1, CGROUP_MOUNT)):
+            if path.startswith(f"{host}/"):
+                return inside + path[len(str(host)):]
+        raise ValueError(f"{path} is not in the warm container")
 
     def close(self) -> None:
         """Owned: the server exits, and with it the container (auto_remove); joined: this
@@ -450,16 +446,6 @@ class WarmContainer:
         self.server.sock.close()
         if self.owned:
             _remove(self.api, self.cid)
-            self.cgroups.close()
-
-
-def inside_cgroups(cgroups: CgroupParent, path: str | Path) -> str:
-    """The warm container's path of a host path in its folder of cgroups."""
-    path = str(path)
-    for name, d in cgroups.dirs.items():
-        if path == str(d) or path.startswith(f"{d}/"):
-            return "/".join(filter(None, (CGROUP_MOUNT, name))) + path[len(str(d)):]
-    raise ValueError(f"{path} is not in the warm container")
 
 
 def container_log(api: Any, cid: str) -> str:
@@ -599,7 +585,7 @@ class DockerSandbox:
         limits = dict(plan.get("limits", {}))
         limits["max_processes"] = int(limits.pop("processes", 128))  # the pids cgroup, not RLIMIT_NPROC
         cgroup = Cgroup(limits["max_processes"], int(limits.get("memory_mb", 512)), int(limits.get("socket_mb", 64)),
-                        parent=warm.cgroups.name, cpus=_cpus())
+                        cpus=_cpus())
         try:
             plan = {**plan, "limits": limits, "jail": {"root": JAIL_ROOT},
                     "cgroups": [warm.inside(procs) for procs in cgroup.procs],

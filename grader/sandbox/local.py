@@ -142,20 +142,18 @@ def namespaces_refused() -> str | None:
 
 
 class Cgroup:
-    """A pids (and memory, and CPU) cgroup for one sandbox, v1 or v2, removed on close(); made at
-    the top of each hierarchy, or under `parent` (a folder of them, see CgroupParent)."""
+    """A pids (and memory, and CPU) cgroup for one sandbox, v1 or v2, removed on close()."""
 
     V1 = Path("/sys/fs/cgroup")
     CPU_PERIOD = 100_000  # µs, the kernel's default period
     CPUS = 1.0  # CPU quota of a sandbox's student processes, as a docker container's by default: a
     # spinning fork bomb must not take every core from the submissions graded beside it
 
-    def __init__(self, pids_max: int, memory_mb: int, socket_mb: int = 64, parent: str = "",
-                 cpus: float = CPUS) -> None:
+    def __init__(self, pids_max: int, memory_mb: int, socket_mb: int = 64, cpus: float = CPUS) -> None:
         self.dirs: list[Path] = []
         # labgrade-<run>-<id>: the run (a `grade` command and its pytest processes) is in the name,
         # so that what a run left behind can be found (tests/integration/test_hostile.py)
-        name = "/".join(filter(None, (parent, cgroup_name())))
+        name = "-".join(filter(None, ("labgrade", os.environ.get(RUN_ENV, "")[:12], uuid.uuid4().hex[:12])))
         if (self.V1 / "pids" / "cgroup.procs").exists():  # v1: one hierarchy per controller
             self._make(self.V1 / "pids" / name, {"pids.max": pids_max})
             if (self.V1 / "memory" / "cgroup.procs").exists():
@@ -169,15 +167,12 @@ class Cgroup:
                 self._make(self.V1 / "cpu" / name, {"cpu.cfs_period_us": self.CPU_PERIOD,
                                                     "cpu.cfs_quota_us": int(cpus * self.CPU_PERIOD)})
         elif "pids" in (available := (self.V1 / "cgroup.controllers").read_text().split()):  # v2, unified
-            for above in (self.V1, *([self.V1 / parent] if parent else [])):
-                control = above / "cgroup.subtree_control"
-                for controller in ("pids", "memory", "cpu"):
-                    if controller in available and controller not in control.read_text().split():
-                        with contextlib.suppress(OSError):  # pids is checked below; the others are a bonus
-                            control.write_text(f"+{controller}")
+            control = self.V1 / "cgroup.subtree_control"
+            for controller in ("pids", "memory", "cpu"):
+                if controller in available and controller not in control.read_text().split():
+                    with contextlib.suppress(OSError):  # pids is checked below; the others are a bonus
+                        control.write_text(f"+{controller}")
             enabled = control.read_text().split()
-            if "pids" not in enabled:
-                raise SandboxError(f"the pids controller cannot be enabled in {control.parent}: it limits forks")
             settings: dict[str, int | str] = {"pids.max": pids_max}
             if "memory" in enabled:
                 settings["memory.max"] = memory_mb << 20
@@ -227,47 +222,6 @@ class Cgroup:
         finally:
             for fd in pidfds:
                 os.close(fd)
-
-
-def cgroup_name() -> str:
-    """labgrade-<run>-<id>: what a run left behind is found by the run id (classrun.remove_leftovers)."""
-    return "-".join(filter(None, ("labgrade", os.environ.get(RUN_ENV, "")[:12], uuid.uuid4().hex[:12])))
-
-
-class CgroupParent:
-    """A folder of cgroups (Cgroup(parent=self.name)), in each hierarchy: the docker backend's
-    warm container moves each scenario's student processes into cgroups of their own there
-    (grader/sandbox/docker.py). Made here, or `joined` (made by another process: a class run's),
-    and then left to it; removed on close(), once its cgroups are."""
-
-    def __init__(self, joined: str | None = None) -> None:
-        self.name, self.owned = joined or cgroup_name(), joined is None
-        root = Cgroup.V1
-        if (root / "pids" / "cgroup.procs").exists():  # v1: one folder per controller used
-            controllers = [c for c in ("pids", "memory", "cpu") if (root / c / "cgroup.procs").exists()]
-            self.dirs = {c: root / c / self.name for c in controllers}
-        else:  # v2: one folder, its controllers enabled by the first Cgroup made in it
-            self.dirs = {"": root / self.name}
-        if not self.owned:
-            return
-        made: list[Path] = []
-        try:
-            for d in self.dirs.values():
-                d.mkdir()
-                made.append(d)
-        except OSError:
-            for d in made:
-                d.rmdir()
-            raise
-
-    def close(self) -> None:
-        if self.owned:
-            remove_cgroups(with_cgroups_below(list(self.dirs.values())))
-
-
-def with_cgroups_below(dirs: list[Path]) -> list[Path]:
-    """Folders of cgroups (CgroupParent's), their cgroups first: the order in which they can go."""
-    return [*(d for top in dirs if top.is_dir() for d in top.iterdir() if d.is_dir()), *dirs]
 
 
 def remove_cgroups(dirs: list[Path], within: float = Cgroup.CLOSE_WITHIN) -> None:
