@@ -376,6 +376,7 @@ class WarmContainer:
     @classmethod
     def make(cls, box: DockerSandbox) -> WarmContainer:
         api, work = box.api, box.lib
+        probe = Cgroup(8, 64)  # first: a user who may not make cgroups makes no container for nothing
         cid: str | None = None
         server: DriverServer | None = None
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -402,13 +403,9 @@ class WarmContainer:
                                    f"{container_log(api, cid)}")
             server = DriverServer(listener.accept()[0], "docker sandbox's driver server")
             warm = cls(api, work, cid, server, owned=True)
-            probe = Cgroup(8, 64)
-            try:
-                if why := server.check([warm.inside(p) for p in probe.procs], JAIL_ROOT):
-                    raise SandboxError(f"a scenario's namespaces cannot be made in it: {why} "
-                                       f"(its log: {container_log(api, cid)})")
-            finally:
-                probe.close()
+            if why := server.check([warm.inside(p) for p in probe.procs], JAIL_ROOT):
+                raise SandboxError(f"a scenario's namespaces cannot be made in it: {why} "
+                                   f"(its log: {container_log(api, cid)})")
             return warm
         except BaseException:
             if server is not None:
@@ -417,6 +414,7 @@ class WarmContainer:
                 _remove(api, cid)
             raise
         finally:
+            probe.close()
             listener.close()
             with contextlib.suppress(OSError):
                 (work / "driver.sock").unlink()
