@@ -339,8 +339,13 @@ def class_figures(assignment: Assignment, sizes: dict[str, int], jobs: list[int]
         folder = work / f"class-{size}"
         if size not in classes:
             classes[size] = make_class(assignment, size, folder)
-        run = grade_class_once(folder, assignment.name, b, j, work / f"out-{b}-{size}-j{j}")
-        check_class(run, classes[size])
+        out = work / f"out-{b}-{size}-j{j}"
+        run = grade_class_once(folder, assignment.name, b, j, out)
+        try:
+            check_class(run, classes[size])
+        except BenchError as e:  # a wrong grade: its reports (feedback, transcripts, logs) are kept
+            kept = shutil.copytree(out, Path(tempfile.mkdtemp(prefix="labgrade-bench-wrong-")) / out.name)
+            raise BenchError(f"{b}, -j {j}: {e}; reports kept in {kept}") from None
         walls[b, size, j] = run.wall
         what = f"class of {size} ({size // 2} correct, {size - size // 2} mutants), {b}, -j {j}"
         runs.append((f"{b}, class of {size}, -j {j}", run))
