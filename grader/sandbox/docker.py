@@ -581,9 +581,7 @@ class DockerSandbox:
     def _start_warm(self, warm: WarmContainer, spares: Spares, plan: dict[str, Any]) -> DriverProcess:
         """A scenario in the warm container: its students in a cgroup of their own, as the local backend's."""
         limits = dict(plan.get("limits", {}))
-        limits["max_processes"] = int(limits.pop("processes", 128))  # the pids cgroup, not RLIMIT_NPROC
-        cgroup = Cgroup(limits["max_processes"], int(limits.get("memory_mb", 512)), int(limits.get("socket_mb", 64)),
-                        cpus=_cpus())
+        cgroup = Cgroup.for_limits(limits, cpus=_cpus())
         try:
             plan = {**plan, "limits": limits, "jail": {"root": JAIL_ROOT},
                     "cgroups": [warm.inside(procs) for procs in cgroup.procs],

@@ -182,6 +182,13 @@ class Cgroup:
         else:
             raise SandboxError("no pids cgroup controller on this machine (/sys/fs/cgroup): it limits forks")
 
+    @classmethod
+    def for_limits(cls, limits: dict[str, Any], cpus: float = CPUS) -> Cgroup:
+        """The cgroup of a plan's `limits`, which it updates: its `processes` become the pids
+        cgroup's max_processes (the fork limit, not RLIMIT_NPROC)."""
+        limits["max_processes"] = int(limits.pop("processes", 128))
+        return cls(limits["max_processes"], int(limits.get("memory_mb", 512)), int(limits.get("socket_mb", 64)), cpus)
+
     def _make(self, path: Path, settings: dict[str, int | str]) -> None:
         path.mkdir()
         self.dirs.append(path)
@@ -435,9 +442,7 @@ class LocalSandbox:
         cleanups: list[Callable[[], None]] = [lambda: jail_root.rmdir()]
         try:
             if self.root:
-                limits["max_processes"] = int(limits.pop("processes", 128))  # the pids cgroup, not RLIMIT_NPROC
-                cgroup = Cgroup(limits["max_processes"], int(limits.get("memory_mb", 512)),
-                                int(limits.get("socket_mb", 64)))
+                cgroup = Cgroup.for_limits(limits)
                 cleanups.append(cgroup.close)
                 student = {**plan["student"], "uid": SANDBOX_UID, "gid": SANDBOX_UID}
             else:
