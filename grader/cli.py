@@ -6,6 +6,8 @@
     grade cache info|clear [--cache-dir DIR]
     grade gradescope-package -a LAB [-o FILE.zip]                 (grader/gradescope.py)
     grade classroom init -a LAB [--repo DIR] [--install SPEC]     (grader/classroom.py)
+    grade check [FOLDER] [-a LAB]             (grader/check.py: a student's own check, visible tests only)
+    grade publish LAB -o DIR                  (grader/edition.py: the student edition of a lab)
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from rich.text import Text
 
 from .assignment import Assignment, find_assignment, load_assignment
 from .cache import ResultCache, cmd_cache, default_cache_dir
+from .check import cmd_check
 from .classroom import cmd_classroom
 from .classrun import Graded, Interrupted, Shard, grade_class, infer_lab, needs_attention
 from .driver.runner import SETTLE_CPU
+from .edition import cmd_publish
 from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
 from .gradescope import cmd_gradescope_package
 from .handin import find_submissions
@@ -341,7 +345,8 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
 
 COMMANDS = {"selfcheck": cmd_selfcheck, "image": cmd_image, "merge": cmd_merge, "cache": cmd_cache,
             "gradescope-package": cmd_gradescope_package,
-            "classroom": cmd_classroom}
+            "classroom": cmd_classroom,
+            "check": cmd_check, "publish": cmd_publish}
 
 
 def interrupt(signum: int, frame: object) -> None:

@@ -1,0 +1,122 @@
+"""`grade check [FOLDER] -a LAB`: students grade their own work with the lab's visible tests before handing it in.
+
+Theory of operation. The same grading as `grade` (one pytest run for the submission, the same
+sandbox backends, the same feedback), on the lab's visible scenarios and the scenarios they
+require (classrun.with_requirements: a requirement runs, hidden or not, so that what requires it
+is graded as it will be; only the visible tests are shown), and the checks written in Python
+(shown when visible). LAB is a bundled lab, an assignment folder, or the student edition that
+`grade publish` writes (grader/edition.py), whose note says how many tests it leaves out.
+Nothing is written: no report, no cache; the submission is only read (its files are staged into
+a temporary folder, as `grade` does), and the run's log goes to a temporary folder, removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from .assignment import find_assignment, load_assignment
+from .classrun import grade_class, infer_lab, with_requirements
+from .edition import left_out_of
+from .errors import UsageError
+from .results import SubmissionResult, TestResult
+from .run import SIDE_BY_SIDE, at_least_one
+from .sandbox import BACKENDS, open_backend
+from .text import visible
+
+STATUS = {"passed": "passed", "failed": "FAILED", "not_run": "not run"}
+CHECKING = "Checking {folder} with the visible tests of {lab} ({title}), in the {backend} sandbox..."
+ABOUT_HANDIN = "About your hand-in (fix these first):"
+FEEDBACK = "---- {status}: {name} ({score:g} / {points:g} points) ----"
+LINE = "  {status:<8} {score:>5g} / {points:<5g} {name}"
+TOTAL = "Visible tests: {score:g} / {points:g} points; {passed} of {count} passed."
+LEFT = "{count} more test(s), worth {points:g} points, are hidden: they run only when your work is graded, after you hand in."
+ALL = "These are all the tests of the lab."
+ALL_PASSED = "Every visible test passed."
+GRADER_FAILED = ("The grader failed on some test (not a problem in your work): run the check again; if it fails "
+                 "again, tell your instructor.")
+NOT_GRADED = "Your work could not be checked: {why}"
+
+
+def check_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="grade check",
+                                description="Run a lab's visible tests on your work, as it will be graded, and print "
+                                            "the feedback. Writes nothing.")
+    p.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="FOLDER",
+                   help="the folder of your work (default: the current folder)")
+    p.add_argument("-a", "--assignment", metavar="LAB",
+                   help="the lab: its name, or the folder your instructor gave you (the student edition); "
+                        "inferred from the folder's name (a GitHub Classroom repository) if omitted")
+    p.add_argument("--backend", choices=["auto", *BACKENDS], default="auto",
+                   help="sandbox (default: auto, the first of docker, local, process that works here)")
+    p.add_argument("--side-by-side", type=at_least_one, default=SIDE_BY_SIDE, metavar="N",
+                   help=f"tests run at once, each in its own sandbox (default: {SIDE_BY_SIDE})")
+    return p
+
+
+def report(result: SubmissionResult, left: tuple[int, float]) -> list[str]:
+    """What the student reads: the feedback of each failed visible test, then every visible test
+    with its points, the total, and the tests not run here (`left`: how many, their points)."""
+    shown = [t for t in result.tests if t.visibility == "visible"]
+    lines = [ABOUT_HANDIN, *(f"  - {f}" for f in result.findings), ""] if result.findings else []
+    for t in shown:
+        if t.status != "passed":
+            lines += [FEEDBACK.format(status=STATUS[t.status], name=t.name, score=t.score, points=t.max_score),
+                      t.student_output, ""]
+    lines += [LINE.format(status=STATUS[t.status], score=t.score, points=t.max_score, name=t.name) for t in shown]
+    passed = sum(t.status == "passed" for t in shown)
+    lines += ["", TOTAL.format(score=sum(t.score for t in shown), points=sum(t.max_score for t in shown),
+                               passed=passed, count=len(shown))]
+    lines.append(LEFT.format(count=left[0], points=left[1]) if left[0] else ALL)
+    return [visible(line) for line in lines]
+
+
+def not_shown(tests: tuple[TestResult, ...], hidden_scenarios: int, hidden_points: float,
+              edition: tuple[int, float] | None) -> tuple[int, float]:
+    """The tests of the lab a student does not see here: its hidden scenarios, its hidden checks
+    written in Python (known once run), and what the student edition left out."""
+    checks = [t for t in tests if t.visibility != "visible"]
+    count = hidden_scenarios + (edition[0] if edition else 0)
+    points = hidden_points + (edition[1] if edition else 0.0)
+    return count + len(checks), points + sum(t.max_score for t in checks)
+
+
+def cmd_check(argv: list[str]) -> int:
+    from .cli import ExitCode  # here, not at the top: cli.py registers this command
+
+    args = check_parser().parse_args(argv)
+    folder: Path = args.folder
+    if not folder.exists():
+        raise UsageError(f"{folder}: no such folder (give the folder of your work, or run `grade check` inside it)")
+    folder = folder.resolve()  # "." is called by its name in the reports
+    lab = find_assignment(args.assignment or infer_lab(folder, [folder]))
+    assignment = load_assignment(lab)
+    hidden = [s for s in assignment.scenarios if s.visibility != "visible"]
+    run = with_requirements(assignment, {s.name for s in assignment.scenarios if s.visibility == "visible"})
+    graded = replace(assignment, scenarios=tuple(s for s in assignment.scenarios if s.name in run))
+    backend = open_backend(args.backend)
+    try:
+        side_by_side = 1 if backend.one_at_a_time else args.side_by_side
+        print(CHECKING.format(folder=folder, lab=assignment.name, title=assignment.title, backend=backend.name),
+              flush=True)
+        with tempfile.TemporaryDirectory(prefix="labgrade-check-") as tmp:
+            result = grade_class(graded, [folder], backend.name, 1, Path(tmp) / "logs", side_by_side=side_by_side,
+                                 sandbox=backend).submissions[0]
+    finally:
+        backend.close()
+    print()
+    if result.error:
+        print(visible(NOT_GRADED.format(why=result.error.splitlines()[0])))
+        return ExitCode.INTERNAL_ERROR
+    left = not_shown(result.tests, len(hidden), sum(s.points for s in hidden), left_out_of(lab))
+    print("\n".join(report(result, left)))
+    shown = [t for t in result.tests if t.visibility == "visible"]
+    if any(t.error for t in shown):
+        print(GRADER_FAILED)
+        return ExitCode.INTERNAL_ERROR
+    if all(t.status == "passed" for t in shown):
+        print(ALL_PASSED)
+        return ExitCode.OK
+    return ExitCode.CHECK_FAILED
