@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from .assignment import find_assignment, load_assignment
+from .assignment import Assignment, find_assignment, load_assignment
 from .classrun import grade_class, infer_lab, with_requirements
 from .edition import left_out_of
 from .errors import UsageError
@@ -32,7 +32,8 @@ ABOUT_HANDIN = "About your hand-in (fix these first):"
 FEEDBACK = "---- {status}: {name} ({score:g} / {points:g} points) ----"
 LINE = "  {status:<8} {score:>5g} / {points:<5g} {name}"
 TOTAL = "Visible tests: {score:g} / {points:g} points; {passed} of {count} passed."
-LEFT = "{count} more test(s), worth {points:g} points, are hidden: they run only when your work is graded, after you hand in."
+LEFT = ("{count} more test(s), worth {points:g} points, are hidden: they run only when your work is graded, "
+        "after you hand in.")
 ALL = "These are all the tests of the lab."
 ALL_PASSED = "Every visible test passed."
 GRADER_FAILED = ("The grader failed on some test (not a problem in your work): run the check again; if it fails "
@@ -73,14 +74,15 @@ def report(result: SubmissionResult, left: tuple[int, float]) -> list[str]:
     return [visible(line) for line in lines]
 
 
-def not_shown(tests: tuple[TestResult, ...], hidden_scenarios: int, hidden_points: float,
+def not_shown(assignment: Assignment, tests: tuple[TestResult, ...],
               edition: tuple[int, float] | None) -> tuple[int, float]:
-    """The tests of the lab a student does not see here: its hidden scenarios, its hidden checks
-    written in Python (known once run), and what the student edition left out."""
-    checks = [t for t in tests if t.visibility != "visible"]
-    count = hidden_scenarios + (edition[0] if edition else 0)
-    points = hidden_points + (edition[1] if edition else 0.0)
-    return count + len(checks), points + sum(t.max_score for t in checks)
+    """How many tests of the lab, and points, a student does not see here: its hidden scenarios
+    (run or not), its hidden checks written in Python (known once run), what the edition left out."""
+    scenarios = {s.name for s in assignment.scenarios}
+    points = [s.points for s in assignment.scenarios if s.visibility != "visible"]
+    points += [t.max_score for t in tests if t.visibility != "visible" and t.name not in scenarios]
+    count, total = edition or (0, 0.0)
+    return count + len(points), total + sum(points)
 
 
 def cmd_check(argv: list[str]) -> int:
@@ -93,7 +95,6 @@ def cmd_check(argv: list[str]) -> int:
     folder = folder.resolve()  # "." is called by its name in the reports
     lab = find_assignment(args.assignment or infer_lab(folder, [folder]))
     assignment = load_assignment(lab)
-    hidden = [s for s in assignment.scenarios if s.visibility != "visible"]
     run = with_requirements(assignment, {s.name for s in assignment.scenarios if s.visibility == "visible"})
     graded = replace(assignment, scenarios=tuple(s for s in assignment.scenarios if s.name in run))
     backend = open_backend(args.backend)
@@ -110,7 +111,7 @@ def cmd_check(argv: list[str]) -> int:
     if result.error:
         print(visible(NOT_GRADED.format(why=result.error.splitlines()[0])))
         return ExitCode.INTERNAL_ERROR
-    left = not_shown(result.tests, len(hidden), sum(s.points for s in hidden), left_out_of(lab))
+    left = not_shown(assignment, result.tests, left_out_of(lab))
     print("\n".join(report(result, left)))
     shown = [t for t in result.tests if t.visibility == "visible"]
     if any(t.error for t in shown):
