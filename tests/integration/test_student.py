@@ -188,7 +188,8 @@ def test_check_says_first_what_is_wrong_with_the_hand_in(tmp_path: Path, capsys:
     (tmp_path / "work" / "serveur.py").write_text("print('hello')\n")
     code, out = check(tmp_path / "work", "echo-concurrent", capsys)
     assert code == 1
-    about, _, rest = out.partition("About your hand-in (fix these first):\n")
+    before, found, rest = out.partition("About your hand-in (fix these first):\n")
+    assert found and "----" not in before  # before any test's feedback
     assert rest.startswith("  - server.py is missing") and "serveur.py" in rest.splitlines()[0]
     assert set(shown_tests(out).values()) == {"not run"}
     assert "Visible tests: 0 / 33 points; 0 of 15 passed." in out and "These are all the tests of the lab." in out
