@@ -100,8 +100,8 @@ def cmd_check(argv: list[str]) -> int:
     backend = open_backend(args.backend)
     try:
         side_by_side = 1 if backend.one_at_a_time else args.side_by_side
-        print(CHECKING.format(folder=folder, lab=assignment.name, title=assignment.title, backend=backend.name),
-              flush=True)
+        print(visible(CHECKING.format(folder=folder, lab=assignment.name, title=assignment.title,
+                                      backend=backend.name)), flush=True)
         with tempfile.TemporaryDirectory(prefix="labgrade-check-") as tmp:
             result = grade_class(graded, [folder], backend.name, 1, Path(tmp) / "logs", side_by_side=side_by_side,
                                  sandbox=backend).submissions[0]
