@@ -1,7 +1,9 @@
 """`grade`: grade a class (the default command) and the sub-commands around it.
 
     grade SUBMISSIONS [-a LAB] [--backend auto|local|docker|process] [-j N] [-o DIR]
-    grade selfcheck LAB [--backend ...] [-j N]
+    grade selfcheck LAB [--backend ...] [-j N] [-v]
+    grade new LAB [--dir DIR]                 (grader/newlab.py)
+    grade scenarios LAB                       (grader/listing.py)
     grade merge OUT_DIR... [-o OUT]           (the shards of a `grade --shard K/N` run)
     grade cache info|clear [--cache-dir DIR]
     grade gradescope-package -a LAB [-o FILE.zip]                 (grader/gradescope.py)
@@ -36,8 +38,10 @@ from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
 from .gradescope import cmd_gradescope_package
 from .handin import find_submissions
 from .image import cmd_image
+from .listing import cmd_scenarios
 from .merge import cmd_merge, write_shard_note
 from .mutants import materialize, mutants_of
+from .newlab import cmd_new
 from .report import ReportError, write_all, write_single
 from .report.github import report_to_actions
 from .results import ClassResult, SubmissionResult
@@ -73,7 +77,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def grade_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grade", description="Grade TCP socket lab submissions in a sandbox.",
-                                epilog="Sub-commands: `grade selfcheck LAB` checks a lab's scenarios against its "
+                                epilog="Sub-commands: `grade new LAB` makes a lab to start from; `grade scenarios "
+                                       "LAB` lists its scenarios; `grade selfcheck LAB` checks them against its "
                                        "reference and mutants; `grade gradescope-package -a LAB` builds the "
                                        "Gradescope autograder zip; `grade classroom init -a LAB` writes a GitHub "
                                        "Classroom workflow; `grade merge OUT_DIR...` combines the folders of "
@@ -341,7 +346,8 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
 
 COMMANDS = {"selfcheck": cmd_selfcheck, "image": cmd_image, "merge": cmd_merge, "cache": cmd_cache,
             "gradescope-package": cmd_gradescope_package,
-            "classroom": cmd_classroom}
+            "classroom": cmd_classroom,
+            "new": cmd_new, "scenarios": cmd_scenarios}
 
 
 def interrupt(signum: int, frame: object) -> None:
