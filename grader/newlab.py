@@ -50,8 +50,11 @@ def make_lab(lab: str, parent: Path) -> Path:
     if dest.exists() or dest.is_symlink():
         raise UsageError(f"{dest} exists already: choose another name, or another folder with --dir "
                          f"(nothing was changed)")
-    parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(template(), dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(template(), dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    except OSError as e:  # --dir is a file, a folder one may not write in...
+        raise UsageError(f"cannot make {dest}: {e.strerror or e}") from None
     for name in FILLED_IN:
         path = dest / name
         path.write_text(string.Template(path.read_text(encoding="utf-8")).substitute(lab=lab), encoding="utf-8")

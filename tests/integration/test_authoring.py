@@ -51,6 +51,9 @@ def test_new_refuses_a_folder_that_exists_and_a_bad_name(tmp_path: Path, capsys:
         assert f"{bad!r} cannot be a lab's name: expected a lab name (lower-case letters, digits and -)" \
             in capsys.readouterr().err
         assert not (tmp_path / bad).exists()
+    (tmp_path / "a-file").write_text("")
+    assert main(["new", "my-lab", "--dir", str(tmp_path / "a-file")]) == 2
+    assert f"cannot make {tmp_path / 'a-file' / 'my-lab'}: " in capsys.readouterr().err
 
 
 def test_scenarios_lists_a_labs_scenarios_with_the_total(capsys: pytest.CaptureFixture[str],
