@@ -141,12 +141,14 @@ class ClassRun:
     """The submissions of one class run: their pytest processes, the cache, and stopping them all."""
 
     def __init__(self, assignment: Assignment, backend: str, logs: Path, cache: ResultCache | None = None,
-                 side_by_side: int = SIDE_BY_SIDE, sandbox: Sandbox | None = None) -> None:
-        self.assignment, self.backend, self.logs, self.cache = assignment, backend, logs, cache
+                 side_by_side: int = SIDE_BY_SIDE, sandbox: Sandbox | None = None, transcripts: bool = False) -> None:
+        self.assignment, self.backend, self.logs = assignment, backend, logs
+        self.transcripts = transcripts  # passed tests keep their transcript (grade selfcheck -v)
+        self.cache = None if transcripts else cache  # whose entries hold the usual feedback, not transcripts
         self.sandbox = sandbox  # opened by `grade` for the class: lent to each pytest run (Sandbox.lend)
         self.side_by_side = side_by_side
         logs.mkdir(parents=True, exist_ok=True)
-        self.keys = Keys(assignment, backend) if cache else None
+        self.keys = Keys(assignment, backend) if self.cache else None
         self.scenario_names = [s.name for s in assignment.scenarios]
         self._lock = threading.Lock()
         self._running: dict[int, Forked] = {}
@@ -213,7 +215,7 @@ class ClassRun:
             cmd = [f"--submission={submission.absolute()}", f"--backend={self.backend}",
                    f"--labgrade-results={results}", f"--config-file={GRADING_INI}", f"--rootdir={a.root}",
                    f"--side-by-side={self.side_by_side}", f"--labgrade-assignment={self.loaded}",
-                   "-q", "-rN", *select_args, "--", *paths]
+                   *(["--labgrade-transcripts"] if self.transcripts else []), "-q", "-rN", *select_args, "--", *paths]
             budget = sum(s.timeout for s in scenarios) + SUBMISSION_SLACK
             env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
             with open(log, "wb") as out:
@@ -350,11 +352,12 @@ def grade_class(assignment: Assignment, submissions: list[Path], backend: str, j
                 on_done: Callable[[SubmissionResult], None] = lambda r: None, *,
                 cache: ResultCache | None = None, on_start: Callable[[str], None] = lambda name: None,
                 on_graded: Callable[[Graded], None] = lambda g: None, side_by_side: int = SIDE_BY_SIDE,
-                sandbox: Sandbox | None = None) -> ClassResult:
+                sandbox: Sandbox | None = None, transcripts: bool = False) -> ClassResult:
     """Grade every submission, `jobs` at a time (each with `side_by_side` scenarios at once);
     raises Interrupted (a KeyboardInterrupt) on Ctrl-C. `sandbox`: the backend, opened for the
-    class, whose sandboxes the pytest runs may share (Sandbox.lend)."""
-    run = ClassRun(assignment, backend, logs, cache, side_by_side, sandbox)
+    class, whose sandboxes the pytest runs may share (Sandbox.lend). `transcripts`: passed tests
+    keep their transcript (and the cache is left alone: its entries hold the usual feedback)."""
+    run = ClassRun(assignment, backend, logs, cache, side_by_side, sandbox, transcripts)
     results: dict[Path, SubmissionResult] = {}
 
     def task(sub: Path) -> Graded | None:

@@ -1,7 +1,9 @@
 """`grade`: grade a class (the default command) and the sub-commands around it.
 
     grade SUBMISSIONS [-a LAB] [--backend auto|local|docker|process] [-j N] [-o DIR]
-    grade selfcheck LAB [--backend ...] [-j N]
+    grade selfcheck LAB [--backend ...] [-j N] [-v]
+    grade new LAB [--dir DIR]                 (grader/newlab.py)
+    grade scenarios LAB                       (grader/listing.py)
     grade merge OUT_DIR... [-o OUT]           (the shards of a `grade --shard K/N` run)
     grade cache info|clear [--cache-dir DIR]
     grade gradescope-package -a LAB [-o FILE.zip]                 (grader/gradescope.py)
@@ -38,10 +40,13 @@ from .driver.runner import SETTLE_CPU
 from .edition import cmd_publish
 from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
 from .gradescope import cmd_gradescope_package
-from .handin import find_submissions
+from .handin import find_submissions, submission_name
 from .image import cmd_image
+from .listing import cmd_scenarios
 from .merge import cmd_merge, write_shard_note
 from .mutants import materialize, mutants_of
+from .newlab import cmd_new
+from .outdir import Stale, clear_stale, earlier_run
 from .report import ReportError, write_all, write_single
 from .report.github import report_to_actions
 from .results import ClassResult, SubmissionResult
@@ -71,13 +76,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--side-by-side", type=at_least_one, default=SIDE_BY_SIDE, metavar="N",
                         help=f"scenarios of a submission graded at once, each in its own sandbox (default: "
                              f"{SIDE_BY_SIDE}; 1: one after another); the grades are the same")
-    parser.add_argument("-o", "--out", type=Path, default=Path("grading-report"), metavar="DIR",
-                        help="where reports go (default: grading-report/)")
 
 
 def grade_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grade", description="Grade TCP socket lab submissions in a sandbox.",
-                                epilog="Sub-commands: `grade selfcheck LAB` checks a lab's scenarios against its "
+                                epilog="Sub-commands: `grade new LAB` makes a lab to start from; `grade scenarios "
+                                       "LAB` lists its scenarios; `grade selfcheck LAB` checks them against its "
                                        "reference and mutants; `grade gradescope-package -a LAB` builds the "
                                        "Gradescope autograder zip; `grade classroom init -a LAB` writes a GitHub "
                                        "Classroom workflow; `grade merge OUT_DIR...` combines the folders of "
@@ -87,6 +91,9 @@ def grade_parser() -> argparse.ArgumentParser:
     p.add_argument("-a", "--assignment", metavar="NAME_OR_PATH",
                    help="lab name (in assignments/) or assignment folder; inferred from folder names if omitted")
     _common(p)
+    p.add_argument("-o", "--out", type=Path, default=Path("grading-report"), metavar="DIR",
+                   help="where reports go (default: grading-report/); what an earlier run wrote there for "
+                        "submissions this one does not grade is removed")
     p.add_argument("--shard", type=_shard, metavar="K/N",
                    help="grade only shard K of N: the submissions whose name hashes to K (see `grade merge`)")
     p.add_argument("--cache-dir", type=Path, metavar="DIR",
@@ -206,7 +213,8 @@ def _run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespac
     with ClassProgress(len(subs)) as progress:
         return grade_class(assignment, subs, backend.name, args.jobs, args.out / "logs", cache=cache,
                            on_start=progress.on_start, on_graded=progress.on_graded,
-                           side_by_side=args.side_by_side, sandbox=backend)
+                           side_by_side=args.side_by_side, sandbox=backend,
+                           transcripts=getattr(args, "transcripts", False))  # grade selfcheck -v
 
 
 def keep_interrupted(stop: Interrupted, out: Path, cached: bool) -> None:
@@ -249,6 +257,7 @@ def cmd_grade(argv: list[str]) -> ExitCode:
         subs = args.shard.select(subs)
         console.print(f"Shard {args.shard}: {len(subs)} submission(s)")
     write_shard_note(args.out, str(args.shard) if args.shard else None)  # `grade merge` checks that no shard is missing
+    say_stale(clear_stale(args.out, [submission_name(s) for s in subs]))
     cache = None if args.no_cache else ResultCache(args.cache_dir or default_cache_dir())
     try:
         result = run_class(assignment, subs, args, cache)
@@ -278,6 +287,11 @@ def cmd_grade(argv: list[str]) -> ExitCode:
     return ExitCode.OK
 
 
+def say_stale(stale: Stale) -> None:
+    for message in stale.messages():
+        console.print(escape(visible(message)), soft_wrap=True)
+
+
 # -- selfcheck ------------------------------------------------------------------------------
 
 def selfcheck_verdict(sub: SubmissionResult, declared: set[str] | None) -> str:
@@ -304,14 +318,34 @@ def toothless(result: ClassResult) -> list[str]:
     return [n for n in names if not any(t.name == n and t.status == "failed" for s in mutants for t in s.tests)]
 
 
+SELFCHECK_REPORT = Path("selfcheck-report")  # selfcheck's reports: selfcheck-report/LAB/
+
+
+def refuse_class_reports(out: Path, lab: str) -> None:
+    """Selfcheck writes only where a selfcheck of this lab wrote, or where nothing was graded: never over a
+    class's reports (whose results.json has no "reference" among its submissions)."""
+    earlier = earlier_run(out)
+    if earlier and (earlier.assignment != lab or "reference" not in {s.name for s in earlier.submissions}):
+        raise UsageError(f"{out}/ holds the reports of a class ({earlier.assignment}, {len(earlier.submissions)} "
+                         f"submission(s)), not of a selfcheck of {lab}: give selfcheck another folder with -o "
+                         f"(default: {SELFCHECK_REPORT / lab}/)")
+
+
 def cmd_selfcheck(argv: list[str]) -> ExitCode:
     p = argparse.ArgumentParser(prog="grade selfcheck",
                                 description="Grade the lab's reference (must score 100%) and every mutant (must "
                                             "lose points under its declared tags, and only there).")
     p.add_argument("lab", metavar="LAB", help="lab name or assignment folder")
     _common(p)
+    p.add_argument("-o", "--out", type=Path, metavar="DIR",
+                   help="where reports go (default: selfcheck-report/LAB/, apart from a class's grading-report/)")
+    p.add_argument("-v", "--transcripts", action="store_true",
+                   help="keep the transcript of every test in the reports, passed ones too: what a mutant that "
+                        "loses no points did")
     args = p.parse_args(argv)
     assignment = load_assignment(find_assignment(args.lab))
+    args.out = args.out or SELFCHECK_REPORT / assignment.name
+    refuse_class_reports(args.out, assignment.name)
     declared: dict[str, set[str] | None] = {"reference": None}
     with tempfile.TemporaryDirectory(prefix="labgrade-selfcheck-") as tmp:
         subs = [Path(tmp) / "reference"]
@@ -319,6 +353,7 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
         for m in mutants_of(assignment):
             declared[m.name] = set(m.fails)
             subs.append(materialize(assignment, m, Path(tmp) / m.name))
+        say_stale(clear_stale(args.out, declared))
         # no cache: selfcheck proves that the scenarios bite, on this machine, now (a flaky scenario must show)
         result = run_class(assignment, subs, args)
     table = Table(title=f"selfcheck {assignment.name}")
@@ -339,14 +374,15 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
     elif idle := toothless(result):
         console.print("warning: no mutant fails " + "; ".join(f"'{escape(n)}'" for n in idle)
                       + ": add one that only this scenario catches", soft_wrap=True)
-    console.print(f"{len(result.submissions) - bad} of {len(result.submissions)} variants scored as declared")
+    console.print(f"{len(result.submissions) - bad} of {len(result.submissions)} variants scored as declared; "
+                  f"reports in {escape(str(args.out))}/", soft_wrap=True)
     return ExitCode.CHECK_FAILED if bad else ExitCode.OK
 
 
 COMMANDS = {"selfcheck": cmd_selfcheck, "image": cmd_image, "merge": cmd_merge, "cache": cmd_cache,
             "gradescope-package": cmd_gradescope_package,
             "classroom": cmd_classroom,
-            "check": cmd_check, "publish": cmd_publish}
+            "check": cmd_check, "publish": cmd_publish, "new": cmd_new, "scenarios": cmd_scenarios}
 
 
 def interrupt(signum: int, frame: object) -> None:

@@ -10,6 +10,7 @@ from .driver.endpoints import STORE_CAP, truncation_note
 from .text import visible
 
 MAX_TRANSCRIPT_LINES = 60
+TRANSCRIPT_HEAD = "Transcript (seconds since the test started):"
 LIMIT_WORDS = ("limit", "out of memory")  # in a program's exit text when a sandbox limit ended it (endpoints.py)
 
 
@@ -23,10 +24,14 @@ def transcript_lines(outcome: dict[str, Any]) -> list[str]:
     return lines + ([f"  ({dropped} more events were not recorded)"] if dropped else [])
 
 
-def render(scenario: Scenario, outcome: dict[str, Any]) -> str:
+def render(scenario: Scenario, outcome: dict[str, Any], transcripts: bool = False) -> str:
+    """The test's feedback; a passed test's has its transcript too with `transcripts` (`grade selfcheck -v`:
+    what a mutant that survives did)."""
     status = outcome["status"]
     if status == "passed":
-        return f"Passed in {outcome.get('duration', 0):.2f} s."
+        passed = f"Passed in {outcome.get('duration', 0):.2f} s."
+        return visible(f"{passed}\n\n{TRANSCRIPT_HEAD}\n" + "\n".join(transcript_lines(outcome))) if transcripts \
+            else passed
     if status == "error":
         return ("The grader itself failed on this test (not a problem in your code); "
                 "your instructor has the details.\n\n" + str(outcome.get("error", ""))[-3000:])
@@ -39,7 +44,7 @@ def render(scenario: Scenario, outcome: dict[str, Any]) -> str:
     if scenario.feedback:
         parts.append("What to check:\n" + textwrap.fill(scenario.feedback, 96, initial_indent="  ",
                                                        subsequent_indent="  "))
-    parts.append("Transcript (seconds since the test started):\n" + "\n".join(transcript_lines(outcome)))
+    parts.append(f"{TRANSCRIPT_HEAD}\n" + "\n".join(transcript_lines(outcome)))
     for name, prog in outcome.get("programs", {}).items():
         if not prog.get("student"):
             continue

@@ -19,6 +19,7 @@ import whatthepatch  # type: ignore[import-untyped]
 
 from .assignment import Assignment
 from .assignment.load import read_checked
+from .assignment.model import TAGS
 from .errors import AssignmentError
 
 MANIFEST = "mutant.yaml"
@@ -32,16 +33,17 @@ class Mutant:
     folder: Path
 
 
-def load_mutant(folder: Path) -> Mutant:
+def load_mutant(folder: Path, tags: tuple[str, ...] = TAGS) -> Mutant:
+    """The mutant in `folder`; `tags`: those its `fails:` may name (Assignment.tags)."""
     path = folder / MANIFEST
     if not path.is_file():
         raise AssignmentError(path, None, "missing: each mutant declares `description:` and `fails: [tags]`")
-    data, _ = read_checked(path, "mutant")  # file:line messages; schema/mutant.schema.json
+    data, _ = read_checked(path, "mutant", tags)  # file:line messages; schema/mutant.schema.json
     return Mutant(folder.name, data["description"], frozenset(data["fails"]), folder)
 
 
 def mutants_of(assignment: Assignment) -> list[Mutant]:
-    return [load_mutant(d) for d in sorted((assignment.root / "mutants").glob("*")) if d.is_dir()]
+    return [load_mutant(d, assignment.tags) for d in sorted((assignment.root / "mutants").glob("*")) if d.is_dir()]
 
 
 def apply_patch(patch: Path, target: Path) -> None:

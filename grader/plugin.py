@@ -157,6 +157,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--labgrade-assignment", dest="labgrade_assignment", metavar="FILE",
                     help="the assignment as `grade` loaded and checked it (a pickle it wrote for this run): "
                          "used for the assignment folder it came from instead of loading that again")
+    group.addoption("--labgrade-transcripts", dest="labgrade_transcripts", action="store_true",
+                    help="keep the transcript of every scenario in its output, passed ones too (`grade selfcheck -v`)")
     group.addoption("--labgrade-scenario", dest="labgrade_scenarios", action="append", metavar="NAME",
                     help="grade only the scenario of this name (repeatable; other scenarios are deselected, "
                          "checks written in Python are not affected): how `grade` regrades what its cache lacks")
@@ -403,7 +405,8 @@ class ScenarioItem(pytest.Item):
             return not_run(blank, missing)
         if blocked:
             return not_run(blank, *blocked)
-        return grade_scenario(grading.sandbox, self.assignment, s, staged.folder, staged.handin.files)[0]
+        return grade_scenario(grading.sandbox, self.assignment, s, staged.folder, staged.handin.files,
+                              self.config.getoption("labgrade_transcripts"))[0]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ScenarioFailed):

@@ -65,7 +65,9 @@ def plan_for(assignment: Assignment, scenario: Scenario, staged: Path,
 
 
 def grade_scenario(sandbox: Sandbox, assignment: Assignment, scenario: Scenario, staged: Path,
-                   files: dict[str, str] | None = None) -> tuple[TestResult, dict[str, Any]]:
+                   files: dict[str, str] | None = None,
+                   transcripts: bool = False) -> tuple[TestResult, dict[str, Any]]:
+    """`transcripts`: a passed test's output keeps its transcript (feedback.render)."""
     try:
         outcome = sandbox.run(plan_for(assignment, scenario, staged, files))
     except GraderError as e:
@@ -75,7 +77,8 @@ def grade_scenario(sandbox: Sandbox, assignment: Assignment, scenario: Scenario,
                for p in outcome.get("programs", {}).values() if p.get("origin") == "student" and p.get("script")}
     result = TestResult(
         name=scenario.name, tags=scenario.tags, score=scenario.points if passed else 0.0,
-        max_score=scenario.points, status="passed" if passed else "failed", output=render(scenario, outcome),
+        max_score=scenario.points, status="passed" if passed else "failed",
+        output=render(scenario, outcome, transcripts),
         visibility=scenario.visibility, error=outcome["status"] == "error",
         duration=float(outcome.get("duration", 0.0)), started=started)
     return result, outcome

@@ -21,7 +21,7 @@ import jsonschema
 
 from ..driver.steps import BOUND_RE, Runner
 from ..errors import AssignmentError, UsageError
-from .model import Assignment, Limits, ProgramSpec, Scenario
+from .model import TAGS, Assignment, Limits, ProgramSpec, Scenario
 from .yamlfile import Lines, load_yaml
 
 __all__ = ["find_assignment", "list_labs", "load_assignment", "load_yaml", "read_checked", "validate"]
@@ -33,6 +33,7 @@ PATTERNS = {
     "^[A-Za-z_][A-Za-z0-9_]*$": "a name (letters, digits and _, not starting with a digit)",
     "^[a-z0-9][a-z0-9-]*$": "a lab name (lower-case letters, digits and -)",
     "^[a-z][a-z0-9_]*$": "a program name (lower-case letters, digits and _)",
+    "^[a-z][a-z0-9_-]*$": "a tag (lower-case letters, digits, _ and -, starting with a letter)",
     "^[^\\u0000-\\u001f\\u007f]+$": "one line of text without control characters",
     "^[^\\u0000]*$": "text without NUL characters",
     "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$":
@@ -79,8 +80,13 @@ def schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def _validator(name: str) -> Any:
-    return Validator(schema(name))
+def _validator(name: str, tags: tuple[str, ...] = TAGS) -> Any:
+    """The schema's validator; where it names tags (`$defs/tag`), `tags` are the ones allowed: the
+    standard ones, and the lab's own (assignment.yaml `tags:`)."""
+    schema_ = schema(name)
+    if "tag" in schema_.get("$defs", {}):
+        schema_ = {**schema_, "$defs": {**schema_["$defs"], "tag": {**schema_["$defs"]["tag"], "enum": list(tags)}}}
+    return Validator(schema_)
 
 
 _REPR = reprlib.Repr()
@@ -115,6 +121,9 @@ def _explain(error: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
     if error.validator in ("minProperties", "maxProperties") and "connect" in schema_.get("propertyNames", {}).get(
             "enum", ()):
         return at, "a step is a mapping with exactly one key, the step's name (e.g. `- connect: alice`)"
+    if error.validator == "enum" and schema_.get("title") == "tag":
+        return at, (f"unknown tag {_short(instance)} (expected one of: {', '.join(map(str, value))}; a lab declares "
+                    f"its own tags in assignment.yaml, e.g. `tags: [format]`)")
     if error.validator == "enum":
         allowed = ", ".join(map(str, value))
         return at, f"{_short(instance)} is not allowed here (expected one of: {allowed})"
@@ -147,12 +156,13 @@ def _context(data: Any, at: tuple[Any, ...]) -> str:
     return where + ": "
 
 
-def validate(path: Path, data: Any, lines: Lines, schema_name: str) -> None:
+def validate(path: Path, data: Any, lines: Lines, schema_name: str, tags: tuple[str, ...] = TAGS) -> None:
     if data is None and not lines:
         expected = TYPES[schema(schema_name)["type"]]
         raise AssignmentError(path, 1, f"the file is empty: expected {expected}")
     problems = []
-    for error in sorted(_validator(schema_name).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+    errors = _validator(schema_name, tags).iter_errors(data)
+    for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
         at, message = _explain(error)
         if not at and error.validator == "type":
             message += f" ({WHOLE_FILE[schema_name]})"
@@ -315,10 +325,10 @@ def list_labs() -> list[str]:
     return sorted({p.parent.name for root in assignment_roots() for p in root.glob("*/assignment.yaml")})
 
 
-def read_checked(path: Path, schema_name: str) -> tuple[Any, Lines]:
-    """A YAML file's value and lines, checked against schema/SCHEMA_NAME.schema.json."""
+def read_checked(path: Path, schema_name: str, tags: tuple[str, ...] = TAGS) -> tuple[Any, Lines]:
+    """A YAML file's value and lines, checked against schema/SCHEMA_NAME.schema.json (`tags`: those allowed)."""
     data, lines = load_yaml(path)
-    validate(path, data, lines, schema_name)
+    validate(path, data, lines, schema_name, tags)
     return data, lines
 
 
@@ -341,6 +351,16 @@ def _reference(path: Path, meta: dict[str, Any], lines: Lines, programs: dict[st
         (line, message), rest = missing[0], missing[1:]
         raise AssignmentError(path, line, message, tuple(f"{path}:{n}: {m}" for n, m in rest))
     return reference
+
+
+def _tags(path: Path, meta: dict[str, Any], lines: Lines) -> tuple[str, ...]:
+    """The tags the lab's scenarios and mutants may use: the standard ones, then its own."""
+    own = meta.get("tags", [])
+    for i, tag in enumerate(own):
+        if tag in TAGS:
+            raise AssignmentError(path, lines.get(("tags", i), lines[("tags",)]),
+                                  f"tags: {tag!r} is a standard tag already: remove it from the lab's own tags")
+    return (*TAGS, *own)
 
 
 def _check_requires(scenarios: list[Scenario]) -> None:
@@ -370,9 +390,10 @@ def _check_requires(scenarios: list[Scenario]) -> None:
             visit(s, [s.name])
 
 
-def _scenarios(path: Path, programs: dict[str, ProgramSpec], seen: dict[str, str]) -> list[Scenario]:
+def _scenarios(path: Path, programs: dict[str, ProgramSpec], seen: dict[str, str],
+               tags: tuple[str, ...]) -> list[Scenario]:
     """The scenarios of one file; `seen` maps the names of earlier files' scenarios to their file:line."""
-    data, lines = read_checked(path, "scenarios")
+    data, lines = read_checked(path, "scenarios", tags)
     scenarios = []
     for i, raw in enumerate(data):
         line = lines[(i,)]
@@ -396,14 +417,15 @@ def load_assignment(folder: Path) -> Assignment:
     programs = {n: ProgramSpec(n, tuple(p["argv"]), p["kind"], provided=p["argv"][0] not in handin)
                 for n, p in meta["programs"].items()}
     reference = _reference(meta_path, meta, lines, programs)
+    tags = _tags(meta_path, meta, lines)
     folder_ = folder / "scenarios"
     files = sorted(folder_.glob("*.yaml")) + sorted(folder_.glob("*.yml"))
     if not files:
         raise AssignmentError(folder_, None, "no scenarios: add scenarios/*.yaml files" if folder_.is_dir() else
                                              "missing: make this folder and add scenario files (*.yaml) to it")
     seen: dict[str, str] = {}
-    scenarios = [s for path in files for s in _scenarios(path, programs, seen)]
+    scenarios = [s for path in files for s in _scenarios(path, programs, seen, tags)]
     _check_requires(scenarios)
     return Assignment(name=meta["name"], title=meta.get("title", meta["name"]), root=folder, reference=reference,
                       programs=programs, scenarios=tuple(scenarios), limits=Limits(**meta.get("limits", {})),
-                      handin=handin)
+                      handin=handin, tags=tags)

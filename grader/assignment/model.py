@@ -62,6 +62,7 @@ class Assignment:
     scenarios: tuple[Scenario, ...]
     limits: Limits = Limits()
     handin: tuple[str, ...] = ()  # the files students hand in (assignment.yaml `handin:`)
+    tags: tuple[str, ...] = TAGS  # the tags its scenarios and mutants may use: TAGS, then its own (`tags:`)
 
     @property
     def max_score(self) -> float:

@@ -41,7 +41,7 @@ CASES = {
                                {"bad.yaml": HEAD.replace("points: 2", 'points: "two"')}),
     "unknown-step": Broken("scenarios/bad.yaml", 6, "unknown step 'conect'",
                            {"bad.yaml": HEAD + "    - conect: alice\n"}),
-    "unknown-tag": Broken("scenarios/bad.yaml", 2, "'speed' is not allowed here",
+    "unknown-tag": Broken("scenarios/bad.yaml", 2, "unknown tag 'speed'",
                           {"bad.yaml": HEAD.replace("[protocol]", "[protocol, speed]")}),
     "unknown-program": Broken("scenarios/bad.yaml", 6, "unknown program 'proxy'",
                               {"bad.yaml": HEAD + "    - start: {program: proxy}\n"}),

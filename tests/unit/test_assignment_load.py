@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import find_assignment, load_assignment
-from grader.assignment.load import read_checked
+from grader.assignment.load import read_checked, schema
 from grader.assignment.model import TAGS
 from grader.errors import AssignmentError, UsageError
+from grader.mutants import mutants_of
 
 ROOT = Path(__file__).resolve().parents[2]
 LABS = ["echo-iterative", "echo-concurrent"]
@@ -108,7 +109,7 @@ BROKEN_SCENARIOS = {
     "unknown-scenario-key": (HEAD.replace("  points: 2\n", "  pionts: 2\n  points: 2\n"), 3, "unknown key 'pionts'"),
     "unknown-step": (HEAD + "    - conect: alice\n", 6, "unknown step 'conect'"),
     "unknown-step-key": (HEAD + "    - connect: {as: alice, whitin: 2}\n", 6, "unknown key 'whitin'"),
-    "unknown-tag": (HEAD.replace("[protocol]", "[protocol, speed]"), 2, "'speed' is not allowed here"),
+    "unknown-tag": (HEAD.replace("[protocol]", "[protocol, speed]"), 2, "unknown tag 'speed'"),
     "missing-points": (HEAD.replace("  points: 2\n", ""), 1, "missing required key 'points'"),
     "points-wrong-type": (HEAD.replace("points: 2", 'points: "two"'), 3, "expected a number, found text 'two'"),
     "two-verbs-in-one-step": (HEAD + "      connect: alice\n", 5, "exactly one key"),
@@ -212,7 +213,7 @@ def test_several_problems_of_one_file_are_all_reported(tmp_path: Path) -> None:
         assert match, row
         found[int(match[1])] = match[2]
     assert len(rows) == 4
-    assert "'speed' is not allowed here" in found[2]
+    assert "unknown tag 'speed'" in found[2]
     assert "unknown step 'conect'" in found[6]
     assert "missing required key 'points'" in found[7]
     assert "unknown key 'pionts'" in found[9]
@@ -310,7 +311,7 @@ def test_mutant_manifests_have_a_schema(tmp_path: Path) -> None:
         data, _ = read_checked(path, "mutant")
         assert data["fails"] and data["description"]
     path = tmp_path / "mutant.yaml"
-    for text, line, message in [("description: x\nfails: [speed]\n", 2, "'speed' is not allowed here"),
+    for text, line, message in [("description: x\nfails: [speed]\n", 2, "unknown tag 'speed'"),
                                 ("description: x\n", 1, "missing required key 'fails'"),
                                 ("description: x\nfails: [cleanup]\nfials: [cpu]\n", 3, "unknown key 'fials'"),
                                 ("description: x\nfails: [cleanup\n", 2, "but got the end of the file")]:
@@ -333,3 +334,37 @@ def test_find_unknown_assignment_lists_the_labs(monkeypatch: pytest.MonkeyPatch)
     message = str(excinfo.value)
     assert "'no-such-lab'" in message
     assert all(lab in message for lab in LABS)
+
+
+def test_a_lab_declares_its_own_tags(tmp_path: Path) -> None:
+    """assignment.yaml `tags:` adds tags its scenarios and mutants' `fails:` may use; any other is refused
+    with file:line and the list of the tags allowed, the lab's own included."""
+    own = BASIC_YAML.replace("[protocol]", "[protocol, format]")
+    folder = make_assignment(tmp_path / "lab", {"basic.yaml": own}, meta=ASSIGNMENT_YAML + "tags: [format]\n")
+    lab = load_assignment(folder)
+    assert lab.tags == (*TAGS, "format")
+    assert lab.scenarios[0].tags == ("protocol", "format")
+    mutant = folder / "mutants" / "wrong-format"
+    mutant.mkdir(parents=True)
+    (mutant / "mutant.yaml").write_text("description: x\nfails: [format]\n")
+    assert [m.fails for m in mutants_of(lab)] == [frozenset({"format"})]
+    (mutant / "mutant.yaml").write_text("description: x\nfails:\n  - format\n  - speed\n")
+    with pytest.raises(AssignmentError) as excinfo:
+        mutants_of(lab)
+    assert str(excinfo.value) == (f"{mutant / 'mutant.yaml'}:4: unknown tag 'speed' (expected one of: "
+                                  f"{', '.join(TAGS)}, format; a lab declares its own tags in assignment.yaml, "
+                                  f"e.g. `tags: [format]`)")
+    # a lab that does not declare it: the scenario using it is refused, the standard tags listed
+    (folder / "assignment.yaml").write_text(ASSIGNMENT_YAML)
+    assert load_error(folder).startswith(f"{folder / 'scenarios' / 'basic.yaml'}:2: scenario \"server echoes one "
+                                         f"line\": unknown tag 'format' (expected one of: {', '.join(TAGS)};")
+    for tags, message in [("[protocol]", "tags: 'protocol' is a standard tag already: remove it"),
+                          ("[Format]", "'Format' does not match: expected a tag (lower-case letters")]:
+        (folder / "assignment.yaml").write_text(ASSIGNMENT_YAML + f"tags: {tags}\n")
+        assert load_error(folder).startswith(f"{folder / 'assignment.yaml'}:6: {message}")
+
+
+def test_the_schemas_list_the_standard_tags() -> None:
+    """One list of standard tags: the model's, which the schemas' `$defs/tag` repeat for editors."""
+    assert schema("scenarios")["$defs"]["tag"]["enum"] == list(TAGS)
+    assert schema("mutant")["$defs"]["tag"]["enum"] == list(TAGS)

@@ -1,0 +1,80 @@
+"""`grade new LAB [--dir DIR]`: a working lab to start from, made from grader/templates/newlab/.
+
+The template is a lab of its own (an echo server): `assignment.yaml` (the lab's name filled in),
+one scenario, its reference program in `reference/` (inside the lab's folder, as a Gradescope
+package has it) and one mutant, a patch against the reference. As made, it passes `grade
+selfcheck` (tests/integration/test_authoring.py runs exactly that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import string
+from importlib import resources
+from pathlib import Path
+
+from .assignment.load import PATTERNS, load_assignment, schema
+from .errors import UsageError
+from .mutants import mutants_of
+
+TEMPLATE = "templates/newlab"
+FILLED_IN = ("assignment.yaml",)  # the template files where $lab is the new lab's name
+WHAT = {  # what each file of the template is for, as `grade new` lists them
+    "assignment.yaml": "the lab: its hand-in files and programs",
+    "scenarios": "its scenarios (the tests), one to start with",
+    "reference": "the course's correct programs: they must score 100 %",
+    "mutants": "known-bad variants of the reference, each a mutant.yaml and a patch: each must lose points",
+}
+NEXT_STEPS = ("Next: write the lab's programs in {lab}/reference/ and its scenarios in {lab}/scenarios/ (README, "
+              "\"Writing a scenario\"); give each scenario a mutant that only it catches ({lab}/mutants/NAME/, "
+              "see CONTRIBUTING.md); after every change, check the lab:\n    grade selfcheck {lab}")
+
+
+def template() -> Path:
+    """The template's folder in the installed package (the wheel ships it: pyproject.toml)."""
+    return Path(str(resources.files("grader").joinpath(TEMPLATE)))
+
+
+def check_name(lab: str) -> None:
+    pattern = schema("assignment")["properties"]["name"]["pattern"]
+    if not re.fullmatch(pattern, lab):
+        raise UsageError(f"{lab!r} cannot be a lab's name: expected {PATTERNS[pattern]}, e.g. echo-threads")
+
+
+def make_lab(lab: str, parent: Path) -> Path:
+    """The lab `lab` made from the template in `parent`/`lab`, checked by loading it back."""
+    check_name(lab)
+    dest = parent / lab
+    if dest.exists() or dest.is_symlink():
+        raise UsageError(f"{dest} exists already: choose another name, or another folder with --dir "
+                         f"(nothing was changed)")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(template(), dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    except OSError as e:  # --dir is a file, a folder one may not write in...
+        raise UsageError(f"cannot make {dest}: {e.strerror or e}") from None
+    for name in FILLED_IN:
+        path = dest / name
+        path.write_text(string.Template(path.read_text(encoding="utf-8")).substitute(lab=lab), encoding="utf-8")
+    mutants_of(load_assignment(dest))  # a template that does not load is labgrade's bug: it says so here
+    return dest
+
+
+def cmd_new(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="grade new", description="Make a working lab to start from: assignment.yaml, "
+                                "a scenario, a reference program and a mutant, which `grade selfcheck` passes.")
+    p.add_argument("lab", metavar="LAB", help="the lab's name: lower-case letters, digits and -")
+    p.add_argument("--dir", type=Path, default=Path("."), metavar="DIR",
+                   help="where to make the lab's folder, DIR/LAB (default: the current folder)")
+    args = p.parse_args(argv)
+    dest = make_lab(args.lab, args.dir)
+    print(f"Made the lab {args.lab} in {dest}/:")
+    for entry in sorted(dest.iterdir()):
+        files = [entry] if entry.is_file() else sorted(f for f in entry.rglob("*") if f.is_file())
+        print(f"  {entry.name:<16} {WHAT.get(entry.name, '')}")
+        for f in files if entry.is_dir() else ():
+            print(f"      {f.relative_to(dest)}")
+    print(NEXT_STEPS.format(lab=dest))
+    return 0
