@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
+from . import __version__
 from .assignment import Assignment, find_assignment, load_assignment
 from .cache import ResultCache, cmd_cache, default_cache_dir
 from .classroom import cmd_classroom
@@ -43,7 +44,7 @@ from .report.github import report_to_actions
 from .results import ClassResult, SubmissionResult
 from .run import SIDE_BY_SIDE, at_least_one
 from .sandbox import BACKENDS, Sandbox, open_backend
-from .text import visible
+from .text import did_you_mean, visible
 
 
 class ExitCode(enum.IntEnum):
@@ -78,6 +79,7 @@ def grade_parser() -> argparse.ArgumentParser:
                                        "Gradescope autograder zip; `grade classroom init -a LAB` writes a GitHub "
                                        "Classroom workflow; `grade merge OUT_DIR...` combines the folders of "
                                        "`--shard` runs; `grade cache info|clear` shows or empties the result cache.")
+    p.add_argument("--version", action="version", version=f"labgrade {__version__}")
     p.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
                    help="a folder of submission folders, or one submission folder")
     p.add_argument("-a", "--assignment", metavar="NAME_OR_PATH",
@@ -355,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             return int(COMMANDS[argv[0]](argv[1:]))
+        if argv and not argv[0].startswith("-") and not os.path.lexists(argv[0]) and \
+                (hint := did_you_mean(argv[0], COMMANDS)):  # a mistyped sub-command, not SUBMISSIONS
+            raise UsageError(f"unknown command {argv[0]!r}{hint}")
         return int(cmd_grade(argv))
     except AssignmentError as e:
         print(f"error in the assignment: {e}", file=sys.stderr)
