@@ -31,7 +31,7 @@ from . import __version__
 from .assignment import Assignment, find_assignment, load_assignment
 from .cache import ResultCache, cmd_cache, default_cache_dir
 from .classroom import cmd_classroom
-from .classrun import Graded, Interrupted, Shard, grade_class, infer_lab, needs_attention
+from .classrun import Graded, Interrupted, Shard, grade_class, infer_lab, needs_attention, other_lab
 from .driver.runner import SETTLE_CPU
 from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
 from .gradescope import cmd_gradescope_package
@@ -243,6 +243,10 @@ def cmd_grade(argv: list[str]) -> ExitCode:
     lab = args.assignment or infer_lab(args.submissions, find_submissions(args.submissions, ()))
     assignment = load_assignment(find_assignment(lab))
     subs = [args.submissions] if one else find_submissions(args.submissions, assignment.handin)
+    if args.assignment and (named := other_lab(assignment.name, args.submissions, subs)):
+        console.print(f"warning: grading as {escape(assignment.name)} (-a), but the folder names start with "
+                      f"{escape(named)}, another lab (GitHub Classroom names clones <assignment>-<login>): "
+                      f"is -a right?", soft_wrap=True)
     if args.shard:
         subs = args.shard.select(subs)
         console.print(f"Shard {args.shard}: {len(subs)} submission(s)")

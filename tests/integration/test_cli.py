@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader import __version__
+from grader.classrun import other_lab
 from grader.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,6 +64,34 @@ def test_lab_cannot_be_inferred(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (tmp_path / "class" / "alice").mkdir(parents=True)
     assert main([str(tmp_path / "class")]) == 2
     assert "pass -a/--assignment" in capsys.readouterr().err
+
+
+def test_a_lab_contradicting_the_classroom_names_is_warned_about(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Classroom clones are `<assignment>-<login>`: -a naming another lab is said, and obeyed."""
+    klass = tmp_path / "tp"
+    (klass / "echo-concurrent-alice").mkdir(parents=True)  # empty: every test not run, at once
+    assert main([str(klass), "-a", "echo-iterative", "-o", str(tmp_path / "out"), "--no-cache"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert ("warning: grading as echo-iterative (-a), but the folder names start with echo-concurrent, another lab "
+            "(GitHub Classroom names clones <assignment>-<login>): is -a right?") in said
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["assignment"] == "echo-iterative"
+
+
+@pytest.mark.parametrize(("folder", "subs", "lab", "says"), [
+    ("queue-2024", ["alice"], "echo-iterative", "queue"),  # the class folder's name
+    ("tp", ["select-server-alice", "select-server-bob"], "select-client", "select-server"),
+    ("tp", ["select-server-alice", "bob"], "select-client", None),  # not every submission
+    ("tp", ["echo-concurrent-alice"], "echo-concurrent", None),  # agrees with -a
+    ("tp", ["echo-concurrent-v2-alice"], "echo-concurrent-v2", None),  # a lab of one's own, whose name is longer
+    ("tp", [], "queue", None),  # no submission: nothing is said for every one
+])
+def test_which_other_lab_the_folder_names_say(tmp_path: Path, folder: str, subs: list[str], lab: str,
+                                              says: str | None) -> None:
+    for name in subs:
+        (tmp_path / folder / name).mkdir(parents=True)
+    (tmp_path / folder).mkdir(exist_ok=True)
+    assert other_lab(lab, tmp_path / folder, [tmp_path / folder / n for n in subs]) == says
 
 
 def test_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
