@@ -41,6 +41,7 @@ from .merge import cmd_merge, write_shard_note
 from .mutants import materialize, mutants_of
 from .report import ReportError, write_all, write_single
 from .report.github import report_to_actions
+from .report.gradebook import scenario_order
 from .results import ClassResult, SubmissionResult
 from .run import SIDE_BY_SIDE, at_least_one
 from .sandbox import BACKENDS, Sandbox, open_backend
@@ -197,7 +198,6 @@ def _run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespac
                       f"(-j 1, --side-by-side 1)", soft_wrap=True)
         args.jobs = args.side_by_side = 1
     console.print(f"Grading {len(subs)} submission(s) of [bold]{escape(assignment.name)}[/] "
-                  f"({len(assignment.scenarios)} scenarios) "
                   f"with the [bold]{backend.name}[/] sandbox, {args.jobs} at a time"
                   + (f"; cache: {escape(str(cache.root))}" if cache else ""), soft_wrap=True)
     console.print(escape(fixed_times(assignment)), soft_wrap=True)
@@ -220,18 +220,34 @@ def keep_interrupted(stop: Interrupted, out: Path, cached: bool) -> None:
                   soft_wrap=True)
 
 
+def summary_note(s: SubmissionResult) -> str:
+    """What the summary says beside a submission's score, the most urgent first; "" when the score
+    and failed tags say it all."""
+    errors_ = sum(t.error for t in s.tests)
+    not_run = sum(t.status == "not_run" for t in s.tests)
+    if s.error:
+        return f"not graded: {s.error.splitlines()[0]} (see logs/)"
+    if errors_:
+        return f"{errors_} grader error(s), not the student's fault: see logs/"
+    if len(s.findings) > 1:
+        return f"{s.findings[0]} (and {len(s.findings) - 1} more finding(s): see report.html)"
+    if s.findings:
+        return s.findings[0]
+    if not_run:  # without a finding, a test is not run because a test it requires did not pass
+        return f"{not_run} test(s) not run: a test they require did not pass"
+    return ""
+
+
 def summary(result: ClassResult) -> Table:
-    table = Table(title=f"{result.assignment}: {len(result.submissions)} submission(s)")
-    table.add_column("submission")
-    table.add_column("score", justify="right")
-    table.add_column("failed tags")
-    table.add_column("note")
-    for s in result.submissions:
-        errors_ = sum(t.error for t in s.tests)
-        note = "not graded: see logs" if s.error else f"{errors_} grader error(s)" if errors_ else \
-            s.findings[0] if s.findings else ""
+    # the scenarios as report.html counts them: every test graded, YAML scenarios and checks written in Python
+    table = Table(title=f"{result.assignment}: {len(result.submissions)} submission(s), "
+                        f"{len(scenario_order(result))} scenario(s)")
+    notes = [summary_note(s) for s in result.submissions]
+    for column in ("submission", "score", "failed tags", *(["note"] if any(notes) else [])):
+        table.add_column(column, justify="right" if column == "score" else "left")
+    for s, note in zip(result.submissions, notes, strict=True):
         table.add_row(escape(visible(s.name)), f"{s.score:g} / {s.max_score:g}", ", ".join(s.failed_tags) or "-",
-                      escape(visible(note)))
+                      *([escape(visible(note))] if any(notes) else []))
     return table
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader import __version__
+from grader.assignment import find_assignment, load_assignment
 from grader.classrun import other_lab
 from grader.cli import main
 
@@ -92,6 +93,20 @@ def test_which_other_lab_the_folder_names_say(tmp_path: Path, folder: str, subs:
         (tmp_path / folder / name).mkdir(parents=True)
     (tmp_path / folder).mkdir(exist_ok=True)
     assert other_lab(lab, tmp_path / folder, [tmp_path / folder / n for n in subs]) == says
+
+
+def test_the_terminal_and_report_html_count_the_same_scenarios(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """echo-concurrent has a check written in Python beside its YAML scenarios: both count it."""
+    (tmp_path / "class" / "alice").mkdir(parents=True)  # empty: every test not run, at once
+    assert main([str(tmp_path / "class"), "-a", "echo-concurrent", "-o", str(tmp_path / "out"), "--no-cache"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    tests = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"][0]["tests"]
+    yaml_scenarios = len(load_assignment(find_assignment("echo-concurrent")).scenarios)
+    assert len(tests) == yaml_scenarios + 1  # the case where the two counts used to differ
+    assert f"echo-concurrent: 1 submission(s), {len(tests)} scenario(s)" in said
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert f"1 submission(s), {len(tests)} scenario(s), graded by labgrade" in report
 
 
 def test_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
