@@ -31,11 +31,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
+from . import __version__
 from .assignment import Assignment, find_assignment, load_assignment
 from .cache import ResultCache, cmd_cache, default_cache_dir
 from .check import cmd_check
 from .classroom import cmd_classroom
-from .classrun import Graded, Interrupted, Shard, grade_class, infer_lab, needs_attention
+from .classrun import Graded, Interrupted, Shard, grade_class, infer_lab, needs_attention, other_lab
 from .driver.runner import SETTLE_CPU
 from .edition import cmd_publish
 from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
@@ -49,10 +50,11 @@ from .newlab import cmd_new
 from .outdir import Stale, clear_stale, earlier_run
 from .report import ReportError, write_all, write_single
 from .report.github import report_to_actions
+from .report.gradebook import scenario_order
 from .results import ClassResult, SubmissionResult
 from .run import SIDE_BY_SIDE, at_least_one
 from .sandbox import BACKENDS, Sandbox, open_backend
-from .text import visible
+from .text import did_you_mean, visible
 
 
 class ExitCode(enum.IntEnum):
@@ -86,6 +88,7 @@ def grade_parser() -> argparse.ArgumentParser:
                                        "Gradescope autograder zip; `grade classroom init -a LAB` writes a GitHub "
                                        "Classroom workflow; `grade merge OUT_DIR...` combines the folders of "
                                        "`--shard` runs; `grade cache info|clear` shows or empties the result cache.")
+    p.add_argument("--version", action="version", version=f"labgrade {__version__}")
     p.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
                    help="a folder of submission folders, or one submission folder")
     p.add_argument("-a", "--assignment", metavar="NAME_OR_PATH",
@@ -206,7 +209,6 @@ def _run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespac
                       f"(-j 1, --side-by-side 1)", soft_wrap=True)
         args.jobs = args.side_by_side = 1
     console.print(f"Grading {len(subs)} submission(s) of [bold]{escape(assignment.name)}[/] "
-                  f"({len(assignment.scenarios)} scenarios) "
                   f"with the [bold]{backend.name}[/] sandbox, {args.jobs} at a time"
                   + (f"; cache: {escape(str(cache.root))}" if cache else ""), soft_wrap=True)
     console.print(escape(fixed_times(assignment)), soft_wrap=True)
@@ -230,18 +232,34 @@ def keep_interrupted(stop: Interrupted, out: Path, cached: bool) -> None:
                   soft_wrap=True)
 
 
+def summary_note(s: SubmissionResult) -> str:
+    """What the summary says beside a submission's score, the most urgent first; "" when the score
+    and failed tags say it all."""
+    errors_ = sum(t.error for t in s.tests)
+    not_run = sum(t.status == "not_run" for t in s.tests)
+    if s.error:
+        return f"not graded: {s.error.splitlines()[0]} (see logs/)"
+    if errors_:
+        return f"{errors_} grader error(s), not the student's fault: see logs/"
+    if len(s.findings) > 1:
+        return f"{s.findings[0]} (and {len(s.findings) - 1} more finding(s): see report.html)"
+    if s.findings:
+        return s.findings[0]
+    if not_run:  # without a finding, a test is not run because a test it requires did not pass
+        return f"{not_run} test(s) not run: a test they require did not pass"
+    return ""
+
+
 def summary(result: ClassResult) -> Table:
-    table = Table(title=f"{result.assignment}: {len(result.submissions)} submission(s)")
-    table.add_column("submission")
-    table.add_column("score", justify="right")
-    table.add_column("failed tags")
-    table.add_column("note")
-    for s in result.submissions:
-        errors_ = sum(t.error for t in s.tests)
-        note = "not graded: see logs" if s.error else f"{errors_} grader error(s)" if errors_ else \
-            s.findings[0] if s.findings else ""
+    # the scenarios as report.html counts them: every test graded, YAML scenarios and checks written in Python
+    table = Table(title=f"{result.assignment}: {len(result.submissions)} submission(s), "
+                        f"{len(scenario_order(result))} scenario(s)")
+    notes = [summary_note(s) for s in result.submissions]
+    for column in ("submission", "score", "failed tags", *(["note"] if any(notes) else [])):
+        table.add_column(column, justify="right" if column == "score" else "left")
+    for s, note in zip(result.submissions, notes, strict=True):
         table.add_row(escape(visible(s.name)), f"{s.score:g} / {s.max_score:g}", ", ".join(s.failed_tags) or "-",
-                      escape(visible(note)))
+                      *([escape(visible(note))] if any(notes) else []))
     return table
 
 
@@ -253,6 +271,10 @@ def cmd_grade(argv: list[str]) -> ExitCode:
     lab = args.assignment or infer_lab(args.submissions, find_submissions(args.submissions, ()))
     assignment = load_assignment(find_assignment(lab))
     subs = [args.submissions] if one else find_submissions(args.submissions, assignment.handin)
+    if args.assignment and (named := other_lab(assignment.name, args.submissions, subs)):
+        console.print(f"warning: grading as {escape(assignment.name)} (-a), but the folder names start with "
+                      f"{escape(named)}, another lab (GitHub Classroom names clones <assignment>-<login>): "
+                      f"is -a right?", soft_wrap=True)
     if args.shard:
         subs = args.shard.select(subs)
         console.print(f"Shard {args.shard}: {len(subs)} submission(s)")
@@ -396,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             return int(COMMANDS[argv[0]](argv[1:]))
+        if argv and not argv[0].startswith("-") and not os.path.lexists(argv[0]) and \
+                (hint := did_you_mean(argv[0], COMMANDS)):  # a mistyped sub-command, not SUBMISSIONS
+            raise UsageError(f"unknown command {argv[0]!r}{hint}")
         return int(cmd_grade(argv))
     except AssignmentError as e:
         print(f"error in the assignment: {e}", file=sys.stderr)

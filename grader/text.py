@@ -3,11 +3,15 @@ progress line), a page, a spreadsheet, a CI log. Nothing a student printed or na
 act on the reader: no terminal escape (ESC, OSC 52 writing the clipboard, a CR hiding a line),
 no bidirectional control reordering what is read (U+202E), no invisible character, no lone
 surrogate (an undecodable byte). Each becomes a visible escape (\\x1b, \\u202e, \\udce9); tab and
-newline stay."""
+newline stay.
+
+Also the one "did you mean" of every message about a mistyped name (a key, a step, a lab, a command)."""
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 
 INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
                        "\u2028\u2029\ud800-\udfff]")
@@ -15,3 +19,10 @@ INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u
 
 def visible(text: str) -> str:
     return INVISIBLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """": did you mean 'points'?" when one of `choices` is close to the mistyped `word` (difflib's
+    similarity, 0.6 or more), else "": it follows "unknown key 'pionts'" in a message."""
+    close = difflib.get_close_matches(word, list(choices), n=1) if isinstance(word, str) else []
+    return f": did you mean {close[0]!r}?" if close else ""

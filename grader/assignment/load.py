@@ -21,6 +21,7 @@ import jsonschema
 
 from ..driver.steps import BOUND_RE, Runner
 from ..errors import AssignmentError, UsageError
+from ..text import did_you_mean
 from .model import TAGS, Assignment, Limits, ProgramSpec, Scenario
 from .yamlfile import Lines, load_yaml
 
@@ -107,12 +108,14 @@ def _explain(error: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
     props = schema_.get("properties", {}) if isinstance(schema_, dict) else {}
     if error.validator == "additionalProperties" and isinstance(instance, dict):
         extra = sorted((k for k in instance if k not in props), key=str)
-        return (*at, extra[0]), f"unknown key {_short(extra[0])} (expected one of: {', '.join(props)})"
+        return (*at, extra[0]), (f"unknown key {_short(extra[0])}{did_you_mean(extra[0], props)} "
+                                 f"(expected one of: {', '.join(props)})")
     if "propertyNames" in error.schema_path:  # a key of a mapping
         if error.validator == "enum":
             allowed = ", ".join(map(str, value))
             what = "step" if "connect" in value else "key"
-            return (*at, instance), f"unknown {what} {_short(instance)} (expected one of: {allowed})"
+            return (*at, instance), (f"unknown {what} {_short(instance)}{did_you_mean(instance, map(str, value))} "
+                                     f"(expected one of: {allowed})")
         if error.validator == "type":
             return (*at, instance), f"the key {_short(instance)} is not text: write a name"
         return (*at, instance), f"the key {_short(instance)} is not {PATTERNS.get(value, f'matching {value}')}"
@@ -122,11 +125,12 @@ def _explain(error: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
             "enum", ()):
         return at, "a step is a mapping with exactly one key, the step's name (e.g. `- connect: alice`)"
     if error.validator == "enum" and schema_.get("title") == "tag":
-        return at, (f"unknown tag {_short(instance)} (expected one of: {', '.join(map(str, value))}; a lab declares "
+        return at, (f"unknown tag {_short(instance)}{did_you_mean(instance, map(str, value))} (expected one of: {', '.join(map(str, value))}; a lab declares "
                     f"its own tags in assignment.yaml, e.g. `tags: [format]`)")
     if error.validator == "enum":
         allowed = ", ".join(map(str, value))
-        return at, f"{_short(instance)} is not allowed here (expected one of: {allowed})"
+        return at, f"{_short(instance)} is not allowed here{did_you_mean(instance, map(str, value))} " \
+                   f"(expected one of: {allowed})"
     if error.validator == "const":
         return at, f"{_short(instance)} is not allowed here: write {json.dumps(value)} or leave the key out"
     if error.validator == "type":
@@ -280,7 +284,8 @@ def _define(verb: str, args: Any, names: _Names, programs: dict[str, ProgramSpec
     if verb == "start":
         program = args["program"]
         if program not in programs:
-            raise fail(f"unknown program {program!r} (assignment.yaml defines: {', '.join(programs)})")
+            raise fail(f"unknown program {program!r}{did_you_mean(program, programs)} "
+                       f"(assignment.yaml defines: {', '.join(programs)})")
         name = args.get("as", program)
         names.kinds["program"].add(name)
         if programs[program].kind == "server":
@@ -311,8 +316,9 @@ def find_assignment(name_or_path: str | os.PathLike[str]) -> Path:
     for root in assignment_roots():
         if _is_file(root / str(name_or_path) / "assignment.yaml"):
             return root / str(name_or_path)
-    raise UsageError(f"no assignment {str(name_or_path)!r}: give a lab name ({', '.join(list_labs())}) "
-                     f"or the path of a folder holding assignment.yaml")
+    labs = list_labs()
+    raise UsageError(f"no assignment {str(name_or_path)!r}{did_you_mean(str(name_or_path), labs)} (give a lab "
+                     f"name: {', '.join(labs)}; or the path of a folder holding assignment.yaml)")
 
 
 def assignment_roots() -> list[Path]:
@@ -372,7 +378,8 @@ def _check_requires(scenarios: list[Scenario]) -> None:
                 raise AssignmentError(s.path, s.line, f'scenario "{s.name}": requires itself')
             if r not in by_name:
                 raise AssignmentError(s.path, s.line, f'scenario "{s.name}": requires {r!r}, which no scenario of '
-                                                      f"the assignment is called (names must match exactly)")
+                                                      f"the assignment is called{did_you_mean(r, by_name)} "
+                                                      f"(names must match exactly)")
     state: dict[str, int] = {}  # 1: being visited, 2: done
 
     def visit(s: Scenario, path: list[str]) -> None:

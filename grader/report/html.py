@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -216,9 +217,10 @@ LANE_COLORS = ("#1f5fa8", "#b25d00", "#2a8a4a", "#8a3ea0", "#a83232", "#2b8c8c",
 EVENT_KINDS = {"connected": "net", "sent": "sent", "received": "received", "closed": "net", "reset": "bad",
                "stderr": "stderr", "step": "bad", "exited": "proc", "started": "proc", "listening": "proc",
                "killed": "bad", "timeout": "bad"}
-GAP_SECONDS = 0.25  # a pause longer than this between two events is marked on the timeline
 MIN_TIMELINE_EVENTS = 4  # below this the transcript table says it all
-TICK_SPACING = 60  # px between time labels, so that "12.345s" labels never overlap
+PLOT_WIDTH = 900  # px of the time axis, whatever the test's duration
+MAX_TICKS = 10  # intervals of the time scale at most (its labels, "12.345 s", never overlap at 90 px each)
+RESOLUTION = 0.001  # s: the transcript's times are in milliseconds
 
 
 @dataclass(frozen=True)
@@ -242,10 +244,11 @@ class Timeline:
     width: int
     height: int
     label_width: int
+    origin: float  # x of 0 s; x = origin + time * scale
+    axis_end: float  # x of the last tick
     lanes: tuple[Lane, ...]
     marks: tuple[Mark, ...]
-    ticks: tuple[tuple[float, str], ...]  # (x, "0.087s")
-    pauses: tuple[tuple[float, str], ...]  # (x, "+3.00 s") where time stood still for a while
+    ticks: tuple[tuple[float, str], ...]  # (x, "0.05 s"): the time scale, evenly spaced from 0 s
     cuts: tuple[tuple[float, str], ...]  # (x, "29 not shown")
 
 
@@ -253,42 +256,45 @@ def event_kind(event: Event) -> str:
     return EVENT_KINDS.get(event.event.split(" ", 1)[0], "other")
 
 
+def time_scale(span: float) -> tuple[float, int]:
+    """The tick step (1, 2 or 5 times a power of ten, 1 ms at least) that cuts [0, span] into
+    MAX_TICKS intervals at most, and the decimals its labels need."""
+    raw = max(span / MAX_TICKS, RESOLUTION)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw * (1 - 1e-9))
+    return step, max(0, -math.floor(math.log10(step) + 1e-9))
+
+
 def timeline(events: tuple[Event, ...]) -> Timeline | None:
-    """One lane per actor, events left to right in order (x is the event's rank, so simultaneous
-    events stay apart); pauses longer than GAP_SECONDS and cuts in the transcript are marked."""
+    """One lane per actor, each event at a position proportional to its time (a linear axis from
+    0 s, the test's start, with its scale below); where the transcript was cut, a mark between the
+    events around the cut. Events at the same moment of one actor overlap: the transcript lists them."""
     real = [e for e in events if not e.skipped]
     if len(real) < MIN_TIMELINE_EVENTS:
         return None
     actors = list(dict.fromkeys(e.actor for e in real))
     colors = {a: "#555555" if a == "grader" else LANE_COLORS[i % len(LANE_COLORS)] for i, a in enumerate(actors)}
     label_width, lane, top = 70, 16, 22
-    step = max(6.0, min(40.0, 900 / len(events)))
+    origin = label_width + 14
+    step, decimals = time_scale(max(e.time for e in real))
+    intervals = max(1, math.ceil(max(e.time for e in real) / step - 1e-9))
+    scale = PLOT_WIDTH / (intervals * step)  # px per second
+
+    def x_at(t: float) -> float:
+        return round(origin + t * scale, 2)
+
     y_of = {a: top + i * lane + lane / 2 for i, a in enumerate(actors)}
-    marks: list[Mark] = []
-    ticks: list[tuple[float, str]] = []
-    pauses: list[tuple[float, str]] = []
-    cuts: list[tuple[float, str]] = []
-    last: float | None = None
+    marks = tuple(Mark(x_at(e.time), y_of[e.actor], event_kind(e), colors[e.actor],
+                       f"{e.time:.3f}s  {e.actor}  {e.event}" + (f"  {e.detail}" if e.detail else "")) for e in real)
+    cuts = []
     for i, e in enumerate(events):
-        x = round(label_width + 10 + i * step, 1)
         if e.skipped:
-            cuts.append((x, f"{e.skipped} not shown"))
-            continue
-        if last is not None and e.time - last > GAP_SECONDS:
-            pauses.append((round(x - step / 2, 1), f"+{e.time - last:.2f} s"))
-        final = i == len(events) - 1
-        if final and ticks and x - ticks[-1][0] < TICK_SPACING and len(ticks) > 1:
-            ticks.pop()  # the last event's time matters more than the label before it
-        wanted = last is None or e.time - last > GAP_SECONDS or final or i % 8 == 0
-        if wanted and (not ticks or x - ticks[-1][0] >= TICK_SPACING):
-            ticks.append((x, f"{e.time:.3f}s"))
-        last = e.time
-        title = f"{e.time:.3f}s  {e.actor}  {e.event}" + (f"  {e.detail}" if e.detail else "")
-        marks.append(Mark(x, y_of[e.actor], event_kind(e), colors[e.actor], title))
-    width = int(label_width + 20 + len(events) * step + 40)
-    return Timeline(width, top + len(actors) * lane + 22, label_width,
-                    tuple(Lane(a, y_of[a], colors[a]) for a in actors), tuple(marks), tuple(ticks),
-                    tuple(pauses), tuple(cuts))
+            after = next((n.time for n in events[i + 1:] if not n.skipped), e.time)
+            cuts.append((x_at((e.time + after) / 2), f"{e.skipped} not shown"))
+    ticks = tuple((x_at(k * step), f"{k * step:.{decimals}f} s") for k in range(intervals + 1))
+    return Timeline(int(origin + PLOT_WIDTH + 40), top + len(actors) * lane + 24, label_width, origin,
+                    x_at(intervals * step), tuple(Lane(a, y_of[a], colors[a]) for a in actors), marks, ticks,
+                    tuple(cuts))
 
 
 # -- the view model ---------------------------------------------------------------------------

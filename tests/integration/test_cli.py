@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from grader import __version__
+from grader.assignment import find_assignment, load_assignment
+from grader.classrun import other_lab
 from grader.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,10 +26,87 @@ def test_unknown_lab_lists_the_labs(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "no assignment 'no-such-lab'" in err and "echo-concurrent" in err
 
 
+@pytest.mark.parametrize("argv", [["-a", "echo-concurent"], ["selfcheck", "echo-concurent"]])
+def test_a_mistyped_lab_name_gets_a_did_you_mean(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  argv: list[str]) -> None:
+    (tmp_path / "alice").mkdir()
+    assert main([str(tmp_path), *argv] if argv[0] == "-a" else argv) == 2
+    assert "error: no assignment 'echo-concurent': did you mean 'echo-concurrent'?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "says"), [(["selfchek", "echo-iterative"], "'selfchek': did you mean 'selfcheck'?"),
+                                            (["merg"], "'merg': did you mean 'merge'?"),
+                                            (["gradescope-pakage", "-a", "x"],
+                                             "'gradescope-pakage': did you mean 'gradescope-package'?")])
+def test_a_mistyped_command_gets_a_did_you_mean(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch, argv: list[str], says: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"error: unknown command {says}\n"
+
+
+def test_a_folder_named_like_a_command_is_graded_as_submissions(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """`selfchek` is a command mistyped only when no such file exists: an existing folder is SUBMISSIONS."""
+    (tmp_path / "selfchek").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["selfchek", "-a", "no-such-lab"]) == 2
+    assert "no assignment 'no-such-lab'" in capsys.readouterr().err
+
+
+def test_version() -> None:
+    grade = Path(sys.executable).with_name("grade")  # the installed command, as an instructor runs it
+    done = subprocess.run([str(grade), "--version"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"labgrade {__version__}\n", "")
+
+
 def test_lab_cannot_be_inferred(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "class" / "alice").mkdir(parents=True)
     assert main([str(tmp_path / "class")]) == 2
     assert "pass -a/--assignment" in capsys.readouterr().err
+
+
+def test_a_lab_contradicting_the_classroom_names_is_warned_about(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Classroom clones are `<assignment>-<login>`: -a naming another lab is said, and obeyed."""
+    klass = tmp_path / "tp"
+    (klass / "echo-concurrent-alice").mkdir(parents=True)  # empty: every test not run, at once
+    assert main([str(klass), "-a", "echo-iterative", "-o", str(tmp_path / "out"), "--no-cache"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert ("warning: grading as echo-iterative (-a), but the folder names start with echo-concurrent, another lab "
+            "(GitHub Classroom names clones <assignment>-<login>): is -a right?") in said
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["assignment"] == "echo-iterative"
+
+
+@pytest.mark.parametrize(("folder", "subs", "lab", "says"), [
+    ("queue-2024", ["alice"], "echo-iterative", "queue"),  # the class folder's name
+    ("tp", ["select-server-alice", "select-server-bob"], "select-client", "select-server"),
+    ("tp", ["select-server-alice", "bob"], "select-client", None),  # not every submission
+    ("tp", ["echo-concurrent-alice"], "echo-concurrent", None),  # agrees with -a
+    ("tp", ["echo-concurrent-v2-alice"], "echo-concurrent-v2", None),  # a lab of one's own, whose name is longer
+    ("tp", [], "queue", None),  # no submission: nothing is said for every one
+])
+def test_which_other_lab_the_folder_names_say(tmp_path: Path, folder: str, subs: list[str], lab: str,
+                                              says: str | None) -> None:
+    for name in subs:
+        (tmp_path / folder / name).mkdir(parents=True)
+    (tmp_path / folder).mkdir(exist_ok=True)
+    assert other_lab(lab, tmp_path / folder, [tmp_path / folder / n for n in subs]) == says
+
+
+def test_the_terminal_and_report_html_count_the_same_scenarios(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """echo-concurrent has a check written in Python beside its YAML scenarios: both count it."""
+    (tmp_path / "class" / "alice").mkdir(parents=True)  # empty: every test not run, at once
+    assert main([str(tmp_path / "class"), "-a", "echo-concurrent", "-o", str(tmp_path / "out"), "--no-cache"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    tests = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"][0]["tests"]
+    yaml_scenarios = len(load_assignment(find_assignment("echo-concurrent")).scenarios)
+    assert len(tests) == yaml_scenarios + 1  # the case where the two counts used to differ
+    assert f"echo-concurrent: 1 submission(s), {len(tests)} scenario(s)" in said
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert f"1 submission(s), {len(tests)} scenario(s), graded by labgrade" in report
 
 
 def test_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -35,13 +117,24 @@ def test_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 @pytest.mark.parametrize(("option", "value", "says"), [("-j", "0", "0 is too few: 1 or more"),
                                                       ("--side-by-side", "-2", "-2 is too few: 1 or more"),
                                                       ("--side-by-side", "four", "'four' is not a whole number")])
+@pytest.mark.parametrize("command", ["grade", "selfcheck"])  # every command with -j and --side-by-side
 def test_how_many_at_once_is_one_or_more(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str,
-                                         value: str, says: str) -> None:
+                                         value: str, says: str, command: str) -> None:
     (tmp_path / "alice").mkdir()
+    argv = [str(tmp_path), "-a", "echo-iterative"] if command == "grade" else ["selfcheck", "echo-iterative"]
     with pytest.raises(SystemExit) as stop:
-        main([str(tmp_path), "-a", "echo-iterative", option, value])
+        main([*argv, option, value])
     assert stop.value.code == 2
     assert f"argument {option}" in (err := capsys.readouterr().err) and says in err
+
+
+def test_pytest_refuses_fewer_than_one_side_by_side(tmp_path: Path) -> None:
+    """`pytest --submission` takes --side-by-side too, with the same check (pytest's usage error is 4)."""
+    done = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "assignments" / "echo-iterative"),
+                           "--submission", str(REPO / "reference" / "echo-iterative"), "-c",
+                           str(REPO / "grader" / "grading.ini"), "--rootdir", str(tmp_path), "-p", "no:cacheprovider",
+                           "--side-by-side", "0"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 4 and "argument --side-by-side: 0 is too few: 1 or more" in done.stderr, done.stderr
 
 
 def test_broken_scenario_file_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

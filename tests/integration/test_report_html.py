@@ -7,6 +7,8 @@ Chromium is optional on a developer's machine (the test skips without it) but re
 from __future__ import annotations
 
 import csv
+import html
+import json
 import os
 import re
 import shutil
@@ -143,6 +145,48 @@ def test_clicking_a_header_sorts_the_matrix(report: Path, tmp_path: Path) -> Non
     assert [scores[n] for n in once.group(1).split(",")] == sorted(scores.values(), reverse=True)
     assert [scores[n] for n in twice.group(1).split(",")] == sorted(scores.values())
     assert 'data-sort="ascending"' in dom
+
+
+MEASURE_TIMELINES = """
+var found = Array.prototype.map.call(document.querySelectorAll("svg.timeline"), function (svg) {
+  function centre(el) { var r = el.getBoundingClientRect(); return r.left + r.width / 2; }
+  return {
+    marks: Array.prototype.map.call(svg.querySelectorAll("circle.mark"), function (c) {
+      return [centre(c), parseFloat(c.querySelector("title").textContent)];
+    }),
+    ticks: Array.prototype.map.call(svg.querySelectorAll("line.tick"), function (l, i) {
+      return [centre(l), parseFloat(svg.querySelectorAll("text.tick")[i].textContent)];
+    })
+  };
+});
+document.body.setAttribute("data-timelines", JSON.stringify(found));
+"""
+
+
+@pytest.mark.slow
+def test_timelines_place_events_in_proportion_to_their_times(report: Path, tmp_path: Path) -> None:
+    """As the browser lays the page out: each timeline's scale is evenly spaced from 0 s, and each
+    event sits where its time falls on that scale (within a pixel)."""
+    source = report.read_text(encoding="utf-8")
+    measured = tmp_path / "measured.html"
+    measured.write_text(source.replace("</body>", f"<script>{MEASURE_TIMELINES}</script>\n</body>").replace(
+        "script-src '", f"script-src '{csp_hash(MEASURE_TIMELINES)}' '"), encoding="utf-8")
+    dom = run_browser(measured, tmp_path / "profile", "--dump-dom").stdout
+    found = re.search(r'data-timelines="([^"]*)"', dom)
+    assert found, "the measuring script did not run"
+    timelines = json.loads(html.unescape(found.group(1)))
+    assert timelines and all(len(t["ticks"]) >= 2 for t in timelines)
+    spread = 0
+    for t in timelines:
+        (x0, zero), (x1, first) = t["ticks"][:2]
+        assert zero == 0 and first > 0
+        per_second = (x1 - x0) / first
+        for x, seconds in t["ticks"]:
+            assert abs(x - (x0 + seconds * per_second)) < 1, t["ticks"]
+        for x, seconds in t["marks"]:
+            assert abs(x - (x0 + seconds * per_second)) < 1, (x, seconds, t["ticks"])
+        spread = max(spread, len({seconds for _, seconds in t["marks"]}))
+    assert spread >= 4, "no timeline has events at several times: nothing was checked"
 
 
 HOSTILE_FINDING = "client<script>document.title='pwned'</script>\x1b[2J.py is missing: the lab asks for client.py."

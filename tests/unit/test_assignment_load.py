@@ -219,6 +219,56 @@ def test_several_problems_of_one_file_are_all_reported(tmp_path: Path) -> None:
     assert "unknown key 'pionts'" in found[9]
 
 
+# A mistyped name, anywhere an instructor writes one: "did you mean" comes before the list of choices.
+LIST = " (expected one of: "
+DID_YOU_MEAN = [
+    pytest.param("broken.yaml", HEAD.replace("  points: 2\n", "  pionts: 2\n  points: 2\n"), 3,
+                 "scenario \"x\": unknown key 'pionts': did you mean 'points'?" + LIST, id="scenario-key"),
+    pytest.param("broken.yaml", HEAD + "    - conect: alice\n", 6,
+                 "scenario \"x\", step 2: unknown step 'conect': did you mean 'connect'?" + LIST, id="step"),
+    pytest.param("broken.yaml", HEAD + "    - connect: {as: alice, whitin: 2}\n", 6,
+                 "unknown key 'whitin': did you mean 'within'?" + LIST, id="step-key"),
+    pytest.param("broken.yaml", HEAD.replace("[protocol]", "[concurency]"), 2,
+                 "'concurency' is not allowed here: did you mean 'concurrency'?" + LIST, id="tag"),
+    pytest.param("broken.yaml", HEAD + "    - probe: {measure: zombie, of: server, at_most: 1}\n", 6,
+                 "'zombie' is not allowed here: did you mean 'zombies'?" + LIST, id="measure"),
+    pytest.param("broken.yaml", HEAD + "    - start: {program: sever}\n", 6,
+                 "unknown program 'sever': did you mean 'server'? (assignment.yaml defines: server, client)",
+                 id="program"),
+    pytest.param("broken.yaml", HEAD + "  requires: [the sever starts]\n" + HEAD.replace("name: x",
+                 "name: the server starts"), 1, "requires 'the sever starts', which no scenario of the assignment is "
+                 "called: did you mean 'the server starts'? (names must match exactly)", id="requires"),
+    pytest.param("assignment.yaml", ASSIGNMENT_YAML + "titel: Lab\n", 6,
+                 "unknown key 'titel': did you mean 'title'?" + LIST, id="assignment-key"),
+    pytest.param("assignment.yaml", ASSIGNMENT_YAML + "limits: {cpu_second: 5}\n", 6,
+                 "unknown key 'cpu_second': did you mean 'cpu_seconds'?" + LIST, id="limit"),
+    pytest.param("broken.yaml", HEAD.replace("  points: 2\n", "  points: 2\n  zzz: 1\n"), 4,
+                 "unknown key 'zzz'" + LIST, id="nothing-close"),
+]
+
+
+@pytest.mark.parametrize(("file", "text", "line", "message"), DID_YOU_MEAN)
+def test_a_mistyped_name_gets_a_did_you_mean(tmp_path: Path, file: str, text: str, line: int, message: str) -> None:
+    if file == "assignment.yaml":
+        folder = make_assignment(tmp_path / "lab", meta=text)
+        path = folder / file
+    else:
+        folder = make_assignment(tmp_path / "lab", {file: text})
+        path = folder / "scenarios" / file
+    error = load_error(folder)
+    assert error.startswith(f"{path}:{line}: "), error
+    assert message in error, error
+    assert ("did you mean" in error) == ("did you mean" in message)
+
+
+def test_a_mistyped_key_of_a_mutant_gets_a_did_you_mean(tmp_path: Path) -> None:
+    path = tmp_path / "mutant.yaml"
+    path.write_text("description: x\nfails: [cleanup]\nfials: [cpu]\n")
+    with pytest.raises(AssignmentError) as excinfo:
+        read_checked(path, "mutant")
+    assert str(excinfo.value).startswith(f"{path}:3: unknown key 'fials': did you mean 'fails'? (expected one of: ")
+
+
 def test_duplicate_scenario_names_across_files(tmp_path: Path) -> None:
     other = "- name: another\n  tags: [protocol]\n  points: 1\n  steps:\n    - start: server\n" + BASIC_YAML
     folder = make_assignment(tmp_path / "lab", {"a.yaml": BASIC_YAML, "b.yaml": other})
@@ -368,3 +418,11 @@ def test_the_schemas_list_the_standard_tags() -> None:
     """One list of standard tags: the model's, which the schemas' `$defs/tag` repeat for editors."""
     assert schema("scenarios")["$defs"]["tag"]["enum"] == list(TAGS)
     assert schema("mutant")["$defs"]["tag"]["enum"] == list(TAGS)
+
+
+def test_a_mistyped_lab_name_gets_a_did_you_mean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LABGRADE_ASSIGNMENTS", raising=False)
+    with pytest.raises(UsageError) as excinfo:
+        find_assignment("echo-concurent")
+    assert str(excinfo.value).startswith("no assignment 'echo-concurent': did you mean 'echo-concurrent'? (give a "
+                                         "lab name: echo-concurrent, echo-iterative, ")

@@ -26,7 +26,7 @@ from grader.assignment.model import Scenario
 from grader.feedback import render
 from grader.report import REPORTERS, classroom, github, gradescope, write_all
 from grader.report.gradebook import number, rows, write_grades_csv
-from grader.report.html import histogram, split_feedback, timeline, write_html
+from grader.report.html import histogram, split_feedback, time_scale, timeline, write_html
 from grader.report.junit import NOT_XML, junit_tree, write_junit, xml_text
 from grader.results import ClassResult, SubmissionResult
 from grader.results import TestResult as Result  # aliased: pytest would try to collect Test*
@@ -314,7 +314,7 @@ def test_feedback_without_sections_is_all_summary() -> None:
     assert split_feedback("Passed.").events == ()
 
 
-def test_timeline_has_a_lane_per_actor_and_marks_pauses_and_cuts() -> None:
+def test_timeline_has_a_lane_per_actor_and_a_linear_time_axis() -> None:
     many = [[0.01 * i, f"c{i % 3}", "sent", "'x'"] for i in range(80)] + [[4.0, "server", "zombies = 3", ""]]
     fb = split_feedback(render(ECHO, {"status": "failed", "transcript": {"events": many}}))
     assert any(e.skipped == 21 for e in fb.events)  # feedback keeps 30 + 30 of 81 lines
@@ -322,11 +322,25 @@ def test_timeline_has_a_lane_per_actor_and_marks_pauses_and_cuts() -> None:
     assert tl is not None
     assert [lane.actor for lane in tl.lanes] == ["c0", "c1", "c2", "server"]
     assert len(tl.marks) == 60 and len(tl.cuts) == 1
-    assert [label for _, label in tl.pauses] == ["+3.21 s"]
-    xs = [m.x for m in tl.marks]
-    assert xs == sorted(xs) and len(set(xs)) == len(xs) and max(xs) < tl.width
-    assert tl.ticks[-1][1] == "4.000s"
+    # the scale: 0 to 4 s by 0.5 s, evenly spaced; every event where its time falls on it
+    assert [label for _, label in tl.ticks] == [f"{0.5 * k:.1f} s" for k in range(9)]
+    (x0, _), (x1, _) = tl.ticks[:2]
+    per_second = (x1 - x0) / 0.5
+    assert all(abs(x - (x0 + 0.5 * k * per_second)) < 0.02 for k, (x, _) in enumerate(tl.ticks))
+    times = [float(m.title.split("s ", 1)[0]) for m in tl.marks]
+    assert all(abs(m.x - (x0 + t * per_second)) < 0.02 for m, t in zip(tl.marks, times, strict=True))
+    assert tl.marks[-1].x == tl.ticks[-1][0] and max(m.x for m in tl.marks) < tl.width
+    # the cut sits between the last event before it (0.29 s) and the first after (0.80 s)
+    assert x0 + 0.29 * per_second < tl.cuts[0][0] < x0 + 0.80 * per_second
     assert timeline(fb.events[:2]) is None  # too short to draw: the table says it all
+
+
+@pytest.mark.parametrize(("span", "step", "labels"), [(4.0, 0.5, "0.0 s"), (0.087, 0.01, "0.00 s"),
+                                                    (0.0, 0.001, "0.000 s"), (37.0, 5.0, "0 s"),
+                                                    (1.0, 0.1, "0.0 s"), (0.2, 0.02, "0.00 s")])
+def test_the_time_scale_has_round_steps(span: float, step: float, labels: str) -> None:
+    got, decimals = time_scale(span)
+    assert got == pytest.approx(step) and f"{0:.{decimals}f} s" == labels
 
 
 def test_histogram_puts_full_marks_in_the_last_bin() -> None:

@@ -149,7 +149,7 @@ def test_exact_grading_steps_load(tmp_path: Path) -> None:
     ("    - start: server\n    - connect: c1\n    - expect: {as: c1, sent_by: nobody}\n",
      "sent_by: no client named 'nobody'"),
     ("    - start: server\n    - connect: c1\n    - expect_closed: {as: c1, how: rst}\n",
-     "'rst' is not allowed here (expected one of: close, reset, any)"),
+     "'rst' is not allowed here: did you mean 'reset'? (expected one of: close, reset, any)"),
 ])
 def test_exact_grading_mistakes_are_named(tmp_path: Path, steps: str, message: str) -> None:
     with pytest.raises(AssignmentError) as e:

@@ -9,7 +9,7 @@ import pytest
 
 from grader.assignment.model import Scenario
 from grader.feedback import render
-from grader.text import visible
+from grader.text import did_you_mean, visible
 
 OSC52 = "\x1b]52;c;cm0gLXJmIH4=\x07"  # writes the reader's clipboard
 TITLE = "\x1b]0;pwned\x07"
@@ -38,3 +38,9 @@ def test_feedback_shows_a_students_stderr_without_obeying_it() -> None:
     text = render(scenario, outcome)
     assert "boom \\x1b]52;" in text and "file\\u202egnp.exe\n  | gone" in text  # the CR ended a line
     assert not any(c in text for c in ("\x1b", "\u202e", "\r", "\x07"))
+
+
+@pytest.mark.parametrize(("word", "says"), [("pionts", ": did you mean 'points'?"),
+                                            ("Points", ": did you mean 'points'?"), ("zzz", ""), (3, "")])
+def test_did_you_mean_names_the_closest_choice_or_nothing(word: object, says: str) -> None:
+    assert did_you_mean(word, ["name", "tags", "points", "steps"]) == says
