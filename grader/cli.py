@@ -87,7 +87,9 @@ def grade_parser() -> argparse.ArgumentParser:
                                        "reference and mutants; `grade gradescope-package -a LAB` builds the "
                                        "Gradescope autograder zip; `grade classroom init -a LAB` writes a GitHub "
                                        "Classroom workflow; `grade merge OUT_DIR...` combines the folders of "
-                                       "`--shard` runs; `grade cache info|clear` shows or empties the result cache.")
+                                       "`--shard` runs; `grade cache info|clear` shows or empties the result cache; "
+                                       "`grade publish LAB -o DIR` writes a lab's student edition; `grade check "
+                                       "[FOLDER] -a LAB` runs its visible tests on a student's work.")
     p.add_argument("--version", action="version", version=f"labgrade {__version__}")
     p.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
                    help="a folder of submission folders, or one submission folder")
