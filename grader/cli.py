@@ -34,10 +34,11 @@ from .classrun import Graded, Interrupted, Shard, grade_class, infer_lab, needs_
 from .driver.runner import SETTLE_CPU
 from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
 from .gradescope import cmd_gradescope_package
-from .handin import find_submissions
+from .handin import find_submissions, submission_name
 from .image import cmd_image
 from .merge import cmd_merge, write_shard_note
 from .mutants import materialize, mutants_of
+from .overrides import apply_overrides, class_overrides, overrides_option
 from .report import ReportError, write_all, write_single
 from .report.github import report_to_actions
 from .results import ClassResult, SubmissionResult
@@ -95,6 +96,7 @@ def grade_parser() -> argparse.ArgumentParser:
     p.add_argument("--classroom-output", type=Path, metavar="FILE",
                    help="SUBMISSIONS is one submission: append its GitHub Classroom result (result=BASE64) to FILE; "
                         "in GitHub Actions the default is $GITHUB_OUTPUT")
+    overrides_option(p)
     return p
 
 
@@ -224,12 +226,15 @@ def summary(result: ClassResult) -> Table:
     table.add_column("score", justify="right")
     table.add_column("failed tags")
     table.add_column("note")
+    overridden = any(s.overrides for s in result.submissions)
+    if overridden:
+        table.add_column("set by the instructor (--overrides)")
     for s in result.submissions:
         errors_ = sum(t.error for t in s.tests)
         note = "not graded: see logs" if s.error else f"{errors_} grader error(s)" if errors_ else \
             s.findings[0] if s.findings else ""
         table.add_row(escape(visible(s.name)), f"{s.score:g} / {s.max_score:g}", ", ".join(s.failed_tags) or "-",
-                      escape(visible(note)))
+                      escape(visible(note)), *[escape(visible("; ".join(s.override_lines())))] * overridden)
     return table
 
 
@@ -241,14 +246,16 @@ def cmd_grade(argv: list[str]) -> ExitCode:
     lab = args.assignment or infer_lab(args.submissions, find_submissions(args.submissions, ()))
     assignment = load_assignment(find_assignment(lab))
     subs = [args.submissions] if one else find_submissions(args.submissions, assignment.handin)
+    overrides = class_overrides(args.overrides, assignment, map(submission_name, subs))  # the whole class's
     if args.shard:
         subs = args.shard.select(subs)
         console.print(f"Shard {args.shard}: {len(subs)} submission(s)")
     write_shard_note(args.out, str(args.shard) if args.shard else None)  # `grade merge` checks that no shard is missing
     cache = None if args.no_cache else ResultCache(args.cache_dir or default_cache_dir())
     try:
-        result = run_class(assignment, subs, args, cache)
+        result = apply_overrides(run_class(assignment, subs, args, cache), overrides)
     except Interrupted as stop:
+        stop.partial = apply_overrides(stop.partial, overrides)
         keep_interrupted(stop, args.out, cache is not None)
         return ExitCode.INTERRUPTED
     try:
