@@ -83,7 +83,8 @@ def test_entries(sub: SubmissionResult) -> list[dict[str, Any]]:
     if sub.error:  # not graded at all: one entry carries the reason, the score stays 0
         return [entry("not graded", "error", sub.tests_score, f"Your submission could not be graded: {sub.error}",
                       0.0)]
-    tests = [entry(t.name, status(t), t.score, message_of(t), t.duration) for t in sub.tests if t.visibility == "visible"]
+    tests = [entry(t.name, status(t), t.score, message_of(t), t.duration)
+             for t in sub.tests if t.visibility == "visible"]
     hidden = [t for t in sub.tests if t.visibility != "visible"]
     if hidden:
         failed = [t for t in hidden if t.status != "passed"]
