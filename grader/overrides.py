@@ -63,7 +63,7 @@ class OverrideSpec:
 
     @property
     def target(self) -> str:
-        return f'"{self.scenario}"' if self.scenario is not None else WHOLE_GRADE
+        return f'"{self.scenario}"' if self.scenario is not None else f"the {WHOLE_GRADE}"
 
 
 @dataclass(frozen=True)
