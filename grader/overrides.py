@@ -46,6 +46,7 @@ UNKNOWN_SCENARIO = ('no scenario "{name}" in this lab{hint}: write a test\'s nam
                     "`scenario:` out to set the whole grade")
 DID_YOU_MEAN = ' (did you mean "{name}"?)'
 TOO_MANY = '{points:g} points is more than {target} is worth ({most:g}): give 0 to {most:g}'
+NEGATIVE = "{points:g} points is below 0: give 0 (no points for it) or more"
 TWICE = "{target} of \"{submission}\" is set twice (first at line {first}): keep one entry"
 BESIDE_WHOLE = ('"{submission}" has its whole grade set at line {first}, so the points of its test "{scenario}" '
                 "would count for nothing: set the whole grade or its tests, not both")
@@ -96,7 +97,7 @@ def load_overrides(path: Path) -> Overrides:
         raise UsageError(str(bad)) from None
     entries = tuple(OverrideSpec(d["submission"], d.get("scenario"), float(d["points"]), d["reason"].strip(),
                                  lines[(i,)]) for i, d in enumerate(data))
-    problems: list[tuple[int, str]] = []
+    problems = [(lines[(i, "points")], NEGATIVE.format(points=e.points)) for i, e in enumerate(entries) if e.points < 0]
     seen: dict[tuple[str, str | None], OverrideSpec] = {}
     for e in entries:
         first = seen.setdefault((e.submission, e.scenario), e)
