@@ -48,7 +48,7 @@ DID_YOU_MEAN = ' (did you mean "{name}"?)'
 TOO_MANY = '{points:g} points is more than {target} is worth ({most:g}): give 0 to {most:g}'
 NEGATIVE = "{points:g} points is below 0: give 0 (no points for it) or more"
 TWICE = "{target} of \"{submission}\" is set twice (first at line {first}): keep one entry"
-BESIDE_WHOLE = ('"{submission}" has its whole grade set at line {first}, so the points of its test "{scenario}" '
+BESIDE_WHOLE = ('"{submission}" has its whole grade set at line {whole}, so the points of its test "{scenario}" '
                 "would count for nothing: set the whole grade or its tests, not both")
 
 
@@ -106,8 +106,8 @@ def load_overrides(path: Path) -> Overrides:
     for e in entries:
         whole = seen.get((e.submission, None))
         if whole and e.scenario is not None:
-            problems.append((max(e.line, whole.line), BESIDE_WHOLE.format(
-                submission=e.submission, first=min(e.line, whole.line), scenario=e.scenario)))
+            problems.append((e.line, BESIDE_WHOLE.format(submission=e.submission, whole=whole.line,
+                                                         scenario=e.scenario)))
     if problems:
         raise OverridesError(path, problems)
     return Overrides(path, entries)

@@ -75,8 +75,8 @@ def test_a_file_loads_with_the_line_of_each_entry(tmp_path: Path) -> None:
      f"- {{submission: ada, scenario: {ECHO}, points: 2, reason: ok}}\n", 2,
      f'"{ECHO}" of "ada" is set twice (first at line 1): keep one entry'),
     (f"- {{submission: ada, scenario: {ECHO}, points: 1, reason: ok}}\n"
-     "- {submission: ada, points: 4, reason: ok}\n", 2,
-     f'"ada" has its whole grade set at line 1, so the points of its test "{ECHO}" would count for nothing'),
+     "- {submission: ada, points: 4, reason: ok}\n", 1,
+     f'"ada" has its whole grade set at line 2, so the points of its test "{ECHO}" would count for nothing'),
 ])
 def test_a_bad_file_is_refused_with_its_file_and_line(tmp_path: Path, text: str, line: int, message: str) -> None:
     path = write(tmp_path, text)
