@@ -1,5 +1,5 @@
 """Grade overrides (grader/overrides.py): the file on disk, its checks, apply_overrides, and every
-report of a hand-built class that carries overrides (the real class runs: tests/integration/test_overrides.py)."""
+report of a hand-built class that carries overrides (the real class runs: tests/integration/test_class_overrides.py)."""
 
 from __future__ import annotations
 
