@@ -48,6 +48,7 @@ from .merge import cmd_merge, write_shard_note
 from .mutants import materialize, mutants_of
 from .newlab import cmd_new
 from .outdir import Stale, clear_stale, earlier_run
+from .overrides import apply_overrides, class_overrides, overrides_option
 from .report import ReportError, write_all, write_single
 from .report.github import report_to_actions
 from .report.gradebook import scenario_order
@@ -111,6 +112,7 @@ def grade_parser() -> argparse.ArgumentParser:
     p.add_argument("--classroom-output", type=Path, metavar="FILE",
                    help="SUBMISSIONS is one submission: append its GitHub Classroom result (result=BASE64) to FILE; "
                         "in GitHub Actions the default is $GITHUB_OUTPUT")
+    overrides_option(p)
     return p
 
 
@@ -257,11 +259,15 @@ def summary(result: ClassResult) -> Table:
     table = Table(title=f"{result.assignment}: {len(result.submissions)} submission(s), "
                         f"{len(scenario_order(result))} scenario(s)")
     notes = [summary_note(s) for s in result.submissions]
-    for column in ("submission", "score", "failed tags", *(["note"] if any(notes) else [])):
+    overridden = any(s.overrides for s in result.submissions)
+    columns = ("submission", "score", "failed tags", *(["note"] if any(notes) else []),
+               *(["set by the instructor (--overrides)"] if overridden else []))
+    for column in columns:
         table.add_column(column, justify="right" if column == "score" else "left")
     for s, note in zip(result.submissions, notes, strict=True):
         table.add_row(escape(visible(s.name)), f"{s.score:g} / {s.max_score:g}", ", ".join(s.failed_tags) or "-",
-                      *([escape(visible(note))] if any(notes) else []))
+                      *([escape(visible(note))] if any(notes) else []),
+                      *([escape(visible("; ".join(s.override_lines())))] if overridden else []))
     return table
 
 
@@ -277,6 +283,7 @@ def cmd_grade(argv: list[str]) -> ExitCode:
         console.print(f"warning: grading as {escape(assignment.name)} (-a), but the folder names start with "
                       f"{escape(named)}, another lab (GitHub Classroom names clones <assignment>-<login>): "
                       f"is -a right?", soft_wrap=True)
+    overrides = class_overrides(args.overrides, assignment, map(submission_name, subs))  # the whole class's
     if args.shard:
         subs = args.shard.select(subs)
         console.print(f"Shard {args.shard}: {len(subs)} submission(s)")
@@ -284,8 +291,9 @@ def cmd_grade(argv: list[str]) -> ExitCode:
     say_stale(clear_stale(args.out, [submission_name(s) for s in subs]))
     cache = None if args.no_cache else ResultCache(args.cache_dir or default_cache_dir())
     try:
-        result = run_class(assignment, subs, args, cache)
+        result = apply_overrides(run_class(assignment, subs, args, cache), overrides)
     except Interrupted as stop:
+        stop.partial = apply_overrides(stop.partial, overrides)
         keep_interrupted(stop, args.out, cache is not None)
         return ExitCode.INTERRUPTED
     try:

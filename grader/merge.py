@@ -7,7 +7,8 @@ holding the same submission twice, puts the submissions in the order a single ru
 (results.json, grades.csv, junit.xml, report.html, the Gradescope folders), with every shard's
 logs/ copied into OUT/logs/. A shard's folder also holds shard.json (`{"shard": "K/N"}`), so that
 a merge missing a shard, or mixing shards of different N, is refused instead of giving a class
-without some of its students.
+without some of its students. With `--overrides FILE`, the file's overrides replace the ones the
+shards carry (grader/overrides.py), and each must name a submission of the merged class.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shutil
 from pathlib import Path
 
 from .errors import UsageError
+from .overrides import apply_overrides, check, load_overrides, overrides_option, result_targets
 from .report import write_all
 from .report.github import report_to_actions
 from .results import ClassResult
@@ -108,12 +110,17 @@ def cmd_merge(argv: list[str]) -> int:
     p.add_argument("folders", type=Path, nargs="+", metavar="OUT_DIR", help="the -o folder of each shard")
     p.add_argument("-o", "--out", type=Path, default=Path("grading-report"), metavar="OUT",
                    help="where the merged reports go (default: grading-report/)")
+    overrides_option(p)
     args = p.parse_args(argv)
     folders = list(dict.fromkeys(args.folders))
     if len(folders) != len(args.folders):
         raise UsageError("the same folder is given twice: each shard's folder once")
     check_shards(folders)
     result = merge([(f, read_results(f)) for f in folders])
+    if args.overrides:  # every entry must name a submission of the class; without a file, the shards' stay
+        overrides = load_overrides(args.overrides)
+        check(overrides, result_targets(result))
+        result = apply_overrides(result, overrides)
     args.out.mkdir(parents=True, exist_ok=True)
     copy_logs(folders, args.out)
     write_all(result, args.out)

@@ -12,6 +12,32 @@ from typing import Any
 
 GRADER_FAILED = ("The grader itself failed on this test (not a problem in your work): your instructor has been "
                  "told and has the details.")
+# an instructor's override (grader/overrides.py), as the student reads it atop the test's feedback or the grade
+TEST_OVERRIDDEN = ("Your instructor set the points of this test to {points:g} (the grader gave {graded:g}). "
+                   "Why: {reason}")
+GRADE_OVERRIDDEN = ("Your instructor set your grade to {points:g} / {max_score:g} (the tests add up to {graded:g}). "
+                    "Why: {reason}")
+# the same, on one line, for the instructor's reports (grades.csv, junit.xml, the terminal summary)
+OVERRIDE_LINE = "{target}: {points:g} instead of {graded:g} ({reason})"
+WHOLE_GRADE = "whole grade"
+
+
+@dataclass(frozen=True)
+class Override:
+    """An instructor's last word on a test's points or a whole grade (grader/overrides.py applies them)."""
+
+    points: float  # the final score: the test's `score`, or the submission's
+    graded: float  # what the grader gave (for a whole grade: the sum of the tests' scores)
+    reason: str  # the instructor's words to the student
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any] | None) -> Override | None:
+        return cls(float(d["points"]), float(d["graded"]), str(d["reason"])) if d else None
+
+    def line(self, target: str) -> str:
+        """OVERRIDE_LINE: `target` (a test's name, or WHOLE_GRADE) and this override, on one line."""
+        return OVERRIDE_LINE.format(target=target, points=self.points, graded=self.graded,
+                                    reason=" ".join(self.reason.split()))
 
 
 @dataclass(frozen=True)
@@ -29,6 +55,7 @@ class TestResult:
     duration: float = 0.0
     # the hand-in files the test ran -> "" when the program started, else why it did not (findings.py)
     started: dict[str, str] = field(default_factory=dict, compare=False)
+    override: Override | None = None  # set by an instructor: `score` is override.points; the status stays the grader's
 
     @property
     def student_output(self) -> str:
@@ -36,14 +63,24 @@ class TestResult:
         details, which may hold the grader's paths or a check's source, are the instructor's)."""
         return GRADER_FAILED if self.error else self.output
 
+    @property
+    def override_note(self) -> str:
+        """What the student reads first about this test when an instructor set its points ("" otherwise)."""
+        o = self.override
+        return TEST_OVERRIDDEN.format(points=o.points, graded=o.graded, reason=o.reason) if o else ""
+
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> TestResult:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known and k not in ("tags", "started")},
-                   tags=tuple(d.get("tags", ())), started=dict(d.get("started") or {}))
+        return cls(**{k: v for k, v in d.items() if k in known and k not in ("tags", "started", "override")},
+                   tags=tuple(d.get("tags", ())), started=dict(d.get("started") or {}),
+                   override=Override.from_json(d.get("override")))
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "tags": list(self.tags)}
+        d = {**asdict(self), "tags": list(self.tags)}
+        if self.override is None:
+            del d["override"]  # only when there is one, as a submission's error and findings
+        return d
 
 
 @dataclass(frozen=True)
@@ -53,9 +90,15 @@ class SubmissionResult:
     error: str | None = None  # the submission could not be graded at all (message for the instructor)
     # what the student must read first, once: a missing or misplaced file, a program that does not start
     findings: tuple[str, ...] = ()
+    override: Override | None = None  # a whole grade set by an instructor: the tests keep their scores
 
     @property
     def score(self) -> float:
+        return self.override.points if self.override else self.tests_score
+
+    @property
+    def tests_score(self) -> float:
+        """The sum of the tests' scores (their overrides included): the grade unless an instructor set it."""
         return round(sum(t.score for t in self.tests), 4)
 
     @property
@@ -71,12 +114,30 @@ class SubmissionResult:
         return {"name": self.name, "score": self.score, "max_score": self.max_score,
                 **({"error": self.error} if self.error else {}),
                 **({"findings": list(self.findings)} if self.findings else {}),
+                **({"override": asdict(self.override)} if self.override else {}),
                 "tests": [t.to_json() for t in self.tests]}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> SubmissionResult:
         return cls(str(d["name"]), tuple(TestResult.from_json(t) for t in d.get("tests", ())), d.get("error") or None,
-                   tuple(str(f) for f in d.get("findings") or ()))
+                   tuple(str(f) for f in d.get("findings") or ()), Override.from_json(d.get("override")))
+
+    @property
+    def override_note(self) -> str:
+        """What the student reads first about the grade when an instructor set it ("" otherwise)."""
+        o = self.override
+        return GRADE_OVERRIDDEN.format(points=o.points, max_score=self.max_score, graded=o.graded,
+                                       reason=o.reason) if o else ""
+
+    @property
+    def overrides(self) -> list[tuple[str, Override]]:
+        """(what was overridden: WHOLE_GRADE or a test's name, its override), the whole grade first."""
+        return ([(WHOLE_GRADE, self.override)] if self.override else []) + \
+            [(t.name, t.override) for t in self.tests if t.override]
+
+    def override_lines(self) -> list[str]:
+        """Each override on one line, for the instructor's reports (OVERRIDE_LINE)."""
+        return [o.line(target) for target, o in self.overrides]
 
 
 @dataclass(frozen=True)

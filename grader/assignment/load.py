@@ -37,6 +37,7 @@ PATTERNS = {
     "^[a-z][a-z0-9_-]*$": "a tag (lower-case letters, digits, _ and -, starting with a letter)",
     "^[^\\u0000-\\u001f\\u007f]+$": "one line of text without control characters",
     "^[^\\u0000]*$": "text without NUL characters",
+    "\\S": "some words, not only spaces",
     "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$":
         "a file of the submission, as a relative path such as server.py or src/server.py",
 }
@@ -49,7 +50,8 @@ TYPES = {"object": "a mapping (key: value)", "array": "a list (- item)", "string
 
 WHOLE_FILE = {"scenarios": "a scenario file is a list of scenarios, each starting with `- name:`",
               "assignment": "assignment.yaml is a mapping with the keys name:, reference: and programs:",
-              "mutant": "mutant.yaml is a mapping with the keys description: and fails:"}
+              "mutant": "mutant.yaml is a mapping with the keys description: and fails:",
+              "overrides": "an overrides file is a list of overrides, each starting with `- submission:`"}
 
 
 def _strict_integer(checker: Any, instance: Any) -> bool:
@@ -172,7 +174,8 @@ def validate(path: Path, data: Any, lines: Lines, schema_name: str, tags: tuple[
             message += f" ({WHOLE_FILE[schema_name]})"
         while at not in lines and at:
             at = at[:-1]
-        problems.append((lines.get(at, 1), _context(data, at) + message))
+        context = _context(data, at) if schema_name == "scenarios" else ""  # a list of overrides is no scenario
+        problems.append((lines.get(at, 1), context + message))
     if problems:
         problems.sort(key=lambda p: p[0])
         (line, message), rest = problems[0], problems[1:20]

@@ -20,19 +20,21 @@ from .junit import write_junit
 
 def gradescope(sub: SubmissionResult) -> dict[str, Any]:
     """Gradescope's autograder results.json for one submission. Its top-level `output` opens with the
-    findings, one a line (what to read first); Gradescope knows only "passed" and "failed", so a test
-    not run is "failed", its output ("Not run: why") as is."""
+    findings, one a line (what to read first), then the score, then why an instructor set the grade, if
+    one did; an overridden test's output opens with why. Gradescope knows only "passed" and "failed",
+    so a test not run is "failed", its output ("Not run: why") as is."""
     # students see `output`: the first line of why it was not graded; the log tail stays in the logs
     verdict = (f"Not graded: {sub.error.splitlines()[0]}" if sub.error
                else f"{sub.score:g} / {sub.max_score:g} points")
     return {
         "score": sub.score,
-        "output": "\n".join([*(one_line(f) for f in sub.findings), verdict]),
+        "output": "\n".join([*(one_line(f) for f in sub.findings), verdict, *filter(None, [sub.override_note])]),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [{"name": t.name, "score": t.score, "max_score": t.max_score,
                    "status": "passed" if t.status == "passed" else "failed",
-                   "output": t.student_output, "tags": list(t.tags), "visibility": t.visibility} for t in sub.tests],
+                   "output": "\n\n".join(filter(None, [t.override_note, t.student_output])),
+                   "tags": list(t.tags), "visibility": t.visibility} for t in sub.tests],
     }
 
 

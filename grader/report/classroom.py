@@ -24,6 +24,11 @@ that did not pass. When every entry passed (findings are then only notes, e.g. "
 they come first as entries of their own, named "Note: <finding>", status "pass", score 0: the
 reporter prints the name of a passing entry, the total stays the same, and all still pass.
 
+An instructor's override (grade --overrides) of a visible test opens its message; a whole grade
+an instructor set is a first entry of its own, "Note: " and why, status "pass", whose score is the
+difference between that grade and the tests' total (negative when the grade was lowered), so
+that Classroom's sum is the grade set.
+
 Everything here is student-facing (the workflow runs in the student's repository): tests whose
 visibility is not "visible" become one aggregate entry ("2 hidden tests") whose score is their
 sum, so the total stays right without naming them. The reporter prints messages on stdout, where
@@ -76,9 +81,10 @@ def entry(name: str, state: str, score: float, message: str, duration: float) ->
 def test_entries(sub: SubmissionResult) -> list[dict[str, Any]]:
     """One entry per visible test, then one for all the hidden ones (or one for "not graded")."""
     if sub.error:  # not graded at all: one entry carries the reason, the score stays 0
-        return [entry("not graded", "error", sub.score, f"Your submission could not be graded: {sub.error}", 0.0)]
-    tests = [entry(t.name, status(t), t.score, "" if t.status == "passed" else t.student_output if t.error
-                   else annotation_message(t), t.duration) for t in sub.tests if t.visibility == "visible"]
+        return [entry("not graded", "error", sub.tests_score, f"Your submission could not be graded: {sub.error}",
+                      0.0)]
+    tests = [entry(t.name, status(t), t.score, message_of(t), t.duration)
+             for t in sub.tests if t.visibility == "visible"]
     hidden = [t for t in sub.tests if t.visibility != "visible"]
     if hidden:
         failed = [t for t in hidden if t.status != "passed"]
@@ -89,6 +95,20 @@ def test_entries(sub: SubmissionResult) -> list[dict[str, Any]]:
                                           f"{score:g} / {of:g} points.")
         tests.append(entry(f"{len(hidden)} {HIDDEN_NAME}", state, score, message, sum(t.duration for t in hidden)))
     return tests
+
+
+def message_of(test: TestResult) -> str:
+    """A visible test's message: why an instructor set its points, if one did; what failed, if it did."""
+    failure = "" if test.status == "passed" else test.student_output if test.error else annotation_message(test)
+    return "\n\n".join(filter(None, [test.override_note, failure]))
+
+
+def with_grade_override(tests: list[dict[str, Any]], sub: SubmissionResult) -> list[dict[str, Any]]:
+    """A grade an instructor set: a first entry, "Note: " and why, whose score takes the tests' total to it."""
+    if not sub.override:
+        return tests
+    return [entry(NOTE_NAME + " ".join(sub.override_note.split()), "pass", round(sub.score - sub.tests_score, 4), "",
+                  0.0), *tests]
 
 
 def with_findings(tests: list[dict[str, Any]], findings: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -106,7 +126,7 @@ def with_findings(tests: list[dict[str, Any]], findings: tuple[str, ...]) -> lis
 
 def classroom(sub: SubmissionResult) -> dict[str, Any]:
     """The reporter's JSON for one submission; the sum of its tests' scores is sub.score."""
-    tests = with_findings(test_entries(sub), sub.findings)
+    tests = with_grade_override(with_findings(test_entries(sub), sub.findings), sub)
     states = {t["status"] for t in tests}
     overall = "pass" if states <= {"pass"} else "fail" if "fail" in states else "error"
     return {"version": VERSION, "status": overall, "max_score": sub.max_score, "tests": tests}

@@ -5,7 +5,8 @@ so everything here is student-facing: tests whose visibility is not "visible" ap
 aggregate row ("2 hidden tests: 3 / 5 points"), never by name or feedback, and get no annotation.
 
 A submission's findings (what to read first: a missing file, a program that does not start) are
-listed under its heading in the summary and are each a `::warning` annotation. A test not run (a
+listed under its heading in the summary and are each a `::warning` annotation. What an instructor
+set (grade --overrides: the grade, or a visible test's points) is listed there too, with why. A test not run (a
 test it requires did not pass, or one of those causes) is "not run" in the summary, not a failure,
 and is not an `::error`: the visible tests not run for the same reason share one `::notice`.
 
@@ -146,6 +147,10 @@ def submission_summary(sub: SubmissionResult) -> list[str]:
              f"({number(percent(sub.score, sub.max_score))}%)", ""]
     if sub.findings:
         lines += ["**Read this first:**", "", html_list(map(html_item, sub.findings)), ""]
+    notes = [sub.override_note] * bool(sub.override) + [f"{t.name}: {t.override_note}" for t in sub.tests
+                                                        if t.override and t.visibility == "visible"]
+    if notes:
+        lines += ["**Set by your instructor:**", "", html_list(map(html_item, notes)), ""]
     if sub.error:
         return [*lines, "**Not graded**: every test scored 0. The reason:", "", pre(sub.error), ""]
     shown = [t for t in sub.tests if t.visibility == "visible"]

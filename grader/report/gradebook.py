@@ -3,7 +3,7 @@
 Columns, in this order:
 
     submission         the submission's folder name (GitHub Classroom: `<assignment>-<login>`)
-    score              points scored, all tests (hidden ones included)
+    score              points scored, all tests (hidden ones included), or the grade an instructor set
     max_score          points available
     percent            100 * score / max_score, rounded to 0.1 (0 when max_score is 0)
     <scenario name>    one column per scenario: the points that submission scored on it; the
@@ -11,17 +11,21 @@ Columns, in this order:
                        only later submissions have, in their order; empty if a submission lacks it
     tag:<tag>          one column per tag: the points scored on the scenarios carrying that tag (a
                        scenario with two tags counts under both), tags in order of first appearance
+    overrides          the instructor's overrides (grade --overrides), joined with " | ": "whole grade:
+                       30 instead of 27 (reason)", "<scenario>: 2 instead of 0 (reason)"; an overridden
+                       scenario's column holds the points set, the whole grade's `score` the grade set
+                       (the scenario columns then keep the points scored); empty when there is none
     findings           what the student must read first (a missing file, a program that does not
                        start), joined with " | " on one line; empty when there is none
 
 Numbers are plain decimals ("29", "2.5", "87.9"), never exponents. The file is UTF-8 without
 a byte-order mark, comma-separated, quoted only where needed (RFC 4180 as Python's csv writes it).
-A scenario named like a fixed column ("score", "findings") or starting with "tag:" is written
-"scenario:score", so that no two columns share a name. A submission name or findings cell that a
-spreadsheet would read as a formula (starting with = + - @ or a control character) is written with
-a leading apostrophe, the usual guard against formula injection. Findings hold file names the
-student chose: each is put on one line, and control characters left in it become visible escapes
-(`\x1b`).
+A scenario named like a fixed column ("score", "overrides", "findings") or starting with "tag:" is
+written "scenario:score", so that no two columns share a name. A submission name, findings or
+overrides cell that a spreadsheet would read as a formula (starting with = + - @ or a control
+character) is written with a leading apostrophe, the usual guard against formula injection.
+Findings hold file names the student chose: each is put on one line, and control characters left
+in it become visible escapes (`\x1b`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from ..results import ClassResult, SubmissionResult
 from ..text import visible
 
 FIXED_COLUMNS = ("submission", "score", "max_score", "percent")
+OVERRIDES_COLUMN = "overrides"  # before the last
 FINDINGS_COLUMN = "findings"  # the last column
 TAG_PREFIX = "tag:"
 FINDINGS_SEPARATOR = " | "
@@ -81,7 +86,7 @@ def tag_points(sub: SubmissionResult, tag: str) -> float:
 
 def scenario_columns(scenarios: list[str]) -> dict[str, str]:
     """Scenario name -> its column name, unique among all columns."""
-    taken = {*FIXED_COLUMNS, FINDINGS_COLUMN}
+    taken = {*FIXED_COLUMNS, OVERRIDES_COLUMN, FINDINGS_COLUMN}
     columns = {}
     for name in scenarios:
         base = f"scenario:{name}" if name in taken or name.startswith(TAG_PREFIX) else name
@@ -101,7 +106,8 @@ def rows(result: ClassResult) -> tuple[list[str], list[dict[str, str]]]:
     """(header, one dict per submission): the table grades.csv holds."""
     columns = scenario_columns(scenario_order(result))
     tags = tag_order(result)
-    header = [*FIXED_COLUMNS, *columns.values(), *(TAG_PREFIX + tag for tag in tags), FINDINGS_COLUMN]
+    header = [*FIXED_COLUMNS, *columns.values(), *(TAG_PREFIX + tag for tag in tags), OVERRIDES_COLUMN,
+              FINDINGS_COLUMN]
     table = []
     for sub in result.submissions:
         row = {"submission": guard_formula(sub.name), "score": number(sub.score),
@@ -109,6 +115,7 @@ def rows(result: ClassResult) -> tuple[list[str], list[dict[str, str]]]:
         row |= dict.fromkeys(columns.values(), "")
         row |= {columns[t.name]: number(t.score) for t in sub.tests}
         row |= {TAG_PREFIX + tag: number(tag_points(sub, tag)) for tag in tags}
+        row[OVERRIDES_COLUMN] = guard_formula(findings_text(sub.override_lines()))
         row[FINDINGS_COLUMN] = guard_formula(findings_text(sub.findings))
         table.append(row)
     return header, table

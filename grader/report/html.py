@@ -15,6 +15,8 @@ blank line, "What to check:", "Transcript (seconds since the test started):" wit
 `split_feedback` reads it back into parts; text it does not recognise stays in the summary.
 A test not run (`status == "not_run"`) has no transcript: its output is "Not run: " and why, all
 summary. A submission's `findings` (a missing file, a program that does not start) head its section.
+An instructor's overrides (grade --overrides) follow them, with why; the matrix marks each
+overridden cell (and a grade set) with a pencil whose title says why.
 """
 
 from __future__ import annotations
@@ -305,6 +307,7 @@ class Cell:
     text: str
     sort: float
     title: str
+    overridden: bool = False  # an instructor set its points (grade --overrides): the title says why
 
 
 @dataclass(frozen=True)
@@ -330,6 +333,7 @@ class SubmissionView:
     passed: tuple[TestResult, ...]
     grader_errors: int
     not_run: int
+    overrides: tuple[str, ...]  # an instructor's overrides of the grade and tests, one a line, with why
 
 
 @dataclass(frozen=True)
@@ -358,7 +362,9 @@ def cell(test: TestResult | None) -> Cell:
         return Cell("missing", "", -1.0, "not run for this submission")
     kind = outcome(test)
     title = f"{test.name}: {OUTCOME_LABELS[kind]}, {number(test.score)} of {number(test.max_score)} points"
-    return Cell(kind, "!" if kind == "error" else number(test.score), test.score, title)
+    if test.override:
+        title = f"{title}; set by the instructor: {test.override.line(test.name)}"
+    return Cell(kind, "!" if kind == "error" else number(test.score), test.score, title, test.override is not None)
 
 
 def submission_view(i: int, sub: SubmissionResult, scenarios: list[str]) -> SubmissionView:
@@ -369,7 +375,8 @@ def submission_view(i: int, sub: SubmissionResult, scenarios: list[str]) -> Subm
     return SubmissionView(f"s{i}", sub, number(sub.score), number(sub.max_score),
                           percent(sub.score, sub.max_score), tuple(cell(by_name.get(n)) for n in scenarios),
                           failed, tuple(t for t in sub.tests if t.status == "passed"),
-                          sum(t.error for t in sub.tests), sum(outcome(t) == "not-run" for t in sub.tests))
+                          sum(t.error for t in sub.tests), sum(outcome(t) == "not-run" for t in sub.tests),
+                          tuple(sub.override_lines()))
 
 
 def page(result: ClassResult) -> Page:
@@ -398,6 +405,9 @@ def page(result: ClassResult) -> Page:
         "grader errors": str(sum(t.error for s in graded for t in s.tests)),
         "tests not run": str(sum(outcome(t) == "not-run" for s in graded for t in s.tests)),
     }
+    overridden = sum(len(s.overrides) for s in result.submissions)
+    if overridden:
+        stats["overrides"] = str(overridden)
 
     def counts(tests: list[TestResult]) -> dict[str, int]:
         return {k: sum(outcome(t) == k for t in tests) for k in OUTCOMES}

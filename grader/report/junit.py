@@ -3,8 +3,11 @@
     <testsuites name=ASSIGNMENT tests= failures= errors= skipped= time=>
       <testsuite name=SUBMISSION tests= failures= errors= skipped= time=>
         <properties> score, max_score, percent (and `not_graded` with the reason, if so; `findings`,
-                     the submission's findings joined with " | ", if it has any) </properties>
+                     the submission's findings joined with " | ", if it has any; `overrides`, the
+                     instructor's overrides of its grade and tests joined with " | ", if any) </properties>
         <testcase classname=ASSIGNMENT name=TEST time=DURATION>
+          <properties><property name="override" value="TEST: 2 instead of 0 (reason)"/></properties>
+             when an instructor set the test's points (its outcome stays the grader's)
           <failure message="first line of the feedback" type="failed">the whole feedback</failure>
           or <error ...> when the grader, not the student, failed (an instructor must look)
           or <skipped message="Not run: why">the whole output</skipped> for a test not run (a test
@@ -60,6 +63,9 @@ def testcase(assignment: str, test: TestResult) -> ET.Element:
     case = ET.Element("testcase", classname=xml_text(assignment), name=xml_text(test.name),
                       time=seconds(test.duration))
     kind = outcome(test)
+    if test.override:
+        ET.SubElement(ET.SubElement(case, "properties"), "property", name="override",
+                      value=xml_text(test.override.line(test.name)))
     if kind == "skipped":
         ET.SubElement(case, kind, message=xml_text(first_line(test.output))).text = xml_text(test.output)
     elif kind:
@@ -77,6 +83,8 @@ def properties(sub: SubmissionResult) -> ET.Element:
         values["not_graded"] = first_line(sub.error)
     if sub.findings:
         values["findings"] = findings_text(sub.findings)
+    if sub.overrides:
+        values["overrides"] = findings_text(sub.override_lines())
     for key, value in values.items():
         ET.SubElement(props, "property", name=key, value=xml_text(value))
     return props

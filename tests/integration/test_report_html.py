@@ -19,7 +19,7 @@ import pytest
 
 from grader.cli import main
 from grader.report.html import csp_hash, write_html
-from grader.results import ClassResult, SubmissionResult
+from grader.results import ClassResult, Override, SubmissionResult
 from grader.results import TestResult as Result  # aliased: pytest would try to collect Test*
 
 REPO = Path(__file__).resolve().parents[2]
@@ -217,3 +217,38 @@ def test_findings_and_tests_not_run_render_as_text_in_a_browser(findings_report:
     assert "<li>client&lt;script&gt;document.title='pwned'&lt;/script&gt;\\x1b[2J.py is missing" in dom
     assert dom.count('<td class="not-run"') == 2 and dom.count('<article class="test not-run"') == 2
     assert dom.count('class="seg-not-run"') == 4  # two scenarios, two tags
+
+
+HOSTILE_REASON = "Fixed after the hand-in <script>document.title='pwned'</script>"
+
+
+@pytest.fixture(scope="module")
+def overrides_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A hand-built class with an instructor's overrides (grade --overrides): a test's points set for
+    one submission, the whole grade of another, each reason holding markup."""
+    tests = [("server echoes one line", ("protocol",), 2.0), ("second client is served", ("concurrency",), 3.0)]
+    jo = SubmissionResult("echo-jo", (Result(tests[0][0], tests[0][1], 2.0, 2.0, "failed", "Failed at step 2 of 4",
+                                             override=Override(2.0, 0.0, HOSTILE_REASON)),
+                                      Result(tests[1][0], tests[1][1], 3.0, 3.0, "passed", "Passed.")))
+    kim = SubmissionResult("echo-kim", tuple(Result(n, tags, p, p, "passed", "Passed.") for n, tags, p in tests),
+                           override=Override(4.0, 5.0, f"Late. {HOSTILE_REASON}"))
+    out = tmp_path_factory.mktemp("overrides-report")
+    write_html(ClassResult("echo-concurrent", (jo, kim)), out)
+    return out / "report.html"
+
+
+@pytest.mark.slow
+def test_overrides_show_with_their_reasons_as_text_in_a_browser(overrides_report: Path, tmp_path: Path) -> None:
+    done = run_browser(overrides_report, tmp_path / "profile", "--dump-dom")
+    dom = done.stdout
+    assert 'data-sortable="ready"' in dom, "the page's script did not run"
+    assert console_problems(done.stderr) == []
+    assert "<title>echo-concurrent: class report</title>" in dom  # the reason's script did not run
+    shown = "Fixed after the hand-in &lt;script&gt;document.title='pwned'&lt;/script&gt;"
+    assert f"<li>server echoes one line: 2 instead of 0 ({shown})</li>" in dom
+    assert f"<li>whole grade: 4 instead of 5 (Late. {shown})</li>" in dom
+    assert dom.count('<div class="overrides" role="note">') == 2
+    assert re.search(r'<td class="failed overridden" data-v="2\.0" title="[^"]*set by the instructor[^"]*">2'
+                     r'<sup class="o">✎</sup></td>', dom)
+    assert re.search(r'<td data-v="4\.0" class="overridden" title="whole grade: 4 instead of 5[^"]*">4 / 5'
+                     r'<sup class="o">✎</sup></td>', dom)

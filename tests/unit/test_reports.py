@@ -119,7 +119,7 @@ def test_csv_columns_and_totals(out: Path) -> None:
     header, table = read_csv(out / "grades.csv")
     assert header == ["submission", "score", "max_score", "percent", "server echoes one line",
                       "second client is served", "children are reaped", "partial credit",
-                      "tag:protocol", "tag:concurrency", "tag:cleanup", "findings"]
+                      "tag:protocol", "tag:concurrency", "tag:cleanup", "overrides", "findings"]
     assert [r["submission"] for r in table] == [s.name for s in klass().submissions]
     for row, sub in zip(table, klass().submissions, strict=True):
         assert float(row["score"]) == sub.score
@@ -140,7 +140,7 @@ def test_csv_union_of_scenarios_keeps_first_order_and_leaves_gaps_empty(tmp_path
                                  SubmissionResult("b", (outcome("three", ("z",), 2), outcome("one", ("x",), 1)))))
     write_grades_csv(result, tmp_path)
     header, (a, b) = read_csv(tmp_path / "grades.csv")
-    assert header[4:] == ["one", "two", "three", "tag:x", "tag:y", "tag:z", "findings"]
+    assert header[4:] == ["one", "two", "three", "tag:x", "tag:y", "tag:z", "overrides", "findings"]
     assert (a["three"], b["two"], b["three"], b["score"]) == ("", "", "2", "3")
 
 
@@ -150,7 +150,7 @@ def test_csv_guards_formulas_and_never_repeats_a_column() -> None:
     result = ClassResult("lab", (sub,))
     header, (row,) = rows(result)
     assert len(set(header)) == len(header)
-    assert header[4:] == ["scenario:score", "scenario:tag:x", "scenario:findings", "findings"]
+    assert header[4:] == ["scenario:score", "scenario:tag:x", "scenario:findings", "overrides", "findings"]
     assert row["submission"] == """'=HYPERLINK("x")"""
     assert row["findings"] == "'@SUM(A1) is missing"
 
@@ -542,7 +542,7 @@ def test_csv_adds_the_findings_as_the_last_column(found: Path) -> None:
     header, (dora, eve, fay) = read_csv(found / "grades.csv")
     assert header == ["submission", "score", "max_score", "percent", "server echoes one line",
                       "second client is served", "children are reaped", "partial credit",
-                      "tag:protocol", "tag:concurrency", "tag:cleanup", "findings"]
+                      "tag:protocol", "tag:concurrency", "tag:cleanup", "overrides", "findings"]
     assert dora["findings"] == COMPILE
     assert eve["findings"] == f"{MISSING} | {MOVED_SHOWN}"
     assert fay["findings"] == NOTE
