@@ -127,8 +127,9 @@ def _explain(error: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
             "enum", ()):
         return at, "a step is a mapping with exactly one key, the step's name (e.g. `- connect: alice`)"
     if error.validator == "enum" and schema_.get("title") == "tag":
-        return at, (f"unknown tag {_short(instance)}{did_you_mean(instance, map(str, value))} (expected one of: {', '.join(map(str, value))}; a lab declares "
-                    f"its own tags in assignment.yaml, e.g. `tags: [format]`)")
+        return at, (f"unknown tag {_short(instance)}{did_you_mean(instance, map(str, value))} (expected one of: "
+                    f"{', '.join(map(str, value))}; a lab declares its own tags in assignment.yaml, e.g. "
+                    f"`tags: [format]`)")
     if error.validator == "enum":
         allowed = ", ".join(map(str, value))
         return at, f"{_short(instance)} is not allowed here{did_you_mean(instance, map(str, value))} " \
