@@ -229,7 +229,7 @@ DID_YOU_MEAN = [
     pytest.param("broken.yaml", HEAD + "    - connect: {as: alice, whitin: 2}\n", 6,
                  "unknown key 'whitin': did you mean 'within'?" + LIST, id="step-key"),
     pytest.param("broken.yaml", HEAD.replace("[protocol]", "[concurency]"), 2,
-                 "'concurency' is not allowed here: did you mean 'concurrency'?" + LIST, id="tag"),
+                 "unknown tag 'concurency': did you mean 'concurrency'?" + LIST, id="tag"),
     pytest.param("broken.yaml", HEAD + "    - probe: {measure: zombie, of: server, at_most: 1}\n", 6,
                  "'zombie' is not allowed here: did you mean 'zombies'?" + LIST, id="measure"),
     pytest.param("broken.yaml", HEAD + "    - start: {program: sever}\n", 6,
