@@ -62,7 +62,7 @@ def test_a_file_loads_with_the_line_of_each_entry(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "line", "message"), [
     ("- submission: ada\n  points: 1\n", 1, "missing required key 'reason'"),
     ("- submission: ada\n  points: 1\n  reason: ok\n  scenaro: x\n", 4,
-     "unknown key 'scenaro' (expected one of: submission, scenario, points, reason)"),
+     "unknown key 'scenaro': did you mean 'scenario'? (expected one of: submission, scenario, points, reason)"),
     ("- submission: ada\n  points: 1\n  reason: '  '\n", 3, "expected some words, not only spaces"),
     ("- submission: ada\n  points: -1\n  reason: ok\n", 2, "-1 points is below 0: give 0 (no points for it) or more"),
     ("- submission: ada\n  points: all\n  reason: ok\n", 2, "expected a number, found text 'all'"),
