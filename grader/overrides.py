@@ -29,7 +29,6 @@ keep theirs. Every report shows each override with its reason (grader/results.py
 from __future__ import annotations
 
 import argparse
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -39,6 +38,7 @@ from .assignment.load import read_checked
 from .cache import check_files
 from .errors import AssignmentError, UsageError
 from .results import WHOLE_GRADE, ClassResult, Override, SubmissionResult
+from .text import closest
 
 # what is wrong with an entry, and the fix (each shown as FILE:LINE: message)
 UNKNOWN_SUBMISSION = 'no submission "{name}" in this class{hint}: write its folder\'s name, as the reports show it'
@@ -142,8 +142,8 @@ def result_targets(result: ClassResult) -> dict[str, Worth]:
 
 
 def _hint(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return DID_YOU_MEAN.format(name=close[0]) if close else ""
+    close = closest(name, known)
+    return DID_YOU_MEAN.format(name=close) if close else ""
 
 
 def check(overrides: Overrides, targets: Mapping[str, Worth], whole_class: bool = True) -> None:

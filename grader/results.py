@@ -107,8 +107,9 @@ class SubmissionResult:
 
     @property
     def failed_tags(self) -> list[str]:
-        """The tags of the tests failed (a test not run failed nowhere: its cause is elsewhere)."""
-        return sorted({tag for t in self.tests if t.status == "failed" for tag in t.tags})
+        """The tags of the tests failed (a test not run failed nowhere: its cause is elsewhere; a
+        grader error is the grader's failure, under none of the student's tags)."""
+        return sorted({tag for t in self.tests if t.status == "failed" and not t.error for tag in t.tags})
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "score": self.score, "max_score": self.max_score,

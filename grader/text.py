@@ -21,8 +21,14 @@ def visible(text: str) -> str:
     return INVISIBLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 
-def did_you_mean(word: object, choices: Iterable[str]) -> str:
-    """": did you mean 'points'?" when one of `choices` is close to the mistyped `word` (difflib's
-    similarity, 0.6 or more), else "": it follows "unknown key 'pionts'" in a message."""
+def closest(word: object, choices: Iterable[str]) -> str | None:
+    """The one of `choices` closest to the mistyped `word` (difflib's similarity, 0.6 or more), if any."""
     close = difflib.get_close_matches(word, list(choices), n=1) if isinstance(word, str) else []
-    return f": did you mean {close[0]!r}?" if close else ""
+    return close[0] if close else None
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """": did you mean 'points'?" when one of `choices` is close to the mistyped `word`, else "": it
+    follows "unknown key 'pionts'" in a message."""
+    close = closest(word, choices)
+    return f": did you mean {close!r}?" if close else ""

@@ -49,3 +49,10 @@ def test_not_run_scores_nothing_and_says_why() -> None:
     assert (t.status, t.score, t.output, t.error) == ("not_run", 0.0, "Not run: requires 'gate', which did not pass",
                                                        False)
     assert not_run(result("x"), "requires 'gate', which the grader could not grade", True).error
+
+
+def test_a_grader_error_fails_under_none_of_the_students_tags() -> None:
+    """A grader fault is ours: the summary, report.html and the job summary never list its tags."""
+    fault = TestResult("d", ("cleanup",), 0.0, 2.0, "failed", "the driver crashed", error=True)
+    tests = (result("a"), fault)
+    assert SubmissionResult("s", tests).failed_tags == ["protocol"]
