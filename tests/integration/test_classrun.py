@@ -605,6 +605,8 @@ def test_stopping_grade_keeps_what_was_graded_and_leaves_nothing_running(backend
                 if grade.poll() is None:
                     os.killpg(grade.pid, signal.SIGKILL)
                     grade.wait()
+                if grade.stdout:  # communicate() closes it, unless it timed out
+                    grade.stdout.close()
             text = output.decode(errors="replace")
             assert grade.returncode == (-signal.SIGKILL if stop == "sigkill" else 130), text
             assert elapsed < 10, f"{elapsed:.1f} s to stop"  # STOP_GRACE is 5 s; a clean stop takes ~1-2 s
