@@ -35,7 +35,7 @@ def test_every_row_with_something_to_say_has_its_note() -> None:
     assert rows[0] == ["submission", "score", "failed tags", "note"]
     assert rows[1:] == [
         ["ann", "5 / 5", "-", ""],
-        ["bob", "2 / 5", "concurrency", "1 grader error(s), not the student's fault: see logs/"],
+        ["bob", "2 / 5", "-", "1 grader error(s), not the student's fault: see logs/"],
         ["cat", "0 / 0", "-", "not graded: pytest exited with code 3 (see logs/)"],
         ["dan", "5 / 5", "-",
          "server.py was found in TP2/: graded from there. (and 1 more finding(s): see report.html)"],
