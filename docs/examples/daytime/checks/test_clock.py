@@ -32,4 +32,5 @@ def test_the_time_is_now(live_submission):  # type: ignore[no-untyped-def]
     assert before <= sent <= after, (
         f"The server sent {line}, but it was {before:%Y-%m-%d %H:%M:%S} UTC (to the second) when the client "
         f"connected. Send datetime.now(UTC), read when the client connects: not the local time, "
-        f"nor a time read once at start-up.")
+        f"nor a time read once at start-up."
+    )
