@@ -28,3 +28,15 @@ def test_every_quote_is_its_file_as_it_is() -> None:
 def test_every_file_of_the_example_is_quoted() -> None:
     files = {str(p.relative_to(DOCS)) for p in EXAMPLE.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert set(quotes()) == files
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_to_the_page_name_its_sections() -> None:
+    anchors = {slug(h) for h in re.findall(r"^#+ (.*)$", (DOCS / "instructor.md").read_text(), re.MULTILINE)}
+    pages = [DOCS.parent / "README.md", DOCS.parent / "CONTRIBUTING.md", *DOCS.glob("*.md")]
+    linked = {(page.name, a) for page in pages for a in re.findall(r"instructor\.md#([\w-]+)", page.read_text())}
+    assert linked and {(page, a) for page, a in linked if a not in anchors} == set()

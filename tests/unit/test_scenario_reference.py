@@ -45,5 +45,5 @@ def test_every_step_is_listed_once_with_every_key_its_short_form_and_its_require
 
 
 def test_the_standard_tags_are_the_schemas() -> None:
-    (key, _, what) = next(row for row in table("A scenario's keys") if row[0] == "`tags`")
+    (_, _, what) = next(row for row in table("A scenario's keys") if row[0] == "`tags`")
     assert names(what.split(", and the lab's own")[0]) == SCHEMA["$defs"]["tag"]["enum"]
