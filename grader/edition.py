@@ -39,6 +39,7 @@ import yaml
 
 from . import __version__
 from .assignment import Assignment, Scenario, find_assignment, load_assignment
+from .assignment.model import TAGS
 from .cache import check_files
 from .errors import UsageError
 
@@ -194,6 +195,7 @@ def write_edition(assignment: Assignment, selection: Selection, dest: Path) -> N
     """The edition's files at `dest` (an empty folder)."""
     meta = {"name": assignment.name, "title": assignment.title, "reference": "reference",
             "handin": list(assignment.handin),
+            **({"tags": own} if (own := [t for t in assignment.tags if t not in TAGS]) else {}),  # the lab's own
             "programs": {n: {"argv": list(p.argv), "kind": p.kind} for n, p in assignment.programs.items()},
             "limits": asdict(assignment.limits)}
     (dest / "assignment.yaml").write_text(f"# The student edition of {assignment.name} (grade publish).\n"

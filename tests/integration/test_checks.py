@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -68,3 +70,32 @@ def test_a_mistake_in_a_check_is_the_graders_fault(tmp_path: Path) -> None:
     gradescope = json.loads((tmp_path / "out" / "alice" / "results.json").read_text())
     shown = next(t["output"] for t in gradescope["tests"] if t["name"] == "a check with a typo")
     assert shown == GRADER_FAILED  # not the check's source nor the grader's paths
+
+
+ASSERTS = '''
+import re
+
+import pytest
+
+
+@pytest.mark.labgrade(points=1, tags=["protocol"], name="a check whose assert fails on None")
+def test_none():
+    line = "2025-03-14T09:26:53"
+    assert re.fullmatch(r"\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d", line), f"The server sent {line!r}:\\nnot a date."
+'''
+
+
+def test_a_failed_assert_says_its_message_and_nothing_else(tmp_path: Path) -> None:
+    """The student reads the assertion's message, not pytest's introspection under it (`assert None`...)."""
+    lab = tmp_path / "lab"
+    shutil.copytree(REPO / "docs" / "examples" / "daytime", lab)
+    (lab / "checks" / "test_asserts.py").write_text(ASSERTS)
+    results = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "pytest", str(lab / "checks" / "test_asserts.py"),
+                           f"--config-file={REPO / 'grader' / 'grading.ini'}", f"--rootdir={lab}",
+                           f"--submission={lab / 'reference'}", f"--labgrade-results={results}"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    (test,) = json.loads(results.read_text())["tests"]
+    assert (test["status"], test["error"]) == ("failed", False)
+    assert test["output"] == "The server sent '2025-03-14T09:26:53':\nnot a date."

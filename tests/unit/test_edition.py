@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.assignment import find_assignment, load_assignment
-from grader.edition import Check, collect_checks, select, starts_a_solution
+from grader.edition import Check, collect_checks, select, starts_a_solution, write_edition
 
 
 def test_tests_that_run_the_solution_of_a_hand_in_file_stay_out() -> None:
@@ -37,3 +37,12 @@ def test_a_check_that_starts_a_program_from_the_reference_is_found(tmp_path: Pat
     assert starts_a_solution(check)
     check.write_text('def test_x(live_submission):\n    live_submission().step("start", "server")\n')
     assert not starts_a_solution(check)
+
+
+def test_the_edition_keeps_the_labs_own_tags(tmp_path: Path) -> None:
+    """A lab with its own tags (docs/examples/daytime: format, clock) publishes an edition that loads."""
+    lab = load_assignment(Path(__file__).resolve().parents[2] / "docs" / "examples" / "daytime")
+    write_edition(lab, select(lab, collect_checks(lab)), tmp_path)
+    edition = load_assignment(tmp_path)
+    assert edition.tags == lab.tags and {"format", "clock"} <= set(edition.tags)
+    assert [s.tags for s in edition.scenarios] == [s.tags for s in lab.scenarios]
