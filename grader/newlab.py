@@ -27,9 +27,9 @@ WHAT = {  # what each file of the template is for, as `grade new` lists them
     "reference": "the course's correct programs: they must score 100 %",
     "mutants": "known-bad variants of the reference, each a mutant.yaml and a patch: each must lose points",
 }
-NEXT_STEPS = ("Next: write the lab's programs in {lab}/reference/ and its scenarios in {lab}/scenarios/ (README, "
-              "\"Writing a scenario\"); give each scenario a mutant that only it catches ({lab}/mutants/NAME/, "
-              "see CONTRIBUTING.md); after every change, check the lab:\n    grade selfcheck {lab}")
+NEXT_STEPS = ("Next: write the lab's programs in {lab}/reference/ and its scenarios in {lab}/scenarios/ (every "
+              "step: docs/scenarios.md); give each scenario a mutant that only it catches ({lab}/mutants/NAME/); "
+              "docs/instructor.md walks through it all. After every change, check the lab:\n    grade selfcheck {lab}")
 
 
 def template() -> Path:
