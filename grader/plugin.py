@@ -254,8 +254,8 @@ class SideBySide:
     """The session's scenarios graded ahead, `width` at a time, by worker threads, while pytest
     walks its items in their order and reports each at its turn: the order, the requirements and
     the reports are those of one at a time; only the waiting overlaps (each scenario has its own
-    sandbox, and most of a scenario's time is spent waiting for programs). A scenario that
-    requires a check written in Python is graded at its turn, after that check."""
+    sandbox, and most of a scenario's time is spent waiting for programs). A scenario requires
+    only scenarios (the loader refuses any other name); a check written in Python runs at its turn."""
 
     def __init__(self, grading: Grading, items: list[pytest.Item], width: int) -> None:
         self.pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="labgrade-scenario",
