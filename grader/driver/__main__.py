@@ -126,14 +126,14 @@ def run(plan: dict[str, Any], out: Any) -> dict[str, Any]:
                 try:
                     runner.run_step(step)
                 except StepFailed as e:
-                    log.add("grader", _("step failed"), e.message)
+                    log.grader(_("step failed"), e.message)
                     result = failure(i, step, e)
                     break
             else:
                 try:
                     runner.finish()
                 except StepFailed as e:
-                    log.add("grader", _("step failed"), e.message)
+                    log.grader(_("step failed"), e.message)
                     result = failure(len(plan["steps"]), None, e)
         runner.teardown()
         if plan.get("isolation") == "process":

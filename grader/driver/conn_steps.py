@@ -360,7 +360,7 @@ class ConnSteps(RunnerBase):
                 name=ended, ending=c.ending()),
                 expected=_("the connection open, and nothing received"), observed=c.ending())
         if not settled:
-            self.log.add("grader", _("silence checked without the sandbox settling"))
+            self.log.grader(_("silence checked without the sandbox settling"))
 
     def session(self, args: dict[str, Any]) -> None:
         """Clients one after another, each: connect, send `data`, expect it echoed, close."""

@@ -53,7 +53,7 @@ class MeasureSteps(RunnerBase):
             self.log.add(name, _("not established"), why)
             break
         else:
-            self.log.add("grader", _("queue never filled"), _("{count} connections established").format(count=limit))
+            self.log.grader(_("queue never filled"), _("{count} connections established").format(count=limit))
         # A busy server leaves them all in its accept queue until it is done with its client. One
         # that accepts while "busy" (it forks, or uses threads) drains it, maybe only after the
         # burst filled it: before the sandbox settles (once every program sleeps and nothing is in
@@ -64,7 +64,7 @@ class MeasureSteps(RunnerBase):
 
         self.settle(self.within(args, 1.0), unless=lambda: queued() < established)
         if (waiting := queued()) < established:
-            self.log.add("grader", _("the server accepted queued connections while busy"),
+            self.log.grader(_("the server accepted queued connections while busy"),
                          _("{count} of {total}").format(count=established - waiting, total=established))
             established += established - waiting
         if "save" in args:

@@ -222,7 +222,7 @@ class RunnerBase:
             value = condition()
             if value is None:
                 self.early = (self.log.now(), settle.waiting_text(now, self.process_names()))
-                self.log.add("grader", _("nothing more can happen"), self.early[1])
+                self.log.grader(_("nothing more can happen"), self.early[1])
                 return gave_up
             return value
 
@@ -241,7 +241,7 @@ class RunnerBase:
             now = moved()
             if now <= before:
                 break
-            self.log.add("grader", _("still arriving"), _("{who}: {count} more, waiting on").format(
+            self.log.grader(_("still arriving"), _("{who}: {count} more, waiting on").format(
                 who=who, count=plural(now - before, unit)))
             before = now
         return value
@@ -287,7 +287,7 @@ class RunnerBase:
         if ended in (None, "busy") and before[0] is not None:
             why = _("the sandbox did not settle once its busy threads had had their CPU time") if ended else \
                 _("the sandbox did not settle in time")
-            self.log.add("grader", why, settle.describe(before[0]))
+            self.log.grader(why, settle.describe(before[0]))
         return ended == "settled"
 
     def check_nothing_unexpected(self, conns: Sequence[Conn], programs: Sequence[Program] = ()) -> None:

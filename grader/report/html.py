@@ -34,6 +34,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
+from ..driver.transcript import GRADER
 from ..feedback import ADVICE_HEAD, EVENTS_NOT_SHOWN, STDERR_HEAD, TRANSCRIPT_HEAD
 from ..findings import not_run_why
 from ..i18n import LANGUAGES, N_, _, current, install, read_back, translation
@@ -282,7 +283,8 @@ def timeline(events: tuple[Event, ...]) -> Timeline | None:
     if len(real) < MIN_TIMELINE_EVENTS:
         return None
     actors = list(dict.fromkeys(e.actor for e in real))
-    colors = {a: "#555555" if a == "grader" else LANE_COLORS[i % len(LANE_COLORS)] for i, a in enumerate(actors)}
+    graders = {translation(lang).gettext(GRADER) for lang in LANGUAGES}
+    colors = {a: "#555555" if a in graders else LANE_COLORS[i % len(LANE_COLORS)] for i, a in enumerate(actors)}
     label_width, lane, top = 70, 16, 22
     origin = label_width + 14
     step, decimals = time_scale(max(e.time for e in real))
