@@ -90,3 +90,17 @@ def test_the_grades_do_not_depend_on_the_language(outs: dict[str, Path]) -> None
                      for s in json.loads((out / "results.json").read_text())["submissions"]}
               for lang, out in outs.items()}
     assert scores["fr"] == scores["en"] and len(scores["fr"]) == 3
+
+
+def test_grade_check_speaks_the_students_language(capsys: pytest.CaptureFixture[str]) -> None:
+    """`grade check --lang fr`: what a student reads before the hand-in, all in French (the lab's words aside)."""
+    try:
+        assert main(["check", str(CLASS / "echo-iterative-bob"), "-a", "echo-iterative", "--backend", "local",
+                     "--lang", "fr"]) == 1
+    finally:
+        use("en")
+    said = without_the_lab(capsys.readouterr().out)
+    for french in ("Vérification de", "ÉCHEC", "Tests visibles :", "Échec à l'étape", "attendu :", "Déroulement"):
+        assert french in said
+    for english in ("Checking", "FAILED", "Visible tests", "passed", "points;", "Failed at step", "expected:"):
+        assert english not in said, english
