@@ -3,6 +3,7 @@
 #   ./dev.sh demo    grade the bundled example class with the local sandbox
 #   ./dev.sh test    run the test suite (pytest arguments may follow)
 #   ./dev.sh lint    ruff and mypy (strict) on the code, zizmor on every workflow labgrade writes or ships
+#   ./dev.sh i18n    extract the texts for people, update the catalogs (grader/locale/*/LC_MESSAGES/labgrade.po), compile them
 #   ./dev.sh grade … / ./dev.sh pytest …   run those with the venv's tools
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -31,6 +32,16 @@ lint_workflows() {  # GitHub's hardening advice, offline: the Classroom workflow
   .venv/bin/zizmor --offline --quiet "$tmp/.github/workflows"
 }
 
+i18n() {  # Babel: msgids from the code and templates (babel.cfg), each language's .po updated, then the .mo
+  local pot
+  pot=$(mktemp --suffix .pot)
+  trap 'rm -f "$pot"' RETURN
+  .venv/bin/pybabel extract -F babel.cfg -k Nn_:1,2 --add-location=file --sort-by-file --project labgrade \
+    --copyright-holder "labgrade authors" -o "$pot" grader
+  .venv/bin/pybabel update -i "$pot" -d grader/locale -D labgrade --no-fuzzy-matching --ignore-obsolete
+  .venv/bin/pybabel compile -d grader/locale -D labgrade --statistics
+}
+
 cmd=${1:-help}; shift || true
 case "$cmd" in
   demo)   setup; exec .venv/bin/grade examples/echo-concurrent --backend local "$@" ;;
@@ -38,5 +49,6 @@ case "$cmd" in
   lint)   setup; .venv/bin/ruff check grader tests && .venv/bin/mypy && lint_workflows ;;
   grade)  setup; exec .venv/bin/grade "$@" ;;
   pytest) setup; exec .venv/bin/python -m pytest "$@" ;;
-  *) sed -n "2,7p" "$0"; exit 2 ;;
+  i18n)   setup; i18n ;;
+  *) sed -n "2,8p" "$0"; exit 2 ;;
 esac

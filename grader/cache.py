@@ -10,7 +10,8 @@ its result depends on:
   * the unit: the scenario's definition (name, tags, points, steps, feedback, visibility,
     timeout; not its file or line, so moving a scenario regrades nothing), or the digest of the
     assignment's other files (checks/*.py, conftest.py, assignment.yaml: what the checks run);
-  * the assignment's name, programs and limits (every plan carries them);
+  * the assignment's name, programs, limits and language (every plan carries them; the feedback
+    is written in the language);
   * the reference programs' files (peers in scenarios, calibration);
   * the grader version: a digest of every file of the `grader` package (driver, sandboxes,
     feedback), so that any change to the grader invalidates every entry;
@@ -178,7 +179,7 @@ class Keys:
             "format": FORMAT, "grader": grader_digest(), "environment": environment(backend),
             "assignment": {"name": assignment.name, "handin": list(assignment.handin),
                            "programs": {n: [list(p.argv), p.kind] for n, p in sorted(assignment.programs.items())},
-                           "limits": asdict(assignment.limits)},
+                           "limits": asdict(assignment.limits), "language": assignment.language},
             "reference": reference,
         }
         self.usable = reference is not None

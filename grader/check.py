@@ -21,24 +21,25 @@ from .assignment import Assignment, find_assignment, load_assignment
 from .classrun import grade_class, infer_lab, with_requirements
 from .edition import left_out_of
 from .errors import UsageError
+from .i18n import N_, _, for_assignment, lang_option
 from .results import SubmissionResult, TestResult
 from .run import SIDE_BY_SIDE, at_least_one
 from .sandbox import BACKENDS, open_backend
 from .text import visible
 
-STATUS = {"passed": "passed", "failed": "FAILED", "not_run": "not run"}
-CHECKING = "Checking {folder} with the visible tests of {lab} ({title}), in the {backend} sandbox..."
-ABOUT_HANDIN = "About your hand-in (fix these first):"
-FEEDBACK = "---- {status}: {name} ({score:g} / {points:g} points) ----"
+STATUS = {"passed": N_("passed"), "failed": N_("FAILED"), "not_run": N_("not run")}
+CHECKING = N_("Checking {folder} with the visible tests of {lab} ({title}), in the {backend} sandbox...")
+ABOUT_HANDIN = N_("About your hand-in (fix these first):")
+FEEDBACK = N_("---- {status}: {name} ({score:g} / {points:g} points) ----")
 LINE = "  {status:<8} {score:>5g} / {points:<5g} {name}"
-TOTAL = "Visible tests: {score:g} / {points:g} points; {passed} of {count} passed."
-LEFT = ("{count} more test(s), worth {points:g} points, are hidden: they run only when your work is graded, "
-        "after you hand in.")
-ALL = "These are all the tests of the lab."
-ALL_PASSED = "Every visible test passed."
-GRADER_FAILED = ("The grader failed on some test (not a problem in your work): run the check again; if it fails "
-                 "again, tell your instructor.")
-NOT_GRADED = "Your work could not be checked: {why}"
+TOTAL = N_("Visible tests: {score:g} / {points:g} points; {passed} of {count} passed.")
+LEFT = N_("{count} more test(s), worth {points:g} points, are hidden: they run only when your work is graded, "
+          "after you hand in.")
+ALL = N_("These are all the tests of the lab.")
+ALL_PASSED = N_("Every visible test passed.")
+GRADER_FAILED = N_("The grader failed on some test (not a problem in your work): run the check again; if it fails "
+                   "again, tell your instructor.")
+NOT_GRADED = N_("Your work could not be checked: {why}")
 
 
 def check_parser() -> argparse.ArgumentParser:
@@ -54,6 +55,7 @@ def check_parser() -> argparse.ArgumentParser:
                    help="sandbox (default: auto, the first of docker, local, process that works here)")
     p.add_argument("--side-by-side", type=at_least_one, default=SIDE_BY_SIDE, metavar="N",
                    help=f"tests run at once, each in its own sandbox (default: {SIDE_BY_SIDE})")
+    lang_option(p)
     return p
 
 
@@ -61,16 +63,16 @@ def report(result: SubmissionResult, left: tuple[int, float]) -> list[str]:
     """What the student reads: the feedback of each failed visible test, then every visible test
     with its points, the total, and the tests not run here (`left`: how many, their points)."""
     shown = [t for t in result.tests if t.visibility == "visible"]
-    lines = [ABOUT_HANDIN, *(f"  - {f}" for f in result.findings), ""] if result.findings else []
+    lines = [_(ABOUT_HANDIN), *(f"  - {f}" for f in result.findings), ""] if result.findings else []
     for t in shown:
         if t.status != "passed":
-            lines += [FEEDBACK.format(status=STATUS[t.status], name=t.name, score=t.score, points=t.max_score),
+            lines += [_(FEEDBACK).format(status=_(STATUS[t.status]), name=t.name, score=t.score, points=t.max_score),
                       t.student_output, ""]
-    lines += [LINE.format(status=STATUS[t.status], score=t.score, points=t.max_score, name=t.name) for t in shown]
+    lines += [LINE.format(status=_(STATUS[t.status]), score=t.score, points=t.max_score, name=t.name) for t in shown]
     passed = sum(t.status == "passed" for t in shown)
-    lines += ["", TOTAL.format(score=sum(t.score for t in shown), points=sum(t.max_score for t in shown),
+    lines += ["", _(TOTAL).format(score=sum(t.score for t in shown), points=sum(t.max_score for t in shown),
                                passed=passed, count=len(shown))]
-    lines.append(LEFT.format(count=left[0], points=left[1]) if left[0] else ALL)
+    lines.append(_(LEFT).format(count=left[0], points=left[1]) if left[0] else _(ALL))
     return [visible(line) for line in lines]
 
 
@@ -94,13 +96,13 @@ def cmd_check(argv: list[str]) -> int:
         raise UsageError(f"{folder}: no such folder (give the folder of your work, or run `grade check` inside it)")
     folder = folder.resolve()  # "." is called by its name in the reports
     lab = find_assignment(args.assignment or infer_lab(folder, [folder]))
-    assignment = load_assignment(lab)
+    assignment = for_assignment(load_assignment(lab), args.lang)
     run = with_requirements(assignment, {s.name for s in assignment.scenarios if s.visibility == "visible"})
     graded = replace(assignment, scenarios=tuple(s for s in assignment.scenarios if s.name in run))
     backend = open_backend(args.backend)
     try:
         side_by_side = 1 if backend.one_at_a_time else args.side_by_side
-        print(visible(CHECKING.format(folder=folder, lab=assignment.name, title=assignment.title,
+        print(visible(_(CHECKING).format(folder=folder, lab=assignment.name, title=assignment.title,
                                       backend=backend.name)), flush=True)
         with tempfile.TemporaryDirectory(prefix="labgrade-check-") as tmp:
             result = grade_class(graded, [folder], backend.name, 1, Path(tmp) / "logs", side_by_side=side_by_side,
@@ -109,15 +111,15 @@ def cmd_check(argv: list[str]) -> int:
         backend.close()
     print()
     if result.error:
-        print(visible(NOT_GRADED.format(why=result.error.splitlines()[0])))
+        print(visible(_(NOT_GRADED).format(why=result.error.splitlines()[0])))
         return ExitCode.INTERNAL_ERROR
     left = not_shown(assignment, result.tests, left_out_of(lab))
     print("\n".join(report(result, left)))
     shown = [t for t in result.tests if t.visibility == "visible"]
     if any(t.error for t in shown):
-        print(GRADER_FAILED)
+        print(_(GRADER_FAILED))
         return ExitCode.INTERNAL_ERROR
     if all(t.status == "passed" for t in shown):
-        print(ALL_PASSED)
+        print(_(ALL_PASSED))
         return ExitCode.OK
     return ExitCode.CHECK_FAILED

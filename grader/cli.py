@@ -42,6 +42,7 @@ from .edition import cmd_publish
 from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
 from .gradescope import cmd_gradescope_package
 from .handin import find_submissions, submission_name
+from .i18n import for_assignment, lang_option
 from .image import cmd_image
 from .listing import cmd_scenarios
 from .merge import cmd_merge, write_shard_note
@@ -79,6 +80,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--side-by-side", type=at_least_one, default=SIDE_BY_SIDE, metavar="N",
                         help=f"scenarios of a submission graded at once, each in its own sandbox (default: "
                              f"{SIDE_BY_SIDE}; 1: one after another); the grades are the same")
+    lang_option(parser)
 
 
 def grade_parser() -> argparse.ArgumentParser:
@@ -277,7 +279,7 @@ def cmd_grade(argv: list[str]) -> ExitCode:
     if one and not args.submissions.exists():
         raise UsageError(f"{args.submissions}: no such file or folder")
     lab = args.assignment or infer_lab(args.submissions, find_submissions(args.submissions, ()))
-    assignment = load_assignment(find_assignment(lab))
+    assignment = for_assignment(load_assignment(find_assignment(lab)), args.lang)
     subs = [args.submissions] if one else find_submissions(args.submissions, assignment.handin)
     if args.assignment and (named := other_lab(assignment.name, args.submissions, subs)):
         console.print(f"warning: grading as {escape(assignment.name)} (-a), but the folder names start with "
@@ -375,7 +377,7 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
                    help="keep the transcript of every test in the reports, passed ones too: what a mutant that "
                         "loses no points did")
     args = p.parse_args(argv)
-    assignment = load_assignment(find_assignment(args.lab))
+    assignment = for_assignment(load_assignment(find_assignment(args.lab)), args.lang)
     args.out = args.out or SELFCHECK_REPORT / assignment.name
     refuse_class_reports(args.out, assignment.name)
     declared: dict[str, set[str] | None] = {"reference": None}

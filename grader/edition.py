@@ -197,7 +197,7 @@ def write_edition(assignment: Assignment, selection: Selection, dest: Path) -> N
             "handin": list(assignment.handin),
             **({"tags": own} if (own := [t for t in assignment.tags if t not in TAGS]) else {}),  # the lab's own
             "programs": {n: {"argv": list(p.argv), "kind": p.kind} for n, p in assignment.programs.items()},
-            "limits": asdict(assignment.limits)}
+            "limits": asdict(assignment.limits), **({"language": assignment.language} if assignment.language else {})}
     (dest / "assignment.yaml").write_text(f"# The student edition of {assignment.name} (grade publish).\n"
                                           + _yaml(meta), encoding="utf-8")
     (dest / "scenarios").mkdir()

@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from .i18n import N_, _, read_back
 from .results import TestResult
 
-NOT_RUN = "Not run: "
+NOT_RUN = N_("Not run: {why}")  # report.html tells a test not run by it, in any language
 
 
 def start_findings(tests: Sequence[TestResult]) -> tuple[list[str], list[TestResult]]:
@@ -41,15 +42,22 @@ def start_findings(tests: Sequence[TestResult]) -> tuple[list[str], list[TestRes
         causes = [s for s in t.started if s in grouped]
         if causes and t.status == "failed" and not t.error and causes[0] in shown:
             out.append(replace(t, status="not_run", score=0.0,
-                               output=f"{NOT_RUN}{grouped[causes[0]]}.\nThis is reported once, at the top of your "
-                                      f"feedback: fix it first, then every test runs again."))
+                               output=_(NOT_RUN).format(why=grouped[causes[0]]) + ".\n"
+                               + _("This is reported once, at the top of your feedback: fix it first, then every "
+                                   "test runs again.")))
         else:
             shown.update(causes)
             out.append(t)
     return findings, out
 
 
+def not_run_why(output: str) -> str | None:
+    """Why a test was not run, from its output's first line ("Not run: why", in any language); None: not one."""
+    found = read_back(NOT_RUN, output.strip().split("\n", 1)[0])
+    return found["why"] if found else None
+
+
 def not_run(t: TestResult, why: str, error: bool = False) -> TestResult:
     """A test that was not run because of `why` ('requires ...', 'client.py is missing')."""
-    return replace(t, status="failed" if error else "not_run", score=0.0, output=NOT_RUN + why, error=error,
-                   duration=0.0)
+    return replace(t, status="failed" if error else "not_run", score=0.0, output=_(NOT_RUN).format(why=why),
+                   error=error, duration=0.0)

@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 from .errors import UsageError
+from .i18n import choose, lang_option, use
 from .overrides import apply_overrides, check, load_overrides, overrides_option, result_targets
 from .report import write_all
 from .report.github import report_to_actions
@@ -111,7 +112,9 @@ def cmd_merge(argv: list[str]) -> int:
     p.add_argument("-o", "--out", type=Path, default=Path("grading-report"), metavar="OUT",
                    help="where the merged reports go (default: grading-report/)")
     overrides_option(p)
+    lang_option(p)  # the reports' own words: the shards' feedback stays in the language each was graded in
     args = p.parse_args(argv)
+    use(choose(args.lang, None))
     folders = list(dict.fromkeys(args.folders))
     if len(folders) != len(args.folders):
         raise UsageError("the same folder is given twice: each shard's folder once")

@@ -30,8 +30,10 @@ import pytest
 
 from .assignment import Assignment, Scenario
 from .errors import AssignmentError, GraderError
+from .feedback import EXPECTED_OBSERVED
 from .findings import not_run
 from .handin import HandIn, SubmissionUnusable, locate, stage
+from .i18n import _, choose, use
 from .results import TestResult
 from .run import SIDE_BY_SIDE, at_least_one, grade_scenario, plan_for
 from .sandbox import BACKENDS, DriverProcess, Sandbox, open_backend
@@ -48,9 +50,9 @@ class Staged:
         """Why a test that runs these hand-in files cannot run ('client.py is missing ...'), or None."""
         for script in scripts:
             if script in self.handin.missing:
-                return f"{script} is missing from the hand-in (see the first finding)"
+                return _("{script} is missing from the hand-in (see the first finding)").format(script=script)
             if script in self.handin.ambiguous:
-                return f"{script} is handed in several times (see the first finding)"
+                return _("{script} is handed in several times (see the first finding)").format(script=script)
         return None
 
 
@@ -82,6 +84,7 @@ class Grading:
                 from .assignment import load_assignment  # JSON Schema and YAML: only when needed
 
                 self.assignments[root] = load_assignment(root)
+            use(choose(None, self.assignments[root].language))  # `grade` chose it already; alone, the locale's
         return self.assignments[root]
 
     @property
@@ -239,9 +242,9 @@ def unmet(outcomes: Mapping[str, TestResult], item: pytest.Item) -> tuple[str, b
         if got is None:
             continue  # not graded in this session (deselected): nothing to go by
         if got.error:
-            return f"requires '{name}', which the grader could not grade", True
+            return _("requires '{name}', which the grader could not grade").format(name=name), True
         if got.status != "passed":
-            return f"requires '{name}', which did not pass", False
+            return _("requires '{name}', which did not pass").format(name=name), False
     return None
 
 
@@ -445,8 +448,8 @@ class LiveSandbox:
         if self.last.get("grader_error"):
             raise CheckError(f"step {verb!r}: {self.last['grader_error']}")
         if not self.last.get("ok"):
-            raise StepError(f"{self.last.get('message')}\n  expected: {self.last.get('expected')}\n"
-                            f"  observed: {self.last.get('observed')}")
+            raise StepError(f"{self.last.get('message')}\n" + _(EXPECTED_OBSERVED).format(
+                expected=self.last.get("expected"), observed=self.last.get("observed")))
         return self.last
 
     def received(self, client: str) -> str:
@@ -524,7 +527,7 @@ def _result_of(item: pytest.Item, report: pytest.TestReport, call: pytest.CallIn
         return None
     points = float(marker.kwargs.get("points", 1))
     students_fault = isinstance(exc, AssertionError | SubmissionUnusable)  # else the check's or the sandbox's
-    message = "Passed." if report.passed else str(exc) if students_fault else report.longreprtext
+    message = _("Passed.") if report.passed else str(exc) if students_fault else report.longreprtext
     if NOT_RUN in item.stash:
         blank = TestResult(test_name(item), tuple(marker.kwargs.get("tags", ())), 0.0, points, "failed", "",
                            marker.kwargs.get("visibility", "visible"))

@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-GRADER_FAILED = ("The grader itself failed on this test (not a problem in your work): your instructor has been "
-                 "told and has the details.")
+from .i18n import N_, _
+
+GRADER_FAILED = N_("The grader itself failed on this test (not a problem in your work): your instructor has been "
+                   "told and has the details.")
 # an instructor's override (grader/overrides.py), as the student reads it atop the test's feedback or the grade
-TEST_OVERRIDDEN = ("Your instructor set the points of this test to {points:g} (the grader gave {graded:g}). "
-                   "Why: {reason}")
-GRADE_OVERRIDDEN = ("Your instructor set your grade to {points:g} / {max_score:g} (the tests add up to {graded:g}). "
-                    "Why: {reason}")
+TEST_OVERRIDDEN = N_("Your instructor set the points of this test to {points:g} (the grader gave {graded:g}). "
+                     "Why: {reason}")
+GRADE_OVERRIDDEN = N_("Your instructor set your grade to {points:g} / {max_score:g} (the tests add up to "
+                      "{graded:g}). Why: {reason}")
 # the same, on one line, for the instructor's reports (grades.csv, junit.xml, the terminal summary)
 OVERRIDE_LINE = "{target}: {points:g} instead of {graded:g} ({reason})"
 WHOLE_GRADE = "whole grade"
@@ -61,13 +63,13 @@ class TestResult:
     def student_output(self) -> str:
         """What the student is shown: the feedback; for a grader fault, a plain sentence (the
         details, which may hold the grader's paths or a check's source, are the instructor's)."""
-        return GRADER_FAILED if self.error else self.output
+        return _(GRADER_FAILED) if self.error else self.output
 
     @property
     def override_note(self) -> str:
         """What the student reads first about this test when an instructor set its points ("" otherwise)."""
         o = self.override
-        return TEST_OVERRIDDEN.format(points=o.points, graded=o.graded, reason=o.reason) if o else ""
+        return _(TEST_OVERRIDDEN).format(points=o.points, graded=o.graded, reason=o.reason) if o else ""
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> TestResult:
@@ -127,7 +129,7 @@ class SubmissionResult:
     def override_note(self) -> str:
         """What the student reads first about the grade when an instructor set it ("" otherwise)."""
         o = self.override
-        return GRADE_OVERRIDDEN.format(points=o.points, max_score=self.max_score, graded=o.graded,
+        return _(GRADE_OVERRIDDEN).format(points=o.points, max_score=self.max_score, graded=o.graded,
                                        reason=o.reason) if o else ""
 
     @property

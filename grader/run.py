@@ -61,6 +61,7 @@ def plan_for(assignment: Assignment, scenario: Scenario, staged: Path,
         # steps fail as soon as nothing more can happen (docs/kernel.md, "Quiescent"); LABGRADE_EARLY=0:
         # the deadlines decide, to compare both ways (bench/)
         "early": os.environ.get("LABGRADE_EARLY", "1") != "0",
+        "lang": assignment.language,  # the driver's messages and transcript speak it (grader/driver/i18n.py)
     }
 
 

@@ -11,6 +11,10 @@ from grader.sandbox import BACKENDS, Sandbox, open_backend
 from grader.sandbox.local import LocalSandbox
 
 REPO = Path(__file__).resolve().parent.parent
+# The suite reads labgrade's English texts, whatever the locale of the machine (a French one would make
+# every `grade` it runs speak French: grader/i18n.py); the French ones are tested with --lang fr.
+for _variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    os.environ.pop(_variable, None)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # Set by tests/docker/test_inside_a_container.py when it runs the tests marked `process` inside a
 # container with Docker's defaults and no network: the process backend shares the network of the

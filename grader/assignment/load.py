@@ -439,4 +439,4 @@ def load_assignment(folder: Path) -> Assignment:
     _check_requires(scenarios)
     return Assignment(name=meta["name"], title=meta.get("title", meta["name"]), root=folder, reference=reference,
                       programs=programs, scenarios=tuple(scenarios), limits=Limits(**meta.get("limits", {})),
-                      handin=handin, tags=tags)
+                      handin=handin, tags=tags, language=meta.get("language"))

@@ -63,6 +63,8 @@ class Assignment:
     limits: Limits = Limits()
     handin: tuple[str, ...] = ()  # the files students hand in (assignment.yaml `handin:`)
     tags: tuple[str, ...] = TAGS  # the tags its scenarios and mutants may use: TAGS, then its own (`tags:`)
+    # `language:` (en, fr), or None: the locale's; once a command chose, the language it speaks (grader/i18n.py)
+    language: str | None = None
 
     @property
     def max_score(self) -> float:

@@ -19,8 +19,9 @@ import sys
 import time
 from typing import Any
 
-from . import jail, probes
+from . import i18n, jail, probes
 from .endpoints import Program
+from .i18n import N_, _
 from .loop import RX_BUDGET, Loop
 from .program_steps import crash_summary
 from .runner import Spawn
@@ -36,7 +37,7 @@ class MissingFile(StepFailed):
     pass
 
 
-WHO = {"course": "the course's program", "reference": "the reference solution"}
+WHO = {"course": N_("the course's program"), "reference": N_("the reference solution")}
 
 
 def make_spawner(plan: dict[str, Any], loop: Loop, log: Transcript) -> Spawn:
@@ -48,13 +49,14 @@ def make_spawner(plan: dict[str, Any], loop: Loop, log: Transcript) -> Spawn:
         info = student if origin == "student" else reference
         script = located.get(argv[0], argv[0]) if origin == "student" else argv[0]
         if not os.path.isfile(os.path.join(info["dir"], script)):
-            what = "submission" if origin == "student" else "reference solution"
-            raise MissingFile(f"{argv[0]} is missing from the {what}", expected=f"a file named {argv[0]}",
-                              observed="no such file")
+            missing = _("{file} is missing from the submission") if origin == "student" else \
+                _("{file} is missing from the reference solution")
+            raise MissingFile(missing.format(file=argv[0]), expected=_("a file named {file}").format(file=argv[0]),
+                              observed=_("no such file"))
         command = [info["python"], script, *argv[1:]]
         if origin != "student":
             return Program(name, command, cwd=info["dir"], env=dict(BASE_ENV), loop=loop, log=log, origin=origin,
-                           shown=WHO[origin])
+                           shown=_(WHO[origin]))
         preexec = jail.student_preexec(
             root=jail_root, cwd=JAIL_SUBMISSION if jail_root else info["dir"], uid=info.get("uid"),
             gid=info.get("gid"), limits=plan.get("limits", {}), cgroups=plan.get("cgroups", []),
@@ -71,10 +73,11 @@ def client_start_failure(p: Program) -> str | None:
     printing anything (a syntax error, an import error, a crash on its arguments)."""
     if p.start_failure or p.returncode in (None, 0) or p.killed_by_grader or p.stdout.total:
         return p.start_failure
-    summary = crash_summary(p.script, p.stderr.tail())
-    if summary is None:
+    crash = crash_summary(p.script, p.stderr.tail())
+    if crash is None:
         return None
-    return summary if summary.startswith(f"{p.script} does not compile") else f"{p.script} stops at once: {summary}"
+    summary, compile_error = crash
+    return summary if compile_error else _("{script} stops at once: {why}").format(script=p.script, why=summary)
 
 
 def outcome_of(runner: Runner | None, log: Transcript, started: float) -> dict[str, Any]:
@@ -82,14 +85,14 @@ def outcome_of(runner: Runner | None, log: Transcript, started: float) -> dict[s
     for name, p in (runner.programs if runner else {}).items():
         programs[name] = {"student": p.student, "origin": p.origin, "script": p.script, "exit": p.exit_text(),
                           "returncode": p.proc.returncode, "stderr": p.stderr.tail(), "stdout_bytes": p.stdout.total,
-                          "stderr_bytes": p.stderr.total,
+                          "stderr_bytes": p.stderr.total, "limited": bool(p.limits_hit()),
                           "start_failure": client_start_failure(p) if p.student else None}
     return {"status": "passed", "transcript": log.to_json(), "programs": programs,
             "saved": runner.saved if runner else {}, "duration": round(time.monotonic() - started, 4)}
 
 
 def failure(index: int, step: dict[str, Any] | None, e: StepFailed) -> dict[str, Any]:
-    return {"status": "failed", "failed_step": index, "step": describe(step) if step else "after the last step",
+    return {"status": "failed", "failed_step": index, "step": describe(step) if step else _("after the last step"),
             "message": e.message, "expected": e.expected, "observed": e.observed}
 
 
@@ -109,6 +112,7 @@ def setup(plan: dict[str, Any]) -> None:
 
 def run(plan: dict[str, Any], out: Any) -> dict[str, Any]:
     started = time.monotonic()
+    i18n.use(plan.get("lang"))  # before any text: the plan's language (a forked driver runs one plan)
     log, loop = Transcript(), Loop(int(plan.get("received_mb", RX_BUDGET >> 20)) << 20)
     runner: Runner | None = None
     result: dict[str, Any] = {}
@@ -122,14 +126,14 @@ def run(plan: dict[str, Any], out: Any) -> dict[str, Any]:
                 try:
                     runner.run_step(step)
                 except StepFailed as e:
-                    log.add("grader", "step failed", e.message)
+                    log.grader(_("step failed"), e.message)
                     result = failure(i, step, e)
                     break
             else:
                 try:
                     runner.finish()
                 except StepFailed as e:
-                    log.add("grader", "step failed", e.message)
+                    log.grader(_("step failed"), e.message)
                     result = failure(len(plan["steps"]), None, e)
         runner.teardown()
         if plan.get("isolation") == "process":

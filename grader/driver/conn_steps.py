@@ -19,6 +19,7 @@ from typing import Any
 
 from . import probes, settle
 from .endpoints import Conn, Listener
+from .i18n import _
 from .loop import Deadline
 from .matching import MATCHED, MISMATCH, Exact, Match, describe_mismatch, match_contains, match_lines, show
 from .runner import DEFAULT_WITHIN, RunnerBase, StepFailed, names_of, plural, text_of
@@ -49,7 +50,7 @@ class ConnSteps(RunnerBase):
     def accept(self, args: dict[str, Any]) -> None:
         listener = self.listeners.get(args["of"])
         if listener is None:
-            raise StepFailed(f"no listener named {args['of']!r} was started before this step")
+            raise StepFailed(_("no listener named {name!r} was started before this step").format(name=args["of"]))
         clients = [p for p in self.programs.values() if p.target_port == listener.port]
 
         def accepted() -> Any:
@@ -57,14 +58,16 @@ class ConnSteps(RunnerBase):
                 return listener.pending.popleft()
             if clients and all(p.returncode is not None for p in clients):
                 p = clients[0]
-                raise StepFailed(f"{p.name} {p.exit_text()} without connecting to port {listener.port}",
-                                 expected=f"a connection to port {listener.port}", observed=p.exit_text())
+                raise StepFailed(_("{name} {ended} without connecting to port {port}").format(
+                    name=p.name, ended=p.exit_text(), port=listener.port),
+                    expected=_("a connection to port {port}").format(port=listener.port), observed=p.exit_text())
             return None
 
         sock = self.wait_for(accepted, self.within(args))
         if sock is None:
-            raise StepFailed(f"no connection came to {listener.name} {self.when(args)}",
-                             expected=f"the client connects to port {listener.port}", observed="no connection")
+            raise StepFailed(_("no connection came to {name} {when}").format(name=listener.name, when=self.when(args)),
+                             expected=_("the client connects to port {port}").format(port=listener.port),
+                             observed=_("no connection"))
         self.conns[args["as"]] = Conn(args["as"], self.loop, self.log, sock=sock)
 
     def _queue_has_room(self, port: int) -> bool | None:
@@ -76,10 +79,11 @@ class ConnSteps(RunnerBase):
         if server is not None:  # a process closes its sockets a moment before it can be reaped
             self.loop.wait_until(lambda: server.returncode is not None or None, Deadline.after(0.5, self.deadline))
         if server is not None and server.returncode is not None:
-            return StepFailed(f"{server.name} {server.exit_text()}: nothing listens on port {port} any more",
-                              expected="the server running and accepting", observed=server.exit_text())
-        return StepFailed(f"nothing listens on port {port} any more: the server closed its listening socket",
-                          expected="the server accepting connections", observed="no listening socket")
+            return StepFailed(_("{name} {ended}: nothing listens on port {port} any more").format(
+                name=server.name, ended=server.exit_text(), port=port),
+                expected=_("the server running and accepting"), observed=server.exit_text())
+        return StepFailed(_("nothing listens on port {port} any more: the server closed its listening socket").format(
+            port=port), expected=_("the server accepting connections"), observed=_("no listening socket"))
 
     def connect(self, args: dict[str, Any]) -> None:
         """Connect clients; several are paced so that none is dropped by a full accept queue
@@ -96,7 +100,7 @@ class ConnSteps(RunnerBase):
             return connected - (self.listening(port) or (0, 0))[1]
 
         def wait(condition: Callable[[], bool | None]) -> bool | None:
-            return self.while_moving(lambda: self.wait_for(condition, self.within(args)), accepted, "the server",
+            return self.while_moving(lambda: self.wait_for(condition, self.within(args)), accepted, _("the server"),
                                      "connection")
 
         for n in names:
@@ -110,16 +114,18 @@ class ConnSteps(RunnerBase):
             lambda: all(self.conns[n].connected or self.conns[n].error for n in names) or None)
         failed = [n for n in names if self.conns[n].error]
         if failed:
-            raise StepFailed(f"{failed[0]} could not connect to port {port}: {self.conns[failed[0]].error}",
-                             expected="the connection accepted", observed=self.conns[failed[0]].error or "")
+            raise StepFailed(_("{name} could not connect to port {port}: {error}").format(
+                name=failed[0], port=port, error=self.conns[failed[0]].error),
+                expected=_("the connection accepted"), observed=self.conns[failed[0]].error or "")
         if not ok:
             pending = [n for n in names_of(args) if n not in self.conns or not self.conns[n].connected]
             backlog, queued = self.listening(port) or (0, 0)
-            seen = (f"the listen queue stayed full ({queued} connections waiting, backlog {backlog}): "
-                    f"the server is not calling accept()" if backlog and queued >= backlog else "no answer")
-            raise StepFailed(f"{plural(len(pending), 'connection')} not established {self.when(args)} "
-                             f"({', '.join(pending[:5])})",
-                             expected=f"{plural(len(names_of(args)), 'client')} connected", observed=seen)
+            seen = (_("the listen queue stayed full ({queued} connections waiting, backlog {backlog}): the server is "
+                      "not calling accept()").format(queued=queued, backlog=backlog)
+                    if backlog and queued >= backlog else _("no answer"))
+            raise StepFailed(_("{count} not established {when} ({names})").format(
+                count=plural(len(pending), "connection"), when=self.when(args), names=", ".join(pending[:5])),
+                expected=_("{count} connected").format(count=plural(len(names_of(args)), "client")), observed=seen)
         if not args.get("accepted"):
             return
 
@@ -131,8 +137,10 @@ class ConnSteps(RunnerBase):
 
         if not wait(drained):
             waiting = (self.listening(port) or (0, 0))[1]
-            raise StepFailed(f"the server did not accept() {plural(waiting, 'connection')} {self.when(args)}",
-                             expected="every connection accepted", observed=f"{waiting} waiting in the listen queue")
+            raise StepFailed(_("the server did not accept() {count} {when}").format(
+                count=plural(waiting, "connection"), when=self.when(args)),
+                expected=_("every connection accepted"),
+                observed=_("{count} waiting in the listen queue").format(count=waiting))
 
     # -- sending ---------------------------------------------------------------------------
     def send(self, args: dict[str, Any]) -> None:
@@ -158,13 +166,15 @@ class ConnSteps(RunnerBase):
         for n in names:
             c = self.conns[n]
             if c.error:
-                raise StepFailed(f"{n} could not send: {c.error}", expected="the server reads what it is sent",
-                                 observed=f"{c.error} after {c.written} bytes")
+                raise StepFailed(_("{name} could not send: {error}").format(name=n, error=c.error),
+                                 expected=_("the server reads what it is sent"),
+                                 observed=_("{error} after {count} bytes").format(error=c.error, count=c.written))
         if not done:
             stuck = next(n for n in names if self.conns[n].txbuf)
-            raise StepFailed(f"{stuck} could not send everything: the server stopped reading",
-                             expected=f"{len(self.conns[stuck].sent)} bytes accepted",
-                             observed=f"{len(self.conns[stuck].txbuf)} bytes still waiting {self.when(args)}")
+            raise StepFailed(_("{name} could not send everything: the server stopped reading").format(name=stuck),
+                             expected=_("{count} bytes accepted").format(count=len(self.conns[stuck].sent)),
+                             observed=_("{count} bytes still waiting {when}").format(
+                                 count=len(self.conns[stuck].txbuf), when=self.when(args)))
 
     def _send_pieces(self, c: Conn, pieces: list[bytes], deadline: Deadline) -> None:
         """Each piece alone: the next one leaves once the program's socket received this one and
@@ -177,9 +187,10 @@ class ConnSteps(RunnerBase):
 
             def read_alone(k: int = k, target: int = target) -> bool | None:
                 if c.error or c.eof:
-                    raise StepFailed(f"{c.name} could not send piece {k + 2} of {len(pieces)}: the connection was "
-                                     f"{c.ending() or 'closed'}" + (f" ({c.error})" if c.error else ""),
-                                     expected="the program reads each piece", observed=c.ending() or str(c.error))
+                    raise StepFailed(_("{name} could not send piece {k} of {count}: the connection was {ending}")
+                                     .format(name=c.name, k=k + 2, count=len(pieces), ending=c.ending() or _("closed"))
+                        + (f" ({c.error})" if c.error else ""),
+                        expected=_("the program reads each piece"), observed=c.ending() or str(c.error))
                 if c.txbuf:
                     return None
                 peer = probes.peer_of(probes.tcp_sockets(), *c.ports)
@@ -188,10 +199,11 @@ class ConnSteps(RunnerBase):
                 return True if peer.received >= target and peer.rqueue == 0 else None
 
             if not self.wait_for(read_alone, deadline):
-                raise StepFailed(f"the program did not read piece {k + 1} of {len(pieces)} sent by {c.name} "
-                                 f"({show(piece)}) {self.when({})}", expected="recv() returns it",
-                                 observed="still waiting in its socket")
-            self.log.add(c.name, f"piece {k + 1} of {len(pieces)} was read by the program")
+                raise StepFailed(_("the program did not read piece {k} of {count} sent by {name} ({piece}) {when}")
+                                 .format(k=k + 1, count=len(pieces), name=c.name, piece=show(piece),
+                                         when=self.when({})),
+                                 expected=_("recv() returns it"), observed=_("still waiting in its socket"))
+            self.log.add(c.name, _("piece {k} of {count} was read by the program").format(k=k + 1, count=len(pieces)))
 
     def flood(self, args: dict[str, Any]) -> None:
         """`as` sends while the `hold` connections (default: `as` itself) do not read, until the
@@ -243,16 +255,18 @@ class ConnSteps(RunnerBase):
         for h in held:
             h.release()
         if how == "ended":
-            raise StepFailed(f"{c.name} could not go on sending: the connection was {c.ending() or 'closed'}"
-                             + (f" ({c.error})" if c.error else ""), expected="the program reads what it is sent",
-                             observed=f"{c.ending() or c.error} after {c.written} bytes")
+            raise StepFailed(_("{name} could not go on sending: the connection was {ending}").format(
+                name=c.name, ending=c.ending() or _("closed")) + (f" ({c.error})" if c.error else ""),
+                expected=_("the program reads what it is sent"),
+                observed=_("{error} after {count} bytes").format(error=c.ending() or c.error, count=c.written))
         if how is None:
-            raise StepFailed(f"{c.name} sent {c.written} bytes in {args.get('within', FLOOD_WITHIN)} s, and the "
-                             f"program never waited", expected="the program keeps up, or waits while the client "
-                                                               "does not read", observed=f"{c.written} bytes sent")
-        why = ("the program stopped reading: it waits until the clients held read again" if how == "stalled"
-               else "the program read everything")
-        self.log.add(c.name, f"flooded {c.written} bytes", why)
+            raise StepFailed(_("{name} sent {count} bytes in {seconds} s, and the program never waited").format(
+                name=c.name, count=c.written, seconds=args.get("within", FLOOD_WITHIN)),
+                expected=_("the program keeps up, or waits while the client does not read"),
+                observed=_("{count} bytes sent").format(count=c.written))
+        why = (_("the program stopped reading: it waits until the clients held read again") if how == "stalled"
+               else _("the program read everything"))
+        self.log.add(c.name, _("flooded {count} bytes").format(count=c.written), why)
 
     # -- expecting -------------------------------------------------------------------------
     def _expectation(self, args: dict[str, Any], n: str, i: int) -> tuple[Callable[[bytearray, int], Match], bytes]:
@@ -294,12 +308,14 @@ class ConnSteps(RunnerBase):
                     done[n] = m.consumed
                 elif m.state == MISMATCH:
                     wrong = describe_mismatch(wanted[n][1], c.unread, m.offset)
-                    raise StepFailed(f"{n} received the wrong bytes: {wrong}",
+                    raise StepFailed(_("{name} received the wrong bytes: {wrong}").format(name=n, wrong=wrong),
                                      expected=show(wanted[n][1]), observed=show(c.unread))
                 elif c.eof or c.closed:
                     got = c.unread
-                    raise StepFailed(f"the connection of {n} was {c.ending() or 'closed'} after {len(got)} of "
-                                     f"{len(wanted[n][1])} expected bytes" + (f" ({c.error})" if c.error else ""),
+                    raise StepFailed(_("the connection of {name} was {ending} after {got} of {count} expected "
+                                       "bytes").format(name=n, ending=c.ending() or _("closed"), got=len(got),
+                                                       count=len(wanted[n][1]))
+                                     + (f" ({c.error})" if c.error else ""),
                                      expected=show(wanted[n][1]), observed=show(got))
             return True if len(done) == len(names) else None
 
@@ -309,10 +325,12 @@ class ConnSteps(RunnerBase):
         if not self.while_moving(lambda: self.wait_for(verdicts, self.within(args)), arrived, ", ".join(names[:5])):
             late = [n for n in names if n not in done]
             got = self.conns[late[0]].unread
-            who = f"{late[0]}" if len(late) == 1 else f"{len(late)} of {len(names)} clients ({', '.join(late[:5])})"
-            raise StepFailed(f"{who}: {self.when(args)}, {len(got)} of "
-                             f"{len(wanted[late[0]][1])} expected bytes had arrived{self.conns[late[0]].kept_note()}",
-                             expected=show(wanted[late[0]][1]), observed=show(got) if got else "nothing")
+            who = f"{late[0]}" if len(late) == 1 else _("{late} of {count} clients ({names})").format(
+                late=len(late), count=len(names), names=", ".join(late[:5]))
+            raise StepFailed(_("{who}: {when}, {got} of {count} expected bytes had arrived{note}").format(
+                who=who, when=self.when(args), got=len(got), count=len(wanted[late[0]][1]),
+                note=self.conns[late[0]].kept_note()),
+                expected=show(wanted[late[0]][1]), observed=show(got) if got else _("nothing"))
         for n in names:
             c = self.conns[n]
             c.cursor += done[n]
@@ -333,15 +351,16 @@ class ConnSteps(RunnerBase):
         noisy = next((n for n in names if len(self.conns[n].rx) > start[n]), None)
         if noisy:
             got = bytes(self.conns[noisy].rx[start[noisy]:])
-            raise StepFailed(f"{noisy} received {show(got)} although nothing was due yet",
-                             expected="nothing", observed=show(got))
+            raise StepFailed(_("{name} received {data} although nothing was due yet").format(
+                name=noisy, data=show(got)), expected=_("nothing"), observed=show(got))
         ended = next((n for n in names if self.conns[n].eof), None)
         if ended:
             c = self.conns[ended]
-            raise StepFailed(f"the connection of {ended} was {c.ending()} although it should stay open",
-                             expected="the connection open, and nothing received", observed=c.ending())
+            raise StepFailed(_("the connection of {name} was {ending} although it should stay open").format(
+                name=ended, ending=c.ending()),
+                expected=_("the connection open, and nothing received"), observed=c.ending())
         if not settled:
-            self.log.add("grader", "silence checked without the sandbox settling")
+            self.log.grader(_("silence checked without the sandbox settling"))
 
     def session(self, args: dict[str, Any]) -> None:
         """Clients one after another, each: connect, send `data`, expect it echoed, close."""
@@ -380,16 +399,16 @@ class ConnSteps(RunnerBase):
         conns = [self.conn(n) for n in names]
         if not self.wait_for(lambda: all(c.eof for c in conns) or None, self.within(args)):
             open_ = next(c for c in conns if not c.eof)
-            raise StepFailed(f"the server did not close the connection of {open_.name}",
-                             expected="end of stream (recv() returns b'')",
-                             observed=f"connection still open {self.when(args)}")
+            raise StepFailed(_("the server did not close the connection of {name}").format(name=open_.name),
+                             expected=_("end of stream (recv() returns b'')"),
+                             observed=_("connection still open {when}").format(when=self.when(args)))
         self.check_nothing_unexpected(conns)
         want = {"close": False, "reset": True}.get(how)
         for c in conns:
             if want is not None and c.reset_by_peer != want:
-                expected = "an orderly close (FIN: recv() returns b'')" if how == "close" else "a reset (RST)"
-                raise StepFailed(f"the connection of {c.name} was {c.ending()}, expected {expected}",
-                                 expected=expected, observed=c.ending())
+                expected = _("an orderly close (FIN: recv() returns b'')") if how == "close" else _("a reset (RST)")
+                raise StepFailed(_("the connection of {name} was {ending}, expected {expected}").format(
+                    name=c.name, ending=c.ending(), expected=expected), expected=expected, observed=c.ending())
 
 
 def pieces_of(args: dict[str, Any], i: int) -> list[bytes]:

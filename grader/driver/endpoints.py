@@ -23,6 +23,7 @@ import termios
 from collections.abc import Callable
 
 from . import probes
+from .i18n import _, ngettext
 from .jail import StudentPreexec
 from .loop import Deadline, Loop
 from .transcript import Transcript
@@ -68,7 +69,7 @@ class Conn:
         self.ports = (0, 0)  # (local, remote) once connected
         if sock is not None:  # accepted by a scripted server
             self._on_established()
-            self.log.add(name, "accepted", "the client connected")
+            self.log.add(name, _("accepted"), _("the client connected"))
             self._rewatch()
 
     def _on_established(self) -> None:
@@ -84,8 +85,8 @@ class Conn:
         if not self.dropped:
             return ""
         total = len(self.rx) + self.dropped
-        return (f" (the grader keeps {self.loop.rx_budget / 2**20:g} MiB of what its clients receive; {self.name} "
-                f"received {total / 1e6:.1f} MB in all)")
+        return " " + _("(the grader keeps {kept:g} MiB of what its clients receive; {name} received {total:.1f} MB in "
+                       "all)").format(kept=self.loop.rx_budget / 2**20, name=self.name, total=total / 1e6)
 
     @property
     def written(self) -> int:
@@ -96,7 +97,7 @@ class Conn:
         """How the peer ended the connection, in words ('' while it is open)."""
         if not self.eof:
             return ""
-        return "reset (RST)" if self.reset_by_peer else "closed (FIN)"
+        return _("reset (RST)") if self.reset_by_peer else _("closed (FIN)")
 
     def start_connect(self, host: str, port: int) -> None:
         rc = self.sock.connect_ex((host, port))
@@ -112,7 +113,7 @@ class Conn:
             self.loop.unwatch(self.sock.fileno())
             return
         self._on_established()
-        self.log.add(self.name, "connected")
+        self.log.add(self.name, _("connected"))
         self._rewatch()
 
     def _rewatch(self) -> None:
@@ -139,10 +140,10 @@ class Conn:
             kept = self.loop.keep(len(data))
             self.rx += data[:kept]
             self.dropped += len(data) - kept
-            self.log.data(self.name, "received", data)
+            self.log.data(self.name, _("received"), data)
         else:
             self.eof = True
-            self.log.add(self.name, "reset by peer (RST)" if self.reset_by_peer else "closed by peer (FIN)",
+            self.log.add(self.name, _("reset by peer (RST)") if self.reset_by_peer else _("closed by peer (FIN)"),
                          self.error or "")
         self._rewatch()
 
@@ -156,13 +157,13 @@ class Conn:
         """Stop reading: what the peer sends stays in the kernel (the receive window closes)."""
         self.held = True
         self._rewatch()
-        self.log.add(self.name, "stops reading")
+        self.log.add(self.name, _("stops reading"))
 
     def release(self) -> None:
         if self.held:
             self.held = False
             self._rewatch()
-            self.log.add(self.name, "reads again")
+            self.log.add(self.name, _("reads again"))
 
     def _on_ready_write(self) -> None:
         # Read first: an echo server blocked on a full send buffer must be drained or both sides stall.
@@ -176,9 +177,9 @@ class Conn:
         except OSError as e:
             self.error, self.txbuf = e.strerror or str(e), b""
             self.reset_by_peer = self.reset_by_peer or e.errno == errno.ECONNRESET
-            self.log.add(self.name, "send failed", self.error)
+            self.log.add(self.name, _("send failed"), self.error)
         else:
-            self.log.data(self.name, "sent", self.txbuf[:n])
+            self.log.data(self.name, _("sent"), self.txbuf[:n])
             self.txbuf = self.txbuf[n:]
         self._rewatch()
 
@@ -191,7 +192,7 @@ class Conn:
         """Half-close: send FIN, keep reading (the server should then close its side)."""
         if not self.closed:
             self.sock.shutdown(socket.SHUT_WR)
-            self.log.add(self.name, "shut down its sending side (FIN)")
+            self.log.add(self.name, _("shut down its sending side (FIN)"))
 
     def close(self, reset: bool = False) -> None:
         if self.closed:
@@ -201,7 +202,7 @@ class Conn:
         self.loop.unwatch(self.sock.fileno())
         self.sock.close()
         self.closed = True
-        self.log.add(self.name, "reset (RST)" if reset else "closed")
+        self.log.add(self.name, _("reset (RST)") if reset else _("closed"))
 
 
 class Listener:
@@ -216,11 +217,11 @@ class Listener:
         self.sock.setblocking(False)
         self.pending: collections.deque[socket.socket] = collections.deque()
         loop.watch(self.sock.fileno(), self._on_readable)
-        log.add(name, "listening", f"port {port}")
+        log.add(name, _("listening"), _("port {port}").format(port=port))
 
     def _on_readable(self) -> None:
         with contextlib.suppress(BlockingIOError):
-            sock, _ = self.sock.accept()
+            sock = self.sock.accept()[0]
             self.pending.append(sock)
 
 
@@ -241,7 +242,7 @@ class Stream:
         """Read what the pipe holds, up to STREAM_GULP at a time: a program that prints a flood
         must not wait on the grader's other work (each turn of the loop checks the sandbox)
         between two pipe-fulls, or how fast it gets going would depend on the machine's load."""
-        for _ in range(STREAM_GULP):
+        for _gulp in range(STREAM_GULP):
             try:
                 chunk = os.read(self.fd, 65536)
             except BlockingIOError:
@@ -280,9 +281,10 @@ def signal_name(sig: int) -> str:
 
 def truncation_note(stream: str, total: int, kept: int) -> str:
     """'stdout: 200.0 MB written, first 1 MiB kept' (what the grader stores of a flood)."""
-    size = f"{total / 1e6:.1f} MB" if total >= 1e5 else f"{total} bytes"
-    shown = f"{kept >> 20} MiB" if kept and kept % (1 << 20) == 0 else f"{kept} bytes"
-    return f"{stream}: {size} written, first {shown} kept"
+    size = f"{total / 1e6:.1f} MB" if total >= 1e5 else ngettext("{n} byte", "{n} bytes", total).format(n=total)
+    shown = f"{kept >> 20} MiB" if kept and kept % (1 << 20) == 0 else \
+        ngettext("{n} byte", "{n} bytes", kept).format(n=kept)
+    return _("{stream}: {size} written, first {kept} kept").format(stream=stream, size=size, kept=shown)
 
 
 class Program:
@@ -320,7 +322,7 @@ class Program:
         self.start_failure: str | None = None  # why it did not start (a server that never listened)
         self.script = argv[1] if len(argv) > 1 else argv[0]  # the file as the lab names it (set by start)
         self.confinement = preexec
-        log.add(name, "started", " ".join(argv) + (f"  ({shown})" if shown else ""))
+        log.add(name, _("started"), " ".join(argv) + (f"  ({shown})" if shown else ""))
 
     def input_pending(self) -> int:
         """Bytes typed that the program has not read yet (complete lines: the pty is canonical)."""
@@ -352,24 +354,34 @@ class Program:
         poller.register(self.pty_slave, select.POLLIN)
         poller.poll(0)
 
-    def exit_text(self) -> str:
-        """How the program ended, and why when a limit of the sandbox is the cause (the signal
-        and the sandbox's cgroup counters say which: memory, CPU, file size, processes)."""
+    def exit_text(self, present: bool = False) -> str:
+        """How the program ended ("exited with code 1", or with `present` "exits with code 1"), and
+        why when a limit of the sandbox is the cause (the signal and the sandbox's cgroup counters
+        say which: memory, CPU, file size, processes)."""
         rc = self.proc.returncode
         if rc is None:
-            return "still running"
+            return _("still running")
         sig = -rc if rc < 0 else None
-        text = f"exited with code {rc}" if sig is None else f"killed by {signal_name(sig)}"
-        reasons = ["sent by the grader"] if sig is not None and self.killed_by_grader else []
-        if isinstance(self.confinement, StudentPreexec):
-            reasons += self.confinement.why(sig)
+        if sig is None:
+            text = (_("exits with code {code}") if present else _("exited with code {code}")).format(code=rc)
+        else:
+            text = (_("is killed by {signal}") if present else _("killed by {signal}")).format(signal=signal_name(sig))
+        reasons = [_("sent by the grader")] if sig is not None and self.killed_by_grader else []
+        reasons += self.limits_hit()
         return text + (f" ({'; '.join(reasons)})" if reasons else "")
+
+    def limits_hit(self) -> list[str]:
+        """The sandbox's limits that ended the program, in words ([] when none did)."""
+        rc = self.proc.returncode
+        if rc is None or not isinstance(self.confinement, StudentPreexec):
+            return []
+        return self.confinement.why(-rc if rc < 0 else None)
 
     def signal(self, sig: signal.Signals) -> None:
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.proc.pid, sig)
-            self.log.add(self.name, f"sent {sig.name}")
+            self.log.add(self.name, _("sent {signal}").format(signal=sig.name))
 
     def stop(self, loop: Loop) -> None:
         """SIGTERM, then SIGKILL after TERM_GRACE; the program only (its children are the scenario's to judge)."""
@@ -379,8 +391,9 @@ class Program:
             if self.proc.poll() is not None:
                 break
             self.killed_by_grader = True
-            self.log.add(self.name, f"sent {sig.name}", "by the grader" + (f", {grace:g} s to exit"
-                                                                            if sig == signal.SIGTERM else ""))
+            self.log.add(self.name, _("sent {signal}").format(signal=sig.name),
+                         _("by the grader, {grace:g} s to exit").format(grace=grace) if sig == signal.SIGTERM
+                         else _("by the grader"))
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.proc.pid, sig)
             loop.wait_until(lambda: self.proc.poll(), Deadline.after(grace))

@@ -36,6 +36,8 @@ import socket
 import struct
 from typing import Any
 
+from .i18n import _, ngettext
+
 _libc = ctypes.CDLL(None, use_errno=True)
 
 HOSTNAME = "sandbox"  # the sandbox's host name: nothing of the machine's leaks (both backends)
@@ -301,19 +303,26 @@ class StudentPreexec:
         the signal and the sandbox's cgroup counters: the sources of truth for each limit."""
         got, limits, reasons = self.counters(), self.limits, []
         if sig == signal.SIGXCPU:
-            reasons.append(f"CPU time limit of {limits.get('cpu_seconds', '?'):g} s used up"
-                           if isinstance(limits.get("cpu_seconds"), (int, float)) else "CPU time limit used up")
+            reasons.append(_("CPU time limit of {seconds:g} s used up").format(seconds=limits["cpu_seconds"])
+                           if isinstance(limits.get("cpu_seconds"), (int, float)) else _("CPU time limit used up"))
         elif sig == signal.SIGXFSZ:
-            reasons.append(f"it wrote a file past the size limit of {limits.get('file_size_mb', '?')} MB")
+            reasons.append(_("it wrote a file past the size limit of {size} MB").format(
+                size=limits.get("file_size_mb", "?")))
         if got.get("oom_kill"):
             n = got["oom_kill"]
-            what = "it was killed" if sig == signal.SIGKILL and n == 1 else \
-                f"the kernel killed {n} process{'es' if n > 1 else ''} of the submission"
-            reasons.append(f"out of memory: {what} for using more than {limits.get('memory_mb', '?')} MB")
+            reasons.append((_("out of memory: it was killed for using more than {size} MB")
+                            if sig == signal.SIGKILL and n == 1 else
+                            ngettext("out of memory: the kernel killed {n} process of the submission for using more "
+                                     "than {size} MB", "out of memory: the kernel killed {n} processes of the "
+                                     "submission for using more than {size} MB", n))
+                           .format(n=n, size=limits.get("memory_mb", "?")))
         if got.get("pids_max"):
-            cap = limits.get("max_processes")
-            reasons.append(f"process limit reached: fork() failed {got['pids_max']} time"
-                           f"{'s' if got['pids_max'] > 1 else ''}" + (f", at most {cap} processes" if cap else ""))
+            cap, n = limits.get("max_processes"), got["pids_max"]
+            reasons.append((ngettext("process limit reached: fork() failed {n} time, at most {cap} processes",
+                                     "process limit reached: fork() failed {n} times, at most {cap} processes", n)
+                            if cap else ngettext("process limit reached: fork() failed {n} time",
+                                                 "process limit reached: fork() failed {n} times", n))
+                           .format(n=n, cap=cap))
         return reasons
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from .i18n import _
+
 PENDING = "pending"
 MATCHED = "matched"
 MISMATCH = "mismatch"
@@ -124,13 +126,11 @@ def show(data: bytes, limit: int = 80) -> str:
         shown = repr(cut.decode("utf-8"))
     except UnicodeDecodeError:
         shown = repr(cut)
-    return shown + (f"... ({len(data)} bytes)" if len(data) > limit else "")
+    return shown + ("... " + _("({count} bytes)").format(count=len(data)) if len(data) > limit else "")
 
 
 def describe_mismatch(expected: bytes, received: bytes, offset: int) -> str:
     """Expected vs observed around the first differing byte."""
     lo = max(0, offset - 20)
-    return (
-        f"byte {offset} differs: expected {show(expected[lo:offset + 20])}, "
-        f"received {show(received[lo:offset + 20])}"
-    )
+    return _("byte {offset} differs: expected {expected}, received {received}").format(
+        offset=offset, expected=show(expected[lo:offset + 20]), received=show(received[lo:offset + 20]))

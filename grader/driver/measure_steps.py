@@ -13,8 +13,11 @@ from typing import Any, ClassVar
 
 from . import probes
 from .endpoints import Conn
+from .i18n import N_, _
 from .loop import Deadline
 from .runner import DEFAULT_WITHIN, RunnerBase, StepFailed, plural
+
+BOUNDS = {"at_least": N_("at least {bound}"), "at_most": N_("at most {bound}"), "equals": N_("equals {bound}")}
 
 
 class MeasureSteps(RunnerBase):
@@ -45,12 +48,12 @@ class MeasureSteps(RunnerBase):
                 continue
             c.close(reset=True)
             del self.conns[name]
-            why = {"dropped": "SYN dropped by the kernel: listen queue full (ListenOverflows rose)",
-                   "error": f"refused: {c.error}"}.get(str(verdict), "no answer")
-            self.log.add(name, "not established", why)
+            why = {"dropped": _("SYN dropped by the kernel: listen queue full (ListenOverflows rose)"),
+                   "error": _("refused: {error}").format(error=c.error)}.get(str(verdict), _("no answer"))
+            self.log.add(name, _("not established"), why)
             break
         else:
-            self.log.add("grader", "queue never filled", f"{limit} connections established")
+            self.log.grader(_("queue never filled"), _("{count} connections established").format(count=limit))
         # A busy server leaves them all in its accept queue until it is done with its client. One
         # that accepts while "busy" (it forks, or uses threads) drains it, maybe only after the
         # burst filled it: before the sandbox settles (once every program sleeps and nothing is in
@@ -61,8 +64,8 @@ class MeasureSteps(RunnerBase):
 
         self.settle(self.within(args, 1.0), unless=lambda: queued() < established)
         if (waiting := queued()) < established:
-            self.log.add("grader", "the server accepted queued connections while busy",
-                         f"{established - waiting} of {established}")
+            self.log.grader(_("the server accepted queued connections while busy"),
+                         _("{count} of {total}").format(count=established - waiting, total=established))
             established += established - waiting
         if "save" in args:
             self.saved[args["save"]] = established
@@ -71,13 +74,15 @@ class MeasureSteps(RunnerBase):
         """A saved measure against a bound: `compare: {saved: capacity, equals: ref_capacity}`."""
         name = args["saved"]
         if name not in self.saved:
-            raise StepFailed(f"no measure named {name!r} was saved before this step")
+            raise StepFailed(_("no measure named {name!r} was saved before this step").format(name=name))
         value = self.saved[name]
         for key, test in (("at_least", value.__ge__), ("at_most", value.__le__), ("equals", value.__eq__)):
             if key in args and not test(self.bound(args[key])):
-                want = f"{key.replace('_', ' ')} {self.bound(args[key])}"
+                want = _(BOUNDS[key]).format(bound=self.bound(args[key]))
                 shown = f" ({args[key]})" if isinstance(args[key], str) else ""
-                raise StepFailed(f"{name} is {value}, expected {want}{shown}", expected=want, observed=str(value))
+                raise StepFailed(_("{name} is {value}, expected {want}").format(name=name, value=value,
+                                                                               want=want + shown),
+                                 expected=want, observed=str(value))
 
     # what each measure counts, as said in feedback: "{who} had 3 zombie children"
     UNITS: ClassVar[dict[str, str]] = {
@@ -119,8 +124,9 @@ class MeasureSteps(RunnerBase):
             v = last[0] = self.measure(what, of)
             if v is None:
                 prog = self.programs.get(of or "")
-                raise StepFailed(f"{of} is no longer running, cannot measure its {what}",
-                                 expected=f"{of} running", observed=prog.exit_text() if prog else "not listening")
+                raise StepFailed(_("{name} is no longer running, cannot measure its {what}").format(name=of, what=what),
+                                 expected=_("{name} running").format(name=of),
+                                 observed=prog.exit_text() if prog else _("not listening"))
             return v
 
         if "over" in args:  # a rate: the difference across a window (idleness has no event)
@@ -139,27 +145,29 @@ class MeasureSteps(RunnerBase):
             last[0] = value() - before
             held = all(ok[k](last[0], b) for k, b in checks)
             elapsed = self.log.now() - start
-            when = (f"within the first {elapsed:.2f} s of {args['over']} s" if past is not None else
-                    f"over {args['over']} s" if self.early is None else
-                    f"over {elapsed:.2f} s, after which nothing more could happen "
-                    f"({self.early[1]})")
+            when = (_("within the first {elapsed:.2f} s of {over} s").format(elapsed=elapsed, over=args["over"])
+                    if past is not None else _("over {over} s").format(over=args["over"]) if self.early is None else
+                    _("over {elapsed:.2f} s, after which nothing more could happen ({why})").format(
+                        elapsed=elapsed, why=self.early[1]))
         else:
             def holds() -> bool | None:
                 v = value()  # measured even with no bound: `save:` alone records it
                 return True if all(ok[k](v, b) for k, b in checks) else None
 
             held = bool(self.wait_for(holds, self.within(args)))
-            when = self.when(args) if self.early else f"after {args.get('within', DEFAULT_WITHIN)} s"
+            when = self.when(args) if self.early else _("after {seconds} s").format(
+                seconds=args.get("within", DEFAULT_WITHIN))
         if "save" in args:
             self.saved[args["save"]] = last[0] or 0
         self.log.add(of or "sandbox", f"{what} = {last[0]}" + (f" {when}" if "over" in args else ""))
         if not held:
-            want = " and ".join(f"{k.replace('_', ' ')} {b}" for k, b in checks)
-            who = of or "the sandbox"
-            counted = f"a {self.UNITS[what]} of {last[0]}" if what == "backlog" else plural(last[0] or 0,
-                                                                                               self.UNITS[what])
+            want = _(" and ").join(_(BOUNDS[k]).format(bound=b) for k, b in checks)
+            who = of or _("the sandbox")
+            counted = _("a listen backlog of {n}").format(n=last[0]) if what == "backlog" else \
+                plural(last[0] or 0, self.UNITS[what])
             threads = probes.count_threads(self.programs[of].pid) if what == "children" and of in self.programs \
                 else None
-            also = f" (it runs {threads} threads)" if threads and threads > 1 else ""
-            raise StepFailed(f"{who} had {counted} {when}{also}, expected {want}", expected=want,
-                             observed=str(last[0]) + also)
+            also = " " + _("(it runs {count} threads)").format(count=threads) if threads and threads > 1 else ""
+            raise StepFailed(_("{who} had {counted} {when}{also}, expected {want}").format(
+                who=who, counted=counted, when=when, also=also, want=want), expected=want,
+                observed=str(last[0]) + also)

@@ -18,6 +18,7 @@ from typing import Any
 
 from . import probes
 from .endpoints import Program
+from .i18n import _
 from .loop import Deadline
 from .matching import (
     MATCHED,
@@ -38,9 +39,10 @@ SOURCE_LINE = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)')
 COMPILE_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 
 
-def crash_summary(script: str, stderr: str) -> str | None:
+def crash_summary(script: str, stderr: str) -> tuple[str, bool] | None:
     """What a Python traceback on stderr says, in one line: "server.py does not compile: line
-    29: expected ':'", or "ModuleNotFoundError: No module named 'numpy'"; None without one."""
+    29: expected ':'", or "ModuleNotFoundError: No module named 'numpy'", and whether it is a
+    compile error; None without one."""
     lines = [line for line in stderr.splitlines() if line.strip()]
     if not lines:
         return None
@@ -50,20 +52,24 @@ def crash_summary(script: str, stderr: str) -> str | None:
     kind, message = last.group(1), (last.group(2) or "").strip()
     if kind.rsplit(".", 1)[-1] in COMPILE_ERRORS:
         where = [m for line in lines if (m := SOURCE_LINE.match(line))]
-        at = f"line {where[-1].group('line')}: " if where else ""
-        return f"{script} does not compile: {at}{message or kind}"
-    return f"{kind}: {message}" if message else kind
+        if where:
+            return _("{script} does not compile: line {line}: {error}").format(
+                script=script, line=where[-1].group("line"), error=message or kind), True
+        return _("{script} does not compile: {error}").format(script=script, error=message or kind), True
+    return (f"{kind}: {message}" if message else kind), False
 
 
 def start_failure(prog: Program, script: str, when: str) -> str:
     """Why a program did not get going (`when`: "before listening"), scenario-independent."""
     stderr = prog.stderr.tail()
-    summary = crash_summary(script, stderr)
-    if summary and summary.startswith(f"{script} does not compile"):
-        return summary
-    ended = prog.exit_text().replace("exited with", "exits with", 1)  # with the limit it hit, if any
+    crash = crash_summary(script, stderr)
+    if crash and crash[1]:
+        return crash[0]
+    ended = prog.exit_text(present=True)  # with the limit it hit, if any
     last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
-    return f"{script} {ended} {when}" + (f": {summary or last[:200]}" if (summary or last) else "")
+    said = crash[0] if crash else last[:200]
+    return (_("{script} {ended} {when}: {why}") if said else _("{script} {ended} {when}")).format(
+        script=script, ended=ended, when=when, why=said)
 
 
 class ProgramSteps(RunnerBase):
@@ -86,18 +92,21 @@ class ProgramSteps(RunnerBase):
             self.within(args, START_WITHIN))
         if isinstance(listening, tuple):
             self.saved[f"{name}_backlog"] = listening[0]
-            self.log.add(name, "listening", f"port {port}, backlog {listening[0]}")
+            self.log.add(name, _("listening"), _("port {port}, backlog {backlog}").format(port=port,
+                                                                                           backlog=listening[0]))
             return
         script = spec["argv"][0]
         if prog.returncode is not None:
             prog.drain(self.loop, Deadline.after(0.5, self.deadline))
-            prog.start_failure = start_failure(prog, script, "before listening")
-            raise StepFailed(f"{argv[0]} {prog.exit_text()} before listening on port {port}",
-                             expected=f"a socket listening on port {port}", observed=prog.exit_text())
-        prog.start_failure = f"{script} runs but never listens on the port given as argv[1]"
-        raise StepFailed(f"{argv[0]} is running but not listening on port {port} {self.when(args, START_WITHIN)}",
-                         expected=f"listen() on port {port} (the port given as argv[1])",
-                         observed="no listening socket on that port")
+            prog.start_failure = start_failure(prog, script, _("before listening"))
+            raise StepFailed(_("{name} {ended} before listening on port {port}").format(
+                name=argv[0], ended=prog.exit_text(), port=port),
+                expected=_("a socket listening on port {port}").format(port=port), observed=prog.exit_text())
+        prog.start_failure = _("{script} runs but never listens on the port given as argv[1]").format(script=script)
+        raise StepFailed(_("{name} is running but not listening on port {port} {when}").format(
+            name=argv[0], port=port, when=self.when(args, START_WITHIN)),
+            expected=_("listen() on port {port} (the port given as argv[1])").format(port=port),
+            observed=_("no listening socket on that port"))
 
     # -- input -----------------------------------------------------------------------------
     def type(self, args: dict[str, Any]) -> None:
@@ -111,14 +120,15 @@ class ProgramSteps(RunnerBase):
         self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
         for k, data in enumerate(pieces):
             before = probes.read_chars(prog.pid)
-            self.log.data(prog.name, "typed", data)
+            self.log.data(prog.name, _("typed"), data)
             try:
                 prog.type(data)
             except OSError as e:
-                raise StepFailed(f"could not type into {prog.name}: {e.strerror}", expected="the program reads stdin",
-                                 observed=prog.exit_text()) from None
+                raise StepFailed(_("could not type into {name}: {error}").format(name=prog.name, error=e.strerror),
+                                 expected=_("the program reads stdin"), observed=prog.exit_text()) from None
             if k < len(pieces) - 1:
-                self._wait_read(prog, len(data), before, self.within(args), f"line {k + 1} of {len(pieces)}")
+                self._wait_read(prog, len(data), before, self.within(args),
+                                _("line {k} of {count}").format(k=k + 1, count=len(pieces)))
 
     def _wait_read(self, prog: Program, size: int, before: int | None, deadline: Deadline, what: str) -> None:
         """Until the program has read what was typed: nothing left in the terminal's input queue,
@@ -126,16 +136,17 @@ class ProgramSteps(RunnerBase):
         kernel a moment after the write: an empty queue alone proves nothing)."""
         def read() -> bool | None:
             if prog.returncode is not None:
-                raise StepFailed(f"{prog.name} {prog.exit_text()} before reading the {what} typed",
-                                 expected="the program reads its input", observed=prog.exit_text())
+                raise StepFailed(_("{name} {ended} before reading the {what} typed").format(
+                    name=prog.name, ended=prog.exit_text(), what=what),
+                    expected=_("the program reads its input"), observed=prog.exit_text())
             now = probes.read_chars(prog.pid)
             grew = before is None or now is None or now - before >= size
             return True if grew and prog.input_pending() == 0 else None
 
         if not self.wait_for(read, deadline):
-            raise StepFailed(f"{prog.name} did not read the {what} typed {self.when({})}",
-                             expected="the program reads its input",
-                             observed="still waiting in the terminal")
+            raise StepFailed(_("{name} did not read the {what} typed {when}").format(
+                name=prog.name, what=what, when=self.when({})),
+                expected=_("the program reads its input"), observed=_("still waiting in the terminal"))
 
     # -- output ----------------------------------------------------------------------------
     def _output_matcher(self, args: dict[str, Any]) -> tuple[Callable[[bytes, bool], Match], str]:
@@ -145,10 +156,11 @@ class ProgramSteps(RunnerBase):
             return (lambda got, eof: match_exact_until(want, got, eof)), show(want)
         if "contains" in args:
             part = str(args["contains"]).encode()
-            return (lambda got, eof: match_contains(part, got, eof)), f"anything, then {show(part)}"
+            return (lambda got, eof: match_contains(part, got, eof)), _("anything, then {data}").format(data=show(part))
         if "match" in args:
             pattern = re.compile(str(args["match"]))
-            return (lambda got, eof: match_line(pattern, got, eof)), f"a line matching {pattern.pattern!r}"
+            return (lambda got, eof: match_line(pattern, got, eof)), _("a line matching {pattern!r}").format(
+                pattern=pattern.pattern)
         allow = re.compile(str(args["allow"])) if "allow" in args else None
 
         def end(got: bytes, eof: bool) -> Match:
@@ -160,7 +172,8 @@ class ProgramSteps(RunnerBase):
             rest = match_end(got[line.consumed:], eof)
             return Match(rest.state, consumed=line.consumed, offset=line.consumed + rest.offset)
 
-        return end, "nothing more" + (f" (or one line matching {allow.pattern!r})" if allow else "")
+        return end, _("nothing more (or one line matching {pattern!r})").format(pattern=allow.pattern) if allow \
+            else _("nothing more")
 
     def expect_output(self, args: dict[str, Any]) -> None:
         prog = self.program(args["of"])
@@ -174,11 +187,13 @@ class ProgramSteps(RunnerBase):
 
         m = self.wait_for(judged, self.within(args))
         got = bytes(stream.data[stream.cursor:])
-        shown = show(got) if got else "nothing"
+        shown = show(got) if got else _("nothing")
         if m is None:
-            still = "is still running" if prog.returncode is None else prog.exit_text()
-            what = (f"{prog.name} {still} {self.when(args)}, with nothing more printed"
-                    if "end" in args else f"{prog.name} did not print {wanted} on {stream.name} {self.when(args)}")
+            still = _("is still running") if prog.returncode is None else prog.exit_text()
+            what = (_("{name} {still} {when}, with nothing more printed").format(
+                name=prog.name, still=still, when=self.when(args)) if "end" in args else
+                _("{name} did not print {wanted} on {stream} {when}").format(
+                    name=prog.name, wanted=wanted, stream=stream.name, when=self.when(args)))
             raise StepFailed(what, expected=wanted, observed=f"{shown} ({still})" if "end" in args else shown)
         if m.state == MISMATCH:
             raise StepFailed(self._mismatch(prog.name, stream.name, args, got, m, wanted, stream.eof),
@@ -187,44 +202,52 @@ class ProgramSteps(RunnerBase):
 
     @staticmethod
     def _mismatch(who: str, stream: str, args: dict[str, Any], got: bytes, m: Match, wanted: str, eof: bool) -> str:
+        closed = _("{name} closed its {stream} without printing {wanted}")
         if not got and eof:
-            return f"{who} closed its {stream} without printing {wanted}"
+            return closed.format(name=who, stream=stream, wanted=wanted)
         if "data" in args:
             want = str(args["data"]).encode()
             if eof and want.startswith(got):
-                return f"{who} closed its {stream} after printing {show(got)} of {show(want)}"
-            return f"{who} printed something else on {stream}: {describe_mismatch(want, got, m.offset)}"
+                return _("{name} closed its {stream} after printing {got} of {wanted}").format(
+                    name=who, stream=stream, got=show(got), wanted=show(want))
+            return _("{name} printed something else on {stream}: {wrong}").format(
+                name=who, stream=stream, wrong=describe_mismatch(want, got, m.offset))
         if "contains" in args:
-            return f"{who} closed its {stream} without printing {wanted.removeprefix('anything, then ')}"
+            return closed.format(name=who, stream=stream, wanted=show(str(args["contains"]).encode()))
         if "match" in args:
             line = got.split(b"\n", 1)[0]
-            return f"{who} printed the line {show(line)}, expected {wanted}" if got else \
-                f"{who} closed its {stream} without printing {wanted}"
-        return f"{who} printed more than expected on {stream}: {show(got[m.offset:])}"
+            return _("{name} printed the line {line}, expected {wanted}").format(
+                name=who, line=show(line), wanted=wanted) if got else closed.format(name=who, stream=stream,
+                                                                                     wanted=wanted)
+        return _("{name} printed more than expected on {stream}: {extra}").format(
+            name=who, stream=stream, extra=show(got[m.offset:]))
 
     # -- exit ------------------------------------------------------------------------------
     def wait_exit(self, args: dict[str, Any]) -> None:
         prog = self.program(args["of"])
         prog.awaited = True
         if self.wait_for(lambda: prog.returncode is not None or None, self.within(args)) is None:
-            raise StepFailed(f"{prog.name} did not exit {self.when(args)}",
-                             expected="the program exits", observed="still running")
+            raise StepFailed(_("{name} did not exit {when}").format(name=prog.name, when=self.when(args)),
+                             expected=_("the program exits"), observed=_("still running"))
         prog.drain(self.loop, Deadline.after(0.5, self.deadline))
         if "code" in args and prog.returncode != args["code"]:
-            raise StepFailed(f"{prog.name} {prog.exit_text()}, expected exit code {args['code']}",
-                             expected=f"exit code {args['code']}", observed=prog.exit_text())
+            raise StepFailed(_("{name} {ended}, expected exit code {code}").format(
+                name=prog.name, ended=prog.exit_text(), code=args["code"]),
+                expected=_("exit code {code}").format(code=args["code"]), observed=prog.exit_text())
 
     def check_stderr(self, args: dict[str, Any]) -> None:
         prog = self.program(args["of"])
         text = bytes(prog.stderr.data).decode("utf-8", "replace")
         lines = [line for line in text.splitlines() if line.strip()]
         if not args.get("traceback", True) and "Traceback (most recent call last)" in text:
-            raise StepFailed(f"{prog.name} printed a Python traceback", expected="a one-line error message",
-                             observed=show(text.encode(), 300))
+            raise StepFailed(_("{name} printed a Python traceback").format(name=prog.name),
+                             expected=_("a one-line error message"), observed=show(text.encode(), 300))
         if len(lines) < args.get("min_lines", 0) or len(lines) > args.get("max_lines", len(lines)):
-            want = f"{args.get('min_lines', 0)} to {args.get('max_lines', 'any number of')}"
-            raise StepFailed(f"{prog.name} wrote {plural(len(lines), 'line')} on stderr, expected {want}",
-                             expected=f"{want} lines", observed=show(text.encode(), 300) if text else "nothing")
+            want = _("{least} to {most} lines").format(least=args.get("min_lines", 0), most=args["max_lines"]) \
+                if "max_lines" in args else _("{least} lines or more").format(least=args.get("min_lines", 0))
+            raise StepFailed(_("{name} wrote {count} on stderr, expected {want}").format(
+                name=prog.name, count=plural(len(lines), "line"), want=want),
+                expected=want, observed=show(text.encode(), 300) if text else _("nothing"))
 
     def stop(self, args: dict[str, Any]) -> None:
         self.program(args["of"]).stop(self.loop)
@@ -250,20 +273,24 @@ class ProgramSteps(RunnerBase):
 
         def sample() -> bool | None:
             if prog.returncode is not None:
-                raise StepFailed(f"{prog.name} {prog.exit_text()} while it should be waiting",
-                                 expected=f"waiting in {'/'.join(sorted(allowed))}", observed=prog.exit_text())
+                raise StepFailed(_("{name} {ended} while it should be waiting").format(
+                    name=prog.name, ended=prog.exit_text()),
+                    expected=_("waiting in {calls}").format(calls="/".join(sorted(allowed))), observed=prog.exit_text())
             now = probes.blocked_in(prog.pid)
             if now is None:
                 return None
             seen.append(now)
             if probes.family(now[0]) not in allowed and len(seen) >= 2 and seen[-2] == now:
-                where = f"{now[0]}() on {now[1]}" if now[1] else f"{now[0]}()"
-                raise StepFailed(f"{prog.name} was waiting in {where}, not in {'/'.join(sorted(allowed))}",
-                                 expected=f"blocked in {'/'.join(sorted(allowed))}", observed=f"blocked in {where}")
+                where = _("{call}() on {file}").format(call=now[0], file=now[1]) if now[1] else f"{now[0]}()"
+                raise StepFailed(_("{name} was waiting in {where}, not in {calls}").format(
+                    name=prog.name, where=where, calls="/".join(sorted(allowed))),
+                    expected=_("blocked in {calls}").format(calls="/".join(sorted(allowed))),
+                    observed=_("blocked in {calls}").format(calls=where))
             good = [x for x in seen if probes.family(x[0]) in allowed]
             return True if len(good) >= needed else None
 
         if not self.loop.wait_until(sample, self.within(args), poll=True):
-            shown = ", ".join(f"{call}" for call, _ in seen[-5:]) or "always running (never blocked)"
-            raise StepFailed(f"{prog.name} was not seen waiting in {'/'.join(sorted(allowed))}",
-                             expected=f"blocked in {'/'.join(sorted(allowed))}", observed=shown)
+            shown = ", ".join(call for call, _file in seen[-5:]) or _("always running (never blocked)")
+            raise StepFailed(_("{name} was not seen waiting in {calls}").format(
+                name=prog.name, calls="/".join(sorted(allowed))),
+                expected=_("blocked in {calls}").format(calls="/".join(sorted(allowed))), observed=shown)

@@ -28,6 +28,7 @@ from typing import Any, TypeVar, cast
 
 from . import probes, settle
 from .endpoints import Conn, Listener, Program
+from .i18n import _, ngettext
 from .loop import Deadline, Loop
 from .matching import show
 from .transcript import Transcript
@@ -72,12 +73,33 @@ def text_of(value: str, args: dict[str, Any], i: int) -> bytes:
     return (value.replace("{i}", str(i)) if args.get("each") else value).encode("utf-8")
 
 
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    return singular, plural
+
+
+# what steps count, by the word the code names them with
+UNITS = {
+    "byte": Nn_("{n} byte", "{n} bytes"), "connection": Nn_("{n} connection", "{n} connections"),
+    "client": Nn_("{n} client", "{n} clients"), "line": Nn_("{n} line", "{n} lines"),
+    "child process": Nn_("{n} child process", "{n} child processes"),
+    "zombie child": Nn_("{n} zombie child", "{n} zombie children"),
+    "open file descriptor": Nn_("{n} open file descriptor", "{n} open file descriptors"),
+    "thread": Nn_("{n} thread", "{n} threads"),
+    "process of the submission": Nn_("{n} process of the submission", "{n} processes of the submission"),
+    "line on stdout": Nn_("{n} line on stdout", "{n} lines on stdout"),
+    "line on stderr": Nn_("{n} line on stderr", "{n} lines on stderr"),
+    "line of output": Nn_("{n} line of output", "{n} lines of output"),
+    "connection waiting to be accepted": Nn_("{n} connection waiting to be accepted",
+                                             "{n} connections waiting to be accepted"),
+    "ms of CPU time": Nn_("{n} ms of CPU time", "{n} ms of CPU time"),
+    "voluntary context switch": Nn_("{n} voluntary context switch", "{n} voluntary context switches"),
+}
+
+
 def plural(n: int, word: str) -> str:
-    if n == 1:
-        return f"{n} {word}"
-    if word.endswith("child"):
-        return f"{n} {word[:-5]}children"
-    return f"{n} {word}{'es' if word.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
+    """'3 bytes', in the language spoken (`word`: a key of UNITS)."""
+    one, many = UNITS[word]
+    return ngettext(one, many, n).format(n=n)
 
 
 class RunnerBase:
@@ -100,12 +122,12 @@ class RunnerBase:
 
     def conn(self, name: str) -> Conn:
         if name not in self.conns:
-            raise StepFailed(f"no client named {name!r} was connected before this step")
+            raise StepFailed(_("no client named {name!r} was connected before this step").format(name=name))
         return self.conns[name]
 
     def program(self, name: str) -> Program:
         if name not in self.programs:
-            raise StepFailed(f"no program named {name!r} was started before this step")
+            raise StepFailed(_("no program named {name!r} was started before this step").format(name=name))
         return self.programs[name]
 
     def bound(self, value: int | str) -> int:
@@ -114,7 +136,7 @@ class RunnerBase:
             return value
         m = BOUND_RE.fullmatch(value)
         if not m or m.group(1) not in self.saved:
-            raise StepFailed(f"unknown saved measure in {value!r}")
+            raise StepFailed(_("unknown saved measure in {value!r}").format(value=value))
         base = self.saved[m.group(1)]
         return base + (int(m.group(3)) * (1 if m.group(2) == "+" else -1) if m.group(2) else 0)
 
@@ -124,7 +146,7 @@ class RunnerBase:
         if target is None:
             return next(iter(self.ports.values()), self.first_port)
         if target not in self.ports:
-            raise StepFailed(f"no server named {target!r} was started before this step")
+            raise StepFailed(_("no server named {name!r} was started before this step").format(name=target))
         return self.ports[target]
 
     def new_port(self, name: str) -> int:
@@ -169,7 +191,7 @@ class RunnerBase:
             p.log_exit()
             text = p.exit_text()
             if text not in e.message:
-                news.append(f"{p.name} {text} at {p.ended_at or 0:.2f} s")
+                news.append(_("{name} {ended} at {at:.2f} s").format(name=p.name, ended=text, at=p.ended_at or 0))
         if news:
             e.message = f"{e.message} ({'; '.join(news)})"
             e.args = (e.message,)
@@ -200,7 +222,7 @@ class RunnerBase:
             value = condition()
             if value is None:
                 self.early = (self.log.now(), settle.waiting_text(now, self.process_names()))
-                self.log.add("grader", "nothing more can happen", self.early[1])
+                self.log.grader(_("nothing more can happen"), self.early[1])
                 return gave_up
             return value
 
@@ -219,7 +241,8 @@ class RunnerBase:
             now = moved()
             if now <= before:
                 break
-            self.log.add("grader", "still arriving", f"{who}: {plural(now - before, unit)} more, waiting on")
+            self.log.grader(_("still arriving"), _("{who}: {count} more, waiting on").format(
+                who=who, count=plural(now - before, unit)))
             before = now
         return value
 
@@ -227,15 +250,15 @@ class RunnerBase:
         """How long a failed wait lasted, for its message: 'within 3 s', or 'by 0.21 s, when nothing
         more could happen (server waits in accept4())'."""
         if self.early is None:
-            return f"within {args.get('within', default)} s"
-        return f"by {self.early[0]:.2f} s, when nothing more could happen ({self.early[1]})"
+            return _("within {seconds} s").format(seconds=args.get("within", default))
+        return _("by {at:.2f} s, when nothing more could happen ({why})").format(at=self.early[0], why=self.early[1])
 
     def process_names(self) -> dict[int, str]:
         """pid -> how the transcript calls it: a program's name, or 'a child of NAME'."""
         names = {p.pid: p.name for p in self.programs.values()}
         for stat in probes.read_all_stats():
             if stat.pid not in names and stat.ppid in names and stat.pid != os.getpid():
-                names[stat.pid] = f"a child of {names[stat.ppid]}"
+                names[stat.pid] = _("a child of {name}").format(name=names[stat.ppid])
         return names
 
     # -- settling and what nobody expected -------------------------------------------------
@@ -262,8 +285,9 @@ class RunnerBase:
         ended = self.loop.wait_until(settled, deadline, poll=True)
         self.loop.drain()
         if ended in (None, "busy") and before[0] is not None:
-            why = "once its busy threads had had their CPU time" if ended else "in time"
-            self.log.add("grader", f"the sandbox did not settle {why}", settle.describe(before[0]))
+            why = _("the sandbox did not settle once its busy threads had had their CPU time") if ended else \
+                _("the sandbox did not settle in time")
+            self.log.grader(why, settle.describe(before[0]))
         return ended == "settled"
 
     def check_nothing_unexpected(self, conns: Sequence[Conn], programs: Sequence[Program] = ()) -> None:
@@ -271,15 +295,17 @@ class RunnerBase:
         for c in conns:
             if c.expected and (c.unread or c.dropped):
                 extra = c.unread
-                raise StepFailed(f"{c.name} received {plural(len(extra) + c.dropped, 'byte')} more than expected, "
-                                 f"after the expected ones: {show(extra)}{c.kept_note()}", expected="nothing more",
-                                 observed=show(extra))
+                raise StepFailed(_("{name} received {count} more than expected, after the expected ones: "
+                                   "{extra}{note}").format(name=c.name, count=plural(len(extra) + c.dropped, "byte"),
+                                                           extra=show(extra), note=c.kept_note()),
+                                 expected=_("nothing more"), observed=show(extra))
         for p in programs:
             for stream in (p.stdout, p.stderr):
                 extra = bytes(stream.data[stream.cursor:])
                 if stream.expected and extra:
-                    raise StepFailed(f"{p.name} printed more than expected on {stream.name}: {show(extra)}",
-                                     expected=f"nothing more on {stream.name}", observed=show(extra))
+                    raise StepFailed(_("{name} printed more than expected on {stream}: {extra}").format(
+                        name=p.name, stream=stream.name, extra=show(extra)),
+                        expected=_("nothing more on {stream}").format(stream=stream.name), observed=show(extra))
 
     def check_before_closing(self, names: list[str]) -> None:
         """Before the grader closes connections it expected bytes on: were there more?"""

@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from . import probes
+from .i18n import _, ngettext
 
 
 class Snapshot(NamedTuple):
@@ -98,17 +99,18 @@ def waiting_text(snap: Snapshot, names: dict[int, str]) -> str:
     """'server waits in accept4(); cli waits in read()' (`names`: pid -> program name)."""
     seen: dict[str, str] = {}
     for pid, call in snap.waiting:
-        who = names.get(pid) or f"process {pid}"
-        seen.setdefault(f"{who} waits in {call}()", "")
-    return "; ".join(list(seen)[:6]) or "every program has ended"
+        who = names.get(pid) or _("process {pid}").format(pid=pid)
+        seen.setdefault(_("{who} waits in {call}()").format(who=who, call=call), "")
+    return "; ".join(list(seen)[:6]) or _("every program has ended")
 
 
 def describe(snap: Snapshot) -> str:
     """Why a snapshot is not quiet, for the transcript ('2 threads running; 120 bytes in flight')."""
     parts = []
     if snap.busy:
-        parts.append(f"{len(snap.busy)} thread{'s' if len(snap.busy) > 1 else ''} running (pid "
-                     + ", ".join(str(pid) for pid, _ in snap.busy[:3]) + ")")
+        parts.append(ngettext("{n} thread running (pid {pids})", "{n} threads running (pid {pids})",
+                              len(snap.busy)).format(n=len(snap.busy),
+                                                     pids=", ".join(str(busy[0]) for busy in snap.busy[:3])))
     if snap.in_flight:
-        parts.append(f"{sum(n for _, _, n in snap.in_flight)} bytes in flight")
-    return "; ".join(parts) or "nothing moving"
+        parts.append(_("{count} bytes in flight").format(count=sum(flight[2] for flight in snap.in_flight)))
+    return "; ".join(parts) or _("nothing moving")

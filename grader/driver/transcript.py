@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 
+from .i18n import N_, _
 from .matching import show
+
+GRADER = N_("grader")  # the actor of the grader's own events (report.html draws its lane apart)
 
 MAX_EVENTS = 400  # first and last halves are kept; the middle of a flood is summarised
 
@@ -23,6 +26,10 @@ class Transcript:
             self.dropped += 1
             del self.events[MAX_EVENTS // 2]
         self.events.append([self.now(), who, what, detail])
+
+    def grader(self, what: str, detail: str = "") -> None:
+        """An event of the grader itself ("step failed", "nothing more can happen")."""
+        self.add(_(GRADER), what, detail)
 
     def data(self, who: str, what: str, data: bytes) -> None:
         self.add(who, what, show(data))

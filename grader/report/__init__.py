@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GraderError
+from ..i18n import _
 from ..results import ClassResult, SubmissionResult
 from . import classroom
 from .gradebook import one_line, write_grades_csv
@@ -24,8 +25,8 @@ def gradescope(sub: SubmissionResult) -> dict[str, Any]:
     one did; an overridden test's output opens with why. Gradescope knows only "passed" and "failed",
     so a test not run is "failed", its output ("Not run: why") as is."""
     # students see `output`: the first line of why it was not graded; the log tail stays in the logs
-    verdict = (f"Not graded: {sub.error.splitlines()[0]}" if sub.error
-               else f"{sub.score:g} / {sub.max_score:g} points")
+    verdict = (_("Not graded: {why}").format(why=sub.error.splitlines()[0]) if sub.error
+               else _("{score:g} / {max_score:g} points").format(score=sub.score, max_score=sub.max_score))
     return {
         "score": sub.score,
         "output": "\n".join([*(one_line(f) for f in sub.findings), verdict, *filter(None, [sub.override_note])]),

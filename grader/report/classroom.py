@@ -45,15 +45,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..i18n import N_, _
 from ..results import SubmissionResult, TestResult
 from ..text import visible
 from .github import annotation_message, shorten
 
 VERSION = 1
 MESSAGE_CHARS = 4000  # printed on the job's log under the test's name
-HIDDEN_NAME = "hidden tests"
-NOTE_NAME = "Note: "
-FINDINGS_HEAD = "Read this first:"
+HIDDEN_NAME = N_("{count} hidden tests")
+NOTE_NAME = N_("Note: {text}")
+FINDINGS_HEAD = N_("Read this first:")
 
 
 def console_safe(text: str) -> str:
@@ -81,8 +82,8 @@ def entry(name: str, state: str, score: float, message: str, duration: float) ->
 def test_entries(sub: SubmissionResult) -> list[dict[str, Any]]:
     """One entry per visible test, then one for all the hidden ones (or one for "not graded")."""
     if sub.error:  # not graded at all: one entry carries the reason, the score stays 0
-        return [entry("not graded", "error", sub.tests_score, f"Your submission could not be graded: {sub.error}",
-                      0.0)]
+        return [entry(_("not graded"), "error", sub.tests_score,
+                      _("Your submission could not be graded: {why}").format(why=sub.error), 0.0)]
     tests = [entry(t.name, status(t), t.score, message_of(t), t.duration)
              for t in sub.tests if t.visibility == "visible"]
     hidden = [t for t in sub.tests if t.visibility != "visible"]
@@ -91,9 +92,10 @@ def test_entries(sub: SubmissionResult) -> list[dict[str, Any]]:
         state = "pass" if not failed else "error" if all(t.error for t in failed) else "fail"
         score = round(sum(t.score for t in hidden), 4)
         of = round(sum(t.max_score for t in hidden), 4)
-        message = "" if not failed else (f"{len(failed)} of {len(hidden)} hidden tests did not pass: "
-                                          f"{score:g} / {of:g} points.")
-        tests.append(entry(f"{len(hidden)} {HIDDEN_NAME}", state, score, message, sum(t.duration for t in hidden)))
+        message = "" if not failed else _("{failed} of {count} hidden tests did not pass: {score:g} / {of:g} "
+                                          "points.").format(failed=len(failed), count=len(hidden), score=score, of=of)
+        tests.append(entry(_(HIDDEN_NAME).format(count=len(hidden)), state, score, message,
+                           sum(t.duration for t in hidden)))
     return tests
 
 
@@ -107,8 +109,8 @@ def with_grade_override(tests: list[dict[str, Any]], sub: SubmissionResult) -> l
     """A grade an instructor set: a first entry, "Note: " and why, whose score takes the tests' total to it."""
     if not sub.override:
         return tests
-    return [entry(NOTE_NAME + " ".join(sub.override_note.split()), "pass", round(sub.score - sub.tests_score, 4), "",
-                  0.0), *tests]
+    return [entry(_(NOTE_NAME).format(text=" ".join(sub.override_note.split())), "pass",
+                  round(sub.score - sub.tests_score, 4), "", 0.0), *tests]
 
 
 def with_findings(tests: list[dict[str, Any]], findings: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -117,8 +119,8 @@ def with_findings(tests: list[dict[str, Any]], findings: tuple[str, ...]) -> lis
         return tests
     first = next((t for t in tests if t["status"] != "pass"), None)
     if first is None:
-        return [entry(NOTE_NAME + " ".join(f.split()), "pass", 0.0, "", 0.0) for f in findings] + tests
-    text = "\n".join([FINDINGS_HEAD, *(f"- {' '.join(f.split())}" for f in findings)])
+        return [entry(_(NOTE_NAME).format(text=" ".join(f.split())), "pass", 0.0, "", 0.0) for f in findings] + tests
+    text = "\n".join([_(FINDINGS_HEAD), *(f"- {' '.join(f.split())}" for f in findings)])
     message = console_safe(shorten(text, MESSAGE_CHARS))
     return [{**t, "message": f"{message}\n\n{t['message']}" if t["message"] else message} if t is first else t
             for t in tests]

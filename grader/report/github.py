@@ -36,7 +36,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from ..findings import NOT_RUN
+from ..feedback import ADVICE_HEAD
+from ..findings import NOT_RUN, not_run_why
+from ..i18n import _
 from ..results import ClassResult, SubmissionResult, TestResult
 from ..text import visible
 from .gradebook import number, percent
@@ -64,7 +66,7 @@ def shorten(text: str, limit: int) -> str:
 def annotation_message(test: TestResult) -> str:
     """What failed and what to check; the transcript and stderr stay in the summary and the logs."""
     fb = split_feedback(test.output)
-    message = fb.summary + (f"\n\nWhat to check: {fb.advice}" if fb.advice else "")
+    message = fb.summary + ("\n\n" + _(ADVICE_HEAD) + " " + fb.advice if fb.advice else "")
     return shorten(message.strip() or test.output.strip() or test.status, MESSAGE_CHARS)
 
 
@@ -74,8 +76,7 @@ def is_not_run(test: TestResult) -> bool:
 
 def not_run_reason(test: TestResult) -> str:
     """Why a test was not run, in one line: its output's first line without "Not run: "."""
-    line = next((s.strip() for s in test.output.splitlines() if s.strip()), "")
-    return line.removeprefix(NOT_RUN.strip()).strip() or "not run"
+    return (not_run_why(test.output) or "").strip() or _("not run")
 
 
 def not_run_groups(tests: Iterable[TestResult]) -> dict[str, list[str]]:
@@ -93,18 +94,20 @@ def command(kind: str, title: str, message: str) -> str:
 
 def submission_annotations(sub: SubmissionResult, prefix: str) -> list[str]:
     """A `::warning` per finding, an `::error` per failed visible test, a `::notice` per reason tests were not run."""
-    lines = [command("warning", f"{prefix}read this first", finding) for finding in sub.findings]
+    lines = [command("warning", prefix + _("read this first"), finding) for finding in sub.findings]
     if sub.error:
-        return [*lines, command("error", f"{prefix}not graded", sub.error)]
+        return [*lines, command("error", prefix + _("not graded"), sub.error)]
     shown = [t for t in sub.tests if t.visibility == "visible"]
     for t in shown:
         if t.status == "passed" or is_not_run(t):
             continue
-        kind = "grader error" if t.error else f"{number(t.score)}/{number(t.max_score)} points"
+        kind = _("grader error") if t.error else _("{score}/{max_score} points").format(
+            score=number(t.score), max_score=number(t.max_score))
         lines.append(command("error", f"{prefix}{t.name} ({kind})", annotation_message(t)))
     for reason, names in not_run_groups(shown).items():
-        lines.append(command("notice", f"{prefix}{len(names)} test(s) not run",
-                             "\n".join([f"Not run: {reason}", "Tests not run:", *(f"- {n}" for n in names)])))
+        lines.append(command("notice", prefix + _("{count} test(s) not run").format(count=len(names)),
+                             "\n".join([_(NOT_RUN).format(why=reason), _("Tests not run:"),
+                                         *(f"- {n}" for n in names)])))
     return lines
 
 

@@ -27,13 +27,17 @@ import math
 import re
 import statistics
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import markupsafe
 
-from ..findings import NOT_RUN
+from ..driver.transcript import GRADER
+from ..feedback import ADVICE_HEAD, EVENTS_NOT_SHOWN, STDERR_HEAD, TRANSCRIPT_HEAD
+from ..findings import not_run_why
+from ..i18n import LANGUAGES, N_, _, current, install, read_back, translation
 from ..results import ClassResult, SubmissionResult, TestResult
 from ..text import visible
 from .gradebook import number, percent, scenario_order, tag_order
@@ -47,10 +51,6 @@ TEMPLATES = Path(__file__).with_name("templates")
 # -- the feedback text, read back -------------------------------------------------------------
 
 EVENT_LINE = re.compile(r"^\s*(\d+(?:\.\d+)?)s  (\S+) +(.*?)(?:  (.*))?$")
-GAP_LINE = re.compile(r"^\s*\.\.\. (\d+) events not shown \.\.\.\s*$")
-TRANSCRIPT_HEAD = "Transcript (seconds since the test started):"
-ADVICE_HEAD = "What to check:"
-STDERR_HEAD = re.compile(r"^Last lines (.+?) wrote on stderr(?: \((.*)\))?:$")
 
 
 @dataclass(frozen=True)
@@ -84,15 +84,15 @@ def parse_transcript(lines: list[str]) -> tuple[list[Event], list[str]]:
     for line in lines:
         if m := EVENT_LINE.match(line):
             events.append(Event(float(m[1]), m[2], m[3], m[4] or ""))
-        elif m := GAP_LINE.match(line):
-            events.append(Event(events[-1].time if events else 0.0, "", "", skipped=int(m[1])))
+        elif (gap := read_back(EVENTS_NOT_SHOWN, line.strip())) and gap["count"].isdigit():
+            events.append(Event(events[-1].time if events else 0.0, "", "", skipped=int(gap["count"])))
         elif line.strip():
             notes.append(line.strip())
     return events, notes
 
 
 def split_feedback(output: str) -> Feedback:
-    if output.startswith(NOT_RUN):  # a test not run: its reason only, whatever the reason quotes
+    if not_run_why(output) is not None:  # a test not run: its reason only, whatever the reason quotes
         return Feedback(output.strip("\n"))
     summary: list[str] = []
     advice: list[str] = []
@@ -101,14 +101,14 @@ def split_feedback(output: str) -> Feedback:
     tails: list[StderrTail] = []
     for para in output.strip("\n").split("\n\n"):
         head, _, body = para.partition("\n")
-        if head == ADVICE_HEAD:
+        if read_back(ADVICE_HEAD, head) is not None:
             advice.append(" ".join(body.split()))
-        elif head == TRANSCRIPT_HEAD:
+        elif read_back(TRANSCRIPT_HEAD, head) is not None:
             found, more = parse_transcript(body.split("\n"))
             events += found
             notes += more
-        elif (m := STDERR_HEAD.match(head)) and all(s.startswith("  |") for s in body.split("\n")):
-            tails.append(StderrTail(m[1], m[2] or "", tuple(s[4:] for s in body.split("\n"))))
+        elif (m := read_back(STDERR_HEAD, head)) and all(s.startswith("  |") for s in body.split("\n")):
+            tails.append(StderrTail(m["name"], m["exit"], tuple(s[4:] for s in body.split("\n"))))
         else:
             summary.append(para)
     return Feedback("\n\n".join(summary), "\n\n".join(advice), tuple(events), tuple(notes), tuple(tails))
@@ -117,7 +117,7 @@ def split_feedback(output: str) -> Feedback:
 # -- charts: geometry computed here, drawn by the template ------------------------------------
 
 OUTCOMES = ("passed", "failed", "not-run", "error")  # also CSS classes: seg-not-run, td.not-run, ...
-OUTCOME_LABELS = {"passed": "passed", "failed": "failed", "not-run": "not run", "error": "grader error"}
+OUTCOME_LABELS = {"passed": N_("passed"), "failed": N_("failed"), "not-run": N_("not run"), "error": N_("grader error")}
 
 
 def outcome(test: TestResult) -> str:
@@ -172,7 +172,7 @@ def rate_chart(rows: list[tuple[str, str, dict[str, int]]], label_width: int = 4
         for kind in OUTCOMES:
             width = bar_width * counts.get(kind, 0) / total
             if width:
-                segments.append(Segment(kind, OUTCOME_LABELS[kind], round(x, 2), round(width, 2), counts[kind]))
+                segments.append(Segment(kind, _(OUTCOME_LABELS[kind]), round(x, 2), round(width, 2), counts[kind]))
             x += width
         passed = counts.get("passed", 0)
         value = f"{100 * passed / total:.0f}%  ({passed}/{sum(counts.values())})"
@@ -216,9 +216,11 @@ def histogram(percents: list[float], bins: int = 10) -> Histogram:
 
 
 LANE_COLORS = ("#1f5fa8", "#b25d00", "#2a8a4a", "#8a3ea0", "#a83232", "#2b8c8c", "#7a6a10", "#5a5a9a")
-EVENT_KINDS = {"connected": "net", "sent": "sent", "received": "received", "closed": "net", "reset": "bad",
-               "stderr": "stderr", "step": "bad", "exited": "proc", "started": "proc", "listening": "proc",
-               "killed": "bad", "timeout": "bad"}
+# the driver's transcript events (grader/driver/), told apart by their first word in any language
+EVENT_KINDS = {N_("connected"): "net", N_("sent"): "sent", N_("received"): "received", N_("closed"): "net",
+               N_("closed by peer (FIN)"): "net", N_("reset (RST)"): "bad", N_("reset by peer (RST)"): "bad",
+               "stderr": "stderr", N_("step failed"): "bad", N_("exited with code {code}"): "proc",
+               N_("started"): "proc", N_("listening"): "proc", N_("killed by {signal}"): "bad"}
 MIN_TIMELINE_EVENTS = 4  # below this the transcript table says it all
 PLOT_WIDTH = 900  # px of the time axis, whatever the test's duration
 MAX_TICKS = 10  # intervals of the time scale at most (its labels, "12.345 s", never overlap at 90 px each)
@@ -254,8 +256,14 @@ class Timeline:
     cuts: tuple[tuple[float, str], ...]  # (x, "29 not shown")
 
 
+@cache
+def event_words() -> dict[str, str]:
+    return {translation(lang).gettext(event).split(" ", 1)[0]: kind
+            for event, kind in EVENT_KINDS.items() for lang in LANGUAGES}
+
+
 def event_kind(event: Event) -> str:
-    return EVENT_KINDS.get(event.event.split(" ", 1)[0], "other")
+    return event_words().get(event.event.split(" ", 1)[0], "other")
 
 
 def time_scale(span: float) -> tuple[float, int]:
@@ -275,7 +283,8 @@ def timeline(events: tuple[Event, ...]) -> Timeline | None:
     if len(real) < MIN_TIMELINE_EVENTS:
         return None
     actors = list(dict.fromkeys(e.actor for e in real))
-    colors = {a: "#555555" if a == "grader" else LANE_COLORS[i % len(LANE_COLORS)] for i, a in enumerate(actors)}
+    graders = {translation(lang).gettext(GRADER) for lang in LANGUAGES}
+    colors = {a: "#555555" if a in graders else LANE_COLORS[i % len(LANE_COLORS)] for i, a in enumerate(actors)}
     label_width, lane, top = 70, 16, 22
     origin = label_width + 14
     step, decimals = time_scale(max(e.time for e in real))
@@ -292,7 +301,7 @@ def timeline(events: tuple[Event, ...]) -> Timeline | None:
     for i, e in enumerate(events):
         if e.skipped:
             after = next((n.time for n in events[i + 1:] if not n.skipped), e.time)
-            cuts.append((x_at((e.time + after) / 2), f"{e.skipped} not shown"))
+            cuts.append((x_at((e.time + after) / 2), _("{count} not shown").format(count=e.skipped)))
     ticks = tuple((x_at(k * step), f"{k * step:.{decimals}f} s") for k in range(intervals + 1))
     return Timeline(int(origin + PLOT_WIDTH + 40), top + len(actors) * lane + 24, label_width, origin,
                     x_at(intervals * step), tuple(Lane(a, y_of[a], colors[a]) for a in actors), marks, ticks,
@@ -359,11 +368,13 @@ class Page:
 
 def cell(test: TestResult | None) -> Cell:
     if test is None:
-        return Cell("missing", "", -1.0, "not run for this submission")
+        return Cell("missing", "", -1.0, _("not run for this submission"))
     kind = outcome(test)
-    title = f"{test.name}: {OUTCOME_LABELS[kind]}, {number(test.score)} of {number(test.max_score)} points"
+    title = _("{name}: {outcome}, {score} of {max_score} points").format(
+        name=test.name, outcome=_(OUTCOME_LABELS[kind]), score=number(test.score), max_score=number(test.max_score))
     if test.override:
-        title = f"{title}; set by the instructor: {test.override.line(test.name)}"
+        title = _("{title}; set by the instructor: {override}").format(title=title,
+                                                                          override=test.override.line(test.name))
     return Cell(kind, "!" if kind == "error" else number(test.score), test.score, title, test.override is not None)
 
 
@@ -394,25 +405,25 @@ def page(result: ClassResult) -> Page:
     scores = [s.score for s in graded]
     top = max((s.max_score for s in result.submissions), default=0.0)
     stats = {
-        "submissions": str(len(result.submissions)),
-        "graded": str(len(graded)),
-        "not graded": str(len(result.submissions) - len(graded)),
-        "mean": f"{number(round(statistics.fmean(scores), 2))} / {number(top)}" if scores else "-",
-        "median": f"{number(round(statistics.median(scores), 2))} / {number(top)}" if scores else "-",
-        "lowest": f"{number(min(scores))}" if scores else "-",
-        "highest": f"{number(max(scores))}" if scores else "-",
-        "full marks": str(sum(s.score == s.max_score for s in graded)),
-        "grader errors": str(sum(t.error for s in graded for t in s.tests)),
-        "tests not run": str(sum(outcome(t) == "not-run" for s in graded for t in s.tests)),
-    }
+        N_("submissions"): str(len(result.submissions)),
+        N_("graded"): str(len(graded)),
+        N_("not graded"): str(len(result.submissions) - len(graded)),
+        N_("mean"): f"{number(round(statistics.fmean(scores), 2))} / {number(top)}" if scores else "-",
+        N_("median"): f"{number(round(statistics.median(scores), 2))} / {number(top)}" if scores else "-",
+        N_("lowest"): f"{number(min(scores))}" if scores else "-",
+        N_("highest"): f"{number(max(scores))}" if scores else "-",
+        N_("full marks"): str(sum(s.score == s.max_score for s in graded)),
+        N_("grader errors"): str(sum(t.error for s in graded for t in s.tests)),
+        N_("tests not run"): str(sum(outcome(t) == "not-run" for s in graded for t in s.tests)),
+    }  # the template translates the names
     overridden = sum(len(s.overrides) for s in result.submissions)
     if overridden:
-        stats["overrides"] = str(overridden)
+        stats[N_("overrides")] = str(overridden)
 
     def counts(tests: list[TestResult]) -> dict[str, int]:
         return {k: sum(outcome(t) == k for t in tests) for k in OUTCOMES}
 
-    per_scenario = [(f"{h.number}. {h.name}" + (" (hidden)" if h.hidden else ""), h.name,
+    per_scenario = [(f"{h.number}. {h.name}" + (_(" (hidden)") if h.hidden else ""), h.name,
                      counts([t for s in graded for t in s.tests if t.name == h.name])) for h in heads]
     per_tag = [(tag, tag, counts([t for s in graded for t in s.tests if tag in t.tags])) for tag in tags]
     return Page(result.assignment, stats, heads, subs, histogram(percents), rate_chart(per_scenario),
@@ -424,7 +435,8 @@ def page(result: ClassResult) -> Page:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             finalize=shown)
+                             finalize=shown, extensions=["jinja2.ext.i18n"])
+    install(env)  # the language this command speaks (grader/i18n.py)
     env.filters["csp_hash"] = csp_hash
     env.filters["points"] = number
     return env
@@ -441,7 +453,7 @@ def csp_hash(script: str) -> str:
 
 
 def render(result: ClassResult) -> str:
-    context: dict[str, Any] = {"page": page(result), "labels": OUTCOME_LABELS}
+    context: dict[str, Any] = {"page": page(result), "labels": OUTCOME_LABELS, "lang": current()}
     return environment().get_template("report.html.j2").render(context)
 
 

@@ -27,14 +27,18 @@ GRADER_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def copy_driver(dest: Path) -> Path:
-    """A private copy of the in-sandbox driver (grader/__init__.py and grader/driver/*.py, standard
-    library only) under dest/grader: a run never imports from the live checkout, which may be
-    edited while it runs. Returns dest, the directory to put on the driver's sys.path."""
+    """A private copy of the in-sandbox driver (grader/__init__.py, grader/driver/*.py, standard
+    library only, and the compiled catalogs, grader/locale/*/LC_MESSAGES/*.mo) under dest/grader:
+    a run never imports from the live checkout, which may be edited while it runs. Returns dest,
+    the directory to put on the driver's sys.path."""
     package = dest / "grader"
     (package / "driver").mkdir(parents=True)
     shutil.copy2(GRADER_PACKAGE / "__init__.py", package / "__init__.py")
     for module in (GRADER_PACKAGE / "driver").glob("*.py"):
         shutil.copy2(module, package / "driver" / module.name)
+    for catalog in (GRADER_PACKAGE / "locale").glob("*/LC_MESSAGES/*.mo"):  # the driver's messages (driver/i18n.py)
+        (package / catalog.relative_to(GRADER_PACKAGE)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(catalog, package / catalog.relative_to(GRADER_PACKAGE))
     return dest
 
 

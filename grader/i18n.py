@@ -1,0 +1,72 @@
+"""Which language a command speaks, and the report templates' gettext.
+
+The language of everything labgrade writes for people is, in this order: the command's
+`--lang`, the assignment's `language:` (assignment.yaml), the locale (LC_ALL, LC_MESSAGES, LANG,
+the first one set: `fr_FR.UTF-8` is French), else English. `choose` decides, once per command;
+`for_assignment` makes the assignment carry it, so that the pytest runs and the plans sent to
+the drivers (`lang`) speak it too, and the result cache keeps each language's feedback apart.
+The catalogs and `_` are the driver's (grader/driver/i18n.py): one gettext for both sides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from functools import cache
+
+import jinja2
+
+from .assignment import Assignment
+from .driver.i18n import ENGLISH, LANGUAGES, N_, _, current, ngettext, translation, use
+
+__all__ = ["ENGLISH", "LANGUAGES", "N_", "_", "choose", "current", "for_assignment", "install", "lang_option",
+           "ngettext", "read_back", "translation", "use"]
+
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX's order: the first one set decides
+
+
+def choose(option: str | None, declared: str | None, environ: Mapping[str, str] = os.environ) -> str:
+    """--lang, else the assignment's `language:`, else the locale's language if labgrade speaks it, else English."""
+    if option or declared:
+        return str(option or declared)
+    locale = next((environ[v] for v in LOCALE_VARIABLES if environ.get(v)), "")
+    lang = locale.split(".")[0].split("_")[0].lower()  # fr_FR.UTF-8 -> fr; C, POSIX -> c, posix
+    return lang if lang in LANGUAGES else ENGLISH
+
+
+def lang_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=LANGUAGES, metavar="LANG",
+                        help="the language of the feedback and reports: en or fr (default: the assignment's "
+                             "`language:`, else the locale's, else en)")
+
+
+def for_assignment(assignment: Assignment, option: str | None) -> Assignment:
+    """Speak the chosen language in this process, and return the assignment that carries it."""
+    lang = choose(option, assignment.language)
+    use(lang)
+    return replace(assignment, language=lang)
+
+
+@cache
+def _patterns(message: str) -> tuple[re.Pattern[str], ...]:
+    def one(text: str) -> str:
+        parts = re.split(r"\{(\w+)(?::[^}]*)?\}", text)  # literal, name, literal, ...
+        return "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.*?)" for i, p in enumerate(parts))
+
+    return tuple(re.compile(one(t), re.DOTALL) for t in dict.fromkeys(translation(lang).gettext(message)
+                                                                        for lang in LANGUAGES))
+
+
+def read_back(message: str, text: str) -> dict[str, str] | None:
+    """The placeholders' values when `text` is `message` (a msgid) in any language, else None:
+    how reporters read the feedback's parts back, whichever language it was graded in."""
+    return next((m.groupdict() for p in _patterns(message) if (m := p.fullmatch(text))), None)
+
+
+def install(env: jinja2.Environment) -> jinja2.Environment:
+    """The templates' `_`/`{% trans %}` in the current language (jinja2.ext.i18n)."""
+    env.install_gettext_translations(translation(current()), newstyle=True)  # type: ignore[attr-defined]
+    return env

@@ -1,0 +1,106 @@
+"""A class graded in French has no English left in what its students read, and the other way
+round: a real `grade` run (local sandbox) of the bundled example class, its results.json (each
+test's output), each Gradescope results.json and report.html's text. The lab's own texts
+(scenario names, `feedback:` paragraphs, in English) are not labgrade's and are left out."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.assignment import find_assignment, load_assignment
+from grader.cli import main
+from grader.i18n import use
+
+REPO = Path(__file__).resolve().parents[2]
+CLASS = REPO / "examples" / "echo-iterative"  # a correct submission, one that fails 3 tests, one that fails 1
+# the frame of the feedback and the reports, as a student reads it
+WORDS = {
+    "en": ["Failed at step", "expected:", "observed:", "What to check", "Transcript", "Passed", "points",
+           "step failed", "connected", "received"],
+    "fr": ["Échec à l'étape", "attendu :", "observé :", "À vérifier", "Déroulement", "Réussi", "points",
+           "échec de l'étape", "connecté", "reçu"],
+}
+ENGLISH_ONLY = ["Failed at step", "expected:", "observed:", "What to check", "Transcript", "Passed in", "Passed.",
+                "step failed", "closed by peer", "killed by", "exited with", "sent by the grader", "Not run",
+                "hidden tests", "class report", "Summary", "submission(s)", "not graded", "grader error"]
+FRENCH_ONLY = ["Échec à l'étape", "attendu :", "observé :", "À vérifier", "Déroulement", "Réussi", "Non exécuté",
+               "échec de l'étape", "fermée par le pair", "a été tué par", "correcteur", "Résumé", "rendu(s)"]
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def without_the_lab(text: str) -> str:
+    """`text` without the lab's own words (the scenario names and advice, which another pass translates)."""
+    lab = load_assignment(find_assignment("echo-iterative"))
+    text = flat(text)
+    for own in sorted({flat(s) for sc in lab.scenarios for s in (sc.name, sc.feedback) if s}, key=len, reverse=True):
+        text = text.replace(own, " ")
+    return text
+
+
+def student_texts(out: Path) -> dict[str, str]:
+    """What the students read, by where: each test's output, the Gradescope files, report.html's text."""
+    results = json.loads((out / "results.json").read_text())
+    texts = {f"results.json {s['name']}": "\n\n".join(t["output"] for t in s["tests"]) + "\n"
+             + "\n".join(s.get("findings", [])) for s in results["submissions"]}
+    for path in out.glob("*/results.json"):
+        texts[str(path.relative_to(out))] = path.read_text()
+    page = (out / "report.html").read_text()
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    texts["report.html"] = html.unescape(re.sub(r"<[^>]+>", " ", body))
+    return {where: without_the_lab(text) for where, text in texts.items()}
+
+
+@pytest.fixture(scope="module")
+def outs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folders = {}
+    for lang in ("fr", "en"):
+        folders[lang] = tmp_path_factory.mktemp(lang)
+        assert main([str(CLASS), "-a", "echo-iterative", "--backend", "local", "-o", str(folders[lang]),
+                     "--no-cache", "--lang", lang]) == 0
+    use("en")
+    return folders
+
+
+@pytest.fixture(scope="module")
+def graded(outs: dict[str, Path]) -> dict[str, dict[str, str]]:
+    return {lang: student_texts(out) for lang, out in outs.items()}
+
+
+@pytest.mark.parametrize(("lang", "foreign"), [("fr", ENGLISH_ONLY), ("en", FRENCH_ONLY)])
+def test_a_class_graded_in_one_language_has_none_of_the_other(graded: dict[str, dict[str, str]], lang: str,
+                                                               foreign: list[str]) -> None:
+    texts = graded[lang]
+    assert len([w for w in texts if w.endswith("results.json") and "/" in w]) == 3  # a Gradescope file each
+    every = " ".join(texts.values())
+    assert all(word in every for word in WORDS[lang]), [w for w in WORDS[lang] if w not in every]
+    left = {where: [w for w in foreign if w in text] for where, text in texts.items()}
+    assert not any(left.values()), {where: words for where, words in left.items() if words}
+
+
+def test_the_grades_do_not_depend_on_the_language(outs: dict[str, Path]) -> None:
+    scores = {lang: {s["name"]: (s["score"], s["max_score"])
+                     for s in json.loads((out / "results.json").read_text())["submissions"]}
+              for lang, out in outs.items()}
+    assert scores["fr"] == scores["en"] and len(scores["fr"]) == 3
+
+
+def test_grade_check_speaks_the_students_language(capsys: pytest.CaptureFixture[str]) -> None:
+    """`grade check --lang fr`: what a student reads before the hand-in, all in French (the lab's words aside)."""
+    try:
+        assert main(["check", str(CLASS / "echo-iterative-bob"), "-a", "echo-iterative", "--backend", "local",
+                     "--lang", "fr"]) == 1
+    finally:
+        use("en")
+    said = without_the_lab(capsys.readouterr().out)
+    for french in ("Vérification de", "ÉCHEC", "Tests visibles :", "Échec à l'étape", "attendu :", "Déroulement"):
+        assert french in said
+    for english in ("Checking", "FAILED", "Visible tests", "passed", "points;", "Failed at step", "expected:"):
+        assert english not in said, english
