@@ -171,6 +171,7 @@ class ConnSteps(RunnerBase):
                                  observed=_("{error} after {count} bytes").format(error=c.error, count=c.written))
         if not done:
             stuck = next(n for n in names if self.conns[n].txbuf)
+            self.check_could_send(self.conns[stuck])
             raise StepFailed(_("{name} could not send everything: the server stopped reading").format(name=stuck),
                              expected=_("{count} bytes accepted").format(count=len(self.conns[stuck].sent)),
                              observed=_("{count} bytes still waiting {when}").format(
@@ -199,6 +200,7 @@ class ConnSteps(RunnerBase):
                 return True if peer.received >= target and peer.rqueue == 0 else None
 
             if not self.wait_for(read_alone, deadline):
+                self.check_could_send(c)
                 raise StepFailed(_("the program did not read piece {k} of {count} sent by {name} ({piece}) {when}")
                                  .format(k=k + 1, count=len(pieces), name=c.name, piece=show(piece),
                                          when=self.when({})),
@@ -245,7 +247,7 @@ class ConnSteps(RunnerBase):
             if queued[0] >= limit and not c.txbuf and unread_by_program() == 0:
                 return "all read"  # certain: nothing more is sent, and what it read stays read (even
                 # while it spins: a program that never sleeps never settles)
-            now = settle.take(os.getpid())
+            now = settle.take(os.getpid(), held=self.held())
             done = settle.settled(before[0], now)
             before[0] = now
             return ("stalled" if c.txbuf else "all read") if done else None

@@ -423,6 +423,20 @@ def tcp_sockets() -> list[TcpSocket]:
     return out
 
 
+def tcp_memory() -> str:
+    """The machine's TCP memory in use against its limits, for a grader fault's message: 'TCP mem
+    383877 pages, tcp_mem 287907 383877 575814' (pressure from the second figure, refused at the third)."""
+    try:
+        with open("/proc/net/sockstat") as f:
+            tcp = next((line for line in f if line.startswith("TCP:") and " mem " in line), " mem ?")
+        used = tcp.split(" mem ")[1].split()[0]
+        with open("/proc/sys/net/ipv4/tcp_mem") as f:
+            limits = " ".join(f.read().split())
+    except (OSError, IndexError):
+        return "unreadable"
+    return f"TCP mem {used} pages, tcp_mem {limits}"
+
+
 def peer_of(sockets: list[TcpSocket], local_port: int, remote_port: int) -> TcpSocket | None:
     """The other end of the loopback connection local_port -> remote_port, if it is in this namespace."""
     return next((s for s in sockets if s.local_port == remote_port and s.remote_port == local_port

@@ -62,6 +62,11 @@ class StepFailed(Exception):
         self.message, self.expected, self.observed = message, expected, observed
 
 
+class GraderFault(RuntimeError):
+    """The grader could not do its own part (outside the student's control): the scenario's outcome
+    is a grader error, flagged for the instructor, never a failure of the student's."""
+
+
 def names_of(args: dict[str, Any], key: str = "as") -> list[str]:
     """The endpoints a step names: one, or "c{i}" with `each: N` for c1..cN."""
     name = str(args[key])
@@ -213,7 +218,7 @@ class RunnerBase:
             if value is not None or time.monotonic() - looked[0] < QUIET_EVERY:
                 return value
             looked[0] = time.monotonic()
-            now = settle.take(os.getpid(), calls=True)
+            now = settle.take(os.getpid(), calls=True, held=self.held())
             done = settle.quiescent(before[0], now)
             before[0] = now
             if not done:
@@ -253,6 +258,20 @@ class RunnerBase:
             return _("within {seconds} s").format(seconds=args.get("within", default))
         return _("by {at:.2f} s, when nothing more could happen ({why})").format(at=self.early[0], why=self.early[1])
 
+    def held(self) -> list[tuple[int, int, int]]:
+        """(local port, remote port, bytes) the grader's connections still have to write (settle.take)."""
+        return [(*c.ports, len(c.txbuf)) for c in self.conns.values() if c.txbuf and not c.error and not c.closed]
+
+    def check_could_send(self, c: Conn) -> None:
+        """A wait for `c`'s bytes to go ended with the program's end ready for them (an empty
+        receive queue) and the grader still holding them: the kernel refused the grader the memory
+        to send (net.ipv4.tcp_mem, shared by every network namespace of the machine, exhausted by
+        other programs). Not the student's doing: a grader fault."""
+        if c.txbuf and settle.awaited(probes.tcp_sockets(), [(*c.ports, len(c.txbuf))]):
+            raise GraderFault(f"{c.name} could not write {len(c.txbuf)} bytes that the program's end was ready "
+                              f"to receive (an empty receive queue): the kernel's TCP memory is short on this "
+                              f"machine (/proc/net/sockstat: {probes.tcp_memory()})")
+
     def process_names(self) -> dict[int, str]:
         """pid -> how the transcript calls it: a program's name, or 'a child of NAME'."""
         names = {p.pid: p.name for p in self.programs.values()}
@@ -274,7 +293,7 @@ class RunnerBase:
         def settled() -> str | None:
             if unless():
                 return "unless"
-            now = settle.take(os.getpid())
+            now = settle.take(os.getpid(), held=self.held())
             done = settle.settled(before[0], now)
             before[0] = now
             if done:

@@ -13,6 +13,9 @@ that proves the programs are done (docs/kernel.md, "settled"):
     kernel will send by itself (a send() returns before all of a large write left: the rest
     goes from a kernel task, with the program asleep); bytes held back by a full window wait
     for the peer to read, and do not count;
+  * the grader has written all it means to: bytes its own connections still hold (a send() the
+    kernel took only part of, its TCP memory short) are in flight while the program's end waits
+    for them (an empty receive queue);
   * the same socket figures twice in a row, one round of the driver's I/O apart (the two
     readings are not atomic; the grader's own sockets are among them, so what it still reads or
     writes shows as a change).
@@ -31,6 +34,7 @@ is not quiescent: the deadline stays.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from . import probes
@@ -65,13 +69,26 @@ def quiescent(before: Snapshot | None, now: Snapshot) -> bool:
     return settled(before, now) and before is not None and before.still and now.still
 
 
-def take(driver_pid: int, calls: bool = False) -> Snapshot:
+def take(driver_pid: int, calls: bool = False, held: Iterable[tuple[int, int, int]] = ()) -> Snapshot:
+    """The sandbox now. `held`: (local port, remote port, bytes) the grader itself still has to
+    write on its connections (a send() that took only part, or none: the kernel's TCP memory is
+    short, as when another program floods); they are in flight while the program's end has read
+    all it got (it waits for them), and not when its receive queue is full (it stopped reading)."""
     socks = probes.tcp_sockets()
     figures = frozenset((s.state, s.local_port, s.remote_port, s.rqueue, s.wqueue, s.sent or 0, s.received or 0,
                          s.notsent or 0) for s in socks)
     tasks = probes.read_tasks(driver_pid, calls)
     pending = [(s.local_port, s.remote_port, s.notsent or 0) for s in socks if s.will_send]
-    return Snapshot(tasks.busy, (*probes.in_flight(socks), *pending), figures, tasks.restless, tasks.waiting)
+    ours = awaited(socks, held)
+    return Snapshot(tasks.busy, (*probes.in_flight(socks), *pending, *ours), figures, tasks.restless, tasks.waiting)
+
+
+def awaited(sockets: list[probes.TcpSocket], held: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The grader's unwritten bytes (`held`: local port, remote port, bytes) that the program's end
+    is ready for: it is there, and has read all it got (a full receive queue: it stopped reading,
+    and those bytes wait on it, not on the grader)."""
+    return [(local, remote, n) for local, remote, n in held
+            if n and (peer := probes.peer_of(sockets, local, remote)) is not None and peer.rqueue == 0]
 
 
 class BusyCpu:

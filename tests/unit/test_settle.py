@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.driver.probes import TCP_ESTABLISHED, TCP_LISTEN, TcpSocket, in_flight
-from grader.driver.settle import Snapshot, describe, settled
+from grader.driver.settle import Snapshot, awaited, describe, settled
 
 QUIET = Snapshot(busy=(), in_flight=(), sockets=frozenset({(1, 40000, 5000, 0, 0, 6, 6)}))
 
@@ -35,3 +35,18 @@ def test_in_flight_pairs_both_ends_of_a_loopback_connection() -> None:
     assert in_flight([sock(40000, 5000, 10, 0)]) == []  # the other end is not in this namespace
     assert in_flight([sock(40000, 5000, None, None), sock(5000, 40000, None, None)]) == []  # no tcp_info
     assert in_flight([sock(5000, 0, 0, 0, TCP_LISTEN), sock(40000, 5000, 3, 0)]) == []  # a listener is no peer
+
+
+def test_bytes_the_grader_still_holds_are_in_flight_while_the_program_waits_for_them() -> None:
+    """A send() the kernel took none of (its TCP memory short, another program flooding): the
+    program blocked in recv() on an empty queue is not done, the grader is still acting. Bytes
+    held while the program's queue is full wait on the program (a slow reader): not in flight."""
+    reading = TcpSocket(TCP_ESTABLISHED, 5000, 40000, 0, 0, 0, 4, 8, 0)  # the program's end, queue empty
+    full = reading._replace(rqueue=65536)
+    ours = sock(40000, 5000, 8, 4)
+    assert awaited([ours, reading], [(40000, 5000, 20)]) == [(40000, 5000, 20)]
+    assert awaited([ours, full], [(40000, 5000, 20)]) == []  # it stopped reading
+    assert awaited([ours], [(40000, 5000, 20)]) == []  # its end is gone: nobody waits for them
+    assert awaited([ours, reading], [(40000, 5000, 0)]) == []
+    held = Snapshot(busy=(), in_flight=tuple(awaited([ours, reading], [(40000, 5000, 20)])), sockets=QUIET.sockets)
+    assert not settled(QUIET, held) and not settled(held, QUIET)
