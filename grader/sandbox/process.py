@@ -164,13 +164,16 @@ def reachable_tmp() -> str:
 def free_port(wanted: int) -> int:
     """`wanted` (the scenario's port, stable across runs) if nothing of the container holds it, else
     the next free one: the network is shared here, and a port taken by someone else must not fail
-    the student's server."""
+    the student's server. Free as a student's server binds it: on every address, without
+    SO_REUSEADDR, so that a connection of an earlier scenario in TIME_WAIT on that port (60 s after
+    the side that closed first) counts as holding it; a server that sets no SO_REUSEADDR would
+    fail there with "Address already in use", which is not its fault (each scenario of the local
+    and docker backends has a network of its own, where no earlier connection can be)."""
     for port in itertools.chain([wanted], range(wanted + 1, 65536), range(20000, wanted)):
         with socket.socket() as s, contextlib.suppress(OSError):
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("127.0.0.1", port))
+            s.bind(("", port))
             return port
-    raise OSError("no free TCP port on 127.0.0.1")
+    raise OSError("no free TCP port")
 
 
 def uids_with_processes() -> set[int]:
