@@ -192,12 +192,26 @@ def test_timelines_place_events_in_proportion_to_their_times(report: Path, tmp_p
 HOSTILE_FINDING = "client<script>document.title='pwned'</script>\x1b[2J.py is missing: the lab asks for client.py."
 
 
+
+TWO_TESTS = [("server echoes one line", ("protocol",), 2.0), ("second client is served", ("concurrency",), 3.0)]
+
+
+def hostile_text_page(report: Path, profile: Path) -> str:
+    """The DOM of a report holding hostile text, once the browser ran its script with no console
+    problem and no injected script retitled the page."""
+    done = run_browser(report, profile, "--dump-dom")
+    dom = done.stdout
+    assert 'data-sortable="ready"' in dom, "the page's script did not run"
+    assert console_problems(done.stderr) == []
+    assert "<title>echo-concurrent: class report</title>" in dom  # the hostile text's script did not run
+    return dom
+
 @pytest.fixture(scope="module")
 def findings_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A hand-built class: one submission whose program could not start (every test not run, one
     finding with markup and a control character), one that passed."""
     why = "Not run: client.py is missing.\nThis is reported once, at the top of your feedback."
-    tests = [("server echoes one line", ("protocol",), 2.0), ("second client is served", ("concurrency",), 3.0)]
+    tests = TWO_TESTS
     hal = SubmissionResult("echo-hal", tuple(Result(n, tags, 0.0, p, "not_run", why) for n, tags, p in tests),
                            findings=(HOSTILE_FINDING, "server.py was found in TP1/: graded from there."))
     ida = SubmissionResult("echo-ida", tuple(Result(n, tags, p, p, "passed", "Passed.") for n, tags, p in tests))
@@ -208,11 +222,7 @@ def findings_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_findings_and_tests_not_run_render_as_text_in_a_browser(findings_report: Path, tmp_path: Path) -> None:
-    done = run_browser(findings_report, tmp_path / "profile", "--dump-dom")
-    dom = done.stdout
-    assert 'data-sortable="ready"' in dom, "the page's script did not run"
-    assert console_problems(done.stderr) == []
-    assert "<title>echo-concurrent: class report</title>" in dom  # the finding's script did not run
+    dom = hostile_text_page(findings_report, tmp_path / "profile")
     assert "<script>document" not in dom
     assert "<li>client&lt;script&gt;document.title='pwned'&lt;/script&gt;\\x1b[2J.py is missing" in dom
     assert dom.count('<td class="not-run"') == 2 and dom.count('<article class="test not-run"') == 2
@@ -226,7 +236,7 @@ HOSTILE_REASON = "Fixed after the hand-in <script>document.title='pwned'</script
 def overrides_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A hand-built class with an instructor's overrides (grade --overrides): a test's points set for
     one submission, the whole grade of another, each reason holding markup."""
-    tests = [("server echoes one line", ("protocol",), 2.0), ("second client is served", ("concurrency",), 3.0)]
+    tests = TWO_TESTS
     jo = SubmissionResult("echo-jo", (Result(tests[0][0], tests[0][1], 2.0, 2.0, "failed", "Failed at step 2 of 4",
                                              override=Override(2.0, 0.0, HOSTILE_REASON)),
                                       Result(tests[1][0], tests[1][1], 3.0, 3.0, "passed", "Passed.")))
@@ -239,11 +249,7 @@ def overrides_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_overrides_show_with_their_reasons_as_text_in_a_browser(overrides_report: Path, tmp_path: Path) -> None:
-    done = run_browser(overrides_report, tmp_path / "profile", "--dump-dom")
-    dom = done.stdout
-    assert 'data-sortable="ready"' in dom, "the page's script did not run"
-    assert console_problems(done.stderr) == []
-    assert "<title>echo-concurrent: class report</title>" in dom  # the reason's script did not run
+    dom = hostile_text_page(overrides_report, tmp_path / "profile")
     shown = "Fixed after the hand-in &lt;script&gt;document.title='pwned'&lt;/script&gt;"
     assert f"<li>server echoes one line: 2 instead of 0 ({shown})</li>" in dom
     assert f"<li>whole grade: 4 instead of 5 (Late. {shown})</li>" in dom
