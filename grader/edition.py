@@ -185,15 +185,17 @@ def _yaml(value: Any) -> str:
 
 
 def scenario_yaml(s: Scenario) -> dict[str, Any]:
-    """A scenario as its file would say it (visible is the default: not written)."""
-    return {"name": s.name, "tags": list(s.tags), "points": s.points, **({"requires": list(s.requires)}
-                                                                         if s.requires else {}),
-            "timeout": s.timeout, "steps": list(s.steps), **({"feedback": s.feedback} if s.feedback else {})}
+    """A scenario as its file would say it, its texts in every language written (visible is the default:
+    not written)."""
+    feedback = s.written.get("feedback", s.feedback)
+    return {"name": s.written.get("name", s.name), "tags": list(s.tags), "points": s.points,
+            **({"requires": list(s.requires)} if s.requires else {}), "timeout": s.timeout, "steps": list(s.steps),
+            **({"feedback": feedback} if feedback else {})}
 
 
 def write_edition(assignment: Assignment, selection: Selection, dest: Path) -> None:
     """The edition's files at `dest` (an empty folder)."""
-    meta = {"name": assignment.name, "title": assignment.title, "reference": "reference",
+    meta = {"name": assignment.name, "title": assignment.written.get("title", assignment.title), "reference": "reference",
             "handin": list(assignment.handin),
             **({"tags": own} if (own := [t for t in assignment.tags if t not in TAGS]) else {}),  # the lab's own
             "programs": {n: {"argv": list(p.argv), "kind": p.kind} for n, p in assignment.programs.items()},

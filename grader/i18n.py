@@ -4,7 +4,9 @@ The language of everything labgrade writes for people is, in this order: the com
 `--lang`, the assignment's `language:` (assignment.yaml), the locale (LC_ALL, LC_MESSAGES, LANG,
 the first one set: `fr_FR.UTF-8` is French), else English. `choose` decides, once per command;
 `for_assignment` makes the assignment carry it, so that the pytest runs and the plans sent to
-the drivers (`lang`) speak it too, and the result cache keeps each language's feedback apart.
+the drivers (`lang`) speak it too, and the result cache keeps each language's feedback apart;
+it also picks the lab's own texts in that language (assignment/model.py `in_language`), once:
+what comes after reads plain strings.
 The catalogs and `_` are the driver's (grader/driver/i18n.py): one gettext for both sides.
 """
 
@@ -44,10 +46,11 @@ def lang_option(parser: argparse.ArgumentParser) -> None:
 
 
 def for_assignment(assignment: Assignment, option: str | None) -> Assignment:
-    """Speak the chosen language in this process, and return the assignment that carries it."""
+    """Speak the chosen language in this process, and return the assignment that carries it, its own
+    texts (title, scenario names, feedback) in that language; AssignmentError when they lack it."""
     lang = choose(option, assignment.language)
     use(lang)
-    return replace(assignment, language=lang)
+    return replace(assignment.in_language(lang), language=lang)
 
 
 @cache

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .i18n import choose, lang_option, use
-from .overrides import apply_overrides, check, load_overrides, overrides_option, result_targets
+from .overrides import apply_overrides, check, lab_names, load_overrides, overrides_option, result_targets
 from .report import write_all
 from .report.github import report_to_actions
 from .results import ClassResult
@@ -121,7 +121,7 @@ def cmd_merge(argv: list[str]) -> int:
     check_shards(folders)
     result = merge([(f, read_results(f)) for f in folders])
     if args.overrides:  # every entry must name a submission of the class; without a file, the shards' stay
-        overrides = load_overrides(args.overrides)
+        overrides = load_overrides(args.overrides, lab_names(result))
         check(overrides, result_targets(result))
         result = apply_overrides(result, overrides)
     args.out.mkdir(parents=True, exist_ok=True)

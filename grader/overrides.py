@@ -12,6 +12,8 @@ numbers, unknown keys, types), then `check` compares it with what it names: a su
 does not have, a scenario the lab does not have (each with "did you mean"), points above what the
 target is worth, two entries for one target, and a whole grade set beside one of its tests' points
 (which would then count for nothing) are each refused as `file:line: what is wrong, and the fix`.
+A scenario's name in any of its languages names it (`names_as_graded`: the entry is renamed as the
+results name it, before those checks).
 `grade` checks before grading, against the lab's scenarios and the class's folders (the whole
 class, even for a shard: a shard's run applies only its own students' overrides); a lab with checks
 written in Python learns their names and points only once graded, so those names and the whole
@@ -33,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .assignment import Assignment
+from .assignment import Assignment, find_assignment, load_assignment
 from .assignment.load import read_checked
 from .cache import check_files
 from .errors import AssignmentError, UsageError
@@ -89,14 +91,16 @@ class Worth:
     complete: bool = True  # False: more tests join at grading (checks written in Python): other names wait
 
 
-def load_overrides(path: Path) -> Overrides:
-    """The file's entries, checked on their own (schema, duplicates); OverridesError names the line."""
+def load_overrides(path: Path, aliases: Mapping[str, str] | None = None) -> Overrides:
+    """The file's entries, checked on their own (schema, duplicates); OverridesError names the line.
+    `aliases` (names_as_graded) renames each scenario as the results name it."""
     try:
         data, lines = read_checked(path, "overrides")
     except AssignmentError as bad:  # the same file:line message, as a usage error: the file is no assignment's
         raise UsageError(str(bad)) from None
-    entries = tuple(OverrideSpec(d["submission"], d.get("scenario"), float(d["points"]), d["reason"].strip(),
-                                 lines[(i,)]) for i, d in enumerate(data))
+    aliases = aliases or {}
+    entries = tuple(OverrideSpec(d["submission"], aliases.get(d.get("scenario"), d.get("scenario")),
+                                 float(d["points"]), d["reason"].strip(), lines[(i,)]) for i, d in enumerate(data))
     problems = [(lines[(i, "points")], NEGATIVE.format(points=e.points)) for i, e in enumerate(entries) if e.points < 0]
     seen: dict[tuple[str, str | None], OverrideSpec] = {}
     for e in entries:
@@ -120,11 +124,27 @@ def overrides_option(parser: argparse.ArgumentParser) -> None:
                              "instructor's last word, applied to every report (README: Grade overrides)")
 
 
+def names_as_graded(assignment: Assignment, graded: Iterable[str]) -> dict[str, str]:
+    """A scenario's name in any of its languages -> the one of them the results use (in `graded`)."""
+    used = set(graded)
+    return {alias: name for s in assignment.scenarios for name in s.names if name in used for alias in s.names}
+
+
+def lab_names(result: ClassResult) -> dict[str, str]:
+    """names_as_graded for merged results, when labgrade finds their lab by its name (the bundled labs,
+    a lab in the current folder); else none: the file names tests as the reports show them."""
+    try:
+        assignment = load_assignment(find_assignment(result.assignment))
+    except UsageError:
+        return {}
+    return names_as_graded(assignment, (t.name for s in result.submissions for t in s.tests))
+
+
 def class_overrides(path: Path | None, assignment: Assignment, submissions: Iterable[str]) -> Overrides:
     """`grade --overrides FILE`: the file, checked against the lab and the class before grading (none: no file)."""
     if path is None:
         return Overrides(Path())
-    overrides = load_overrides(path)
+    overrides = load_overrides(path, names_as_graded(assignment, (s.name for s in assignment.scenarios)))
     check(overrides, lab_targets(assignment, submissions))
     return overrides
 

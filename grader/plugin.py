@@ -5,7 +5,9 @@
 Each scenario of scenarios/*.yaml is one item; a failing item prints the student-facing
 feedback, not a traceback. Checks written in Python sit beside them (e.g. checks/test_*.py)
 as ordinary pytest tests: mark them `@pytest.mark.labgrade(points=2, tags=["protocol"])` and
-use the `live_submission` fixture, which opens a sandbox running the driver step by step.
+use the `live_submission` fixture, which opens a sandbox running the driver step by step. Their
+texts may be bilingual as a scenario's: `name={"fr": ..., "en": ...}`, and an assertion message
+picked with the `lang` fixture (the language of the run).
 `--labgrade-results FILE` writes every item's result as JSON (what `grade` aggregates).
 """
 
@@ -29,11 +31,12 @@ from typing import Any
 import pytest
 
 from .assignment import Assignment, Scenario
+from .assignment.model import Text, pick, versions
 from .errors import AssignmentError, GraderError
 from .feedback import EXPECTED_OBSERVED
 from .findings import not_run
 from .handin import HandIn, SubmissionUnusable, locate, stage
-from .i18n import _, choose, use
+from .i18n import _, current, for_assignment
 from .results import TestResult
 from .run import SIDE_BY_SIDE, at_least_one, grade_scenario, plan_for
 from .sandbox import BACKENDS, DriverProcess, Sandbox, open_backend
@@ -69,6 +72,7 @@ class Grading:
         self._refused: SubmissionUnusable | None = None  # the submission cannot be staged: said once per test
         self.results: list[dict[str, Any]] = []
         self.outcomes: dict[str, TestResult] = {}  # test name -> its result, for the tests that require it
+        self.aliases: dict[str, str] = {}  # a test's name in any of its languages -> in the run's
         self.findings: list[str] = []
         self.ahead: SideBySide | None = None
 
@@ -84,7 +88,8 @@ class Grading:
                 from .assignment import load_assignment  # JSON Schema and YAML: only when needed
 
                 self.assignments[root] = load_assignment(root)
-            use(choose(None, self.assignments[root].language))  # `grade` chose it already; alone, the locale's
+            # `grade` chose it already; alone, the assignment's or the locale's
+            self.assignments[root] = for_assignment(self.assignments[root], None)
         return self.assignments[root]
 
     @property
@@ -184,8 +189,8 @@ def die_with_grade() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     die_with_grade()
     config.stash[GRADING] = Grading(config)
-    config.addinivalue_line("markers", "labgrade(points, tags, name=None, visibility='visible'): "
-                                       "a graded check written in Python")
+    config.addinivalue_line("markers", "labgrade(points, tags, name=None, visibility='visible', requires=()): "
+                                       "a graded check written in Python (name: text, or {language: text})")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -194,28 +199,52 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         config.stash[GRADING].open_ahead()
 
 
+def _marker_name(item: pytest.Item) -> Text | None:
+    """A check's `name=`: plain, or {language: name}, as a scenario's."""
+    marker = item.get_closest_marker("labgrade")
+    name: Text | None = marker.kwargs.get("name") if marker else None
+    return name
+
+
 def test_name(item: pytest.Item) -> str:
-    """The name a test is reported (and required) by."""
+    """The name a test is reported (and required) by, in the language of the run."""
     if isinstance(item, ScenarioItem):
         return item.scenario.name
-    marker = item.get_closest_marker("labgrade")
+    name = _marker_name(item)
+    if isinstance(name, Mapping):
+        if current() not in name:
+            raise pytest.UsageError(f"{item.path}:{(item.location[1] or 0) + 1}: the check's name= is written in "
+                                    f"{', '.join(name)}, not in {current()}: grade with --lang {next(iter(name))} "
+                                    f"or add the {current()} name")
+        return pick(name, current())
     doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
-    return str((marker.kwargs.get("name") if marker else None) or (doc.splitlines()[0] if doc else item.name))
+    return str(name or (doc.splitlines()[0] if doc else item.name))
+
+
+def test_names(item: pytest.Item) -> tuple[str, ...]:
+    """Every name a test answers to (requires=, --labgrade-scenario): its name in each of its languages."""
+    if isinstance(item, ScenarioItem):
+        return item.scenario.names
+    name = _marker_name(item)
+    return tuple(dict.fromkeys([test_name(item), *(versions(name) if name else ())]))
 
 
 def requirements(item: pytest.Item) -> tuple[str, ...]:
+    """The names of the tests `item` requires, as the run names them (in its language)."""
     if isinstance(item, ScenarioItem):
         return item.scenario.requires
     marker = item.get_closest_marker("labgrade")
-    return tuple(marker.kwargs.get("requires", ())) if marker else ()
+    aliases = item.config.stash[GRADING].aliases
+    return tuple(aliases.get(n, n) for n in marker.kwargs.get("requires", ())) if marker else ()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    wanted = config.getoption("labgrade_scenarios")
-    dropped = [i for i in items if isinstance(i, ScenarioItem) and wanted and i.scenario.name not in wanted]
+    wanted = set(config.getoption("labgrade_scenarios") or ())
+    dropped = [i for i in items if isinstance(i, ScenarioItem) and wanted and not wanted & set(i.scenario.names)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [i for i in items if i not in dropped]
+    config.stash[GRADING].aliases = {alias: test_name(i) for i in items for alias in test_names(i)}
     # what a test requires runs before it (the order is otherwise kept)
     by_name = {test_name(i): i for i in items}
     ordered: list[pytest.Item] = []
@@ -470,6 +499,12 @@ def labgrade_assignment(request: pytest.FixtureRequest) -> Assignment:
             except GraderError as e:  # file:line and what to fix, not a traceback
                 pytest.fail(str(e), pytrace=False)
     raise pytest.UsageError(f"{request.path} is not inside an assignment folder")
+
+
+@pytest.fixture
+def lang(labgrade_assignment: Assignment) -> str:
+    """The language the run speaks (en, fr), for a check's own texts: `assert ok, {"fr": "...", "en": "..."}[lang]`."""
+    return current()
 
 
 @pytest.fixture

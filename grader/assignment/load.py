@@ -19,10 +19,11 @@ from typing import Any
 
 import jsonschema
 
+from ..driver.i18n import LANGUAGES
 from ..driver.steps import BOUND_RE, Runner
 from ..errors import AssignmentError, UsageError
 from ..text import did_you_mean
-from .model import TAGS, Assignment, Limits, ProgramSpec, Scenario
+from .model import TAGS, Assignment, Limits, ProgramSpec, Scenario, Text, versions
 from .yamlfile import Lines, load_yaml
 
 __all__ = ["find_assignment", "list_labs", "load_assignment", "load_yaml", "read_checked", "validate"]
@@ -115,7 +116,7 @@ def _explain(error: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
     if "propertyNames" in error.schema_path:  # a key of a mapping
         if error.validator == "enum":
             allowed = ", ".join(map(str, value))
-            what = "step" if "connect" in value else "key"
+            what = "step" if "connect" in value else "language" if schema_.get("title") == "language" else "key"
             return (*at, instance), (f"unknown {what} {_short(instance)}{did_you_mean(instance, map(str, value))} "
                                      f"(expected one of: {allowed})")
         if error.validator == "type":
@@ -374,11 +375,11 @@ def _tags(path: Path, meta: dict[str, Any], lines: Lines) -> tuple[str, ...]:
 
 
 def _check_requires(scenarios: list[Scenario]) -> None:
-    """`requires:` names scenarios of the assignment, never itself, and makes no loop."""
-    by_name = {s.name: s for s in scenarios}
+    """`requires:` names scenarios of the assignment (in any of their languages), never itself, and makes no loop."""
+    by_name = {name: s for s in scenarios for name in s.names}
     for s in scenarios:
         for r in s.requires:
-            if r == s.name:
+            if r in s.names:
                 raise AssignmentError(s.path, s.line, f'scenario "{s.name}": requires itself')
             if r not in by_name:
                 raise AssignmentError(s.path, s.line, f'scenario "{s.name}": requires {r!r}, which no scenario of '
@@ -388,7 +389,7 @@ def _check_requires(scenarios: list[Scenario]) -> None:
 
     def visit(s: Scenario, path: list[str]) -> None:
         state[s.name] = 1
-        for r in s.requires:
+        for r in (by_name[r].name for r in s.requires):
             if state.get(r) == 1:
                 loop = " -> ".join([*path[path.index(r):], r]) if r in path else r
                 raise AssignmentError(s.path, s.line, f"requires make a loop: {loop}")
@@ -401,23 +402,58 @@ def _check_requires(scenarios: list[Scenario]) -> None:
             visit(s, [s.name])
 
 
+class _Languages:
+    """The languages of a lab's texts written in several: every such text must give the same ones."""
+
+    def __init__(self) -> None:
+        self.first: tuple[tuple[str, ...], Path, int] | None = None
+
+    def text(self, path: Path, line: int, value: Text) -> Text:
+        if isinstance(value, str):
+            return value
+        given = tuple(lang for lang in LANGUAGES if lang in value)  # the schema allows no other key
+        if self.first is None:
+            self.first = (given, path, line)
+        elif given != self.first[0]:
+            languages, first_path, first_line = self.first
+            raise AssignmentError(path, line, f"this text is written in {', '.join(given)}, the lab's first text "
+                                              f"in several languages ({first_path}:{first_line}) in "
+                                              f"{', '.join(languages)}: give every text the same languages")
+        return value
+
+
 def _scenarios(path: Path, programs: dict[str, ProgramSpec], seen: dict[str, str],
-               tags: tuple[str, ...]) -> list[Scenario]:
-    """The scenarios of one file; `seen` maps the names of earlier files' scenarios to their file:line."""
+               tags: tuple[str, ...], texts: _Languages) -> list[Scenario]:
+    """The scenarios of one file; `seen` maps the names of earlier files' scenarios (in each of their
+    languages) to their file:line."""
     data, lines = read_checked(path, "scenarios", tags)
     scenarios = []
     for i, raw in enumerate(data):
         line = lines[(i,)]
-        if raw["name"] in seen:
-            raise AssignmentError(path, line, f"duplicate scenario name {raw['name']!r} (first defined at "
-                                              f"{seen[raw['name']]}): give each scenario its own name")
-        seen[raw["name"]] = f"{path}:{line}"
+        written = {key: texts.text(path, lines[(i, key)], raw[key]) for key in ("name", "feedback") if key in raw}
+        scenario = Scenario(
+            name=versions(raw["name"])[0], tags=tuple(raw["tags"]), points=float(raw["points"]),
+            steps=tuple(raw["steps"]), visibility=raw.get("visibility", "visible"),
+            timeout=float(raw.get("timeout", 30.0)), path=path, line=line, requires=tuple(raw.get("requires", ())),
+            written=written)
+        for name in scenario.names:
+            if name in seen:
+                raise AssignmentError(path, line, f"duplicate scenario name {name!r} (first defined at "
+                                                  f"{seen[name]}): give each scenario its own name")
+            seen[name] = f"{path}:{line}"
         check_steps(path, lines, i, raw["steps"], programs, _context(data, (i,)))
-        scenarios.append(Scenario(
-            name=raw["name"], tags=tuple(raw["tags"]), points=float(raw["points"]), steps=tuple(raw["steps"]),
-            feedback=raw.get("feedback", "").strip(), visibility=raw.get("visibility", "visible"),
-            timeout=float(raw.get("timeout", 30.0)), path=path, line=line, requires=tuple(raw.get("requires", ()))))
+        scenarios.append(scenario)
     return scenarios
+
+
+def _language(path: Path, meta: dict[str, Any], lines: Lines, languages: tuple[str, ...]) -> str:
+    """The language the loaded lab speaks until a command chooses: `language:`, else its texts' first."""
+    declared: str | None = meta.get("language")
+    if declared and languages and declared not in languages:
+        raise AssignmentError(path, lines[("language",)], f"language: {declared}, but the lab's texts are written in "
+                                                          f"{', '.join(languages)}: add the {declared} text to each "
+                                                          f"of them, or declare one of those")
+    return declared or (languages[0] if languages else LANGUAGES[0])
 
 
 def load_assignment(folder: Path) -> Assignment:
@@ -434,9 +470,14 @@ def load_assignment(folder: Path) -> Assignment:
     if not files:
         raise AssignmentError(folder_, None, "no scenarios: add scenarios/*.yaml files" if folder_.is_dir() else
                                              "missing: make this folder and add scenario files (*.yaml) to it")
+    texts = _Languages()
+    written = {"title": texts.text(meta_path, lines[("title",)], meta["title"])} if "title" in meta else {}
     seen: dict[str, str] = {}
-    scenarios = [s for path in files for s in _scenarios(path, programs, seen, tags)]
+    scenarios = [s for path in files for s in _scenarios(path, programs, seen, tags, texts)]
     _check_requires(scenarios)
-    return Assignment(name=meta["name"], title=meta.get("title", meta["name"]), root=folder, reference=reference,
-                      programs=programs, scenarios=tuple(scenarios), limits=Limits(**meta.get("limits", {})),
-                      handin=handin, tags=tags, language=meta.get("language"))
+    languages, at_path, at_line = texts.first or ((), Path(), 0)
+    loaded = Assignment(name=meta["name"], title=meta["name"], root=folder, reference=reference, programs=programs,
+                        scenarios=tuple(scenarios), limits=Limits(**meta.get("limits", {})), handin=handin, tags=tags,
+                        language=meta.get("language"), written=written, languages=languages,
+                        languages_at=(at_path, at_line))
+    return loaded.in_language(_language(meta_path, meta, lines, languages))

@@ -1,13 +1,34 @@
-"""The assignment model: plain frozen values, built by load.py, read by everything else."""
+"""The assignment model: plain frozen values, built by load.py, read by everything else.
+
+A lab's texts for people (its title, each scenario's name and feedback) are written in one
+language (plain text) or several (`{fr: "...", en: "..."}`, a Text). The model keeps them as
+written (`written`) and gives everything else plain strings (`title`, `name`, `feedback`) in one
+language: the loader's default, until `Assignment.in_language` picks the one a command speaks.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..errors import AssignmentError
+
 TAGS = ("protocol", "concurrency", "queue", "select", "robustness", "cleanup", "cpu", "errors")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's vocabulary
+
+Text = str | Mapping[str, str]  # a text for people as written: one language, or {language: text}
+
+
+def pick(text: Text, lang: str) -> str:
+    """`text` in `lang`: a plain text is the lab's one language; KeyError when a mapping lacks `lang`."""
+    return text if isinstance(text, str) else text[lang]
+
+
+def versions(text: Text) -> tuple[str, ...]:
+    """`text` in each of its languages."""
+    return (text,) if isinstance(text, str) else tuple(text.values())
 
 
 @dataclass(frozen=True)
@@ -50,6 +71,12 @@ class Scenario:
     path: Path = Path()
     line: int = 0
     requires: tuple[str, ...] = ()  # scenarios that must pass first; else this one is not run
+    written: Mapping[str, Text] = field(default_factory=dict, hash=False)  # name, feedback as written
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name it answers to (`requires:`, overrides): its name in each of its languages."""
+        return tuple(dict.fromkeys([self.name, *versions(self.written.get("name", self.name))]))
 
 
 @dataclass(frozen=True)
@@ -65,6 +92,9 @@ class Assignment:
     tags: tuple[str, ...] = TAGS  # the tags its scenarios and mutants may use: TAGS, then its own (`tags:`)
     # `language:` (en, fr), or None: the locale's; once a command chose, the language it speaks (grader/i18n.py)
     language: str | None = None
+    written: Mapping[str, Text] = field(default_factory=dict, hash=False)  # title, as written
+    languages: tuple[str, ...] = ()  # those of its texts written in several languages (all give the same)
+    languages_at: tuple[Path, int] = (Path(), 0)  # the first such text, for the message when a language lacks
 
     @property
     def max_score(self) -> float:
@@ -82,3 +112,21 @@ class Assignment:
             if spec and not spec.provided and args.get("from", "student") == "student" and spec.script not in scripts:
                 scripts.append(spec.script)
         return tuple(scripts)
+
+    def in_language(self, lang: str) -> Assignment:
+        """The assignment whose texts are in `lang` (requires: too); an AssignmentError when its texts
+        written in several languages lack `lang`: the lab's set-up, never a student's failure."""
+        if self.languages and lang not in self.languages:
+            path, line = self.languages_at
+            raise AssignmentError(path, line, f"this lab's texts are written in {', '.join(self.languages)}, not in "
+                                              f"{lang}: grade with --lang {self.languages[0]} or add the {lang} text "
+                                              f"to each of them")
+        names = {alias: pick(s.written.get("name", s.name), lang) for s in self.scenarios for alias in s.names}
+        scenarios = tuple(replace(s, name=names[s.name], feedback=pick(s.written.get("feedback", s.feedback),
+                                                                       lang).strip(),
+                                  requires=tuple(names.get(r, r) for r in s.requires)) for s in self.scenarios)
+        return replace(self, title=pick(self.written.get("title", self.title), lang), scenarios=scenarios)
+
+    def scenario_named(self, name: str) -> Scenario | None:
+        """The scenario called `name` in any of its languages."""
+        return next((s for s in self.scenarios if name in s.names), None)
