@@ -195,7 +195,8 @@ def scenario_yaml(s: Scenario) -> dict[str, Any]:
 
 def write_edition(assignment: Assignment, selection: Selection, dest: Path) -> None:
     """The edition's files at `dest` (an empty folder)."""
-    meta = {"name": assignment.name, "title": assignment.written.get("title", assignment.title), "reference": "reference",
+    meta = {"name": assignment.name, "title": assignment.written.get("title", assignment.title),
+            "reference": "reference",
             "handin": list(assignment.handin),
             **({"tags": own} if (own := [t for t in assignment.tags if t not in TAGS]) else {}),  # the lab's own
             "programs": {n: {"argv": list(p.argv), "kind": p.kind} for n, p in assignment.programs.items()},
