@@ -1,7 +1,7 @@
 """A class graded in French has no English left in what its students read, and the other way
 round: a real `grade` run (local sandbox) of the bundled example class, its results.json (each
-test's output), each Gradescope results.json and report.html's text. The lab's own texts
-(scenario names, `feedback:` paragraphs, in English) are not labgrade's and are left out."""
+test's name and output), each Gradescope results.json and report.html's text; the lab's own texts
+too (scenario names, `feedback:` paragraphs), written in both languages in the bundled lab."""
 
 from __future__ import annotations
 
@@ -36,26 +36,29 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def without_the_lab(text: str) -> str:
-    """`text` without the lab's own words (the scenario names and advice, which another pass translates)."""
-    lab = load_assignment(find_assignment("echo-iterative"))
-    text = flat(text)
-    for own in sorted({flat(s) for sc in lab.scenarios for s in (sc.name, sc.feedback) if s}, key=len, reverse=True):
-        text = text.replace(own, " ")
-    return text
+LAB = load_assignment(find_assignment("echo-iterative"))
+# the lab's own texts as its students read them in each language: scenario names, feedback paragraphs
+OWN = {lang: {"names": [flat(s.name) for s in LAB.in_language(lang).scenarios],
+              "feedback": {flat(s.name): flat(s.feedback) for s in LAB.in_language(lang).scenarios}}
+       for lang in ("fr", "en")}
 
 
 def student_texts(out: Path) -> dict[str, str]:
-    """What the students read, by where: each test's output, the Gradescope files, report.html's text."""
+    """What the students read, by where: each test's name and output, the Gradescope files, report.html's text."""
     results = json.loads((out / "results.json").read_text())
-    texts = {f"results.json {s['name']}": "\n\n".join(t["output"] for t in s["tests"]) + "\n"
+    texts = {f"results.json {s['name']}": "\n\n".join(f"{t['name']}\n{t['output']}" for t in s["tests"]) + "\n"
              + "\n".join(s.get("findings", [])) for s in results["submissions"]}
     for path in out.glob("*/results.json"):
         texts[str(path.relative_to(out))] = path.read_text()
     page = (out / "report.html").read_text()
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
     texts["report.html"] = html.unescape(re.sub(r"<[^>]+>", " ", body))
-    return {where: without_the_lab(text) for where, text in texts.items()}
+    return {where: flat(text) for where, text in texts.items()}
+
+
+def lab_texts_left(lang: str, text: str) -> list[str]:
+    """The lab's own texts of `lang` found in `text`."""
+    return [t for t in [*OWN[lang]["names"], *OWN[lang]["feedback"].values()] if t and t in text]
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +88,24 @@ def test_a_class_graded_in_one_language_has_none_of_the_other(graded: dict[str, 
     assert not any(left.values()), {where: words for where, words in left.items() if words}
 
 
+@pytest.mark.parametrize(("lang", "other"), [("fr", "en"), ("en", "fr")])
+def test_the_lab_speaks_the_language_of_the_class(outs: dict[str, Path], graded: dict[str, dict[str, str]],
+                                                   lang: str, other: str) -> None:
+    """Every scenario's name in the chosen language in every report, each failed test's feedback in it,
+    and none of the lab's texts in the other language anywhere."""
+    for where, text in graded[lang].items():
+        if where != "report.html" and not where.startswith("results.json"):  # a Gradescope file: one submission
+            assert [n for n in OWN[lang]["names"] if n not in text] == [], where
+        assert lab_texts_left(other, text) == [], where
+    assert [n for n in OWN[lang]["names"] if n not in graded[lang]["report.html"]] == []
+    results = json.loads((outs[lang] / "results.json").read_text())
+    failed = [(t["name"], flat(t["output"])) for s in results["submissions"] for t in s["tests"]
+              if t["status"] == "failed"]
+    assert len(failed) == 4  # bob fails 3 tests, carol 1
+    for name, output in failed:
+        assert OWN[lang]["feedback"][name] in output, name
+
+
 def test_the_grades_do_not_depend_on_the_language(outs: dict[str, Path]) -> None:
     scores = {lang: {s["name"]: (s["score"], s["max_score"])
                      for s in json.loads((out / "results.json").read_text())["submissions"]}
@@ -92,15 +113,25 @@ def test_the_grades_do_not_depend_on_the_language(outs: dict[str, Path]) -> None
     assert scores["fr"] == scores["en"] and len(scores["fr"]) == 3
 
 
-def test_grade_check_speaks_the_students_language(capsys: pytest.CaptureFixture[str]) -> None:
-    """`grade check --lang fr`: what a student reads before the hand-in, all in French (the lab's words aside)."""
+CHECK_WORDS = {"fr": ["Vérification de", "ÉCHEC", "Tests visibles :", "Échec à l'étape", "attendu :", "Déroulement"],
+               "en": ["Checking", "FAILED", "Visible tests", "Failed at step", "expected:", "Transcript"]}
+
+
+@pytest.mark.parametrize(("lang", "other"), [("fr", "en"), ("en", "fr")])
+def test_grade_check_speaks_the_students_language(capsys: pytest.CaptureFixture[str], lang: str, other: str) -> None:
+    """`grade check --lang`: what a student reads before the hand-in, all in that language, the lab's words too."""
     try:
         assert main(["check", str(CLASS / "echo-iterative-bob"), "-a", "echo-iterative", "--backend", "local",
-                     "--lang", "fr"]) == 1
+                     "--lang", lang]) == 1
     finally:
         use("en")
-    said = without_the_lab(capsys.readouterr().out)
-    for french in ("Vérification de", "ÉCHEC", "Tests visibles :", "Échec à l'étape", "attendu :", "Déroulement"):
-        assert french in said
-    for english in ("Checking", "FAILED", "Visible tests", "passed", "points;", "Failed at step", "expected:"):
-        assert english not in said, english
+    said = flat(capsys.readouterr().out)
+    for word in (*CHECK_WORDS[lang], LAB.in_language(lang).title, *OWN[lang]["names"]):
+        assert word in said, word
+    for word in (*CHECK_WORDS[other], LAB.in_language(other).title):
+        assert word not in said, word
+    assert lab_texts_left(other, said) == []
+    assert [n for n, feedback in OWN[lang]["feedback"].items() if feedback in said] != []  # bob's failures'
+    if lang == "fr":
+        for english in ("passed", "points;"):
+            assert english not in said, english
