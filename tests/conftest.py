@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.i18n import use
 from grader.sandbox import BACKENDS, Sandbox, open_backend
 from grader.sandbox.local import LocalSandbox
 
@@ -39,6 +40,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("process") and not INSIDE_DEFAULT_CONTAINER:
         pytest.skip("the process backend shares its machine's network: tests/docker/test_inside_a_container.py "
                     "runs this inside a container with Docker's defaults and no network")
+
+
+@pytest.fixture(autouse=True)
+def _english_to_start() -> None:
+    """Each test starts speaking English (grader/i18n.py: one language per process), whatever a test before
+    it chose: a bundled lab run in-process speaks French unless given --lang en (their `language: fr`)."""
+    use("en")
 
 
 @pytest.fixture(autouse=True)

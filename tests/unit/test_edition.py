@@ -9,7 +9,7 @@ from grader.edition import Check, collect_checks, select, starts_a_solution, wri
 
 
 def test_tests_that_run_the_solution_of_a_hand_in_file_stay_out() -> None:
-    queue = load_assignment(find_assignment("queue"))
+    queue = load_assignment(find_assignment("queue")).in_language("en")
     chosen = select(queue, collect_checks(queue))
     assert set(chosen.left_out) == {"client echoes typed lines and exits at end of input",
                                     "client reports each failed attempt and gets in when the queue frees",

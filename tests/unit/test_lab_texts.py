@@ -12,6 +12,7 @@ import pytest
 
 from grader.assignment import list_labs, load_assignment
 from grader.assignment.load import schema
+from grader.edition import collect_checks, select
 from grader.errors import AssignmentError
 from grader.i18n import LANGUAGES, current, for_assignment, use
 from grader.overrides import (
@@ -260,3 +261,21 @@ def test_a_bundled_check_gives_its_name_and_messages_in_every_language(path: Pat
 
 def test_plain_assignment_yaml_still_loads_unchanged(tmp_path: Path) -> None:
     assert load_assignment(make_assignment(tmp_path / "plain", meta=ASSIGNMENT_YAML)).title == "mini"
+
+
+def test_a_check_requiring_a_scenario_left_out_of_the_edition_by_its_other_name_is_left_out(tmp_path: Path) -> None:
+    folder = lab(tmp_path, SCENARIOS.replace("  points: 2\n", "  points: 2\n  visibility: hidden\n", 1),
+                 TWO + "language: fr\n")
+    (folder / "checks").mkdir()
+    (folder / "checks" / "test_turns.py").write_text(textwrap.dedent("""\
+        import pytest
+
+        @pytest.mark.labgrade(points=1, tags=["protocol"], name={"fr": "à tour de rôle", "en": "taking turns"},
+                              requires=["server echoes one line"])
+        def test_turns(live_submission, lang):
+            assert True, {"fr": "non", "en": "no"}[lang]
+        """))
+    loaded = load_assignment(folder)  # French: the hidden scenario is "le serveur renvoie une ligne"
+    chosen = select(loaded, collect_checks(loaded))
+    assert chosen.check_files == ()
+    assert chosen.left_out["taking turns"] == "requires 'le serveur renvoie une ligne', which is left out"
