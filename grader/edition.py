@@ -147,7 +147,8 @@ def select(assignment: Assignment, checks: list[Check]) -> Selection:
         elif starts_a_solution(c.path):
             why[c.name] = RUNS_SOLUTION.format(script=f"a program ({c.path.name} starts one from: reference)")
     requires = {s.name: s.requires for s in assignment.scenarios} | {  # a check may name a scenario in any language
-        c.name: tuple(s.name if (s := assignment.scenario_named(r)) else r for r in c.requires) for c in checks}
+        c.name: tuple(named.name if (named := assignment.scenario_named(r)) else r for r in c.requires)
+        for c in checks}
     changed = True
     while changed:  # until nothing more is left out
         changed = False
