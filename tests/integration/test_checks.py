@@ -57,7 +57,7 @@ def test_a_mistake_in_a_check_is_the_graders_fault(tmp_path: Path) -> None:
     (lab / "checks" / "test_mine.py").write_text(textwrap.dedent(CHECKS))
     klass = tmp_path / "class"
     shutil.copytree(REPO / "reference" / "echo-iterative", klass / "alice")
-    assert main([str(klass), "-a", str(lab), "--backend", "local", "-o", str(tmp_path / "out")]) == 3
+    assert main([str(klass), "-a", str(lab), "--backend", "local", "-o", str(tmp_path / "out"), "--lang", "en"]) == 3
     (sub,) = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]
     tests = {t["name"]: t for t in sub["tests"]}
     typo = tests["a check with a typo"]

@@ -99,7 +99,8 @@ def test_the_terminal_and_report_html_count_the_same_scenarios(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """echo-concurrent has a check written in Python beside its YAML scenarios: both count it."""
     (tmp_path / "class" / "alice").mkdir(parents=True)  # empty: every test not run, at once
-    assert main([str(tmp_path / "class"), "-a", "echo-concurrent", "-o", str(tmp_path / "out"), "--no-cache"]) == 0
+    assert main([str(tmp_path / "class"), "-a", "echo-concurrent", "-o", str(tmp_path / "out"), "--no-cache",
+                 "--lang", "en"]) == 0
     said = " ".join(capsys.readouterr().out.split())
     tests = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"][0]["tests"]
     yaml_scenarios = len(load_assignment(find_assignment("echo-concurrent")).scenarios)
@@ -161,7 +162,7 @@ def test_broken_submissions_never_stop_the_class(tmp_path: Path) -> None:
     (klass / "empty").mkdir()
     (klass / "binary").mkdir()
     (klass / "binary" / "server.py").write_bytes(b"\x7fELF\x00\x01\x02" * 100)
-    assert main([str(klass), "-o", str(tmp_path / "out"), "-j", "2"]) == 0
+    assert main([str(klass), "-o", str(tmp_path / "out"), "-j", "2", "--lang", "en"]) == 0
     subs = {s["name"]: s for s in json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]}
     assert subs["good"]["score"] == subs["good"]["max_score"] == 21
     for name in ("syntax", "empty", "binary"):
@@ -224,7 +225,7 @@ def test_the_runs_log_says_which_fixed_times_it_uses(tmp_path: Path, capsys: pyt
     """Every other wait ends on an event: the log names the bounds and the rate windows left."""
     klass = tmp_path / "select-server"
     shutil.copytree(REPO / "reference" / "select-server", klass / "good")
-    assert main([str(klass), "-o", str(tmp_path / "out"), "--backend", "local"]) == 0
+    assert main([str(klass), "-o", str(tmp_path / "out"), "--backend", "local", "--lang", "en"]) == 0
     said = " ".join(capsys.readouterr().out.split())
     assert ("Fixed times: 0.05 s of CPU time for each thread of a program that never sleeps to settle; "
             "rates measured over a window, unless "

@@ -49,7 +49,8 @@ def test_plugin_runs_scenarios_as_pytest_items(tmp_path: Path) -> None:
                       f"--junitxml={junit}", "-c", str(REPO / "grader" / "grading.ini"), "--rootdir", str(lab))
     assert done.returncode == 0, done.stdout + done.stderr
     cases = ET.parse(junit).getroot().iter("testcase")
-    assert [c.get("name") for c in cases] == ["finished children are reaped (no zombies accumulate)"]
+    # pytest alone speaks the lab's language: French (`language: fr`)
+    assert [c.get("name") for c in cases] == ["les fils terminés sont récupérés (pas d'accumulation de zombies)"]
 
 
 def test_failing_item_prints_feedback_not_a_traceback(tmp_path: Path) -> None:
@@ -59,10 +60,10 @@ def test_failing_item_prints_feedback_not_a_traceback(tmp_path: Path) -> None:
     done = pytest_run(str(lab), "--submission", str(sub), "-k", "zombies", "-c", str(REPO / "grader" / "grading.ini"),
                       "--rootdir", str(lab))
     assert done.returncode == 1
-    assert "Failed at step 5 of 5: probe" in done.stdout
+    assert "Échec à l'étape 5 sur 5 : probe" in done.stdout  # pytest alone speaks the lab's language: French
     # decided as soon as nothing more could happen, not after the 3 s the step allows
-    assert re.search(r"had \d+ zombie children by [0-9.]+ s, when nothing more could happen \(server waits in "
-                     r"accept4?\(\)\), expected at most 1", done.stdout), done.stdout
+    assert re.search(r"avait \d+ fils zombies à [0-9.]+ s, quand plus rien ne pouvait se produire \(server attend "
+                     r"dans accept4?\(\)\), attendu : au plus 1", done.stdout), done.stdout
     assert "Traceback" not in done.stdout
 
 

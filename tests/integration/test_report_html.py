@@ -64,7 +64,7 @@ def test_console_problems_are_recognised() -> None:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("class-report")
-    assert main([str(CLASS), "--backend", "local", "-o", str(out)]) == 0
+    assert main([str(CLASS), "--backend", "local", "-o", str(out), "--lang", "en"]) == 0  # its English words
     return out / "report.html"
 
 

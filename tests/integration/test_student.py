@@ -34,7 +34,7 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
 
 
 def check(folder: Path, lab: Path | str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(["check", str(folder), "-a", str(lab), "--backend", "local"])
+    code = main(["check", str(folder), "-a", str(lab), "--backend", "local", "--lang", "en"])  # its English words
     return code, capsys.readouterr().out
 
 
@@ -49,7 +49,8 @@ def assert_no_secret(assignment: Assignment, edition: Path) -> None:
     texts = {name: data.decode("utf-8", "replace") for name, data in files_of(edition).items()}
     for s in assignment.scenarios:
         if s.visibility != "visible":
-            assert not any(s.name in t for t in texts.values()), f"hidden scenario {s.name!r} is in the edition"
+            for name in s.names:  # in any of its languages
+                assert not any(name in t for t in texts.values()), f"hidden scenario {name!r} is in the edition"
     assert not any(part == "mutants" for name in texts for part in Path(name).parts)
     for m in mutants_of(assignment):
         for f in m.folder.iterdir():
@@ -61,12 +62,12 @@ def assert_no_secret(assignment: Assignment, edition: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("lab", list_labs())
 def test_each_lab_published_then_checked(lab: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assignment = load_assignment(find_assignment(lab))
+    assignment = load_assignment(find_assignment(lab)).in_language("en")  # as `check` below shows them
     edition = tmp_path / "edition"
     assert main(["publish", lab, "-o", str(edition)]) == 0
     capsys.readouterr()
     assert_no_secret(assignment, edition)
-    shipped = [s.name for s in load_assignment(edition).scenarios]
+    shipped = [s.name for s in load_assignment(edition).in_language("en").scenarios]
     assert shipped and set(shipped) <= {s.name for s in assignment.scenarios}
 
     work = tmp_path / "reference"
@@ -88,8 +89,9 @@ def test_a_client_lab_ships_the_course_s_peer_and_no_solution(tmp_path: Path,
     """Lab 1's first client test runs the course's server.py, which students write too: it stays out,
     and server.py in the edition only says why; lab 4's peer is scripted, and its checks all ship."""
     assert main(["publish", "echo-iterative", "-o", str(tmp_path / "lab1")]) == 0
-    out = capsys.readouterr().out
-    assert "'client echoes typed lines and exits at end of input': runs the course's solution of server.py" in out
+    out = capsys.readouterr().out  # the lab's names in its language, French
+    assert ("'le client envoie les lignes tapées, affiche les réponses et se termine en fin d'entrée': runs the "
+            "course's solution of server.py") in out
     stand_in = (tmp_path / "lab1" / "reference" / "server.py").read_text()
     assert "not in the student edition" in stand_in and "socket" not in stand_in
     assert '"tests": 1' in (tmp_path / "lab1" / NOTE).read_text()
@@ -105,8 +107,8 @@ def hidden_lab(tmp_path: Path) -> Path:
     for file, name in (("concurrency.yaml", GATE), ("server.yaml", "server echoes 100 KB sent at once")):
         path = lab / "scenarios" / file
         text = path.read_text()
-        assert f"- name: {name}\n" in text
-        path.write_text(text.replace(f"- name: {name}\n", f"- name: {name}\n  visibility: hidden\n"))
+        assert f"    en: {name}\n" in text  # the last line of its `name:` (French, then English)
+        path.write_text(text.replace(f"    en: {name}\n", f"    en: {name}\n  visibility: hidden\n"))
     return lab
 
 
@@ -122,7 +124,7 @@ def test_check_runs_the_hidden_tests_a_visible_one_requires_and_shows_only_the_v
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     monkeypatch.setattr(tempfile, "tempdir", None)  # read from TMPDIR again
     (tmp_path / "tmp").mkdir()
-    assert main(["check", "-a", str(lab), "--backend", "local"]) == 0
+    assert main(["check", "-a", str(lab), "--backend", "local", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     shown = shown_tests(out)
     assert GATE not in out and "server echoes 100 KB sent at once" not in out
@@ -147,12 +149,13 @@ def test_an_edition_leaves_out_hidden_tests_and_what_requires_them(tmp_path: Pat
     assignment = load_assignment(lab)
     edition = tmp_path / "edition"
     assert main(["publish", str(lab), "-o", str(edition)]) == 0
-    out = capsys.readouterr().out
-    assert f"'a second client is served while the first stays connected': requires {GATE!r}" in out
+    out = capsys.readouterr().out  # the lab's names in its language, French
+    assert ("'un deuxième client est servi pendant que le premier reste connecté': requires "
+            "'une connexion est servie par un processus fils'") in out
     assert_no_secret(assignment, edition)
     assert not (edition / "checks").exists()  # its only test requires the hidden gate
-    shipped = {s.name for s in load_assignment(edition).scenarios}
-    requiring = {s.name for s in assignment.scenarios if GATE in s.requires}
+    shipped = {s.name for s in load_assignment(edition).in_language("en").scenarios}  # as `check` shows them
+    requiring = {s.name for s in assignment.in_language("en").scenarios if GATE in s.requires}
     assert requiring and not shipped & requiring
 
     work = tmp_path / "work"
