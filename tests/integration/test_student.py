@@ -90,8 +90,8 @@ def test_a_client_lab_ships_the_course_s_peer_and_no_solution(tmp_path: Path,
     and server.py in the edition only says why; lab 4's peer is scripted, and its checks all ship."""
     assert main(["publish", "echo-iterative", "-o", str(tmp_path / "lab1")]) == 0
     out = capsys.readouterr().out  # the lab's names in its language, French
-    assert ("'le client envoie les lignes tapées, affiche les réponses et se termine en fin d'entrée': runs the "
-            "course's solution of server.py") in out
+    first = "le client envoie les lignes tapées, affiche les réponses et se termine en fin d'entrée"
+    assert f"{first!r}: runs the course's solution of server.py" in out
     stand_in = (tmp_path / "lab1" / "reference" / "server.py").read_text()
     assert "not in the student edition" in stand_in and "socket" not in stand_in
     assert '"tests": 1' in (tmp_path / "lab1" / NOTE).read_text()
