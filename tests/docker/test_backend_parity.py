@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 def verdicts(lab: str, backend: str, out: Path, capsys: pytest.CaptureFixture[str]) -> dict[tuple[str, str], str]:
     """Every (variant, test) status of the lab's selfcheck on `backend`. Whether each variant scored
     as declared is test_labs.py's concern (and a mutant's own race may upset it): compared here."""
-    main(["selfcheck", lab, "--backend", backend, "-o", str(out)])
+    main(["selfcheck", lab, "--backend", backend, "-o", str(out), "--lang", "en"])  # its English words
     printed = " ".join(capsys.readouterr().out.split())  # rich wraps lines
     assert f"with the {backend} sandbox" in printed
     results = json.loads((out / "results.json").read_text())

@@ -261,7 +261,7 @@ def make_class(tmp_path: Path, n: int) -> Path:
 
 def grade_command(klass: Path, out: Path, jobs: int) -> list[str]:
     return [sys.executable, "-m", "grader.cli", str(klass), "--backend", "docker", "-j", str(jobs), "-o", str(out),
-            "--no-cache"]  # the same class is graded by several tests: each must run containers
+            "--no-cache", "--lang", "en"]  # the same class is graded by several tests: each must run containers
 
 
 def test_a_grading_run_leaves_nothing(api: Any, tmp_path: Path) -> None:
