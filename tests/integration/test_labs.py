@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("lab", LABS)
 def test_selfcheck(lab: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["selfcheck", lab, "--backend", "local", "-o", str(tmp_path)])
+    rc = main(["selfcheck", lab, "--backend", "local", "-o", str(tmp_path), "--lang", "en"])  # its English words
     out = capsys.readouterr().out
     assert rc == 0, out
     mutants = [d for d in (REPO / "assignments" / lab / "mutants").iterdir() if d.is_dir()]
@@ -65,6 +65,29 @@ def test_failing_item_prints_feedback_not_a_traceback(tmp_path: Path) -> None:
     assert re.search(r"avait \d+ fils zombies à [0-9.]+ s, quand plus rien ne pouvait se produire \(server attend "
                      r"dans accept4?\(\)\), attendu : au plus 1", done.stdout), done.stdout
     assert "Traceback" not in done.stdout
+
+
+@pytest.mark.parametrize(("variant", "check_status"), [("reference", "passed"), ("threads", "not_run")])
+def test_a_scenario_and_a_check_answer_to_their_names_in_either_language(tmp_path: Path, variant: str,
+                                                                          check_status: str) -> None:
+    """pytest alone grades echo-concurrent in French: the scenario chosen by its English name runs under
+    its French one; the Python check's bilingual name= is French, and its `requires=` (written in
+    English) waits for that scenario: run when it passed, not run when it failed (the threads mutant)."""
+    lab = REPO / "assignments" / "echo-concurrent"
+    assignment = load_assignment(lab)
+    sub = REPO / "reference" / "echo-concurrent" if variant == "reference" else materialize(
+        assignment, next(m for m in mutants_of(assignment) if m.name == variant), tmp_path / variant)
+    results = tmp_path / "results.json"
+    done = pytest_run(str(lab), "--submission", str(sub), "--labgrade-scenario", "a connection is served by a child "
+                      "process", f"--labgrade-results={results}", "-c", str(REPO / "grader" / "grading.ini"),
+                      "--rootdir", str(lab))
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    tests = {t["name"]: t for t in json.loads(results.read_text())["tests"]}
+    gate, check = "une connexion est servie par un processus fils", "deux clients parlent à tour de rôle, 10 tours"
+    assert set(tests) == {gate, check}
+    assert tests[check]["status"] == check_status
+    if check_status == "not_run":
+        assert tests[check]["output"] == f"Non exécuté : nécessite « {gate} », qui n'a pas réussi"
 
 
 FORKING_SERVER = '''
