@@ -302,6 +302,14 @@ class ConnSteps(RunnerBase):
             want = text_of(args["data"], args, i)
         return Exact(want).feed, want
 
+    def _wrong_bytes(self, n: str, want: bytes, m: Match) -> StepFailed:
+        """The failure of an expect that received other bytes, shown once the sandbox settled:
+        what the program sends after the first wrong byte has arrived, the same on every run."""
+        self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
+        got = self.conns[n].unread
+        return StepFailed(_("{name} received the wrong bytes: {wrong}").format(
+            name=n, wrong=describe_mismatch(want, got, m.offset)), expected=show(want), observed=show(got))
+
     def expect(self, args: dict[str, Any]) -> None:
         names = names_of(args)
         wanted = {n: self._expectation(args, n, i) for i, n in enumerate(names, 1)}
@@ -318,9 +326,7 @@ class ConnSteps(RunnerBase):
                 if m.state == MATCHED:
                     done[n] = m.consumed
                 elif m.state == MISMATCH:
-                    wrong = describe_mismatch(wanted[n][1], c.unread, m.offset)
-                    raise StepFailed(_("{name} received the wrong bytes: {wrong}").format(name=n, wrong=wrong),
-                                     expected=show(wanted[n][1]), observed=show(c.unread))
+                    raise self._wrong_bytes(n, wanted[n][1], m)
                 elif c.eof or c.closed:
                     got = c.unread
                     raise StepFailed(_("the connection of {name} was {ending} after {got} of {count} expected "
@@ -384,20 +390,22 @@ class ConnSteps(RunnerBase):
 
     # -- ending ----------------------------------------------------------------------------
     def close(self, args: dict[str, Any], reset: bool = False) -> None:
-        names = names_of(args)
-        for n in names:
-            self.conn(n)
-        self.check_before_closing(names)
-        for n in names:
-            self.conns[n].close(reset=reset)
+        self._end(args, lambda c: c.close(reset=reset))
 
     def shutdown(self, args: dict[str, Any]) -> None:
+        self._end(args, Conn.shutdown)
+
+    def _end(self, args: dict[str, Any], end: Callable[[Conn], None]) -> None:
+        """Close (or shut down) connections, then let the program deal with it: the next step
+        begins once the sandbox has settled, so that what a program does on a close (drop the
+        client, crash, exit) has happened before it, on every run."""
         names = names_of(args)
         for n in names:
             self.conn(n)
         self.check_before_closing(names)
         for n in names:
-            self.conns[n].shutdown()
+            end(self.conns[n])
+        self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
 
     def reset(self, args: dict[str, Any]) -> None:
         self.close(args, reset=True)

@@ -169,21 +169,72 @@ def test_a_wait_that_ends_because_a_program_died_says_so(runner: Runner, tmp_pat
     assert "server exited with code 7 at" in e.message, e.message
 
 
+# -- the next step begins once the program has dealt with the last one: the same failure every run --
+WORK = """
+def work():  # 20 ms of CPU, never asleep: the program is still busy when the grader's next step could begin
+    end = time.thread_time() + 0.02
+    while time.thread_time() < end:
+        pass
+"""
+
+
+def test_a_close_is_dealt_with_before_the_next_step(runner: Runner, tmp_path: Path) -> None:
+    """A server that dies when a client resets: the next client finds nothing listening, every
+    time (before, it could still connect while the server was on its way out)."""
+    write(tmp_path, "server.py", WORK + """
+import socket, sys, time
+s = socket.create_server(("", int(sys.argv[1])))
+conn, _ = s.accept()
+try:
+    conn.recv(100)
+except ConnectionResetError:
+    work()
+    sys.exit(6)
+""")
+    runner.run_step({"start": "server"})
+    runner.run_step({"connect": "alice"})
+    runner.run_step({"reset": "alice"})
+    e = failure(runner, {"connect": "bob"})
+    assert "Connection refused" in e.message and "server exited with code 6" in e.message, e.message
+
+
+@pytest.mark.parametrize("where", ["connection", "stdout"])
+def test_wrong_bytes_are_shown_once_the_program_is_done_sending(runner: Runner, tmp_path: Path, where: str) -> None:
+    """A prompt before the line: the failure shows the prompt and the line that followed, every
+    time (before, only what had arrived when the first wrong byte did)."""
+    say = "conn.sendall" if where == "connection" else "sys.stdout.buffer.write"
+    write(tmp_path, "server.py", WORK + f"""
+import socket, sys, time
+s = socket.create_server(("", int(sys.argv[1])))
+conn, _ = s.accept()
+{say}(b"> ")
+sys.stdout.flush()
+work()
+{say}(b"first\\n")
+sys.stdout.flush()
+conn.recv(100)
+""")
+    runner.run_step({"start": "server"})
+    runner.run_step({"connect": "alice"})
+    step = {"expect": {"as": "alice", "data": "first\n"}} if where == "connection" else \
+        {"expect_output": {"of": "server", "data": "first\n"}}
+    e = failure(runner, step)
+    assert "received '> first\\n'" in e.message, e.message
+
+
 def test_pieces_wait_for_what_the_program_does_with_each_one(runner: Runner, tmp_path: Path) -> None:
     """A server that echoes one recv() and closes, after some work: the next piece leaves once it
     has closed (the sandbox settled), so the step fails at piece 2 on the close (FIN), on every
     run; not, as a race allowed before, at piece 3 on a reset or at the next step."""
-    write(tmp_path, "server.py", """
-        import socket, sys, time
-        s = socket.create_server(("", int(sys.argv[1])))
-        conn, _ = s.accept()
-        conn.send(conn.recv(1024))
-        end = time.thread_time() + 0.02     # 20 ms of CPU before the close (never asleep)
-        while time.thread_time() < end:
-            pass
-        conn.close()
-        s.accept()
-    """)
+    write(tmp_path, "server.py", WORK + """
+import socket, sys, time
+s = socket.create_server(("", int(sys.argv[1])))
+conn, _ = s.accept()
+conn.send(conn.recv(1024))
+work()
+conn.close()
+s.accept()
+""")
     runner.run_step({"start": "server"})
     runner.run_step({"connect": "alice"})
     e = failure(runner, {"send": {"as": "alice", "pieces": ["Jean-", "Loïc", "\n"]}})
