@@ -164,7 +164,7 @@ def test_errors_speak_the_language_chosen(tmp_path: Path, capsys: pytest.Capture
     with pytest.raises(SystemExit) as stop:  # argparse's own words ("usage:", "error:") are Python's
         main([str(tmp_path), "-a", "my-lab", "-j", "0", "--lang", lang])
     assert stop.value.code == 2
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert [words for words in SAYS[lang]["-j 0"] if words not in err] == []
 
 
