@@ -48,6 +48,7 @@ from .cache import CHECKS_UNIT, Keys, ResultCache, Unit, check_files
 from .errors import GraderError, UsageError
 from .findings import start_findings
 from .handin import locate, submission_name
+from .i18n import _
 from .pytest_server import Forked, PytestServer
 from .results import ClassResult, SubmissionResult, TestResult
 from .run import SIDE_BY_SIDE
@@ -75,9 +76,9 @@ class Shard:
 
     @classmethod
     def parse(cls, text: str) -> Shard:
-        k, _, n = text.partition("/")
+        k, _slash, n = text.partition("/")
         if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
-            raise ValueError(f"{text!r} is not a shard: write K/N with 1 <= K <= N, e.g. 2/4")
+            raise ValueError(_("{text!r} is not a shard: write K/N with 1 <= K <= N, e.g. 2/4").format(text=text))
         return cls(int(k), int(n))
 
     def holds(self, name: str) -> bool:
@@ -104,7 +105,8 @@ def infer_lab(path: Path, submissions: list[Path]) -> str:
     """The lab the folder names say (named_lab), for a run without -a."""
     lab = named_lab(path, submissions, list_labs())
     if lab is None:
-        raise UsageError(f"cannot tell which lab {path} is for: pass -a/--assignment, one of: {', '.join(list_labs())}")
+        raise UsageError(_("cannot tell which lab {path} is for: pass -a/--assignment, one of: {labs}").format(
+            path=path, labs=", ".join(list_labs())))
     return lab
 
 
@@ -131,8 +133,8 @@ def with_requirements(assignment: Assignment, names: set[str]) -> set[str]:
 def unusable(assignment: Assignment, name: str, why: str) -> SubmissionResult:
     """Every scenario at 0 with the reason: the class run goes on."""
     headline = why.splitlines()[0]  # students see each test's output: the log tail stays in `error` and the logs
-    tests = tuple(TestResult(s.name, s.tags, 0.0, s.points, "failed", f"Not graded: {headline}", s.visibility,
-                             error=True)
+    tests = tuple(TestResult(s.name, s.tags, 0.0, s.points, "failed", _("Not graded: {why}").format(why=headline),
+                             s.visibility, error=True)
                   for s in assignment.scenarios)
     return SubmissionResult(name, tests, error=why)
 
@@ -199,7 +201,7 @@ class ClassRun:
                 cached.pop(u.name, None)
         log = self.logs / f"{submission_name(submission)}.log"
         if missing == []:
-            log.write_text(f"labgrade: all {len(cached)} unit(s) from the cache, nothing run\n")
+            log.write_text(_("labgrade: all {n} unit(s) from the cache, nothing run").format(n=len(cached)) + "\n")
             result = self._assemble(submission, {}, cached)
         else:
             fresh = self._run_pytest(submission, log, missing, len(cached))
@@ -234,8 +236,9 @@ class ClassRun:
             budget = sum(s.timeout for s in scenarios) + SUBMISSION_SLACK
             env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
             with open(log, "wb") as out:
-                what = "all units" if n_cached == 0 else f"{len(names)} unit(s), {n_cached} from the cache"
-                out.write(f"labgrade: grading {what}\n".encode())
+                what = _("labgrade: grading all units") if n_cached == 0 else _(
+                    "labgrade: grading {n} unit(s), {cached} from the cache").format(n=len(names), cached=n_cached)
+                out.write(f"{what}\n".encode())
                 out.flush()
                 lent = self.sandbox.lend() if self.sandbox is not None else None
                 if lent is not None:
@@ -246,14 +249,17 @@ class ClassRun:
                     if lent is not None:
                         lent[1].close()  # the run has its own copy: the server sees the end when it ends
                 if rc is None:
-                    out.write(b"\nlabgrade: interrupted (Ctrl-C): this submission was not graded\n")
+                    stopped = _("labgrade: interrupted (Ctrl-C): this submission was not graded")
+                    out.write(f"\n{stopped}\n".encode())
             if rc is None:
                 return None
             if rc == "timeout":
-                return unusable(a, submission_name(submission), f"grading did not finish within {budget:.0f} s")
+                return unusable(a, submission_name(submission),
+                                _("grading did not finish within {budget:.0f} s").format(budget=budget))
             if rc not in (0, 1) or not results.exists():
                 tail = log.read_text(errors="replace")[-2000:]
-                return unusable(a, submission_name(submission), f"the grading run failed (pytest exit {rc}):\n{tail}")
+                return unusable(a, submission_name(submission),
+                                _("the grading run failed (pytest exit {rc}):").format(rc=rc) + f"\n{tail}")
             tests = [TestResult.from_json(t) for t in json.loads(results.read_text())["tests"]]
         fresh: dict[str, tuple[TestResult, ...]] = {}
         for t in tests:
@@ -290,7 +296,7 @@ class ClassRun:
         for s in self.assignment.scenarios:
             got = fresh.get(s.name) or cached.get(s.name)
             tests += got or [TestResult(s.name, s.tags, 0.0, s.points, "failed",
-                                        "Not run (deselected or the run stopped).", s.visibility, error=True)]
+                                        _("Not run (deselected or the run stopped)."), s.visibility, error=True)]
         tests += fresh.get(CHECKS_UNIT) or cached.get(CHECKS_UNIT) or ()
         try:
             handin = locate(submission, self.assignment.handin)
@@ -383,7 +389,8 @@ def grade_class(assignment: Assignment, submissions: list[Path], backend: str, j
         try:
             graded = future.result()
         except Exception as e:  # a grader bug on one submission must not lose the others
-            graded = Graded(unusable(assignment, submission_name(sub), f"internal error: {e!r}"), 0, 0.0)
+            graded = Graded(unusable(assignment, submission_name(sub), _("internal error: {error!r}").format(error=e)),
+                            0, 0.0)
         if graded is not None:
             results[sub] = graded.result
             on_graded(graded)

@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from grader.assignment import load_assignment
 from grader.driver import i18n as driver_i18n
 from grader.errors import AssignmentError
-from grader.i18n import LANGUAGES, _, choose, read_back, use
+from grader.i18n import LANGUAGES, _, choose, lang_in, read_back, use
 from grader.sandbox.base import copy_driver
 from tests.unit.test_assignment_load import ASSIGNMENT_YAML, make_assignment
 
@@ -102,6 +102,16 @@ def test_the_language_is_the_option_then_the_assignment_then_the_locale() -> Non
     assert choose(None, None, {"LANG": "de_DE.UTF-8"}) == "en"  # a language labgrade does not speak
     assert choose(None, None, {"LANG": "C"}) == "en"
     assert choose(None, None, {}) == "en"
+
+
+def test_the_command_lines_lang_is_known_before_it_is_parsed() -> None:
+    """What `grade` speaks from its start, before its arguments are parsed (a bad one is said in it)."""
+    assert lang_in(["class/", "-a", "queue", "--lang", "fr", "-j", "0"]) == "fr"
+    assert lang_in(["selfcheck", "queue", "--lang=fr"]) == "fr"
+    assert lang_in(["class/", "--lang", "de"]) is None  # argparse refuses it: the locale says so
+    assert lang_in(["class/", "--lang"]) is None
+    assert lang_in(["--", "--lang", "fr"]) is None  # after --, a folder's name
+    assert lang_in(["class/", "-a", "queue"]) is None
 
 
 def test_the_assignment_declares_its_language(tmp_path: Path) -> None:
