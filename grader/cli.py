@@ -42,7 +42,7 @@ from .edition import cmd_publish
 from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
 from .gradescope import cmd_gradescope_package
 from .handin import find_submissions, submission_name
-from .i18n import for_assignment, lang_option
+from .i18n import for_assignment, lang_option, numeral
 from .image import cmd_image
 from .listing import cmd_scenarios
 from .merge import cmd_merge, write_shard_note
@@ -175,9 +175,9 @@ class ClassProgress:
             self.bar.update(self.task, completed=self.done)
             errors = sum(t.error for t in r.tests)
             note = (f"not graded: {r.error.splitlines()[0]}" if r.error else f"{errors} grader error(s)" if errors
-                    else "from the cache" if graded.cached == len(r.tests) else f"{graded.seconds:.1f} s")
-            line = visible(f"[{self.done}/{self.total}] {r.name}: {r.score:g} / {r.max_score:g} ({note}); "
-                           f"{self.state()}")
+                    else "from the cache" if graded.cached == len(r.tests) else f"{numeral(graded.seconds, '.1f')} s")
+            line = visible(f"[{self.done}/{self.total}] {r.name}: {numeral(r.score, 'g')} / "
+                           f"{numeral(r.max_score, 'g')} ({note}); {self.state()}")
             if not self.live or needs_attention(r):
                 (self.bar.console if self.live else console).print(escape(line), soft_wrap=True)
 
@@ -267,7 +267,8 @@ def summary(result: ClassResult) -> Table:
     for column in columns:
         table.add_column(column, justify="right" if column == "score" else "left")
     for s, note in zip(result.submissions, notes, strict=True):
-        table.add_row(escape(visible(s.name)), f"{s.score:g} / {s.max_score:g}", ", ".join(s.failed_tags) or "-",
+        table.add_row(escape(visible(s.name)), f"{numeral(s.score, 'g')} / {numeral(s.max_score, 'g')}",
+                      ", ".join(s.failed_tags) or "-",
                       *([escape(visible(note))] if any(notes) else []),
                       *([escape(visible("; ".join(s.override_lines())))] if overridden else []))
     return table
@@ -398,7 +399,8 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
         problem = selfcheck_verdict(sub, declared[sub.name])
         bad += bool(problem)
         must = ", ".join(sorted(declared[sub.name] or [])) or "nothing"
-        table.add_row(sub.name, f"{sub.score:g} / {sub.max_score:g}", must, ", ".join(sub.failed_tags) or "-",
+        table.add_row(sub.name, f"{numeral(sub.score, 'g')} / {numeral(sub.max_score, 'g')}", must,
+                      ", ".join(sub.failed_tags) or "-",
                       f"[red]FAIL[/] {problem}" if problem else "[green]ok[/]")
     console.print(table)
     write_all(result, args.out)

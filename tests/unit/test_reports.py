@@ -397,7 +397,7 @@ def test_step_summary_is_appended_and_escaped(tmp_path: Path) -> None:
     assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert text.count("<details>") == text.count("</details>") == 3 and text.count("<pre>") == text.count("</pre>")
     assert "| ❌ | server echoes one line | protocol | 0 / 2 |" in text
-    assert "| 🔒 | 1 hidden test(s) | | 0 / 2 |" in text
+    assert "| 🔒 | 1 hidden test | | 0 / 2 |" in text
     assert "children are reaped" not in text  # a hidden test's name is not shown to students
     for sub in klass().submissions:
         assert f"{number(sub.score)} / {number(sub.max_score)} points" in text
@@ -649,12 +649,12 @@ def test_github_shows_not_run_apart_and_the_findings_under_the_submission() -> N
     assert dora.index("**Read this first:**") < dora.index("| | scenario |")
     assert f"<ul>\n<li>{COMPILE}</li>\n</ul>" in dora
     assert dora.count("| ➖ not run |") == 3 and "❌" not in dora and "<details>" not in dora
-    assert (f"<li>{COMPILE}. (3 test(s)):<ul><li>server echoes one line</li><li>second client is served</li>"
+    assert (f"<li>{COMPILE}. (3 tests):<ul><li>server echoes one line</li><li>second client is served</li>"
             "<li>partial credit</li></ul></li>" in dora)
     eve = summary[summary.index("### echo-eve"):summary.index("### echo-fay")]
     assert eve.count("| ➖ not run |") == 1 and eve.count("| ❌ |") == 1 and eve.count("<details>") == 1
     assert "<li>requires &#x27;second client is served&#x27;" not in eve  # quotes stay quotes (quote=False)
-    assert ("<li>requires 'second client is served', which did not pass (1 test(s)):<ul><li>partial credit</li>"
+    assert ("<li>requires 'second client is served', which did not pass (1 test):<ul><li>partial credit</li>"
             "</ul></li>") in eve
     assert "children are reaped" not in summary  # hidden: not named, even not run
 
