@@ -130,7 +130,8 @@ def test_machine_readable_reports_keep_the_decimal_point(outs: dict[str, Path]) 
         alice = next(s for s in json.loads((out / "results.json").read_text())["submissions"]
                      if s["name"] == "echo-iterative-alice")
         assert alice["score"] == 20.5
-        row = next(r for r in csv.DictReader((out / "grades.csv").read_text().splitlines()) if r["submission"] == alice["name"])
+        rows = csv.DictReader((out / "grades.csv").read_text().splitlines())
+        row = next(r for r in rows if r["submission"] == alice["name"])
         assert (row["score"], row["percent"]) == ("20.5", "97.6")
         suite = next(s for s in ET.parse(out / "junit.xml").getroot() if s.get("name") == alice["name"])
         props = {p.get("name"): p.get("value") for p in suite.iter("property")}

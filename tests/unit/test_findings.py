@@ -62,7 +62,7 @@ def test_a_grader_error_fails_under_none_of_the_students_tags() -> None:
 def test_a_test_not_run_says_so_in_french_and_is_read_back_in_any_language() -> None:
     use("fr")
     try:
-        _, out = start_findings([result("a", started={"server.py": REASON}), result("b", started={"server.py": REASON})])
+        _, out = start_findings([result(n, started={"server.py": REASON}) for n in ("a", "b")])
     finally:
         use("en")
     assert out[1].output.startswith(f"Non exécuté : {REASON}.\nCeci n'est signalé qu'une fois")

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from grader.errors import UsageError
-from grader.i18n import use
 from grader.handin import (
     MAX_BYTES,
     MAX_FILES,
@@ -28,6 +27,7 @@ from grader.handin import (
     locate,
     stage,
 )
+from grader.i18n import use
 
 SERVER = b"import socket\nprint('server')\n"
 CLIENT = b"import socket\nprint('client')\n"
