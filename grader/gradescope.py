@@ -10,7 +10,7 @@ image) to build the grading image, then `run_autograder` for every submission, w
                                       package index Gradescope's image uses; then the venv and the
                                       lab are made root-only (the process sandbox hides nothing)
     run_autograder                    `grade /autograder/submission -a /autograder/source/assignment
-                                      --backend auto --gradescope-results .../results.json`; if
+                                      --backend auto --lang LANG --gradescope-results .../results.json`; if
                                       grading cannot even start, a results.json that says why; if no
                                       sandbox can be made in the container, no results at all (the
                                       submission shows as an autograder failure, never as a 0)
