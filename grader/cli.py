@@ -42,7 +42,7 @@ from .edition import cmd_publish
 from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
 from .gradescope import cmd_gradescope_package
 from .handin import find_submissions, submission_name
-from .i18n import _, choose, for_assignment, lang_in, lang_option, use
+from .i18n import _, choose, for_assignment, lang_in, lang_option, numeral, use
 from .image import cmd_image
 from .listing import cmd_scenarios
 from .merge import cmd_merge, write_shard_note
@@ -179,8 +179,8 @@ class ClassProgress:
                     else _("{n} grader error(s)").format(n=errors) if errors
                     else _("from the cache") if graded.cached == len(r.tests)
                     else _("{seconds:.1f} s").format(seconds=graded.seconds))
-            line = visible(f"[{self.done}/{self.total}] {r.name}: {r.score:g} / {r.max_score:g} ({note}); "
-                           f"{self.state()}")
+            line = visible(f"[{self.done}/{self.total}] {r.name}: {numeral(r.score, 'g')} / "
+                           f"{numeral(r.max_score, 'g')} ({note}); {self.state()}")
             if not self.live or needs_attention(r):
                 (self.bar.console if self.live else console).print(escape(line), soft_wrap=True)
 
@@ -283,7 +283,8 @@ def summary(result: ClassResult) -> Table:
                                                            else [])]:
         table.add_column(escape(column))
     for s, note in zip(result.submissions, notes, strict=True):
-        table.add_row(escape(visible(s.name)), f"{s.score:g} / {s.max_score:g}", ", ".join(s.failed_tags) or "-",
+        table.add_row(escape(visible(s.name)), f"{numeral(s.score, 'g')} / {numeral(s.max_score, 'g')}",
+                      ", ".join(s.failed_tags) or "-",
                       *([escape(visible(note))] if any(notes) else []),
                       *([escape(visible("; ".join(s.override_lines())))] if overridden else []))
     return table
@@ -416,7 +417,7 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
         problem = selfcheck_verdict(sub, declared[sub.name])
         bad += bool(problem)
         must = ", ".join(sorted(declared[sub.name] or [])) or _("nothing")
-        table.add_row(escape(sub.name), f"{sub.score:g} / {sub.max_score:g}", escape(must),
+        table.add_row(escape(sub.name), f"{numeral(sub.score, 'g')} / {numeral(sub.max_score, 'g')}", escape(must),
                       ", ".join(sub.failed_tags) or "-",
                       f"[red]{fail}[/] {escape(problem)}" if problem else f"[green]{ok}[/]")
     console.print(table)

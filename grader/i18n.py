@@ -22,10 +22,10 @@ from functools import cache
 import jinja2
 
 from .assignment import Assignment
-from .driver.i18n import ENGLISH, LANGUAGES, N_, _, current, ngettext, translation, use
+from .driver.i18n import ENGLISH, LANGUAGES, N_, Nn_, _, current, localized, ngettext, numeral, translation, use
 
-__all__ = ["ENGLISH", "LANGUAGES", "N_", "_", "choose", "current", "for_assignment", "install", "lang_in",
-           "lang_option", "ngettext", "read_back", "translation", "use"]
+__all__ = ["ENGLISH", "LANGUAGES", "N_", "Nn_", "_", "choose", "current", "for_assignment", "install", "lang_in",
+           "lang_option", "localized", "ngettext", "numeral", "read_back", "translation", "use"]
 
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX's order: the first one set decides
 
