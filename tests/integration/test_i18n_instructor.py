@@ -30,7 +30,7 @@ SAYS = {
                       "selfcheck my-lab", "variante", "doit échouer", "rien", "attention : my-lab n'a aucun mutant",
                       "1 variante(s) sur 1 notée(s) comme déclaré ; rapports dans"],
         "grade": ["Correction de 2 rendu(s) de my-lab", "my-lab : 2 rendu(s), 1 scénario(s)", "rendu", "étiquettes",
-                  "l'enseignant", "note entière : 0.5 au lieu de 0 (en retard)", "Rapports dans",
+                  "l'enseignant", "note entière : 0,5 au lieu de 0 (en retard)", "Rapports dans",
                   "par rendu"],
         "merge": ["1 dossier(s) fusionné(s) : 2 rendu(s) de my-lab dans"],
         "unknown lab": ["erreur : pas de TP 'my-lb' : vouliez-vous dire 'my-lab' ? (donnez le nom d'un TP"],

@@ -407,7 +407,8 @@ def test_run_autograder_gives_no_grade_when_no_sandbox_can_be_made(gradescope_zi
                                       DOCKER_HOST=f"unix://{tmp_path / 'no-engine.sock'}"))
     assert done.returncode == 1, done.stderr
     assert not (root / "results" / "results.json").exists()
-    assert "the docker backend cannot run here" in done.stderr and "no-engine.sock" in done.stderr
+    said = {"en": "the docker backend cannot run here", "fr": "le bac à sable docker ne peut pas fonctionner ici"}
+    assert said[lang] in done.stderr and "no-engine.sock" in done.stderr
     assert {"en": "labgrade: nothing was graded: no sandbox can be made in this container (see above)",
             "fr": "labgrade : rien n'a été noté : aucun bac à sable ne peut être créé dans ce conteneur (voir plus "
                   "haut)"}[lang] in done.stderr
