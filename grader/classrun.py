@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -137,6 +137,24 @@ def unusable(assignment: Assignment, name: str, why: str) -> SubmissionResult:
                              s.visibility, error=True)
                   for s in assignment.scenarios)
     return SubmissionResult(name, tests, error=why)
+
+
+def with_every_test(results: tuple[SubmissionResult, ...]) -> tuple[SubmissionResult, ...]:
+    """A submission that could not be graded at all lists the lab's YAML scenarios only: the
+    checks written in Python are known once a pytest run collected them. Give it, at 0 and as
+    grader errors, the tests another submission of the class was graded with, so that every
+    submission's maximum is the lab's (a class where none was graded keeps the scenarios only)."""
+    known = next((s.tests for s in results if not s.error), ())
+    fixed = []
+    for r in results:
+        have = {t.name for t in r.tests}
+        missing = [t for t in known if t.name not in have]
+        if r.error and missing:
+            why = r.tests[0].output if r.tests else ""
+            r = replace(r, tests=(*r.tests, *(TestResult(t.name, t.tags, 0.0, t.max_score, "failed", why,
+                                                         t.visibility, error=True) for t in missing)))
+        fixed.append(r)
+    return tuple(fixed)
 
 
 def needs_attention(result: SubmissionResult) -> bool:
@@ -413,10 +431,10 @@ def grade_class(assignment: Assignment, submissions: list[Path], backend: str, j
                 graded = future.result()
                 if graded is not None:
                     results[sub] = graded.result
-        kept = tuple(results[s] for s in submissions if s in results)
+        kept = with_every_test(tuple(results[s] for s in submissions if s in results))
         raise Interrupted(ClassResult(assignment.name, kept),
                           [submission_name(s) for s in submissions if s not in results]) from None
     finally:
         pool.shutdown(wait=True)
         run.close()
-    return ClassResult(assignment.name, tuple(results[s] for s in submissions))
+    return ClassResult(assignment.name, with_every_test(tuple(results[s] for s in submissions)))
