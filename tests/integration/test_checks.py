@@ -121,6 +121,13 @@ def test_fixtures(live_submission, tmp_path, monkeypatch, capsys, caplog, recwar
         assert (tmp_path / "note").read_text() == "kept"
     assert capsys.readouterr().out == "to the captured output\\n" and "logged" in caplog.text
     assert len(recwarn) == 1 and request.node.name == "test_fixtures"
+
+
+@pytest.mark.labgrade(points=1, tags=["protocol"], name="a check whose second subtest fails")
+def test_subtests(subtests):
+    for i in range(3):
+        with subtests.test(i=i):
+            assert i != 1, f"round {i} went wrong"
 '''
 
 
@@ -134,5 +141,8 @@ def test_a_check_may_use_the_fixtures_pytest_gives(tmp_path: Path) -> None:
     shutil.copytree(lab / "reference", klass / "ada")
     assert main([str(klass), "-a", str(lab), "--backend", "local", "-o", str(tmp_path / "out"), "--lang", "en"]) == 0
     (sub,) = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]
-    fixtures = next(t for t in sub["tests"] if t["name"] == "a check that uses pytest's own fixtures")
-    assert fixtures["status"] == "passed", fixtures["output"]
+    checks = {t["name"]: t for t in sub["tests"][-2:]}  # after the scenarios, once each (not once per subtest)
+    assert checks["a check that uses pytest's own fixtures"]["status"] == "passed"
+    failed = checks["a check whose second subtest fails"]  # the first failure of its subtests is its verdict
+    assert (failed["status"], failed["error"], failed["output"]) == ("failed", False, "round 1 went wrong")
+    assert len(sub["tests"]) == 6  # the lab's 3 scenarios and its check, then these 2
