@@ -12,6 +12,10 @@ The runner's user grades (no sudo): the local sandbox then needs unprivileged us
 which Ubuntu 24.04 restricts with AppArmor, so one step lifts that restriction first. Where they
 stay refused (a runner in a container, a stricter image), the grading step grades again with the
 process sandbox, as root, and says why in the job summary.
+
+The workflow grades in the language chosen when it is written (`--lang`, else the lab's
+`language:`, else the locale: grader/i18n.py), and the job summary's note about the sandbox is
+written into it in that language.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from . import __version__
 from .assignment import find_assignment, list_labs, load_assignment
 from .errors import UsageError
+from .i18n import ENGLISH, N_, _, for_assignment, lang_option
 
 WORKFLOW = Path(".github") / "workflows" / "classroom.yml"
 RUNNER = "labgrade"  # the grading step's id; the reporter reads LABGRADE_RESULTS
@@ -53,20 +58,25 @@ DEFAULT_INSTALL = f"labgrade=={__version__}"
 OUT = "$RUNNER_TEMP/labgrade"  # outside the checkout: the report must not become part of the graded files
 
 
-def grade_command(lab: str) -> str:
+# the job summary's note when the local sandbox cannot start, written into the workflow in its language
+FELL_BACK = N_("### The local sandbox could not start: graded with the process sandbox")
+FELL_BACK_WHY = N_("(labgrade's README, Sandbox backends: a uid of its own per scenario, run as root)")
+
+
+def grade_command(lab: str, lang: str = ENGLISH) -> str:
     """The grading step's shell script (`bash -e`, in the checked-out repository). Exit status 3:
     graded, but the grader failed on a test (marked so): the points still go to Classroom. Exit
     status 4: no sandbox could start (user namespaces refused: AppArmor, a container): graded again
-    with the process sandbox, as root, and the job summary says why."""
-    args = f"-a {shlex.quote(lab)} -o \"{OUT}\" --classroom-output \"$GITHUB_OUTPUT\""
+    with the process sandbox, as root, and the job summary says why (in the current language)."""
+    args = f"-a {shlex.quote(lab)} --lang {lang} -o \"{OUT}\" --classroom-output \"$GITHUB_OUTPUT\""
     return f"""\
 status=0
 grade . {args} --backend local 2> "$RUNNER_TEMP/labgrade-local.err" || status=$?
 cat "$RUNNER_TEMP/labgrade-local.err" >&2
 if [ "$status" -eq 4 ]; then
-  {{ echo "### The local sandbox could not start: graded with the process sandbox"
+  {{ echo {shlex.quote(_(FELL_BACK))}
     echo; echo '```'; cat "$RUNNER_TEMP/labgrade-local.err"; echo '```'
-    echo "(labgrade's README, Sandbox backends: a uid of its own per scenario, run as root)"
+    echo {shlex.quote(_(FELL_BACK_WHY))}
   }} >> "$GITHUB_STEP_SUMMARY"
   as_root=""
   [ "$(id -u)" -eq 0 ] || as_root="sudo -E env PATH=$PATH"
@@ -81,7 +91,7 @@ def q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def workflow(lab: str, install: str, timeout_minutes: int) -> str:
+def workflow(lab: str, install: str, timeout_minutes: int, lang: str = ENGLISH) -> str:
     return f"""\
 # GitHub Classroom autograding with labgrade, written by `grade classroom init -a {lab}` (labgrade {__version__}).
 # Keep the workflow name, the job id and the step id `{RUNNER}`: Classroom's reporter looks them up.
@@ -118,7 +128,7 @@ jobs:
       - name: Grade with labgrade
         id: {RUNNER}
         run: |
-{textwrap.indent(grade_command(lab), " " * 10)}
+{textwrap.indent(grade_command(lab, lang), " " * 10)}
       - name: Autograding Reporter
         uses: {uses(REPORTER_ACTION)}
         env:
@@ -128,9 +138,11 @@ jobs:
 """
 
 
-def init(lab: str, repo: Path, install: str, force: bool = False) -> Path:
-    """Write the workflow into `repo`; returns its path."""
-    assignment = load_assignment(find_assignment(lab))  # a broken or unknown lab fails here, not on every push
+def init(lab: str, repo: Path, install: str, force: bool = False, lang: str | None = None) -> Path:
+    """Write the workflow into `repo`, grading in `lang` (None: the lab's `language:`, else the locale's); returns
+    its path."""
+    # a broken or unknown lab fails here, not on every push
+    assignment = for_assignment(load_assignment(find_assignment(lab)), lang)
     if not repo.is_dir():
         raise UsageError(f"{repo}: not a folder (give the student template repository's checkout)")
     path = repo / WORKFLOW
@@ -138,7 +150,8 @@ def init(lab: str, repo: Path, install: str, force: bool = False) -> Path:
         raise UsageError(f"{path} exists: pass --force to replace it")
     budget = sum(s.timeout for s in assignment.scenarios) / 60
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(workflow(assignment.name, install, max(10, int(budget) + 10)), encoding="utf-8")
+    path.write_text(workflow(assignment.name, install, max(10, int(budget) + 10), assignment.language or ENGLISH),
+                    encoding="utf-8")
     return path
 
 
@@ -155,8 +168,9 @@ def cmd_classroom(argv: list[str]) -> int:
                    help=f"what the workflow gives `pip install` to get labgrade (default: {DEFAULT_INSTALL}); e.g. "
                         "git+https://github.com/ORG/labgrade@v0.1.0 for your own copy")
     i.add_argument("--force", action="store_true", help="replace an existing classroom.yml")
+    lang_option(i)
     args = p.parse_args(argv)
-    path = init(args.assignment, args.repo, args.install, args.force)
+    path = init(args.assignment, args.repo, args.install, args.force, args.lang)
     name = load_assignment(find_assignment(args.assignment)).name
     print(f"wrote {path}: on every push it installs `{args.install}`, grades the repository as {name} and reports "
           f"the points to GitHub Classroom")

@@ -42,7 +42,7 @@ from .edition import cmd_publish
 from .errors import AssignmentError, GraderError, SandboxUnavailable, UsageError
 from .gradescope import cmd_gradescope_package
 from .handin import find_submissions, submission_name
-from .i18n import for_assignment, lang_option
+from .i18n import _, choose, for_assignment, lang_in, lang_option, numeral, use
 from .image import cmd_image
 from .listing import cmd_scenarios
 from .merge import cmd_merge, write_shard_note
@@ -56,7 +56,7 @@ from .report.gradebook import scenario_order
 from .results import ClassResult, SubmissionResult
 from .run import SIDE_BY_SIDE, at_least_one
 from .sandbox import BACKENDS, Sandbox, open_backend
-from .text import did_you_mean, visible
+from .text import closest, visible
 
 
 class ExitCode(enum.IntEnum):
@@ -150,15 +150,16 @@ class ClassProgress:
         self.projected_end: float | None = None
         self.lock = threading.Lock()
         self.live = console.is_terminal
-        self.bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), _StateColumn(self),
+        self.bar = Progress(TextColumn(escape(_("grading"))), BarColumn(), MofNCompleteColumn(), _StateColumn(self),
                             TimeElapsedColumn(), console=console, transient=True, disable=not self.live)
         self.task = self.bar.add_task("grading", total=total)
 
     def state(self) -> str:
-        left = ""
         if self.projected_end is not None and self.done < self.total:
-            left = f", ~{_duration(max(0.0, self.projected_end - time.monotonic()))} left"
-        return f"{self.running} running, {self.failed} failed{left}"
+            left = _duration(max(0.0, self.projected_end - time.monotonic()))
+            return _("{running} running, {failed} failed, ~{left} left").format(running=self.running,
+                                                                                 failed=self.failed, left=left)
+        return _("{running} running, {failed} failed").format(running=self.running, failed=self.failed)
 
     def on_start(self, name: str) -> None:
         with self.lock:
@@ -174,10 +175,12 @@ class ClassProgress:
             self.projected_end = self.started_at + (now - self.started_at) / self.done * self.total
             self.bar.update(self.task, completed=self.done)
             errors = sum(t.error for t in r.tests)
-            note = (f"not graded: {r.error.splitlines()[0]}" if r.error else f"{errors} grader error(s)" if errors
-                    else "from the cache" if graded.cached == len(r.tests) else f"{graded.seconds:.1f} s")
-            line = visible(f"[{self.done}/{self.total}] {r.name}: {r.score:g} / {r.max_score:g} ({note}); "
-                           f"{self.state()}")
+            note = (_("not graded: {why}").format(why=r.error.splitlines()[0]) if r.error
+                    else _("{n} grader error(s)").format(n=errors) if errors
+                    else _("from the cache") if graded.cached == len(r.tests)
+                    else _("{seconds:.1f} s").format(seconds=graded.seconds))
+            line = visible(f"[{self.done}/{self.total}] {r.name}: {numeral(r.score, 'g')} / "
+                           f"{numeral(r.max_score, 'g')} ({note}); {self.state()}")
             if not self.live or needs_attention(r):
                 (self.bar.console if self.live else console).print(escape(line), soft_wrap=True)
 
@@ -192,10 +195,15 @@ class ClassProgress:
 def fixed_times(assignment: Assignment) -> str:
     """The fixed times of this run, for its log: every other wait ends on an event (README,
     "Settled, not slept"), and a correct program never waits for these."""
-    rates = [f"{s.name!r}: {a['measure']} over {a['over']} s" for s in assignment.scenarios for step in s.steps
+    rates = [_("{scenario!r}: {measure} over {over} s").format(scenario=s.name, measure=a["measure"], over=a["over"])
+             for s in assignment.scenarios for step in s.steps
              for verb, a in step.items() if verb == "probe" and isinstance(a, dict) and "over" in a]
-    return (f"Fixed times: {SETTLE_CPU:g} s of CPU time for each thread of a program that never sleeps to settle"
-            + (f"; rates measured over a window, unless decided at once ({'; '.join(rates)})" if rates else ""))
+    if rates:
+        return _("Fixed times: {settle:g} s of CPU time for each thread of a program that never sleeps to settle; "
+                 "rates measured over a window, unless decided at once ({rates})").format(settle=SETTLE_CPU,
+                                                                                          rates="; ".join(rates))
+    return _("Fixed times: {settle:g} s of CPU time for each thread of a program that never sleeps to "
+             "settle").format(settle=SETTLE_CPU)
 
 
 def run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespace,
@@ -211,12 +219,15 @@ def run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespace
 def _run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespace, cache: ResultCache | None,
                backend: Sandbox) -> ClassResult:
     if backend.one_at_a_time and (args.jobs > 1 or args.side_by_side > 1):
-        console.print(f"The {backend.name} sandbox shares this machine's network: one scenario at a time "
-                      f"(-j 1, --side-by-side 1)", soft_wrap=True)
+        console.print(escape(_("The {backend} sandbox shares this machine's network: one scenario at a time "
+                               "(-j 1, --side-by-side 1)").format(backend=backend.name)), soft_wrap=True)
         args.jobs = args.side_by_side = 1
-    console.print(f"Grading {len(subs)} submission(s) of [bold]{escape(assignment.name)}[/] "
-                  f"with the [bold]{backend.name}[/] sandbox, {args.jobs} at a time"
-                  + (f"; cache: {escape(str(cache.root))}" if cache else ""), soft_wrap=True)
+    what = dict(n=len(subs), lab=f"[bold]{escape(assignment.name)}[/]", backend=f"[bold]{backend.name}[/]",
+                jobs=args.jobs)
+    console.print(_("Grading {n} submission(s) of {lab} with the {backend} sandbox, {jobs} at a time; cache: "
+                    "{cache}").format(**what, cache=escape(str(cache.root))) if cache else
+                  _("Grading {n} submission(s) of {lab} with the {backend} sandbox, {jobs} at a time").format(**what),
+                  soft_wrap=True)
     console.print(escape(fixed_times(assignment)), soft_wrap=True)
     with ClassProgress(len(subs)) as progress:
         return grade_class(assignment, subs, backend.name, args.jobs, args.out / "logs", cache=cache,
@@ -230,12 +241,14 @@ def keep_interrupted(stop: Interrupted, out: Path, cached: bool) -> None:
     kept = stop.partial.submissions
     if kept:
         write_all(stop.partial, out)
-    console.print(f"Interrupted: kept {len(kept)} graded submission(s)"
-                  + (f" in {escape(str(out))}/ ({escape(visible(', '.join(s.name for s in kept)))})" if kept else "")
-                  + f"; not graded: {len(stop.not_graded)}"
-                  + (f" ({escape(visible(', '.join(stop.not_graded)))})" if stop.not_graded else "")
-                  + (". Run the same command again: what was graded comes from the cache." if cached and kept else "."),
-                  soft_wrap=True)
+    counts = dict(kept=len(kept), out=out, kept_names=", ".join(s.name for s in kept), left=len(stop.not_graded),
+                  left_names=", ".join(stop.not_graded))
+    said = (_("Interrupted: kept {kept} graded submission(s) in {out}/ ({kept_names}); not graded: {left} "
+              "({left_names})") if kept and stop.not_graded
+            else _("Interrupted: kept {kept} graded submission(s) in {out}/ ({kept_names}); not graded: {left}") if kept
+            else _("Interrupted: kept {kept} graded submission(s); not graded: {left} ({left_names})")).format(**counts)
+    again = " " + _("Run the same command again: what was graded comes from the cache.") if cached and kept else ""
+    console.print(escape(visible(f"{said}.{again}")), soft_wrap=True)
 
 
 def summary_note(s: SubmissionResult) -> str:
@@ -244,30 +257,34 @@ def summary_note(s: SubmissionResult) -> str:
     errors_ = sum(t.error for t in s.tests)
     not_run = sum(t.status == "not_run" for t in s.tests)
     if s.error:
-        return f"not graded: {s.error.splitlines()[0]} (see logs/)"
+        return _("not graded: {why} (see logs/)").format(why=s.error.splitlines()[0])
     if errors_:
-        return f"{errors_} grader error(s), not the student's fault: see logs/"
+        return _("{n} grader error(s), not the student's fault: see logs/").format(n=errors_)
     if len(s.findings) > 1:
-        return f"{s.findings[0]} (and {len(s.findings) - 1} more finding(s): see report.html)"
+        return _("{finding} (and {n} more finding(s): see report.html)").format(finding=s.findings[0],
+                                                                                n=len(s.findings) - 1)
     if s.findings:
         return s.findings[0]
     if not_run:  # without a finding, a test is not run because a test it requires did not pass
-        return f"{not_run} test(s) not run: a test they require did not pass"
+        return _("{n} test(s) not run: a test they require did not pass").format(n=not_run)
     return ""
 
 
 def summary(result: ClassResult) -> Table:
     # the scenarios as report.html counts them: every test graded, YAML scenarios and checks written in Python
-    table = Table(title=f"{result.assignment}: {len(result.submissions)} submission(s), "
-                        f"{len(scenario_order(result))} scenario(s)")
+    table = Table(title=escape(_("{lab}: {n} submission(s), {m} scenario(s)").format(
+        lab=result.assignment, n=len(result.submissions), m=len(scenario_order(result)))))
     notes = [summary_note(s) for s in result.submissions]
     overridden = any(s.overrides for s in result.submissions)
-    columns = ("submission", "score", "failed tags", *(["note"] if any(notes) else []),
-               *(["set by the instructor (--overrides)"] if overridden else []))
-    for column in columns:
-        table.add_column(column, justify="right" if column == "score" else "left")
+    table.add_column(_("submission"))
+    table.add_column(_("score"), justify="right")
+    table.add_column(_("failed tags"))
+    for column in [*([_("note")] if any(notes) else []), *([_("set by the instructor (--overrides)")] if overridden
+                                                           else [])]:
+        table.add_column(escape(column))
     for s, note in zip(result.submissions, notes, strict=True):
-        table.add_row(escape(visible(s.name)), f"{s.score:g} / {s.max_score:g}", ", ".join(s.failed_tags) or "-",
+        table.add_row(escape(visible(s.name)), f"{numeral(s.score, 'g')} / {numeral(s.max_score, 'g')}",
+                      ", ".join(s.failed_tags) or "-",
                       *([escape(visible(note))] if any(notes) else []),
                       *([escape(visible("; ".join(s.override_lines())))] if overridden else []))
     return table
@@ -277,18 +294,18 @@ def cmd_grade(argv: list[str]) -> ExitCode:
     args = grade_parser().parse_args(argv)
     one = bool(args.gradescope_results or args.classroom_output)  # a platform's upload: one submission, any layout
     if one and not args.submissions.exists():
-        raise UsageError(f"{args.submissions}: no such file or folder")
+        raise UsageError(_("{path}: no such file or folder").format(path=args.submissions))
     lab = args.assignment or infer_lab(args.submissions, find_submissions(args.submissions, ()))
     assignment = for_assignment(load_assignment(find_assignment(lab)), args.lang)
     subs = [args.submissions] if one else find_submissions(args.submissions, assignment.handin)
     if args.assignment and (named := other_lab(assignment.name, args.submissions, subs)):
-        console.print(f"warning: grading as {escape(assignment.name)} (-a), but the folder names start with "
-                      f"{escape(named)}, another lab (GitHub Classroom names clones <assignment>-<login>): "
-                      f"is -a right?", soft_wrap=True)
+        console.print(escape(_("warning: grading as {lab} (-a), but the folder names start with {named}, another lab "
+                               "(GitHub Classroom names clones <assignment>-<login>): is -a right?").format(
+            lab=assignment.name, named=named)), soft_wrap=True)
     overrides = class_overrides(args.overrides, assignment, map(submission_name, subs))  # the whole class's
     if args.shard:
         subs = args.shard.select(subs)
-        console.print(f"Shard {args.shard}: {len(subs)} submission(s)")
+        console.print(_("Shard {shard}: {n} submission(s)").format(shard=args.shard, n=len(subs)))
     write_shard_note(args.out, str(args.shard) if args.shard else None)  # `grade merge` checks that no shard is missing
     say_stale(clear_stale(args.out, [submission_name(s) for s in subs]))
     cache = None if args.no_cache else ResultCache(args.cache_dir or default_cache_dir())
@@ -307,16 +324,17 @@ def cmd_grade(argv: list[str]) -> ExitCode:
     write_single(result, args.gradescope_results, args.classroom_output)  # Gradescope, GitHub Classroom
     console.print(summary(result))
     if unwritten:
-        console.print(f"[bold red]error:[/] {escape(unwritten)}", soft_wrap=True)
-    console.print(f"Reports in {args.out}/: results.json, grades.csv, junit.xml, report.html, "
-                  f"and a Gradescope results.json per submission")
+        said = escape(_("error:"))
+        console.print(f"[bold red]{said}[/] {escape(unwritten)}", soft_wrap=True)
+    console.print(escape(_("Reports in {out}/: results.json, grades.csv, junit.xml, report.html, and a Gradescope "
+                           "results.json per submission").format(out=args.out)))
     faulty = [s.name for s in result.submissions if needs_attention(s)]
     if unwritten and not faulty:
         return ExitCode.INTERNAL_ERROR
     if faulty:
-        console.print(f"[bold red]The grader failed[/] on {len(faulty)} submission(s) "
-                      f"({escape(visible(', '.join(faulty[:10])))}): their tests marked as grader errors are not the "
-                      f"students' fault; see {escape(str(args.out))}/logs/ (exit status 3)", soft_wrap=True)
+        console.print(_("[bold red]The grader failed[/] on {n} submission(s) ({names}): their tests marked as grader "
+                        "errors are not the students' fault; see {out}/logs/ (exit status 3)").format(
+            n=len(faulty), names=escape(visible(", ".join(faulty[:10]))), out=escape(str(args.out))), soft_wrap=True)
         return ExitCode.INTERNAL_ERROR
     return ExitCode.OK
 
@@ -331,17 +349,17 @@ def say_stale(stale: Stale) -> None:
 def selfcheck_verdict(sub: SubmissionResult, declared: set[str] | None) -> str:
     """'' when the submission scored as declared, else what is wrong."""
     if sub.error:
-        return f"not graded: {sub.error.splitlines()[0]}"
+        return _("not graded: {why}").format(why=sub.error.splitlines()[0])
     if any(t.error for t in sub.tests):
-        return "grader errors: " + ", ".join(t.name for t in sub.tests if t.error)
+        return _("grader errors: {tests}").format(tests=", ".join(t.name for t in sub.tests if t.error))
     if declared is None:
         lost_any = [t for t in sub.tests if t.status != "passed"]
-        return "" if not lost_any else "reference lost points: " + "; ".join(t.name for t in lost_any)
+        return _("reference lost points: {tests}").format(tests="; ".join(t.name for t in lost_any)) if lost_any else ""
     failed = [t for t in sub.tests if t.status == "failed"]  # a test not run failed under none of its tags
     lost = {tag for t in failed for tag in t.tags}
-    problems = [f"did not lose points under {tag!r}" for tag in sorted(declared - lost)]
-    problems += [f"also failed {t.name!r} under {sorted(set(t.tags) - declared)}" for t in failed
-                 if set(t.tags) - declared]
+    problems = [_("did not lose points under {tag!r}").format(tag=tag) for tag in sorted(declared - lost)]
+    problems += [_("also failed {test!r} under {tags}").format(test=t.name, tags=sorted(set(t.tags) - declared))
+                 for t in failed if set(t.tags) - declared]
     return "; ".join(problems)
 
 
@@ -360,9 +378,10 @@ def refuse_class_reports(out: Path, lab: str) -> None:
     class's reports (whose results.json has no "reference" among its submissions)."""
     earlier = earlier_run(out)
     if earlier and (earlier.assignment != lab or "reference" not in {s.name for s in earlier.submissions}):
-        raise UsageError(f"{out}/ holds the reports of a class ({earlier.assignment}, {len(earlier.submissions)} "
-                         f"submission(s)), not of a selfcheck of {lab}: give selfcheck another folder with -o "
-                         f"(default: {SELFCHECK_REPORT / lab}/)")
+        raise UsageError(_("{out}/ holds the reports of a class ({lab}, {n} submission(s)), not of a selfcheck of "
+                           "{selfchecked}: give selfcheck another folder with -o (default: {default}/)").format(
+            out=out, lab=earlier.assignment, n=len(earlier.submissions), selfchecked=lab,
+            default=SELFCHECK_REPORT / lab))
 
 
 def cmd_selfcheck(argv: list[str]) -> ExitCode:
@@ -390,26 +409,28 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
         say_stale(clear_stale(args.out, declared))
         # no cache: selfcheck proves that the scenarios bite, on this machine, now (a flaky scenario must show)
         result = run_class(assignment, subs, args)
-    table = Table(title=f"selfcheck {assignment.name}")
-    for col in ("variant", "score", "must fail", "failed tags", "verdict"):
-        table.add_column(col)
-    bad = 0
+    table = Table(title=escape(_("selfcheck {lab}").format(lab=assignment.name)))
+    for col in (_("variant"), _("score"), _("must fail"), _("failed tags"), _("verdict")):
+        table.add_column(escape(col))
+    bad, fail, ok = 0, escape(_("FAIL")), escape(_("ok"))
     for sub in result.submissions:
         problem = selfcheck_verdict(sub, declared[sub.name])
         bad += bool(problem)
-        must = ", ".join(sorted(declared[sub.name] or [])) or "nothing"
-        table.add_row(sub.name, f"{sub.score:g} / {sub.max_score:g}", must, ", ".join(sub.failed_tags) or "-",
-                      f"[red]FAIL[/] {problem}" if problem else "[green]ok[/]")
+        must = ", ".join(sorted(declared[sub.name] or [])) or _("nothing")
+        table.add_row(escape(sub.name), f"{numeral(sub.score, 'g')} / {numeral(sub.max_score, 'g')}", escape(must),
+                      ", ".join(sub.failed_tags) or "-",
+                      f"[red]{fail}[/] {escape(problem)}" if problem else f"[green]{ok}[/]")
     console.print(table)
     write_all(result, args.out)
     if not declared.keys() - {"reference"}:
-        console.print(f"warning: {escape(assignment.name)} has no mutant: nothing shows that its scenarios bite "
-                      f"(add known-bad variants in {escape(str(assignment.root / 'mutants'))}/)")
+        console.print(escape(_("warning: {lab} has no mutant: nothing shows that its scenarios bite (add known-bad "
+                               "variants in {folder}/)").format(lab=assignment.name,
+                                                                folder=assignment.root / "mutants")), soft_wrap=True)
     elif idle := toothless(result):
-        console.print("warning: no mutant fails " + "; ".join(f"'{escape(n)}'" for n in idle)
-                      + ": add one that only this scenario catches", soft_wrap=True)
-    console.print(f"{len(result.submissions) - bad} of {len(result.submissions)} variants scored as declared; "
-                  f"reports in {escape(str(args.out))}/", soft_wrap=True)
+        console.print(escape(_("warning: no mutant fails {tests}: add one that only this scenario catches").format(
+            tests="; ".join(f"'{n}'" for n in idle))), soft_wrap=True)
+    console.print(escape(_("{ok} of {n} variants scored as declared; reports in {out}/").format(
+        ok=len(result.submissions) - bad, n=len(result.submissions), out=args.out)), soft_wrap=True)
     return ExitCode.CHECK_FAILED if bad else ExitCode.OK
 
 
@@ -425,26 +446,27 @@ def interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    use(choose(lang_in(argv), None))  # until a lab is loaded: its argument errors, a lab that does not load
     on_term = signal.signal(signal.SIGTERM, interrupt) if threading.current_thread() is threading.main_thread() \
         else None
     try:
         if argv and argv[0] in COMMANDS:
             return int(COMMANDS[argv[0]](argv[1:]))
         if argv and not argv[0].startswith("-") and not os.path.lexists(argv[0]) and \
-                (hint := did_you_mean(argv[0], COMMANDS)):  # a mistyped sub-command, not SUBMISSIONS
-            raise UsageError(f"unknown command {argv[0]!r}{hint}")
+                (close := closest(argv[0], COMMANDS)):  # a mistyped sub-command, not SUBMISSIONS
+            raise UsageError(_("unknown command {name!r}: did you mean {close!r}?").format(name=argv[0], close=close))
         return int(cmd_grade(argv))
     except AssignmentError as e:
-        print(f"error in the assignment: {e}", file=sys.stderr)
+        print(_("error in the assignment: {message}").format(message=e), file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except SandboxUnavailable as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(_("error: {message}").format(message=e), file=sys.stderr)
         return ExitCode.NO_SANDBOX
     except GraderError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(_("error: {message}").format(message=e), file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(_("interrupted"), file=sys.stderr)
         return ExitCode.INTERRUPTED
     finally:
         if on_term is not None:

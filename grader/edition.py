@@ -42,6 +42,7 @@ from .assignment import Assignment, Scenario, find_assignment, load_assignment
 from .assignment.model import TAGS
 from .cache import check_files
 from .errors import UsageError
+from .i18n import N_, _, choose, lang_option, use
 
 if TYPE_CHECKING:
     import pytest
@@ -51,11 +52,12 @@ STAND_IN = ('"""Not in the student edition: the course\'s solution of {script} s
             'raise SystemExit("{script}: the course\'s solution is not in the student edition")\n')
 GRADING_INI = Path(__file__).with_name("grading.ini")
 
-HIDDEN = "not visible (visibility: {visibility})"
-RUNS_SOLUTION = ("runs the course's solution of {script}, a hand-in file: script that peer with listen:/accept: "
+HIDDEN = N_("not visible (visibility: {visibility})")
+RUNS_SOLUTION = N_("runs the course's solution of {script}, a hand-in file: script that peer with listen:/accept: "
                  "steps to let students run it")
-REQUIRES_LEFT_OUT = "requires {name!r}, which is left out"
-SAME_FILE = "is in {file} beside a test left out ({name!r})"
+REQUIRES_LEFT_OUT = N_("requires {name!r}, which is left out")
+SAME_FILE = N_("is in {file} beside a test left out ({name!r})")
+A_PROGRAM = N_("a program ({file} starts one from: reference)")
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,8 @@ def collect_checks(assignment: Assignment) -> list[Check]:
         code = pytest.main(["--collect-only", "-q", f"--config-file={GRADING_INI}", f"--rootdir={assignment.root}",
                             "--", *map(str, files)], plugins=[collector])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        raise UsageError(f"the checks written in Python of {assignment.root} do not collect (pytest exit {int(code)}):"
-                         f"\n{out.getvalue()[-2000:]}")
+        raise UsageError(_("the checks written in Python of {lab} do not collect (pytest exit {code}):").format(
+            lab=assignment.root, code=int(code)) + f"\n{out.getvalue()[-2000:]}")
     return collector.checks
 
 
@@ -138,14 +140,14 @@ def select(assignment: Assignment, checks: list[Check]) -> Selection:
     for s in assignment.scenarios:
         solutions = solutions_run(assignment, s)
         if s.visibility != "visible":
-            why[s.name] = HIDDEN.format(visibility=s.visibility)
+            why[s.name] = _(HIDDEN).format(visibility=s.visibility)
         elif solutions:
-            why[s.name] = RUNS_SOLUTION.format(script=solutions[0])
+            why[s.name] = _(RUNS_SOLUTION).format(script=solutions[0])
     for c in checks:
         if c.visibility != "visible":
-            why[c.name] = HIDDEN.format(visibility=c.visibility)
+            why[c.name] = _(HIDDEN).format(visibility=c.visibility)
         elif starts_a_solution(c.path):
-            why[c.name] = RUNS_SOLUTION.format(script=f"a program ({c.path.name} starts one from: reference)")
+            why[c.name] = _(RUNS_SOLUTION).format(script=_(A_PROGRAM).format(file=c.path.name))
     requires = {s.name: s.requires for s in assignment.scenarios} | {  # a check may name a scenario in any language
         c.name: tuple(named.name if (named := assignment.scenario_named(r)) else r for r in c.requires)
         for c in checks}
@@ -155,11 +157,11 @@ def select(assignment: Assignment, checks: list[Check]) -> Selection:
         for name, needs in requires.items():
             gone = [r for r in needs if r in why]
             if name not in why and gone:
-                why[name], changed = REQUIRES_LEFT_OUT.format(name=gone[0]), True
+                why[name], changed = _(REQUIRES_LEFT_OUT).format(name=gone[0]), True
         for c in checks:
             beside = [o.name for o in checks if o.path == c.path and o.name in why]
             if c.name not in why and beside:
-                why[c.name], changed = SAME_FILE.format(file=c.path.name, name=beside[0]), True
+                why[c.name], changed = _(SAME_FILE).format(file=c.path.name, name=beside[0]), True
     points = sum(s.points for s in assignment.scenarios if s.name in why) + sum(c.points for c in checks
                                                                                 if c.name in why)
     shipped_checks = tuple(dict.fromkeys(c.path for c in checks if c.name not in why))
@@ -233,17 +235,19 @@ def left_out_of(folder: Path) -> tuple[int, float] | None:
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError) as e:
-        raise UsageError(f"{folder / NOTE}: not a student edition's note ({e!r}): publish the lab again") from None
+        raise UsageError(_("{file}: not a student edition's note ({error!r}): publish the lab again").format(
+            file=folder / NOTE, error=e)) from None
 
 
 def publish(assignment: Assignment, out: Path) -> Selection:
     """Write the student edition of `assignment` into `out` (absent or empty), checked by loading it back."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UsageError(f"{out} already exists and is not an empty folder: remove it or give another -o")
+        raise UsageError(_("{folder} already exists and is not an empty folder: remove it or give another -o").format(
+            folder=out))
     selection = select(assignment, collect_checks(assignment))
     if not selection.scenarios:
-        raise UsageError(f"{assignment.name} has no scenario students may run (visible, and not running the "
-                         f"course's solution of a hand-in file): nothing to publish")
+        raise UsageError(_("{lab} has no scenario students may run (visible, and not running the course's solution "
+                           "of a hand-in file): nothing to publish").format(lab=assignment.name))
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".labgrade-edition-", dir=out.parent) as tmp:
         staged = Path(tmp) / "edition"
@@ -252,7 +256,8 @@ def publish(assignment: Assignment, out: Path) -> Selection:
         edition = load_assignment(staged)
         same = [scenario_yaml(s) for s in edition.scenarios] == [scenario_yaml(s) for s in selection.scenarios]
         if not same:  # a bug of ours, not the instructor's: never hand out a lab that grades differently
-            raise UsageError(f"the student edition of {assignment.root} does not load back the same scenarios")
+            raise UsageError(_("the student edition of {lab} does not load back the same scenarios").format(
+                lab=assignment.root))
         with contextlib.suppress(FileNotFoundError):
             out.rmdir()
         staged.rename(out)
@@ -267,16 +272,17 @@ def cmd_publish(argv: list[str]) -> int:
     p.add_argument("lab", metavar="LAB", help="lab name or assignment folder")
     p.add_argument("-o", "--out", type=Path, required=True, metavar="DIR",
                    help="the folder to write (it must not exist, or be empty)")
+    lang_option(p)
     args = p.parse_args(argv)
     assignment = load_assignment(find_assignment(args.lab))
+    use(choose(args.lang, assignment.language))  # what this command says; the edition keeps the lab's `language:`
     selection = publish(assignment, args.out)
-    shipped = len(selection.scenarios)
-    print(f"wrote {args.out}/: the student edition of {assignment.name}, {shipped} scenario(s) and "
-          f"{len(selection.check_files)} file(s) of checks written in Python; students run "
-          f"`grade check -a {args.out}` in the folder of their work")
+    print(_("wrote {out}/: the student edition of {lab}, {n} scenario(s) and {files} file(s) of checks written in "
+            "Python; students run `grade check -a {out}` in the folder of their work").format(
+        out=args.out, lab=assignment.name, n=len(selection.scenarios), files=len(selection.check_files)))
     if selection.left_out:
-        print(f"left out ({len(selection.left_out)} test(s), {selection.points_left_out:g} points, graded after the "
-              f"hand-in only):")
+        print(_("left out ({n} test(s), {points:g} points, graded after the hand-in only):").format(
+            n=len(selection.left_out), points=selection.points_left_out))
         for name, why in selection.left_out.items():
             print(f"  {name!r}: {why}")
     return 0

@@ -7,7 +7,7 @@ from typing import Any
 
 from .assignment import Scenario
 from .driver.endpoints import STORE_CAP, truncation_note
-from .i18n import N_, _
+from .i18n import N_, _, numeral
 from .text import visible
 
 MAX_TRANSCRIPT_LINES = 60
@@ -21,7 +21,8 @@ EXPECTED_OBSERVED = N_("  expected: {expected}\n  observed: {observed}")  # a fa
 
 def transcript_lines(outcome: dict[str, Any]) -> list[str]:
     events = outcome.get("transcript", {}).get("events", [])
-    lines = [f"  {t:8.3f}s  {who:<8} {what}{'  ' + detail if detail else ''}" for t, who, what, detail in events]
+    lines = [f"  {numeral(t, '8.3f')}s  {who:<8} {what}{'  ' + detail if detail else ''}"
+             for t, who, what, detail in events]
     if len(lines) > MAX_TRANSCRIPT_LINES:
         half = MAX_TRANSCRIPT_LINES // 2
         lines = [*lines[:half], "  " + _(EVENTS_NOT_SHOWN).format(count=len(lines) - 2 * half), *lines[-half:]]

@@ -10,7 +10,7 @@ image) to build the grading image, then `run_autograder` for every submission, w
                                       package index Gradescope's image uses; then the venv and the
                                       lab are made root-only (the process sandbox hides nothing)
     run_autograder                    `grade /autograder/submission -a /autograder/source/assignment
-                                      --backend auto --gradescope-results .../results.json`; if
+                                      --backend auto --lang LANG --gradescope-results .../results.json`; if
                                       grading cannot even start, a results.json that says why; if no
                                       sandbox can be made in the container, no results at all (the
                                       submission shows as an autograder failure, never as a 0)
@@ -35,6 +35,10 @@ Paths in run_autograder can be moved for a trial outside Gradescope: AUTOGRADER_
 LABGRADE_GRADE names the `grade` to run (default: /opt/labgrade/bin/grade, else `grade` on PATH);
 LABGRADE_REPORT_DIR keeps labgrade's own reports there (default: a temporary folder, removed);
 LABGRADE_BACKEND names the sandbox backend (default: auto).
+
+run_autograder grades in the language chosen when the zip is made (`--lang`, else the lab's
+`language:`, else the locale: grader/i18n.py), and its own texts (the results.json written when
+grading cannot start, the note on its log) are baked into it in that language.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ import argparse
 import base64
 import hashlib
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -56,6 +61,7 @@ from pathlib import Path
 from . import __version__
 from .assignment import Assignment, find_assignment, load_assignment
 from .errors import UsageError
+from .i18n import ENGLISH, N_, _, for_assignment, lang_option
 
 PACKAGE = Path(__file__).resolve().parent
 CHECKOUT = PACKAGE.parent  # when labgrade runs from a checkout: pyproject.toml, assignments/, reference/
@@ -130,13 +136,13 @@ mkdir -p "$(dirname "$RESULTS")"
 rm -f "$RESULTS"
 REPORT=${{LABGRADE_REPORT_DIR:-$WORK/report}}  # labgrade's own reports (results.json, report.html, logs)
 "$GRADE" "$SUBMISSION" -a "$SOURCE/assignment" --backend "${{LABGRADE_BACKEND:-auto}}" -j 1 --no-cache \
-  -o "$REPORT" --gradescope-results "$RESULTS" 2>"$WORK/stderr"
+  --lang {lang} -o "$REPORT" --gradescope-results "$RESULTS" 2>"$WORK/stderr"
 status=$?
 cat "$WORK/stderr" >&2
 if [ "$status" -eq 4 ]; then
   # no sandbox in this container: the autograder's set-up, not the submission. No results.json, so
   # Gradescope shows an autograder failure (regrade once fixed) rather than a 0 the student did not earn.
-  echo "labgrade: nothing was graded: no sandbox can be made in this container (see above)" >&2
+  echo {no_sandbox} >&2
   exit 1
 fi
 if [ ! -s "$RESULTS" ]; then
@@ -146,15 +152,28 @@ if [ ! -s "$RESULTS" ]; then
   "$PY" - "$RESULTS" "$WORK/stderr" "$status" <<'EOF'
 import json, sys
 results, stderr, status = sys.argv[1], open(sys.argv[2], errors="replace").read().strip(), sys.argv[3]
-why = stderr.splitlines()[-1] if stderr else f"the grader stopped (exit status {{status}})"
-output = ("Your submission could not be graded: " + why + "\n\nHand in the programs the lab asks for "
-          "(e.g. server.py, client.py) at the top of your submission, then submit again.")
+why = stderr.splitlines()[-1] if stderr else {stopped!r}.replace("{{status}}", status)
+output = {not_graded!r}.replace("{{why}}", why)
 json.dump({{"score": 0.0, "output": output, "visibility": "visible", "stdout_visibility": "hidden", "tests": []}},
           open(results, "w"), indent=1)
 EOF
 fi
 exit 0
 """
+
+
+# run_autograder's own texts, baked into it in the language chosen when the zip is made
+NO_SANDBOX = N_("labgrade: nothing was graded: no sandbox can be made in this container (see above)")
+STOPPED = N_("the grader stopped (exit status {status})")  # {status} is filled in by run_autograder
+NOT_GRADED = N_("Your submission could not be graded: {why}\n\nHand in the programs the lab asks for ({files}) at the "
+                "top of your submission, then submit again.")  # {why} is filled in by run_autograder
+
+
+def run_autograder(assignment: Assignment) -> str:
+    """The run_autograder script for `assignment`, in the current language (its `language`, as for_assignment chose)."""
+    return RUN_AUTOGRADER.format(version=__version__, lab=assignment.name, lang=assignment.language or ENGLISH,
+                                 no_sandbox=shlex.quote(_(NO_SANDBOX)), stopped=_(STOPPED),
+                                 not_graded=_(NOT_GRADED).format(why="{why}", files=", ".join(assignment.handin)))
 
 
 def files_under(root: Path) -> Iterator[Path]:
@@ -266,16 +285,17 @@ def stage_assignment(assignment: Assignment, dest: Path) -> Path:
                              f"point at the packaged reference")
         meta.write_text(text, encoding="utf-8")
     packaged = load_assignment(dest)  # the copy must be the same lab
-    if [s.name for s in packaged.scenarios] != [s.name for s in assignment.scenarios]:
+    if [set(s.names) for s in packaged.scenarios] != [set(s.names) for s in assignment.scenarios]:  # any language
         raise UsageError(f"the packaged copy of {assignment.root} does not load the same scenarios")
     return dest
 
 
 # -- the zip ------------------------------------------------------------------------------------
 
-def package(lab: str, out: Path, wheelhouse_machine: str | None = None) -> Path:
-    """The zip; with a wheelhouse for that machine (x86_64...) when `wheelhouse_machine` is given."""
-    assignment = load_assignment(find_assignment(lab))
+def package(lab: str, out: Path, wheelhouse_machine: str | None = None, lang: str | None = None) -> Path:
+    """The zip; with a wheelhouse for that machine (x86_64...) when `wheelhouse_machine` is given; run_autograder
+    grades and speaks `lang` (None: the lab's `language:`, else the locale's)."""
+    assignment = for_assignment(load_assignment(find_assignment(lab)), lang)
     with tempfile.TemporaryDirectory(prefix="labgrade-gradescope-") as tmp:
         wheel = build_wheel(Path(tmp))
         staged = stage_assignment(assignment, Path(tmp) / "assignment")
@@ -283,8 +303,7 @@ def package(lab: str, out: Path, wheelhouse_machine: str | None = None) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w") as z:
             zip_write(z, "setup.sh", SETUP_SH.format(version=__version__, wheel=wheel.name).encode(), 0o755)
-            zip_write(z, "run_autograder", RUN_AUTOGRADER.format(version=__version__, lab=assignment.name).encode(),
-                      0o755)
+            zip_write(z, "run_autograder", run_autograder(assignment).encode(), 0o755)
             zip_write(z, wheel.name, wheel.read_bytes())
             for p in files_under(staged):
                 zip_write(z, f"assignment/{p.relative_to(staged).as_posix()}", p.read_bytes(),
@@ -306,10 +325,11 @@ def cmd_gradescope_package(argv: list[str]) -> int:
                         "installs without a package index")
     p.add_argument("--wheel-machine", default="x86_64", metavar="MACHINE",
                    help="the machine the wheelhouse is for, as `uname -m` says (default: x86_64, Gradescope's)")
+    lang_option(p)
     args = p.parse_args(argv)
     name = load_assignment(find_assignment(args.assignment)).name
     out = package(args.assignment, args.out or Path(f"gradescope-{name}.zip"),
-                  args.wheel_machine if args.wheelhouse else None)
+                  args.wheel_machine if args.wheelhouse else None, args.lang)
     print(f"wrote {out} ({out.stat().st_size // 1024} KB): upload it as the autograder of a Gradescope "
           f"programming assignment (Ubuntu base image); it grades each submission as {name}")
     return 0

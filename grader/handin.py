@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from .errors import GraderError, UsageError
+from .i18n import Nn_, _, ngettext
 
 MAX_FILES = 2000  # a hand-in is a few scripts; more than this is a mistake or an attack
 MAX_BYTES = 50 << 20  # total bytes staged (measured while copying/extracting, never trusted from headers)
@@ -105,17 +106,21 @@ class HandIn:
                 problems.append(self._missing(name, declared))
             elif name in self.ambiguous:
                 paths = self.ambiguous[name]
-                problems.append(f"{shown(name)} is handed in {len(paths)} times, with different contents: "
-                                f"{_listing(paths)}. Keep only the one to grade.")
+                problems.append(_("{name} is handed in {count} times, with different contents: {paths}. Keep only "
+                                  "the one to grade.").format(name=shown(name), count=len(paths),
+                                                              paths=_listing(paths)))
         return tuple(problems)
 
     def _missing(self, name: str, declared: Sequence[str]) -> str:
-        text = (f"{shown(name)} is missing: the lab asks for {_and(declared)}, and no file handed in is called "
-                f"{shown(name)}")
-        if set(declared) <= set(self.missing):  # nothing found: say what was handed in
-            seen = f"files handed in: {_listing(self.python_files)}" if self.python_files else "no .py file handed in"
-            text += f" ({seen})"
-        return text + "."
+        if not set(declared) <= set(self.missing):
+            text = _("{name} is missing: the lab asks for {declared}, and no file handed in is called {name}.")
+        elif self.python_files:  # nothing found: say what was handed in
+            text = _("{name} is missing: the lab asks for {declared}, and no file handed in is called {name} (files "
+                     "handed in: {files}).")
+        else:
+            text = _("{name} is missing: the lab asks for {declared}, and no file handed in is called {name} (no .py "
+                     "file handed in).")
+        return text.format(name=shown(name), declared=_and(declared), files=_listing(self.python_files))
 
 
 # -- names ------------------------------------------------------------------------------------------
@@ -146,12 +151,12 @@ def shown(path: str) -> str:
 
 def _listing(paths: Sequence[str], limit: int = SHOWN) -> str:
     names = ", ".join(shown(p) for p in paths[:limit])
-    return f"{names} and {len(paths) - limit} more" if len(paths) > limit else names
+    return _("{names} and {count} more").format(names=names, count=len(paths) - limit) if len(paths) > limit else names
 
 
 def _and(names: Sequence[str]) -> str:
     names = [shown(n) for n in names]
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return names[0] if len(names) == 1 else _("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
 
 
 def _why(e: BaseException) -> str:
@@ -248,15 +253,27 @@ class _Ignored:
         self.names.setdefault(why, []).append(name)
 
 
-_WHY = {  # reason: (one entry, several entries, what to do)
-    "unsafe": ("with an unsafe name", "with unsafe names", ""),
-    "link": ("that is a link", "that are links", ": links inside an archive are not extracted"),
-    "special": ("that is a device or a pipe", "that are devices or pipes", ""),
-    "encrypted": ("that is encrypted", "that are encrypted", ": hand in an archive without a password"),
-    "method": ("compressed in a way that cannot be read", "compressed in a way that cannot be read",
-               ": make the archive again with the usual (deflate) compression"),
-    "taken": ("whose name was already taken", "whose names were already taken",
-              ": the first entry of a name is kept"),
+_WHY = {  # reason: the note, for one entry and for several
+    "unsafe": Nn_("{archive}: {count} entry with an unsafe name was ignored ({names}).",
+                  "{archive}: {count} entries with unsafe names were ignored ({names})."),
+    "link": Nn_("{archive}: {count} entry that is a link was ignored ({names}): links inside an archive are not "
+                "extracted.",
+                "{archive}: {count} entries that are links were ignored ({names}): links inside an archive are not "
+                "extracted."),
+    "special": Nn_("{archive}: {count} entry that is a device or a pipe was ignored ({names}).",
+                   "{archive}: {count} entries that are devices or pipes were ignored ({names})."),
+    "encrypted": Nn_("{archive}: {count} entry that is encrypted was ignored ({names}): hand in an archive without "
+                     "a password.",
+                     "{archive}: {count} entries that are encrypted were ignored ({names}): hand in an archive "
+                     "without a password."),
+    "method": Nn_("{archive}: {count} entry compressed in a way that cannot be read was ignored ({names}): make the "
+                  "archive again with the usual (deflate) compression.",
+                  "{archive}: {count} entries compressed in a way that cannot be read were ignored ({names}): make "
+                  "the archive again with the usual (deflate) compression."),
+    "taken": Nn_("{archive}: {count} entry whose name was already taken was ignored ({names}): the first entry of "
+                 "a name is kept.",
+                 "{archive}: {count} entries whose names were already taken were ignored ({names}): the first "
+                 "entry of a name is kept."),
 }
 
 
@@ -326,7 +343,7 @@ def _inflated(raw: IO[bytes], compression: str) -> _Readable:
 def _extracted(tf: tarfile.TarFile, ti: tarfile.TarInfo) -> IO[bytes]:
     f = tf.extractfile(ti)
     if f is None:
-        raise tarfile.ReadError(f"{ti.name} cannot be read")
+        raise tarfile.ReadError(_("{name} cannot be read").format(name=ti.name))
     return f
 
 
@@ -382,14 +399,22 @@ class _View:
     def charge(self, size: int, where: str) -> None:
         self.budget -= size
         if self.budget < 0:
-            raise SubmissionUnusable(f"not graded: reading the submission {self.name} means uncompressing more "
-                                     f"than {READ_LIMIT >> 20} MB (the limit was reached in {shown(where or '.')}); "
-                                     f"hand in only the programs")
+            raise SubmissionUnusable(_("not graded: reading the submission {name} means uncompressing more than "
+                                       "{mb} MB (the limit was reached in {where}); hand in only the programs").format(
+                name=self.name, mb=READ_LIMIT >> 20, where=shown(where or ".")))
 
-    def inside(self, path: str) -> str:
-        """', counting what tp2.zip holds' when path is inside an archive the submission holds."""
+    def inside(self, path: str) -> str | None:
+        """The archive the submission holds that `path` is inside ("tp2.zip"), if any, as a message shows it."""
         archive = max((a for a in self.archives if a and path.startswith(f"{a}/")), key=len, default=None)
-        return f", counting what {shown(archive)} holds" if archive else ""
+        return shown(archive) if archive else None
+
+    def too_many_files(self, path: str) -> SubmissionUnusable:
+        archive = self.inside(path)
+        return SubmissionUnusable((_("not graded: the submission {name} holds more than {count} files and folders, "
+                                     "counting what {archive} holds; hand in only the programs") if archive else
+                                   _("not graded: the submission {name} holds more than {count} files and folders; "
+                                     "hand in only the programs")).format(name=self.name, count=MAX_FILES,
+                                                                          archive=archive))
 
     def _place(self, item: _Item) -> list[_Item] | None:
         """The item, after the folders above it not yet in the view (a zip need not list them); None when its
@@ -423,17 +448,14 @@ class _View:
         if self.listing:
             self.entries += 1
             if self.entries > MAX_FILES:
-                raise SubmissionUnusable(f"not graded: the submission {self.name} holds more than {MAX_FILES} "
-                                         f"files and folders{self.inside(path)}; hand in only the programs")
+                raise self.too_many_files(path)
 
     def _note_ignored(self, ignored: _Ignored) -> None:
-        for why, (one, several, advice) in _WHY.items():
+        for why, (one, several) in _WHY.items():
             names = ignored.names.get(why, [])
             if names:
-                n = len(names)
-                self.notes.append(f"{shown(ignored.archive)}: {n} {'entry' if n == 1 else 'entries'} "
-                                  f"{one if n == 1 else several} {'was' if n == 1 else 'were'} ignored "
-                                  f"({_listing(names)}){advice}.")
+                self.notes.append(ngettext(one, several, len(names)).format(
+                    archive=shown(ignored.archive), count=len(names), names=_listing(names)))
 
     # -- walking
 
@@ -445,9 +467,9 @@ class _View:
         elif self.source.is_file() and kind is not None:
             yield from self._archive("", kind, 1, None, partial(self._hold, str(self.source)), None)
         elif os.path.lexists(self.source):
-            raise UsageError(f"{self.source}: neither a folder nor an archive (.zip, .tar.gz...)")
+            raise UsageError(_("{path}: neither a folder nor an archive (.zip, .tar.gz...)").format(path=self.source))
         else:
-            raise UsageError(f"{self.source}: no such file or folder")
+            raise UsageError(_("{path}: no such file or folder").format(path=self.source))
 
     def _hold(self, path: str) -> IO[bytes]:
         return self.stack.enter_context(_open_regular(path))
@@ -465,7 +487,8 @@ class _View:
                     st = entry.stat(follow_symlinks=False)
                     target = os.readlink(entry.path) if stat.S_ISLNK(st.st_mode) else ""
                 except OSError as e:
-                    self.notes.append(f"{shown(path)} cannot be read ({_why(e)}): it was ignored.")
+                    self.notes.append(_("{path} cannot be read ({why}): it was ignored.").format(path=shown(path),
+                                                                                               why=_why(e)))
                     continue
                 if stat.S_ISLNK(st.st_mode):
                     yield from self._add(_Item(path, LINK, target=target))
@@ -485,10 +508,12 @@ class _View:
                     special.append(path)
             pending.extend(reversed(below))
         if special:
-            self.notes.append(f"{len(special)} {'entry' if len(special) == 1 else 'entries'} of the submission "
-                              f"{self.name} that {'is' if len(special) == 1 else 'are'} not a regular file (a pipe, "
-                              f"a socket, a device) {'was' if len(special) == 1 else 'were'} ignored "
-                              f"({_listing(special)}).")
+            self.notes.append(ngettext(
+                "{count} entry of the submission {name} that is not a regular file (a pipe, a socket, a device) was "
+                "ignored ({names}).",
+                "{count} entries of the submission {name} that are not a regular file (a pipe, a socket, a device) "
+                "were ignored ({names}).", len(special)).format(count=len(special), name=self.name,
+                                                                names=_listing(special)))
 
     def _scan(self, folder: str, prefix: str) -> list[os.DirEntry[str]]:
         try:
@@ -496,8 +521,10 @@ class _View:
                 return sorted(it, key=lambda e: e.name)
         except OSError as e:
             if not prefix:
-                raise SubmissionUnusable(f"not graded: the submission {self.name} cannot be read ({_why(e)})") from e
-            self.notes.append(f"{shown(prefix)}/ cannot be read ({_why(e)}): what it holds was ignored.")
+                raise SubmissionUnusable(_("not graded: the submission {name} cannot be read ({why})").format(
+                    name=self.name, why=_why(e))) from e
+            self.notes.append(_("{folder}/ cannot be read ({why}): what it holds was ignored.").format(
+                folder=shown(prefix), why=_why(e)))
             return []
 
     def _archive(self, path: str, kind: _Kind, level: int, file: _Item | None, load: Callable[[], IO[bytes]],
@@ -507,10 +534,12 @@ class _View:
         label = shown(path) if path else self.name
         if not kind.method or level > MAX_ZIP_DEPTH or not _relevant(path, self.within):
             if not kind.method:
-                self.notes.append(f"{label} cannot be opened: hand in a .zip, or the files themselves.")
+                self.notes.append(_("{archive} cannot be opened: hand in a .zip, or the files themselves.").format(
+                    archive=label))
             elif level > MAX_ZIP_DEPTH:
-                self.notes.append(f"{label} was not opened: archives are opened {MAX_ZIP_DEPTH} deep at most "
-                                  f"(an archive inside an archive); hand in the files themselves.")
+                self.notes.append(_("{archive} was not opened: archives are opened {depth} deep at most (an archive "
+                                    "inside an archive); hand in the files themselves.").format(
+                    archive=label, depth=MAX_ZIP_DEPTH))
             if file is not None:
                 yield from self._add(file, ignored)
             return
@@ -521,12 +550,13 @@ class _View:
         try:
             stream = load()
         except _DAMAGE as e:
-            self.notes.append(f"{label} cannot be read ({_why(e)}): it was ignored.")
+            self.notes.append(_("{path} cannot be read ({why}): it was ignored.").format(path=label, why=_why(e)))
             return
         try:
             opened = self._open_zip(stream, path) if kind.method == "zip" else self._open_tar(stream, path, kind)
         except _DAMAGE:
-            self.notes.append(f"{label} cannot be opened: it is not a valid {kind.suffix[1:]} file.")
+            self.notes.append(_("{archive} cannot be opened: it is not a valid {kind} file.").format(
+                archive=label, kind=kind.suffix[1:]))
             if file is not None:
                 yield from self._add(_Item(path, FILE, opener=partial(_Rewound, stream), counted=True), ignored)
             return
@@ -541,9 +571,11 @@ class _View:
     def _open_zip(self, stream: IO[bytes], path: str) -> zipfile.ZipFile:
         size = _zip_directory_size(stream)
         if size > DIRECTORY_LIMIT:
-            what = f"{shown(path)} in the submission {self.name}" if path else f"the submission {self.name}"
-            raise SubmissionUnusable(f"not graded: {what} lists too many entries (its table of contents alone is "
-                                     f"{size >> 10} KB); hand in only the programs")
+            raise SubmissionUnusable((_("not graded: {archive} in the submission {name} lists too many entries (its "
+                                        "table of contents alone is {kb} KB); hand in only the programs") if path else
+                                      _("not graded: the submission {name} lists too many entries (its table of "
+                                        "contents alone is {kb} KB); hand in only the programs")).format(
+                archive=shown(path), name=self.name, kb=size >> 10))
         return self.stack.enter_context(zipfile.ZipFile(stream))
 
     def _open_tar(self, stream: IO[bytes], path: str, kind: _Kind) -> tarfile.TarFile:
@@ -567,8 +599,9 @@ class _View:
             while chunk := f.read(CHUNK):
                 total += len(chunk)
                 if total > cap:
-                    raise SubmissionUnusable(f"not graded: {shown(item.path)} in the submission {self.name} is "
-                                             f"larger than {cap >> 20} MB; hand in only the programs")
+                    raise SubmissionUnusable(_("not graded: {path} in the submission {name} is larger than {mb} MB; "
+                                               "hand in only the programs").format(path=shown(item.path),
+                                                                                   name=self.name, mb=cap >> 20))
                 if charge and not item.counted:
                     self.charge(len(chunk), item.path)
                 yield chunk
@@ -609,8 +642,8 @@ class _View:
             for ti in tf:
                 self.tar_headers += 1
                 if self.tar_headers > MAX_ARCHIVE_ENTRIES:
-                    raise SubmissionUnusable(f"not graded: {label} holds more than {MAX_ARCHIVE_ENTRIES} entries; "
-                                             f"hand in only the programs")
+                    raise SubmissionUnusable(_("not graded: {archive} holds more than {count} entries; hand in only "
+                                               "the programs").format(archive=label, count=MAX_ARCHIVE_ENTRIES))
                 rel = _member_path(ti.name)
                 if rel is None:
                     ignored.add("unsafe", ti.name)
@@ -629,7 +662,8 @@ class _View:
                     member = _Item(where, FILE, opener=partial(_extracted, tf, ti), counted=True)
                     yield from self._member(member, level, ignored, plain)
         except _DAMAGE as e:
-            self.notes.append(f"{label} is damaged ({_why(e)}): what comes after the damage was not read.")
+            self.notes.append(_("{archive} is damaged ({why}): what comes after the damage was not read.").format(
+                archive=label, why=_why(e)))
         finally:
             self._note_ignored(ignored)
 
@@ -669,7 +703,7 @@ class _View:
             for chunk in self.chunks(item, MAX_BYTES):
                 h.update(chunk)
         except _DAMAGE as e:
-            self.notes.append(f"{shown(item.path)} cannot be read ({_why(e)}).")
+            self.notes.append(_("{path} cannot be read ({why}).").format(path=shown(item.path), why=_why(e)))
             return f"damaged {item.path}"
         return h.hexdigest()
 
@@ -700,14 +734,16 @@ def _choose(view: _View, name: str, files: list[_Item]) -> _Choice:
             return _Choice(name, competing=paths)
     chosen, notes = level[0].path, []
     if len(level) > 1:
-        notes.append(f"{shown(name)} is handed in {len(level)} times, with the same contents "
-                     f"({_listing(paths)}): {shown(chosen)} was graded.")
+        notes.append(_("{name} is handed in {count} times, with the same contents ({paths}): {chosen} was "
+                       "graded.").format(name=shown(name), count=len(level), paths=_listing(paths),
+                                         chosen=shown(chosen)))
     if not exact:
-        notes.append(f"{shown(chosen)} was graded as {shown(name)}: the lab asks for {shown(name)} "
-                     f"(names are case-sensitive: rename it).")
+        notes.append(_("{chosen} was graded as {name}: the lab asks for {name} (names are case-sensitive: rename "
+                       "it).").format(chosen=shown(chosen), name=shown(name)))
     deeper = sorted(f.path for f in pool if _depth(f.path) > top)
     if deeper:
-        notes.append(f"Other copies of {shown(name)}, deeper down, were not graded: {_listing(deeper)}.")
+        notes.append(_("Other copies of {name}, deeper down, were not graded: {paths}.").format(
+            name=shown(name), paths=_listing(deeper)))
     return _Choice(name, chosen, notes=tuple(notes))
 
 
@@ -721,14 +757,31 @@ def _common_folder(paths: Iterable[str]) -> str:
     return "/".join(common)
 
 
-def _where(folder: str, archives: set[str]) -> str:
-    """'in TP2/ (not at the top of the hand-in)', 'inside tp2.zip', 'in TP2/ inside tp2.zip'."""
+_FOUND = {  # where files were found (_where): the note, for one file and for several
+    "folder": Nn_("{names} was found in {folder}/ (not at the top of the hand-in): graded from there.",
+                  "{names} were found in {folder}/ (not at the top of the hand-in): graded from there."),
+    "archive": Nn_("{names} was found inside {archive}: graded from there.",
+                   "{names} were found inside {archive}: graded from there."),
+    "folder in archive": Nn_("{names} was found in {folder}/ inside {archive}: graded from there.",
+                             "{names} were found in {folder}/ inside {archive}: graded from there."),
+}
+
+
+def _where(folder: str, archives: set[str]) -> tuple[str, str, str]:
+    """(a key of _FOUND, the folder, the archive): ("folder", "TP2", ""), ("archive", "", "tp2.zip"),
+    ("folder in archive", "TP2", "tp2.zip")."""
     parts = folder.split("/")
     last = max((k for k in range(len(parts)) if "/".join(parts[:k + 1]) in archives), default=-1)
     if last < 0:
-        return f"in {shown(folder)}/ (not at the top of the hand-in)"
+        return "folder", folder, ""
     archive, rest = "/".join(parts[:last + 1]), "/".join(parts[last + 1:])
-    return f"in {shown(rest)}/ inside {shown(archive)}" if rest else f"inside {shown(archive)}"
+    return ("folder in archive" if rest else "archive"), rest, archive
+
+
+def _found(names: Sequence[str], folder: str, archives: set[str]) -> str:
+    """The note that `names` were found in `folder` (in the unpacked view), not at the top of the hand-in."""
+    kind, inner, archive = _where(folder, archives)
+    return ngettext(*_FOUND[kind], len(names)).format(names=_and(names), folder=shown(inner), archive=shown(archive))
 
 
 def locate(submission: Path, declared: Sequence[str]) -> HandIn:
@@ -743,12 +796,10 @@ def locate(submission: Path, declared: Sequence[str]) -> HandIn:
     root = _common_folder(found.values())
     notes = []
     if root:
-        names = list(found)
-        notes.append(f"{_and(names)} {'was' if len(names) == 1 else 'were'} found {_where(root, view.archives)}: "
-                     f"graded from there.")
+        notes.append(_found(list(found), root, view.archives))
     for name, path in found.items():
         if _parent(path) != root:
-            notes.append(f"{shown(name)} was found {_where(_parent(path), view.archives)}: graded from there.")
+            notes.append(_found([name], _parent(path), view.archives))
     prefix = f"{root}/" if root else ""
     return HandIn(
         source=submission, root=root, files={name: path[len(prefix):] for name, path in found.items()},
@@ -798,14 +849,14 @@ class _Writer:
                 elif item.path.startswith(prefix):
                     self.write(view, item, item.path[len(prefix):])
         if not seen_root:
-            raise SubmissionUnusable(f"not graded: the submission {self.name} has changed: {shown(root)} is no "
-                                     f"longer a folder in it")
+            raise SubmissionUnusable(_("not graded: the submission {name} has changed: {folder} is no longer a folder "
+                                       "in it").format(name=self.name, folder=shown(root)))
 
     def write(self, view: _View, item: _Item, rel: str) -> None:
         self.entries += 1
         if self.entries > MAX_FILES:
-            raise SubmissionUnusable(f"not graded: the submission {self.name} holds more than {MAX_FILES} files "
-                                     f"and folders; hand in only the programs")
+            raise SubmissionUnusable(_("not graded: the submission {name} holds more than {count} files and folders; "
+                                       "hand in only the programs").format(name=self.name, count=MAX_FILES))
         target = os.path.join(self.dest, rel)
         try:
             if item.kind == DIR:
@@ -818,8 +869,8 @@ class _Writer:
         except OSError as e:
             if e.errno != errno.ENAMETOOLONG:
                 raise
-            raise SubmissionUnusable(f"not graded: the submission {self.name} holds a path too long to be copied: "
-                                     f"{shown(item.path)}") from e
+            raise SubmissionUnusable(_("not graded: the submission {name} holds a path too long to be copied: "
+                                       "{path}").format(name=self.name, path=shown(item.path))) from e
 
     def copy(self, view: _View, item: _Item, target: str) -> None:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
@@ -829,15 +880,19 @@ class _Writer:
                 try:
                     chunk = next(chunks, b"")
                 except _DAMAGE as e:
-                    raise SubmissionUnusable(f"not graded: in the submission {self.name}, {shown(item.path)} cannot "
-                                             f"be read ({_why(e)}); hand in a new copy") from e
+                    raise SubmissionUnusable(_("not graded: in the submission {name}, {path} cannot be read ({why}); "
+                                               "hand in a new copy").format(name=self.name, path=shown(item.path),
+                                                                            why=_why(e))) from e
                 if not chunk:
                     break
                 self.written += len(chunk)
                 if self.written > MAX_BYTES:
-                    raise SubmissionUnusable(f"not graded: the submission {self.name} is larger than "
-                                             f"{MAX_BYTES >> 20} MB{view.inside(item.path)}; hand in only the "
-                                             f"programs")
+                    archive = view.inside(item.path)
+                    raise SubmissionUnusable((
+                        _("not graded: the submission {name} is larger than {mb} MB, counting what {archive} holds; "
+                          "hand in only the programs") if archive else
+                        _("not graded: the submission {name} is larger than {mb} MB; hand in only the programs"))
+                        .format(name=self.name, mb=MAX_BYTES >> 20, archive=archive))
                 out.write(chunk)
             os.fchmod(out.fileno(), 0o755 if item.executable else 0o644)
 
@@ -853,19 +908,20 @@ def find_submissions(path: Path, declared: Sequence[str]) -> list[Path]:
         return [path]
     if not path.is_dir():
         if not os.path.lexists(path):
-            raise UsageError(f"{path}: no such file or folder")
-        raise UsageError(f"{path}: neither a folder nor an archive (give a folder of submissions, one submission "
-                         f"folder, or one archive)")
+            raise UsageError(_("{path}: no such file or folder").format(path=path))
+        raise UsageError(_("{path}: neither a folder nor an archive (give a folder of submissions, one submission "
+                           "folder, or one archive)").format(path=path))
     try:
         entries = sorted(path.iterdir(), key=lambda p: p.name)
     except OSError as e:
-        raise UsageError(f"{path}: cannot be read ({_why(e)})") from e
+        raise UsageError(_("{path}: cannot be read ({why})").format(path=path, why=_why(e))) from e
     wanted = {n.casefold() for n in declared}
     visible = [e for e in entries if not e.name.startswith(".") and not is_junk(e.name)]
     if any(e.is_file() and (e.name.casefold() in wanted or e.name.lower().endswith(".py")) for e in visible):
         return [path]
     subs = [e for e in visible if e.is_dir() or (e.is_file() and _archive_kind(e.name) is not None)]
     if not subs:
-        raise UsageError(f"{path}: no submission in it: no {_and(declared)} nor other .py file at its top, and no "
-                         f"sub-folder or archive (.zip, .tar.gz...) holding one submission each")
+        raise UsageError(_("{path}: no submission in it: no {declared} nor other .py file at its top, and no "
+                           "sub-folder or archive (.zip, .tar.gz...) holding one submission each").format(
+            path=path, declared=_and(declared)))
     return subs

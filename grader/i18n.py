@@ -2,7 +2,9 @@
 
 The language of everything labgrade writes for people is, in this order: the command's
 `--lang`, the assignment's `language:` (assignment.yaml), the locale (LC_ALL, LC_MESSAGES, LANG,
-the first one set: `fr_FR.UTF-8` is French), else English. `choose` decides, once per command;
+the first one set: `fr_FR.UTF-8` is French), else English. `choose` decides, once per command
+(`grade` first speaks the command line's `--lang`, else the locale's language, from its start:
+its argument errors and a lab that does not load are said in it);
 `for_assignment` makes the assignment carry it, so that the pytest runs and the plans sent to
 the drivers (`lang`) speak it too, and the result cache keeps each language's feedback apart;
 it also picks the lab's own texts in that language (assignment/model.py `in_language`), once:
@@ -15,17 +17,17 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 
 import jinja2
 
 from .assignment import Assignment
-from .driver.i18n import ENGLISH, LANGUAGES, N_, _, current, ngettext, translation, use
+from .driver.i18n import ENGLISH, LANGUAGES, N_, Nn_, _, current, localized, ngettext, numeral, translation, use
 
-__all__ = ["ENGLISH", "LANGUAGES", "N_", "_", "choose", "current", "for_assignment", "install", "lang_option",
-           "ngettext", "read_back", "translation", "use"]
+__all__ = ["ENGLISH", "LANGUAGES", "N_", "Nn_", "_", "choose", "current", "for_assignment", "install", "lang_in",
+           "lang_option", "localized", "ngettext", "numeral", "read_back", "translation", "use"]
 
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX's order: the first one set decides
 
@@ -39,9 +41,21 @@ def choose(option: str | None, declared: str | None, environ: Mapping[str, str] 
     return lang if lang in LANGUAGES else ENGLISH
 
 
+def lang_in(argv: Sequence[str]) -> str | None:
+    """`--lang`'s value in a command line not parsed yet, if it is a language labgrade speaks: what
+    `grade` speaks from its start (grader/cli.main), before a lab, if any, is loaded."""
+    for arg, after in zip(argv, [*argv[1:], None], strict=True):
+        if arg == "--":
+            return None
+        value = after if arg == "--lang" else arg.removeprefix("--lang=") if arg.startswith("--lang=") else None
+        if value in LANGUAGES:
+            return value
+    return None
+
+
 def lang_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=LANGUAGES, metavar="LANG",
-                        help="the language of the feedback and reports: en or fr (default: the assignment's "
+                        help="the language of the messages, feedback and reports: en or fr (default: the assignment's "
                              "`language:`, else the locale's, else en)")
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from . import __version__
 from .errors import GraderError, UsageError
+from .i18n import N_, _, choose, lang_option, use
 
 IMAGE = f"labgrade-grader:{__version__}"
 DEFAULT_BASE = "python:3.11-slim"  # the Dockerfile's ARG BASE default
@@ -50,6 +51,8 @@ DOCKER_API = "1.41"
 BASE_ENV = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "ENV LANG=C.UTF-8"]
 
 Log = Callable[[str], None]
+NO_ENGINE = N_("no Docker engine answers ({problem}); start dockerd (or set DOCKER_HOST)")
+NO_ACCESS = N_("no access to the Docker engine ({problem}): join the `docker` group or run as root")
 
 
 class ImageError(GraderError):
@@ -78,19 +81,19 @@ def client(timeout: int = 900) -> Any:
     import docker  # type: ignore[import-untyped]
 
     if problem := unix_socket_problem():
-        raise ImageError(f"no Docker engine answers ({problem}); start dockerd (or set DOCKER_HOST)")
+        raise ImageError(_(NO_ENGINE).format(problem=problem))
     try:
         c = docker.from_env(version=DOCKER_API, timeout=timeout)
         c.ping()
     except (docker.errors.DockerException, OSError) as e:
-        raise ImageError(f"no Docker engine answers ({e}); start dockerd (or set DOCKER_HOST)") from e
+        raise ImageError(_(NO_ENGINE).format(problem=e)) from e
     return c
 
 
 def dockerfile_text() -> str:
     if not DOCKERFILE.is_file():
-        raise ImageError(f"{DOCKERFILE} is missing: reinstall labgrade, or build from a checkout (its top holds the "
-                         f"Dockerfile)")
+        raise ImageError(_("{file} is missing: reinstall labgrade, or build from a checkout (its top holds the "
+                           "Dockerfile)").format(file=DOCKERFILE))
     return DOCKERFILE.read_text()
 
 
@@ -140,8 +143,9 @@ def apt_mirror(suite: str = OFFLINE_SUITE) -> tuple[str, str | None]:
     for uri, keyring in found:
         if uri.startswith(("http://", "https://", "file:/")):
             return uri, keyring if keyring and Path(keyring).is_file() else None
-    raise ImageError(f"apt on this machine has no `deb` source for Debian {suite} main "
-                     f"(looked in /etc/apt/sources.list and /etc/apt/sources.list.d/); add one, or build online")
+    raise ImageError(_("apt on this machine has no `deb` source for Debian {suite} main (looked in "
+                       "/etc/apt/sources.list and /etc/apt/sources.list.d/); add one, or build online").format(
+        suite=suite))
 
 
 def _unmount_below(root: Path) -> None:
@@ -165,20 +169,20 @@ def _scratch_dir() -> Iterator[Path]:
 def debootstrap_base(c: Any, tag: str = OFFLINE_BASE, suite: str = OFFLINE_SUITE, log: Log = print) -> None:
     """A minimal Debian with python3, from this machine's apt mirror, imported as `tag`."""
     if os.geteuid() != 0:
-        raise ImageError("building the base offline runs debootstrap, which needs root (run with sudo)")
+        raise ImageError(_("building the base offline runs debootstrap, which needs root (run with sudo)"))
     if not shutil.which("debootstrap"):
-        raise ImageError("debootstrap is missing: apt-get install debootstrap")
+        raise ImageError(_("debootstrap is missing: apt-get install debootstrap"))
     mirror, keyring = apt_mirror(suite)
     with _scratch_dir() as tmp:
         root = tmp / "rootfs"
         cmd = ["debootstrap", "--variant=minbase", "--include=python3", "--components=main",
                *([f"--keyring={keyring}"] if keyring else []), suite, str(root), mirror]
-        log(f"debootstrap {suite} (minbase + python3) from {mirror} ...")
+        log(_("debootstrap {suite} (minbase + python3) from {mirror} ...").format(suite=suite, mirror=mirror))
         with open(tmp / "debootstrap.log", "wb") as out:
             rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL).returncode
         if rc != 0:
             tail = (tmp / "debootstrap.log").read_text(errors="replace")[-3000:]
-            raise ImageError(f"debootstrap failed (exit {rc}):\n{tail}")
+            raise ImageError(_("debootstrap failed (exit {rc}):").format(rc=rc) + f"\n{tail}")
         _unmount_below(root)
         for junk in ("var/cache/apt/archives", "var/lib/apt/lists", "var/log"):
             for p in (root / junk).glob("*"):
@@ -186,11 +190,11 @@ def debootstrap_base(c: Any, tag: str = OFFLINE_BASE, suite: str = OFFLINE_SUITE
                     p.unlink()
         tar = tmp / "rootfs.tar"
         subprocess.run(["tar", "--numeric-owner", "-C", str(root), "-cf", str(tar), "."], check=True)
-        repository, _, name = tag.rpartition(":")
-        log(f"docker import -> {tag} ({tar.stat().st_size >> 20} MB)")
+        repository, _colon, name = tag.rpartition(":")
+        log(_("docker import -> {image} ({size} MB)").format(image=tag, size=tar.stat().st_size >> 20))
         c.api.import_image_from_file(str(tar), repository=repository, tag=name, changes=BASE_ENV)
     if image_labels(c, tag) is None:
-        raise ImageError(f"docker import did not produce {tag}")
+        raise ImageError(_("docker import did not produce {image}").format(image=tag))
 
 
 def _context(dockerfile: str) -> io.BytesIO:
@@ -215,16 +219,16 @@ def build(offline: bool = False, base: str | None = None, log: Log = print, forc
         want = digest(base)
         labels = image_labels(c, IMAGE)
         if not force and labels is not None and labels.get(DIGEST_LABEL) == want:
-            log(f"{IMAGE} is up to date (base {base})")
+            log(_("{image} is up to date (base {base})").format(image=IMAGE, base=base))
             return IMAGE
         if image_labels(c, base) is None:
             if offline and base == OFFLINE_BASE:
                 debootstrap_base(c, log=log)
             elif offline:
-                raise ImageError(f"base image {base} is not on this machine and --offline cannot pull it; "
-                                 f"omit --base to make {OFFLINE_BASE} from Debian packages")
+                raise ImageError(_("base image {base} is not on this machine and --offline cannot pull it; omit --base "
+                                   "to make {offline} from Debian packages").format(base=base, offline=OFFLINE_BASE))
         previous = c.api.inspect_image(IMAGE)["Id"] if labels is not None else None
-        log(f"building {IMAGE} from {DOCKERFILE.name} on {base}")
+        log(_("building {image} from {file} on {base}").format(image=IMAGE, file=DOCKERFILE.name, base=base))
         lines: list[str] = []
         try:
             for chunk in c.api.build(fileobj=_context(dockerfile_text()), custom_context=True, tag=IMAGE,
@@ -232,18 +236,20 @@ def build(offline: bool = False, base: str | None = None, log: Log = print, forc
                                      rm=True, forcerm=True, pull=False, network_mode="none" if offline else None,
                                      decode=True):
                 if "error" in chunk:
-                    raise ImageError(f"building {IMAGE} failed: {chunk['error'].strip()}\n" + "".join(lines[-20:])
-                                     + ("\n(no image registry answered? try --offline)" if not offline else ""))
+                    failed = _("building {image} failed: {error}").format(image=IMAGE, error=chunk["error"].strip())
+                    raise ImageError(failed + "\n" + "".join(lines[-20:])
+                                     + ("\n" + _("(no image registry answered? try --offline)") if not offline else ""))
                 if chunk.get("stream"):
                     lines.append(chunk["stream"])
         except docker.errors.DockerException as e:
-            raise ImageError(f"building {IMAGE} failed: {e}") from e
+            raise ImageError(_("building {image} failed: {error}").format(image=IMAGE, error=e)) from e
         if image_labels(c, IMAGE) is None:
-            raise ImageError(f"the build ended but {IMAGE} does not exist:\n" + "".join(lines[-20:]))
+            raise ImageError(_("the build ended but {image} does not exist:").format(image=IMAGE) + "\n"
+                             + "".join(lines[-20:]))
         if previous and previous != c.api.inspect_image(IMAGE)["Id"]:
             with contextlib.suppress(docker.errors.APIError):  # still used by a container: it stays
                 c.api.remove_image(previous)
-        log(f"built {IMAGE}")
+        log(_("built {image}").format(image=IMAGE))
         return IMAGE
     finally:
         c.close()
@@ -260,8 +266,10 @@ def cmd_image(argv: list[str]) -> int:
     b.add_argument("--base", metavar="IMAGE",
                    help=f"base image with Python 3.11+ (default: {DEFAULT_BASE}, or {OFFLINE_BASE} with --offline)")
     b.add_argument("--force", action="store_true", help="rebuild even if the image is up to date")
+    lang_option(b)
     args = p.parse_args(argv)
+    use(choose(args.lang, None))
     if args.action != "build":  # pragma: no cover - argparse allows only "build"
-        raise UsageError(f"unknown action {args.action}")
+        raise UsageError(_("unknown action {action}").format(action=args.action))
     build(offline=args.offline, base=args.base, force=args.force, log=lambda s: print(s, flush=True))
     return 0

@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 
 from .errors import UsageError
-from .i18n import choose, lang_option, use
+from .i18n import _, choose, lang_option, use
 from .overrides import apply_overrides, check, lab_names, load_overrides, overrides_option, result_targets
 from .report import write_all
 from .report.github import report_to_actions
@@ -40,12 +40,12 @@ def write_shard_note(out: Path, shard: str | None) -> None:
 def read_shard_note(folder: Path) -> tuple[int, int] | None:
     """(K, N) of a shard's folder; None for the folder of a whole run."""
     try:
-        k, _, n = str(json.loads((folder / SHARD_NOTE).read_text())["shard"]).partition("/")
+        k, _slash, n = str(json.loads((folder / SHARD_NOTE).read_text())["shard"]).partition("/")
         return int(k), int(n)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UsageError(f"{folder / SHARD_NOTE}: unreadable ({e})") from None
+        raise UsageError(_("{file}: unreadable ({error})").format(file=folder / SHARD_NOTE, error=e)) from None
 
 
 def check_shards(folders: list[Path]) -> None:
@@ -53,19 +53,20 @@ def check_shards(folders: list[Path]) -> None:
     notes = {f: note for f in folders if (note := read_shard_note(f))}
     counts = {n for _, n in notes.values()}
     if len(counts) > 1:
-        raise UsageError("these shards come from different splits (" + ", ".join(
-            f"{f}: {k}/{n}" for f, (k, n) in notes.items()) + "): merge the shards of one run only")
+        raise UsageError(_("these shards come from different splits ({shards}): merge the shards of one run "
+                           "only").format(shards=", ".join(f"{f}: {k}/{n}" for f, (k, n) in notes.items())))
     seen: dict[int, Path] = {}
     for folder, (k, n) in notes.items():
         if k in seen:
-            raise UsageError(f"shard {k}/{n} is given twice: {seen[k]} and {folder}")
+            raise UsageError(_("shard {shard} is given twice: {first} and {second}").format(
+                shard=f"{k}/{n}", first=seen[k], second=folder))
         seen[k] = folder
     if notes and len(notes) == len(folders):
         n = counts.pop()
         missing = sorted(set(range(1, n + 1)) - set(seen))
         if missing:
-            raise UsageError(f"shard(s) {', '.join(f'{k}/{n}' for k in missing)} missing: their students would "
-                             f"be left out of the report; give every shard's folder")
+            raise UsageError(_("shard(s) {shards} missing: their students would be left out of the report; give "
+                               "every shard's folder").format(shards=", ".join(f"{k}/{n}" for k in missing)))
 
 
 def read_results(folder: Path) -> ClassResult:
@@ -73,25 +74,29 @@ def read_results(folder: Path) -> ClassResult:
     try:
         return ClassResult.from_json(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
-        raise UsageError(f"{path}: not found; give the -o folders of `grade --shard K/N` runs") from None
+        raise UsageError(_("{file}: not found; give the -o folders of `grade --shard K/N` runs").format(
+            file=path)) from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise UsageError(f"{path}: not a labgrade results.json ({e}); was it written by an older grader?") from None
+        raise UsageError(_("{file}: not a labgrade results.json ({error}); was it written by an older grader?").format(
+            file=path, error=e)) from None
 
 
 def merge(parts: list[tuple[Path, ClassResult]]) -> ClassResult:
     """One class from its shards; UsageError when they do not belong together."""
     if not parts:
-        raise UsageError("nothing to merge: give the output folders of the shards")
+        raise UsageError(_("nothing to merge: give the output folders of the shards"))
     labs = {r.assignment for _, r in parts}
     if len(labs) > 1:
         where = "; ".join(f"{folder}: {r.assignment}" for folder, r in parts)
-        raise UsageError(f"these folders grade different assignments ({where}): merge the shards of one run only")
+        raise UsageError(_("these folders grade different assignments ({labs}): merge the shards of one run "
+                           "only").format(labs=where))
     seen: dict[str, Path] = {}
     for folder, r in parts:
         for s in r.submissions:
             if s.name in seen:
-                raise UsageError(f"submission {s.name!r} is in both {seen[s.name]} and {folder}: the shards overlap "
-                                 f"(were they made with the same N, and each folder given once?)")
+                raise UsageError(_("submission {name!r} is in both {first} and {second}: the shards overlap (were "
+                                   "they made with the same N, and each folder given once?)").format(
+                    name=s.name, first=seen[s.name], second=folder))
             seen[s.name] = folder
     subs = sorted((s for _, r in parts for s in r.submissions), key=lambda s: s.name)
     return ClassResult(parts[0][1].assignment, tuple(subs))
@@ -117,7 +122,7 @@ def cmd_merge(argv: list[str]) -> int:
     use(choose(args.lang, None))
     folders = list(dict.fromkeys(args.folders))
     if len(folders) != len(args.folders):
-        raise UsageError("the same folder is given twice: each shard's folder once")
+        raise UsageError(_("the same folder is given twice: each shard's folder once"))
     check_shards(folders)
     result = merge([(f, read_results(f)) for f in folders])
     if args.overrides:  # every entry must name a submission of the class; without a file, the shards' stay
@@ -128,6 +133,7 @@ def cmd_merge(argv: list[str]) -> int:
     copy_logs(folders, args.out)
     write_all(result, args.out)
     report_to_actions(result)  # in GitHub Actions only: job summary and annotations
-    print(f"merged {len(folders)} folder(s): {len(result.submissions)} submission(s) of {result.assignment} "
-          f"in {args.out}/ (results.json, grades.csv, junit.xml, report.html, Gradescope folders)")
+    print(_("merged {folders} folder(s): {n} submission(s) of {lab} in {out}/ (results.json, grades.csv, junit.xml, "
+            "report.html, Gradescope folders)").format(folders=len(folders), n=len(result.submissions),
+                                                       lab=result.assignment, out=args.out))
     return 0

@@ -21,6 +21,7 @@ from .assignment import Assignment
 from .assignment.load import read_checked
 from .assignment.model import TAGS
 from .errors import AssignmentError
+from .i18n import _
 
 MANIFEST = "mutant.yaml"
 
@@ -37,8 +38,8 @@ def load_mutant(folder: Path, tags: tuple[str, ...] = TAGS) -> Mutant:
     """The mutant in `folder`; `tags`: those its `fails:` may name (Assignment.tags)."""
     path = folder / MANIFEST
     if not path.is_file():
-        raise AssignmentError(path, None, "missing: each mutant declares `description:` and `fails: [tags]`")
-    data, _ = read_checked(path, "mutant", tags)  # file:line messages; schema/mutant.schema.json
+        raise AssignmentError(path, None, _("missing: each mutant declares `description:` and `fails: [tags]`"))
+    data, _lines = read_checked(path, "mutant", tags)  # file:line messages; schema/mutant.schema.json
     return Mutant(folder.name, data["description"], frozenset(data["fails"]), folder)
 
 
@@ -51,16 +52,18 @@ def apply_patch(patch: Path, target: Path) -> None:
     try:
         diffs = list(whatthepatch.parse_patch(patch.read_text(encoding="utf-8")))
     except UnicodeDecodeError:
-        raise AssignmentError(patch, None, "is not UTF-8 text: make it with `diff -u`") from None
+        raise AssignmentError(patch, None, _("is not UTF-8 text: make it with `diff -u`")) from None
     if len(diffs) != 1 or not diffs[0].changes:
-        raise AssignmentError(patch, None, "must hold exactly one unified diff (make it with `diff -u`)")
+        raise AssignmentError(patch, None, _("must hold exactly one unified diff (make it with `diff -u`)"))
     if not target.is_file():
-        raise AssignmentError(patch, None, f"patches {target.name}, which the reference does not have")
+        raise AssignmentError(patch, None, _("patches {file}, which the reference does not have").format(
+            file=target.name))
     try:
         lines = whatthepatch.apply_diff(diffs[0], target.read_text().splitlines())
     except whatthepatch.exceptions.HunkApplyException as e:
-        raise AssignmentError(patch, None, f"no longer fits the reference's {target.name} ({e}): "
-                                           f"remake it with `diff -u` against the current reference") from None
+        raise AssignmentError(patch, None, _("no longer fits the reference's {file} ({error}): remake it with "
+                                             "`diff -u` against the current reference").format(
+            file=target.name, error=e)) from None
     target.write_text("\n".join(lines) + "\n")
 
 

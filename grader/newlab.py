@@ -17,17 +17,18 @@ from pathlib import Path
 
 from .assignment.load import PATTERNS, load_assignment, schema
 from .errors import UsageError
+from .i18n import N_, _, choose, lang_option, use
 from .mutants import mutants_of
 
 TEMPLATE = "templates/newlab"
 FILLED_IN = ("assignment.yaml",)  # the template files where $lab is the new lab's name
 WHAT = {  # what each file of the template is for, as `grade new` lists them
-    "assignment.yaml": "the lab: its hand-in files and programs",
-    "scenarios": "its scenarios (the tests), one to start with",
-    "reference": "the course's correct programs: they must score 100 %",
-    "mutants": "known-bad variants of the reference, each a mutant.yaml and a patch: each must lose points",
+    "assignment.yaml": N_("the lab: its hand-in files and programs"),
+    "scenarios": N_("its scenarios (the tests), one to start with"),
+    "reference": N_("the course's correct programs: they must score 100 %"),
+    "mutants": N_("known-bad variants of the reference, each a mutant.yaml and a patch: each must lose points"),
 }
-NEXT_STEPS = ("Next: write the lab's programs in {lab}/reference/ and its scenarios in {lab}/scenarios/ (every "
+NEXT_STEPS = N_("Next: write the lab's programs in {lab}/reference/ and its scenarios in {lab}/scenarios/ (every "
               "step: docs/scenarios.md); give each scenario a mutant that only it catches ({lab}/mutants/NAME/); "
               "docs/instructor.md walks through it all. After every change, check the lab:\n    grade selfcheck {lab}")
 
@@ -40,7 +41,8 @@ def template() -> Path:
 def check_name(lab: str) -> None:
     pattern = schema("assignment")["properties"]["name"]["pattern"]
     if not re.fullmatch(pattern, lab):
-        raise UsageError(f"{lab!r} cannot be a lab's name: expected {PATTERNS[pattern]}, e.g. echo-threads")
+        raise UsageError(_("{lab!r} cannot be a lab's name: expected {pattern}, e.g. echo-threads").format(
+            lab=lab, pattern=PATTERNS[pattern]))
 
 
 def make_lab(lab: str, parent: Path) -> Path:
@@ -48,13 +50,13 @@ def make_lab(lab: str, parent: Path) -> Path:
     check_name(lab)
     dest = parent / lab
     if dest.exists() or dest.is_symlink():
-        raise UsageError(f"{dest} exists already: choose another name, or another folder with --dir "
-                         f"(nothing was changed)")
+        raise UsageError(_("{folder} exists already: choose another name, or another folder with --dir (nothing was "
+                           "changed)").format(folder=dest))
     try:
         parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(template(), dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     except OSError as e:  # --dir is a file, a folder one may not write in...
-        raise UsageError(f"cannot make {dest}: {e.strerror or e}") from None
+        raise UsageError(_("cannot make {folder}: {error}").format(folder=dest, error=e.strerror or e)) from None
     for name in FILLED_IN:
         path = dest / name
         path.write_text(string.Template(path.read_text(encoding="utf-8")).substitute(lab=lab), encoding="utf-8")
@@ -68,13 +70,15 @@ def cmd_new(argv: list[str]) -> int:
     p.add_argument("lab", metavar="LAB", help="the lab's name: lower-case letters, digits and -")
     p.add_argument("--dir", type=Path, default=Path("."), metavar="DIR",
                    help="where to make the lab's folder, DIR/LAB (default: the current folder)")
+    lang_option(p)
     args = p.parse_args(argv)
+    use(choose(args.lang, None))
     dest = make_lab(args.lab, args.dir)
-    print(f"Made the lab {args.lab} in {dest}/:")
+    print(_("Made the lab {lab} in {folder}/:").format(lab=args.lab, folder=dest))
     for entry in sorted(dest.iterdir()):
         files = [entry] if entry.is_file() else sorted(f for f in entry.rglob("*") if f.is_file())
-        print(f"  {entry.name:<16} {WHAT.get(entry.name, '')}")
+        print(f"  {entry.name:<16} {_(WHAT[entry.name]) if entry.name in WHAT else ''}")
         for f in files if entry.is_dir() else ():
             print(f"      {f.relative_to(dest)}")
-    print(NEXT_STEPS.format(lab=dest))
+    print(_(NEXT_STEPS).format(lab=dest))
     return 0

@@ -17,12 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .i18n import N_, _
 from .report import safe_name
 from .results import ClassResult
 
-REMOVED = ("Removed what an earlier run wrote in {out}/ for {n} submission(s) that this run does not grade "
+REMOVED = N_("Removed what an earlier run wrote in {out}/ for {n} submission(s) that this run does not grade "
            "(their results.json folders and logs): {names}")
-KEPT = ("warning: {folder}/ is the folder of a submission of an earlier run that this run does not grade, but it "
+KEPT = N_("warning: {folder}/ is the folder of a submission of an earlier run that this run does not grade, but it "
         "holds files labgrade did not write: left as it is (remove it if it is not yours)")
 
 
@@ -41,9 +42,9 @@ class Stale:
     kept: tuple[Path, ...] = ()  # their folders holding other files too: left as they are
 
     def messages(self) -> list[str]:
-        done = [REMOVED.format(out=self.out, n=len(self.removed), names=", ".join(self.removed))] if self.removed \
+        done = [_(REMOVED).format(out=self.out, n=len(self.removed), names=", ".join(self.removed))] if self.removed \
             else []
-        return done + [KEPT.format(folder=folder) for folder in self.kept]
+        return done + [_(KEPT).format(folder=folder) for folder in self.kept]
 
 
 def _a_name(name: str) -> bool:

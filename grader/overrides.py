@@ -39,19 +39,21 @@ from .assignment import Assignment, find_assignment, load_assignment
 from .assignment.load import read_checked
 from .cache import check_files
 from .errors import AssignmentError, UsageError
-from .results import WHOLE_GRADE, ClassResult, Override, SubmissionResult
+from .i18n import N_, _
+from .results import ClassResult, Override, SubmissionResult
 from .text import closest
 
 # what is wrong with an entry, and the fix (each shown as FILE:LINE: message)
-UNKNOWN_SUBMISSION = 'no submission "{name}" in this class{hint}: write its folder\'s name, as the reports show it'
-UNKNOWN_SCENARIO = ('no scenario "{name}" in this lab{hint}: write a test\'s name as the reports show it, or leave '
-                    "`scenario:` out to set the whole grade")
-DID_YOU_MEAN = ' (did you mean "{name}"?)'
-TOO_MANY = '{points:g} points is more than {target} is worth ({most:g}): give 0 to {most:g}'
-NEGATIVE = "{points:g} points is below 0: give 0 (no points for it) or more"
-TWICE = "{target} of \"{submission}\" is set twice (first at line {first}): keep one entry"
-BESIDE_WHOLE = ('"{submission}" has its whole grade set at line {whole}, so the points of its test "{scenario}" '
-                "would count for nothing: set the whole grade or its tests, not both")
+UNKNOWN_SUBMISSION = N_('no submission "{name}" in this class{hint}: write its folder\'s name, as the reports show it')
+UNKNOWN_SCENARIO = N_('no scenario "{name}" in this lab{hint}: write a test\'s name as the reports show it, or leave '
+                      "`scenario:` out to set the whole grade")
+DID_YOU_MEAN = N_(' (did you mean "{name}"?)')
+TOO_MANY = N_('{points:g} points is more than {target} is worth ({most:g}): give 0 to {most:g}')
+NEGATIVE = N_("{points:g} points is below 0: give 0 (no points for it) or more")
+TWICE = N_("{target} of \"{submission}\" is set twice (first at line {first}): keep one entry")
+WHOLE = N_("the whole grade")
+BESIDE_WHOLE = N_('"{submission}" has its whole grade set at line {whole}, so the points of its test "{scenario}" '
+                  "would count for nothing: set the whole grade or its tests, not both")
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class OverrideSpec:
 
     @property
     def target(self) -> str:
-        return f'"{self.scenario}"' if self.scenario is not None else f"the {WHOLE_GRADE}"
+        return f'"{self.scenario}"' if self.scenario is not None else _(WHOLE)
 
 
 @dataclass(frozen=True)
@@ -101,16 +103,17 @@ def load_overrides(path: Path, aliases: Mapping[str, str] | None = None) -> Over
     aliases = aliases or {}
     entries = tuple(OverrideSpec(d["submission"], aliases.get(d.get("scenario"), d.get("scenario")),
                                  float(d["points"]), d["reason"].strip(), lines[(i,)]) for i, d in enumerate(data))
-    problems = [(lines[(i, "points")], NEGATIVE.format(points=e.points)) for i, e in enumerate(entries) if e.points < 0]
+    problems = [(lines[(i, "points")], _(NEGATIVE).format(points=e.points)) for i, e in enumerate(entries)
+                if e.points < 0]
     seen: dict[tuple[str, str | None], OverrideSpec] = {}
     for e in entries:
         first = seen.setdefault((e.submission, e.scenario), e)
         if first is not e:
-            problems.append((e.line, TWICE.format(target=e.target, submission=e.submission, first=first.line)))
+            problems.append((e.line, _(TWICE).format(target=e.target, submission=e.submission, first=first.line)))
     for e in entries:
         whole = seen.get((e.submission, None))
         if whole and e.scenario is not None:
-            problems.append((e.line, BESIDE_WHOLE.format(submission=e.submission, whole=whole.line,
+            problems.append((e.line, _(BESIDE_WHOLE).format(submission=e.submission, whole=whole.line,
                                                          scenario=e.scenario)))
     if problems:
         raise OverridesError(path, problems)
@@ -163,7 +166,7 @@ def result_targets(result: ClassResult) -> dict[str, Worth]:
 
 def _hint(name: str, known: Iterable[str]) -> str:
     close = closest(name, known)
-    return DID_YOU_MEAN.format(name=close) if close else ""
+    return _(DID_YOU_MEAN).format(name=close) if close else ""
 
 
 def check(overrides: Overrides, targets: Mapping[str, Worth], whole_class: bool = True) -> None:
@@ -174,7 +177,7 @@ def check(overrides: Overrides, targets: Mapping[str, Worth], whole_class: bool 
         worth = targets.get(e.submission)
         if worth is None:
             if whole_class:
-                problems.append((e.line, UNKNOWN_SUBMISSION.format(name=e.submission, hint=_hint(e.submission,
+                problems.append((e.line, _(UNKNOWN_SUBMISSION).format(name=e.submission, hint=_hint(e.submission,
                                                                                                     targets))))
             continue
         if e.scenario is None:
@@ -183,11 +186,11 @@ def check(overrides: Overrides, targets: Mapping[str, Worth], whole_class: bool 
             most = worth.tests[e.scenario]
         else:
             if worth.complete:
-                problems.append((e.line, UNKNOWN_SCENARIO.format(name=e.scenario, hint=_hint(e.scenario,
+                problems.append((e.line, _(UNKNOWN_SCENARIO).format(name=e.scenario, hint=_hint(e.scenario,
                                                                                               worth.tests))))
             continue
         if most is not None and e.points > most:
-            problems.append((e.line, TOO_MANY.format(points=e.points, target=e.target, most=most)))
+            problems.append((e.line, _(TOO_MANY).format(points=e.points, target=e.target, most=most)))
     if problems:
         raise OverridesError(overrides.path, problems)
 

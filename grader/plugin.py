@@ -532,6 +532,17 @@ def live_submission(request: pytest.FixtureRequest,
 
 NOT_RUN = pytest.StashKey[tuple[str, bool]]()
 RECORDED = pytest.StashKey[int]()  # where the item's result is in Grading.results
+RUNNING = pytest.StashKey[bool]()  # the check's function is running: a report made now is a subtest's
+SUBTEST_FAILED = pytest.StashKey[tuple[pytest.TestReport, pytest.CallInfo[None]]]()  # the first one
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, None]:
+    item.stash[RUNNING] = True
+    try:
+        yield
+    finally:
+        item.stash[RUNNING] = False
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -581,6 +592,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     grading = item.config.stash[GRADING]
+    if report.when == "call" and item.stash.get(RUNNING, False):
+        # a subtest (pytest's `subtests` fixture) is part of its check: one result, failed by its first failure
+        if report.failed and SUBTEST_FAILED not in item.stash:
+            item.stash[SUBTEST_FAILED] = (report, call)
+        return
+    if report.when == "call" and report.passed and SUBTEST_FAILED in item.stash:
+        report, call = item.stash[SUBTEST_FAILED]
     if report.when == "call" or (report.when == "setup" and (report.failed or NOT_RUN in item.stash)):
         result = _result_of(item, report, call)
         if result is not None:

@@ -20,8 +20,8 @@ TEST_OVERRIDDEN = N_("Your instructor set the points of this test to {points:g} 
 GRADE_OVERRIDDEN = N_("Your instructor set your grade to {points:g} / {max_score:g} (the tests add up to "
                       "{graded:g}). Why: {reason}")
 # the same, on one line, for the instructor's reports (grades.csv, junit.xml, the terminal summary)
-OVERRIDE_LINE = "{target}: {points:g} instead of {graded:g} ({reason})"
-WHOLE_GRADE = "whole grade"
+OVERRIDE_LINE = N_("{target}: {points:g} instead of {graded:g} ({reason})")
+WHOLE_GRADE = N_("whole grade")
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ class Override:
 
     def line(self, target: str) -> str:
         """OVERRIDE_LINE: `target` (a test's name, or WHOLE_GRADE) and this override, on one line."""
-        return OVERRIDE_LINE.format(target=target, points=self.points, graded=self.graded,
-                                    reason=" ".join(self.reason.split()))
+        return _(OVERRIDE_LINE).format(target=target, points=self.points, graded=self.graded,
+                                       reason=" ".join(self.reason.split()))
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class SubmissionResult:
     @property
     def overrides(self) -> list[tuple[str, Override]]:
         """(what was overridden: WHOLE_GRADE or a test's name, its override), the whole grade first."""
-        return ([(WHOLE_GRADE, self.override)] if self.override else []) + \
+        return ([(_(WHOLE_GRADE), self.override)] if self.override else []) + \
             [(t.name, t.override) for t in self.tests if t.override]
 
     def override_lines(self) -> list[str]:

@@ -12,6 +12,7 @@ from .assignment import Assignment, Scenario
 from .errors import GraderError
 from .feedback import render
 from .handin import HandIn, locate, stage
+from .i18n import _
 from .results import TestResult
 from .sandbox import Sandbox
 from .text import visible
@@ -25,9 +26,9 @@ def at_least_one(text: str) -> int:
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(_("{text!r} is not a whole number").format(text=text)) from None
     if n < 1:
-        raise argparse.ArgumentTypeError(f"{n} is too few: 1 or more")
+        raise argparse.ArgumentTypeError(_("{n} is too few: 1 or more").format(n=n))
     return n
 
 

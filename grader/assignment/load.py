@@ -19,10 +19,10 @@ from typing import Any
 
 import jsonschema
 
-from ..driver.i18n import LANGUAGES
+from ..driver.i18n import LANGUAGES, _
 from ..driver.steps import BOUND_RE, Runner
 from ..errors import AssignmentError, UsageError
-from ..text import did_you_mean
+from ..text import closest, did_you_mean
 from .model import TAGS, Assignment, Limits, ProgramSpec, Scenario, Text, versions
 from .yamlfile import Lines, load_yaml
 
@@ -322,8 +322,11 @@ def find_assignment(name_or_path: str | os.PathLike[str]) -> Path:
         if _is_file(root / str(name_or_path) / "assignment.yaml"):
             return root / str(name_or_path)
     labs = list_labs()
-    raise UsageError(f"no assignment {str(name_or_path)!r}{did_you_mean(str(name_or_path), labs)} (give a lab "
-                     f"name: {', '.join(labs)}; or the path of a folder holding assignment.yaml)")
+    name, close = str(name_or_path), closest(str(name_or_path), labs)
+    raise UsageError((_("no assignment {name!r}: did you mean {close!r}? (give a lab name: {labs}; or the path of a "
+                        "folder holding assignment.yaml)") if close else
+                      _("no assignment {name!r} (give a lab name: {labs}; or the path of a folder holding "
+                        "assignment.yaml)")).format(name=name, close=close, labs=", ".join(labs)))
 
 
 def assignment_roots() -> list[Path]:

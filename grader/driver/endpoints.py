@@ -23,7 +23,7 @@ import termios
 from collections.abc import Callable
 
 from . import probes
-from .i18n import _, ngettext
+from .i18n import _, ngettext, numeral
 from .jail import StudentPreexec
 from .loop import Deadline, Loop
 from .transcript import Transcript
@@ -281,7 +281,8 @@ def signal_name(sig: int) -> str:
 
 def truncation_note(stream: str, total: int, kept: int) -> str:
     """'stdout: 200.0 MB written, first 1 MiB kept' (what the grader stores of a flood)."""
-    size = f"{total / 1e6:.1f} MB" if total >= 1e5 else ngettext("{n} byte", "{n} bytes", total).format(n=total)
+    size = f"{numeral(total / 1e6, '.1f')} MB" if total >= 1e5 else \
+        ngettext("{n} byte", "{n} bytes", total).format(n=total)
     shown = f"{kept >> 20} MiB" if kept and kept % (1 << 20) == 0 else \
         ngettext("{n} byte", "{n} bytes", kept).format(n=kept)
     return _("{stream}: {size} written, first {kept} kept").format(stream=stream, size=size, kept=shown)

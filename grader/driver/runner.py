@@ -28,7 +28,7 @@ from typing import Any, TypeVar, cast
 
 from . import probes, settle
 from .endpoints import Conn, Listener, Program
-from .i18n import _, ngettext
+from .i18n import Nn_, _, ngettext
 from .loop import Deadline, Loop
 from .matching import show
 from .transcript import Transcript
@@ -76,10 +76,6 @@ def names_of(args: dict[str, Any], key: str = "as") -> list[str]:
 
 def text_of(value: str, args: dict[str, Any], i: int) -> bytes:
     return (value.replace("{i}", str(i)) if args.get("each") else value).encode("utf-8")
-
-
-def Nn_(singular: str, plural: str) -> tuple[str, str]:
-    return singular, plural
 
 
 # what steps count, by the word the code names them with

@@ -38,10 +38,10 @@ from typing import TextIO
 
 from ..feedback import ADVICE_HEAD
 from ..findings import NOT_RUN, not_run_why
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..results import ClassResult, SubmissionResult, TestResult
 from ..text import visible
-from .gradebook import number, percent
+from .gradebook import percent, points
 from .html import split_feedback
 
 MESSAGE_CHARS = 2000  # an annotation is a pop-up, not a log
@@ -102,7 +102,7 @@ def submission_annotations(sub: SubmissionResult, prefix: str) -> list[str]:
         if t.status == "passed" or is_not_run(t):
             continue
         kind = _("grader error") if t.error else _("{score}/{max_score} points").format(
-            score=number(t.score), max_score=number(t.max_score))
+            score=points(t.score), max_score=points(t.max_score))
         lines.append(command("error", f"{prefix}{t.name} ({kind})", annotation_message(t)))
     for reason, names in not_run_groups(shown).items():
         lines.append(command("notice", prefix + _("{count} test(s) not run").format(count=len(names)),
@@ -142,47 +142,51 @@ def html_list(items: Iterable[str]) -> str:
 def mark_of(test: TestResult) -> str:
     if test.status == "passed":
         return "✅"
-    return "⚠️ grader error" if test.error else "➖ not run" if test.status == "not_run" else "❌"
+    return "⚠️ " + _("grader error") if test.error else "➖ " + _("not run") if test.status == "not_run" else "❌"
 
 
 def submission_summary(sub: SubmissionResult) -> list[str]:
-    lines = [f"### {cell(sub.name)}: {number(sub.score)} / {number(sub.max_score)} points "
-             f"({number(percent(sub.score, sub.max_score))}%)", ""]
+    lines = ["### " + _("{name}: {score} / {max_score} points ({percent}%)").format(
+        name=cell(sub.name), score=points(sub.score), max_score=points(sub.max_score),
+        percent=points(percent(sub.score, sub.max_score))), ""]
     if sub.findings:
-        lines += ["**Read this first:**", "", html_list(map(html_item, sub.findings)), ""]
+        lines += ["**" + _("Read this first:") + "**", "", html_list(map(html_item, sub.findings)), ""]
     notes = [sub.override_note] * bool(sub.override) + [f"{t.name}: {t.override_note}" for t in sub.tests
                                                         if t.override and t.visibility == "visible"]
     if notes:
-        lines += ["**Set by your instructor:**", "", html_list(map(html_item, notes)), ""]
+        lines += ["**" + _("Set by your instructor:") + "**", "", html_list(map(html_item, notes)), ""]
     if sub.error:
-        return [*lines, "**Not graded**: every test scored 0. The reason:", "", pre(sub.error), ""]
+        return [*lines, _("**Not graded**: every test scored 0. The reason:"), "", pre(sub.error), ""]
     shown = [t for t in sub.tests if t.visibility == "visible"]
     hidden = [t for t in sub.tests if t.visibility != "visible"]
-    lines += ["| | scenario | tags | points |", "|---|---|---|---:|"]
+    lines += ["| | " + " | ".join((_("scenario"), _("tags"), _("points"))) + " |", "|---|---|---|---:|"]
     for t in shown:
         lines.append(f"| {mark_of(t)} | {cell(t.name)} | {cell(', '.join(t.tags))} | "
-                     f"{number(t.score)} / {number(t.max_score)} |")
+                     f"{points(t.score)} / {points(t.max_score)} |")
     if hidden:
-        lines.append(f"| 🔒 | {len(hidden)} hidden test(s) | | "
-                     f"{number(sum(t.score for t in hidden))} / {number(sum(t.max_score for t in hidden))} |")
+        name = ngettext("{count} hidden test", "{count} hidden tests", len(hidden)).format(count=len(hidden))
+        lines.append(f"| 🔒 | {name} | | "
+                     f"{points(sum(t.score for t in hidden))} / {points(sum(t.max_score for t in hidden))} |")
     lines.append("")
     groups = not_run_groups(shown)
     if groups:
-        lines += ["**Not run** (0 points until the cause is fixed):", "",
-                  html_list(html_item(f"{reason} ({len(names)} test(s)):", names) for reason, names in groups.items()),
+        lines += [_("**Not run** (0 points until the cause is fixed):"), "",
+                  html_list(html_item(ngettext("{reason} ({count} test):", "{reason} ({count} tests):", len(names))
+                                      .format(reason=reason, count=len(names)), names)
+                            for reason, names in groups.items()),
                   ""]
     for t in shown:
         if t.status != "passed" and not is_not_run(t):
-            lines += [f"<details><summary>❌ {cell(t.name)} ({number(t.score)} / {number(t.max_score)})</summary>",
+            lines += [f"<details><summary>❌ {cell(t.name)} ({points(t.score)} / {points(t.max_score)})</summary>",
                       "", pre(t.output), "", "</details>", ""]
     return lines
 
 
 def step_summary(result: ClassResult) -> str:
-    lines = [f"## {cell(result.assignment)}: labgrade results", ""]
+    lines = ["## " + _("{assignment}: labgrade results").format(assignment=cell(result.assignment)), ""]
     if len(result.submissions) > 1:
-        lines += ["| submission | score | failed tags |", "|---|---:|---|"]
-        lines += [f"| {cell(s.name)} | {number(s.score)} / {number(s.max_score)} | "
+        lines += ["| " + " | ".join((_("submission"), _("score"), _("failed tags"))) + " |", "|---|---:|---|"]
+        lines += [f"| {cell(s.name)} | {points(s.score)} / {points(s.max_score)} | "
                   f"{cell(', '.join(s.failed_tags)) or '-'} |" for s in result.submissions]
         lines.append("")
     size = sum(len(line) + 1 for line in lines)
@@ -190,7 +194,8 @@ def step_summary(result: ClassResult) -> str:
         part = submission_summary(sub)
         size += sum(len(line) + 1 for line in part)
         if size > SUMMARY_CHARS:
-            lines.append("_The rest does not fit in a job summary: the annotations list every failed test._")
+            lines.append("_" + _("The rest does not fit in a job summary: the annotations list every failed test.")
+                         + "_")
             break
         lines += part
     return "\n".join(lines) + "\n"

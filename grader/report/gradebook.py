@@ -34,6 +34,7 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..i18n import localized
 from ..results import ClassResult, SubmissionResult
 from ..text import visible
 
@@ -49,6 +50,11 @@ def number(x: float) -> str:
     """A score as a gradebook reads it: "29", "2.5", "0.3333"; never "1e+06" nor "-0"."""
     text = f"{x:.4f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def points(x: float) -> str:
+    """`number(x)` as people read it, in the current language's decimals ("2,5" in French): not for grades.csv."""
+    return localized(number(x))
 
 
 def percent(score: float, max_score: float) -> float:

@@ -11,7 +11,8 @@ handlers, no other script, no network): were an injection ever to slip through, 
 
 A failed test's `output` is the text `grader.feedback.render` lays out: paragraphs separated by a
 blank line, "What to check:", "Transcript (seconds since the test started):" with one event a line
-(`  {time:8.3f}s  {actor:<8} {event}  {detail}`), and "Last lines NAME wrote on stderr (...):".
+(`  {time:8.3f}s  {actor:<8} {event}  {detail}`, the time with its language's decimal symbol), and
+"Last lines NAME wrote on stderr (...):".
 `split_feedback` reads it back into parts; text it does not recognise stays in the summary.
 A test not run (`status == "not_run"`) has no transcript: its output is "Not run: " and why, all
 summary. A submission's `findings` (a missing file, a program that does not start) head its section.
@@ -37,10 +38,10 @@ import markupsafe
 from ..driver.transcript import GRADER
 from ..feedback import ADVICE_HEAD, EVENTS_NOT_SHOWN, STDERR_HEAD, TRANSCRIPT_HEAD
 from ..findings import not_run_why
-from ..i18n import LANGUAGES, N_, _, current, install, read_back, translation
+from ..i18n import LANGUAGES, N_, _, current, install, numeral, read_back, translation
 from ..results import ClassResult, SubmissionResult, TestResult
 from ..text import visible
-from .gradebook import number, percent, scenario_order, tag_order
+from .gradebook import percent, points, scenario_order, tag_order
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -50,7 +51,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 # -- the feedback text, read back -------------------------------------------------------------
 
-EVENT_LINE = re.compile(r"^\s*(\d+(?:\.\d+)?)s  (\S+) +(.*?)(?:  (.*))?$")
+EVENT_LINE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)s  (\S+) +(.*?)(?:  (.*))?$")  # 0.015s, or 0,015s in French
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def parse_transcript(lines: list[str]) -> tuple[list[Event], list[str]]:
     notes: list[str] = []
     for line in lines:
         if m := EVENT_LINE.match(line):
-            events.append(Event(float(m[1]), m[2], m[3], m[4] or ""))
+            events.append(Event(float(m[1].replace(",", ".")), m[2], m[3], m[4] or ""))
         elif (gap := read_back(EVENTS_NOT_SHOWN, line.strip())) and gap["count"].isdigit():
             events.append(Event(events[-1].time if events else 0.0, "", "", skipped=int(gap["count"])))
         elif line.strip():
@@ -296,13 +297,14 @@ def timeline(events: tuple[Event, ...]) -> Timeline | None:
 
     y_of = {a: top + i * lane + lane / 2 for i, a in enumerate(actors)}
     marks = tuple(Mark(x_at(e.time), y_of[e.actor], event_kind(e), colors[e.actor],
-                       f"{e.time:.3f}s  {e.actor}  {e.event}" + (f"  {e.detail}" if e.detail else "")) for e in real)
+                       f"{numeral(e.time, '.3f')}s  {e.actor}  {e.event}" + (f"  {e.detail}" if e.detail else ""))
+                  for e in real)
     cuts = []
     for i, e in enumerate(events):
         if e.skipped:
             after = next((n.time for n in events[i + 1:] if not n.skipped), e.time)
             cuts.append((x_at((e.time + after) / 2), _("{count} not shown").format(count=e.skipped)))
-    ticks = tuple((x_at(k * step), f"{k * step:.{decimals}f} s") for k in range(intervals + 1))
+    ticks = tuple((x_at(k * step), f"{numeral(k * step, f'.{decimals}f')} s") for k in range(intervals + 1))
     return Timeline(int(origin + PLOT_WIDTH + 40), top + len(actors) * lane + 24, label_width, origin,
                     x_at(intervals * step), tuple(Lane(a, y_of[a], colors[a]) for a in actors), marks, ticks,
                     tuple(cuts))
@@ -371,11 +373,11 @@ def cell(test: TestResult | None) -> Cell:
         return Cell("missing", "", -1.0, _("not run for this submission"))
     kind = outcome(test)
     title = _("{name}: {outcome}, {score} of {max_score} points").format(
-        name=test.name, outcome=_(OUTCOME_LABELS[kind]), score=number(test.score), max_score=number(test.max_score))
+        name=test.name, outcome=_(OUTCOME_LABELS[kind]), score=points(test.score), max_score=points(test.max_score))
     if test.override:
         title = _("{title}; set by the instructor: {override}").format(title=title,
                                                                           override=test.override.line(test.name))
-    return Cell(kind, "!" if kind == "error" else number(test.score), test.score, title, test.override is not None)
+    return Cell(kind, "!" if kind == "error" else points(test.score), test.score, title, test.override is not None)
 
 
 def submission_view(i: int, sub: SubmissionResult, scenarios: list[str]) -> SubmissionView:
@@ -383,7 +385,7 @@ def submission_view(i: int, sub: SubmissionResult, scenarios: list[str]) -> Subm
     feedback = {j: split_feedback(t.output) for j, t in enumerate(sub.tests) if t.status != "passed"}
     failed = () if sub.error else tuple(FailedTest(f"s{i}-t{j}", sub.tests[j], outcome(sub.tests[j]), fb,
                                                    timeline(fb.events)) for j, fb in feedback.items())
-    return SubmissionView(f"s{i}", sub, number(sub.score), number(sub.max_score),
+    return SubmissionView(f"s{i}", sub, points(sub.score), points(sub.max_score),
                           percent(sub.score, sub.max_score), tuple(cell(by_name.get(n)) for n in scenarios),
                           failed, tuple(t for t in sub.tests if t.status == "passed"),
                           sum(t.error for t in sub.tests), sum(outcome(t) == "not-run" for t in sub.tests),
@@ -397,7 +399,7 @@ def page(result: ClassResult) -> Page:
     for sub in result.submissions:
         for t in sub.tests:
             first.setdefault(t.name, t)
-    heads = [ScenarioHead(i + 1, n, first[n].tags, number(first[n].max_score), first[n].visibility != "visible")
+    heads = [ScenarioHead(i + 1, n, first[n].tags, points(first[n].max_score), first[n].visibility != "visible")
              for i, n in enumerate(names)]
     subs = [submission_view(i, s, names) for i, s in enumerate(result.submissions)]
     graded = [s for s in result.submissions if not s.error]
@@ -408,10 +410,10 @@ def page(result: ClassResult) -> Page:
         N_("submissions"): str(len(result.submissions)),
         N_("graded"): str(len(graded)),
         N_("not graded"): str(len(result.submissions) - len(graded)),
-        N_("mean"): f"{number(round(statistics.fmean(scores), 2))} / {number(top)}" if scores else "-",
-        N_("median"): f"{number(round(statistics.median(scores), 2))} / {number(top)}" if scores else "-",
-        N_("lowest"): f"{number(min(scores))}" if scores else "-",
-        N_("highest"): f"{number(max(scores))}" if scores else "-",
+        N_("mean"): f"{points(round(statistics.fmean(scores), 2))} / {points(top)}" if scores else "-",
+        N_("median"): f"{points(round(statistics.median(scores), 2))} / {points(top)}" if scores else "-",
+        N_("lowest"): points(min(scores)) if scores else "-",
+        N_("highest"): points(max(scores)) if scores else "-",
         N_("full marks"): str(sum(s.score == s.max_score for s in graded)),
         N_("grader errors"): str(sum(t.error for s in graded for t in s.tests)),
         N_("tests not run"): str(sum(outcome(t) == "not-run" for s in graded for t in s.tests)),
@@ -438,7 +440,8 @@ def environment() -> jinja2.Environment:
                              finalize=shown, extensions=["jinja2.ext.i18n"])
     install(env)  # the language this command speaks (grader/i18n.py)
     env.filters["csp_hash"] = csp_hash
-    env.filters["points"] = number
+    env.filters["points"] = points  # numbers for people: the language's decimal symbol (not in data-v attributes)
+    env.filters["numeral"] = numeral
     return env
 
 

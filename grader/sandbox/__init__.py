@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import SandboxUnavailable, UsageError
+from ..i18n import _
 from .base import DriverProcess, Sandbox
 from .docker import DockerSandbox
 from .local import LocalSandbox
@@ -26,15 +27,18 @@ def open_backend(name: str = "auto") -> Sandbox:
             problem = backend.unavailable()
             if problem is None:
                 if reasons:
-                    print(f"labgrade: using the {backend.name} sandbox ({'; '.join(reasons)})", file=sys.stderr)
+                    print(_("labgrade: using the {backend} sandbox ({reasons})").format(
+                        backend=backend.name, reasons="; ".join(reasons)), file=sys.stderr)
                 return opened(backend)
             reasons.append(f"{backend.name}: {problem}")
-        raise SandboxUnavailable("no sandbox backend works on this machine:\n  " + "\n  ".join(reasons))
+        raise SandboxUnavailable(_("no sandbox backend works on this machine:") + "\n  " + "\n  ".join(reasons))
     if name not in BACKENDS:
-        raise UsageError(f"unknown backend {name!r} (choose from: auto, {', '.join(BACKENDS)})")
+        raise UsageError(_("unknown backend {name!r} (choose from: {backends})").format(
+            name=name, backends=", ".join(["auto", *BACKENDS])))
     problem = BACKENDS[name].unavailable()
     if problem:
-        raise SandboxUnavailable(f"the {name} backend cannot run here: {problem}")
+        raise SandboxUnavailable(_("the {backend} backend cannot run here: {problem}").format(backend=name,
+                                                                                              problem=problem))
     return opened(BACKENDS[name])
 
 
@@ -42,7 +46,7 @@ def opened(backend: type[Sandbox]) -> Sandbox:
     """An instance; what the backend cannot isolate, or does slowly here, is said in the run's log (stderr)."""
     box = backend()
     if box.caveat:
-        print(f"labgrade: {box.caveat}", file=sys.stderr)
+        print(f"labgrade: {_(box.caveat)}", file=sys.stderr)  # a class's caveat is a msgid (N_), an instance's said
     return box
 
 

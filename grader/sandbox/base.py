@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from ..errors import DriverError, SandboxError
+from ..i18n import _
 
 OUTCOME_STATUSES = ("passed", "failed", "error")
 GRACE = 15.0  # seconds the host waits beyond the driver's own deadline before killing the sandbox
@@ -70,7 +71,7 @@ class HeldServer:
         theirs.close()
         if isinstance(started[0], BaseException):
             self.sock.close()
-            raise SandboxError(f"cannot start the {what}: {started[0]}")
+            raise SandboxError(_("cannot start the {what}: {error}").format(what=what, error=started[0]))
         self.popen = started[0]
 
     def close(self) -> None:
@@ -236,15 +237,16 @@ class DriverProcess:
                 left = self.deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
                     self.kill()
-                    raise DriverError("the sandbox did not answer before its deadline and was killed")
+                    raise DriverError(_("the sandbox did not answer before its deadline and was killed"))
                 chunk = self.transport.read()
                 if chunk is None:
                     if self.interrupted:
-                        raise DriverError("the grading was interrupted")
+                        raise DriverError(_("the grading was interrupted"))
                     self.transport.wait(max(0.1, self.deadline - time.monotonic()))
                     code, err = self.transport.exit_status(), self.transport.stderr_tail()
-                    status = "" if code is None else f" (exit {code})"
-                    raise DriverError(f"the driver ended without an outcome{status}\n{err}")
+                    ended = _("the driver ended without an outcome") if code is None else _(
+                        "the driver ended without an outcome (exit {code})").format(code=code)
+                    raise DriverError(f"{ended}\n{err}")
                 self._buf += chunk
         end = self._buf.index(b"\n")
         line = bytes(self._buf[:end])
@@ -252,9 +254,9 @@ class DriverProcess:
         try:
             value = json.loads(line)
         except ValueError as e:
-            raise DriverError(f"the driver sent something that is not JSON: {line[:200]!r}") from e
+            raise DriverError(_("the driver sent something that is not JSON: {line!r}").format(line=line[:200])) from e
         if not isinstance(value, dict):
-            raise DriverError(f"the driver sent {type(value).__name__}, expected an object")
+            raise DriverError(_("the driver sent {kind}, expected an object").format(kind=type(value).__name__))
         return value
 
     def request(self, step: dict[str, Any]) -> dict[str, Any]:
@@ -263,7 +265,7 @@ class DriverProcess:
 
     def wait_ready(self) -> None:
         if not self._line().get("ready"):
-            raise DriverError("the driver did not say it was ready")
+            raise DriverError(_("the driver did not say it was ready"))
 
     def finish(self, end: bool = False) -> dict[str, Any]:
         try:
@@ -271,7 +273,7 @@ class DriverProcess:
                 self._send({"end": True})
             outcome = self._line()
             if outcome.get("status") not in OUTCOME_STATUSES or not isinstance(outcome.get("transcript"), dict):
-                raise DriverError(f"the driver's outcome is malformed: {str(outcome)[:300]}")
+                raise DriverError(_("the driver's outcome is malformed: {outcome}").format(outcome=str(outcome)[:300]))
             self.transport.wait(max(0.1, self.deadline - time.monotonic()))
             return outcome
         finally:

@@ -92,7 +92,8 @@ from typing import Any
 
 from ..driver.jail import HOSTNAME as SANDBOX_HOSTNAME
 from ..errors import SandboxError
-from ..image import DOCKER_API, IMAGE, unix_socket_problem
+from ..i18n import _
+from ..image import DOCKER_API, IMAGE, NO_ACCESS, NO_ENGINE, unix_socket_problem
 from .base import GRACE, RUN_ENV, SHARED_ENV, SHARED_FD, DriverProcess, StartsAhead, copy_driver
 from .local import CHILD_EHASH, ZYGOTE_BOOT, Cgroup, DriverServer, Spares
 
@@ -218,7 +219,7 @@ def _remove(api: Any, cid: str) -> None:
             pass
         except docker.errors.APIError as e:
             if e.status_code != 409:  # 409: auto_remove is already removing it
-                raise SandboxError(f"cannot remove container {cid[:12]}: {e}") from e
+                raise SandboxError(_("cannot remove container {id}: {error}").format(id=cid[:12], error=e)) from e
 
 
 def cleanup_by_label(api: Any, *, sandbox: str | None = None, stale: bool = False) -> int:
@@ -253,8 +254,8 @@ def raw_socket(attached: Any) -> socket.socket:
     """The socket under what APIClient.attach_socket returns (a SocketIO for a unix socket)."""
     sock = getattr(attached, "_sock", attached)
     if not isinstance(sock, socket.socket):
-        raise SandboxError(f"the docker backend cannot attach over this connection ({type(attached).__name__}); "
-                           f"use a local engine (unix socket) or --backend local")
+        raise SandboxError(_("the docker backend cannot attach over this connection ({kind}); use a local engine "
+                             "(unix socket) or --backend local").format(kind=type(attached).__name__))
     return sock
 
 
@@ -345,7 +346,7 @@ class DockerTransport:
 def warm_problem(e: BaseException) -> str:
     """Why no warm container could be made, in words (the usual cause first)."""
     if isinstance(e, PermissionError) and "cgroup" in str(e):
-        return f"the students' cgroups cannot be made by this user ({e}): run as root"
+        return _("the students' cgroups cannot be made by this user ({error}): run as root").format(error=e)
     return str(e)
 
 
@@ -399,13 +400,13 @@ class WarmContainer:
                 labels={LABEL: "1", RUN_LABEL: box.run_id, OWNER_LABEL: box.owner, BOX_LABEL: box.id})["Id"]
             api.start(cid)
             if not select.select([listener], [], [], CONNECT_WITHIN)[0]:
-                raise SandboxError(f"its driver server did not connect within {CONNECT_WITHIN:g} s: "
-                                   f"{container_log(api, cid)}")
+                raise SandboxError(_("its driver server did not connect within {seconds:g} s: {log}").format(
+                    seconds=CONNECT_WITHIN, log=container_log(api, cid)))
             server = DriverServer(listener.accept()[0], "docker sandbox's driver server")
             warm = cls(api, work, cid, server, owned=True)
             if why := server.check([warm.inside(p) for p in probe.procs], JAIL_ROOT):
-                raise SandboxError(f"a scenario's namespaces cannot be made in it: {why} "
-                                   f"(its log: {container_log(api, cid)})")
+                raise SandboxError(_("a scenario's namespaces cannot be made in it: {why} (its log: {log})").format(
+                    why=why, log=container_log(api, cid)))
             return warm
         except BaseException:
             if server is not None:
@@ -448,8 +449,8 @@ class WarmContainer:
 
 def container_log(api: Any, cid: str) -> str:
     with contextlib.suppress(Exception):
-        return api.logs(cid).decode(errors="replace").strip()[-2000:] or "no output"
-    return "no output"
+        return api.logs(cid).decode(errors="replace").strip()[-2000:] or _("no output")
+    return _("no output")
 
 
 class DockerSandbox:
@@ -464,24 +465,25 @@ class DockerSandbox:
         try:
             docker = _docker()
         except ImportError:
-            return "the `docker` Python package is missing: pip install docker"
+            return _("the `docker` Python package is missing: pip install docker")
         if problem := unix_socket_problem():
             if "ermission denied" in problem:
-                return f"no access to the Docker engine ({problem}): join the `docker` group or run as root"
-            return f"no Docker engine answers ({problem}); start dockerd (or set DOCKER_HOST)"
+                return _(NO_ACCESS).format(problem=problem)
+            return _(NO_ENGINE).format(problem=problem)
         try:
             client = docker.from_env(version=DOCKER_API, timeout=10)
         except docker.errors.DockerException as e:
-            return f"no Docker engine answers ({e}); start dockerd (or set DOCKER_HOST)"
+            return _(NO_ENGINE).format(problem=e)
         try:
             client.ping()
             client.api.inspect_image(IMAGE)
         except docker.errors.ImageNotFound:
-            return f"image {IMAGE} missing: run `grade image build --offline` (or `grade image build` with a registry)"
+            return _("image {image} missing: run `grade image build --offline` (or `grade image build` with a "
+                     "registry)").format(image=IMAGE)
         except (docker.errors.DockerException, OSError) as e:
             if "ermission denied" in str(e):
-                return f"no access to the Docker engine ({e}): join the `docker` group or run as root"
-            return f"no Docker engine answers ({e}); start dockerd (or set DOCKER_HOST)"
+                return _(NO_ACCESS).format(problem=e)
+            return _(NO_ENGINE).format(problem=e)
         finally:
             client.close()
         return None
@@ -493,7 +495,7 @@ class DockerSandbox:
             self.api = self.client.api
             self.api.ping()
         except (docker.errors.DockerException, OSError) as e:
-            raise SandboxError(f"no Docker engine answers ({e}); start dockerd") from e
+            raise SandboxError(_(NO_ENGINE).format(problem=e)) from e
         if RUN_ENV not in os.environ:  # inherited by the pytest processes `grade` starts
             os.environ[RUN_ENV] = uuid.uuid4().hex[:12]
         self.run_id = os.environ[RUN_ENV]
@@ -520,7 +522,8 @@ class DockerSandbox:
             self.warm = (WarmContainer.join(self.api, lent) if lent else WarmContainer.make(self)) if warm else None
             self.spares = Spares(self.warm.server.fork) if self.warm else None
         except (SandboxError, OSError, docker.errors.DockerException) as e:
-            self.caveat = f"the docker sandbox makes a container per scenario here, which is slower: {warm_problem(e)}"
+            self.caveat = _("the docker sandbox makes a container per scenario here, which is slower: {why}").format(
+                why=warm_problem(e))
 
     def _plan(self, plan: dict[str, Any]) -> dict[str, Any]:
         limits = dict(plan.get("limits", {}))
@@ -622,9 +625,10 @@ class DockerSandbox:
             elif cid:
                 _remove(self.api, cid)
             if isinstance(e, docker.errors.ImageNotFound):
-                raise SandboxError(f"image {IMAGE} missing: run `grade image build --offline`") from e
+                raise SandboxError(_("image {image} missing: run `grade image build --offline`").format(
+                    image=IMAGE)) from e
             if isinstance(e, docker.errors.DockerException):
-                raise SandboxError(f"cannot start a container: {e}") from e
+                raise SandboxError(_("cannot start a container: {error}").format(error=e)) from e
             raise
         return transport
 

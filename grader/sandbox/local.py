@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SandboxError
+from ..i18n import _
 from .base import RUN_ENV, DriverProcess, HeldServer, StartsAhead, copy_driver
 
 SANDBOX_UID = 65534  # "nobody": owns no file the sandbox can see; it only ever runs inside chroots
@@ -180,7 +181,7 @@ class Cgroup:
                 settings["cpu.max"] = f"{int(cpus * self.CPU_PERIOD)} {self.CPU_PERIOD}"
             self._make(self.V1 / name, settings)
         else:
-            raise SandboxError("no pids cgroup controller on this machine (/sys/fs/cgroup): it limits forks")
+            raise SandboxError(_("no pids cgroup controller on this machine (/sys/fs/cgroup): it limits forks"))
 
     @classmethod
     def for_limits(cls, limits: dict[str, Any], cpus: float = CPUS) -> Cgroup:
@@ -324,7 +325,8 @@ class DriverServer:
         if len(fds) != 1:
             for fd in (stdin[1], stdout[0], stderr[0], *fds):
                 os.close(fd)
-            raise SandboxError(f"the {self.what} did not fork a driver ({why}); its errors are in this run's log")
+            raise SandboxError(_("the {what} did not fork a driver ({why}); its errors are in this run's log").format(
+                what=self.what, why=why))
         return ForkedTransport(fds[0], stdin[1], stdout[0], stderr[0])
 
     def channel(self) -> socket.socket:
@@ -403,26 +405,27 @@ class LocalSandbox:
     @classmethod
     def unavailable(cls) -> str | None:
         if not sys.platform.startswith("linux"):
-            return "needs Linux namespaces; use --backend docker"
+            return _("needs Linux namespaces; use --backend docker")
         try:
             os.close(os.pidfd_open(os.getpid()))
         except OSError as e:
-            return f"needs Linux 5.3 or later (pidfd_open: {e.strerror}); use --backend docker"
+            return _("needs Linux 5.3 or later (pidfd_open: {error}); use --backend docker").format(error=e.strerror)
         if not shutil.which("unshare") or not shutil.which("setpriv"):
-            return "the `unshare` and `setpriv` commands (util-linux) are missing: apt-get install util-linux"
+            return _("the `unshare` and `setpriv` commands (util-linux) are missing: apt-get install util-linux")
         if sandbox_python() is None:
-            return ("no Python 3.11+ that an unprivileged user can run was found (tried "
-                    f"{', '.join(PYTHON_CANDIDATES)}); install python3 or set LABGRADE_PYTHON")
+            return _("no Python 3.11+ that an unprivileged user can run was found (tried {pythons}); install python3 "
+                     "or set LABGRADE_PYTHON").format(pythons=", ".join(PYTHON_CANDIDATES))
         refused = namespaces_refused()
         if refused and os.geteuid() != 0:
-            return (f"not root, and unprivileged user namespaces are refused ({refused}: sysctl "
-                    "kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0, or an AppArmor "
-                    "restriction), so no sandbox can be made; run as root or use --backend docker")
+            return _("not root, and unprivileged user namespaces are refused ({refused}: sysctl "
+                     "kernel.unprivileged_userns_clone=1 or user.max_user_namespaces > 0, or an AppArmor "
+                     "restriction), so no sandbox can be made; run as root or use --backend docker").format(
+                refused=refused)
         if refused:
-            return (f"Linux namespaces cannot be made here, even as root ({refused}): a container "
-                    "without CAP_SYS_ADMIN (Docker's defaults, as on Gradescope or a CI runner) refuses them; "
-                    "use --backend docker where an engine is reachable, or --backend process, which isolates "
-                    "less (README: Sandbox backends)")
+            return _("Linux namespaces cannot be made here, even as root ({refused}): a container "
+                     "without CAP_SYS_ADMIN (Docker's defaults, as on Gradescope or a CI runner) refuses them; "
+                     "use --backend docker where an engine is reachable, or --backend process, which isolates "
+                     "less (README: Sandbox backends)").format(refused=refused)
         return None
 
     def __init__(self) -> None:

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..driver.jail import DENIED_CALLS
+from ..i18n import N_, _
 from .base import DriverProcess, PopenTransport, copy_driver
 from .local import DRIVER_BOOT, sandbox_python
 
@@ -50,7 +51,7 @@ SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")  # where a program 
 SYSV_IPC = {"shm": ("shmid", "-m"), "msg": ("msqid", "-q"), "sem": ("semid", "-s")}  # /proc/sysvipc -> ipcrm
 KILL_UID = ("import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.jail import kill_uid; "
             "kill_uid(int(sys.argv[2]))")
-CAVEAT = ("the process sandbox runs each scenario under a uid of its own, with rlimits and a seccomp filter, "
+CAVEAT = N_("the process sandbox runs each scenario under a uid of its own, with rlimits and a seccomp filter, "
           "but shares this container's network, host name and /proc: scenarios run one at a time, and a "
           "program can reach whatever this container reaches (README: Sandbox backends)")
 
@@ -63,15 +64,17 @@ class ProcessSandbox:
     @classmethod
     def unavailable(cls) -> str | None:
         if not sys.platform.startswith("linux"):
-            return "needs Linux"
+            return _("needs Linux")
         if os.geteuid() != 0:
-            return "needs root (the students' programs run under a uid of their own, one per scenario)"
+            return _("needs root (the students' programs run under a uid of their own, one per scenario)")
         if not shutil.which("setpriv"):
-            return "the `setpriv` command (util-linux) is missing: apt-get install util-linux"
+            return _("the `setpriv` command (util-linux) is missing: apt-get install util-linux")
         if os.uname().machine not in DENIED_CALLS:
-            return f"no seccomp filter for this machine ({os.uname().machine}): x86_64 or aarch64 only"
+            return _("no seccomp filter for this machine ({machine}): x86_64 or aarch64 only").format(
+                machine=os.uname().machine)
         if sandbox_python() is None:
-            return "no Python 3.11+ that an unprivileged user can run was found; install python3 or set LABGRADE_PYTHON"
+            return _("no Python 3.11+ that an unprivileged user can run was found; install python3 or set "
+                     "LABGRADE_PYTHON")
         return None
 
     def __init__(self) -> None:
@@ -220,7 +223,7 @@ def remove_ipc_of(uid: int) -> None:
     namespace here to take them away. Removed as their owner: root without CAP_SYS_ADMIN (a
     container's) may not remove another uid's."""
     args = []
-    for kind, (_, flag) in SYSV_IPC.items():
+    for kind, (_listing, flag) in SYSV_IPC.items():
         with contextlib.suppress(OSError):
             for ident in ipc_objects_of(uid, kind, Path(f"/proc/sysvipc/{kind}").read_text()):
                 args += [flag, ident]

@@ -99,3 +99,50 @@ def test_a_failed_assert_says_its_message_and_nothing_else(tmp_path: Path) -> No
     (test,) = json.loads(results.read_text())["tests"]
     assert (test["status"], test["error"]) == ("failed", False)
     assert test["output"] == "The server sent '2025-03-14T09:26:53':\nnot a date."
+
+
+FIXTURES = '''
+import logging
+import warnings
+
+import pytest
+
+
+@pytest.mark.labgrade(points=1, tags=["protocol"], name="a check that uses pytest's own fixtures")
+def test_fixtures(live_submission, tmp_path, monkeypatch, capsys, caplog, recwarn, subtests, request):
+    box = live_submission()
+    box.step("start", "server")
+    (tmp_path / "note").write_text("kept")
+    monkeypatch.setenv("LABGRADE_CHECK", "1")
+    print("to the captured output")
+    logging.getLogger("check").warning("logged")
+    warnings.warn("a warning", UserWarning)
+    with subtests.test(msg="a subtest"):
+        assert (tmp_path / "note").read_text() == "kept"
+    assert capsys.readouterr().out == "to the captured output\\n" and "logged" in caplog.text
+    assert len(recwarn) == 1 and request.node.name == "test_fixtures"
+
+
+@pytest.mark.labgrade(points=1, tags=["protocol"], name="a check whose second subtest fails")
+def test_subtests(subtests):
+    for i in range(3):
+        with subtests.test(i=i):
+            assert i != 1, f"round {i} went wrong"
+'''
+
+
+def test_a_check_may_use_the_fixtures_pytest_gives(tmp_path: Path) -> None:
+    """grading.ini turns off pytest's plugins a grading run never uses: those a check written in
+    Python may use (tmp_path, monkeypatch, capsys, caplog, recwarn, subtests) stay, through `grade`."""
+    lab = tmp_path / "lab"
+    shutil.copytree(REPO / "docs" / "examples" / "daytime", lab)
+    (lab / "checks" / "test_fixtures.py").write_text(FIXTURES)
+    klass = tmp_path / "class"
+    shutil.copytree(lab / "reference", klass / "ada")
+    assert main([str(klass), "-a", str(lab), "--backend", "local", "-o", str(tmp_path / "out"), "--lang", "en"]) == 0
+    (sub,) = json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]
+    checks = {t["name"]: t for t in sub["tests"][-2:]}  # after the scenarios, once each (not once per subtest)
+    assert checks["a check that uses pytest's own fixtures"]["status"] == "passed"
+    failed = checks["a check whose second subtest fails"]  # the first failure of its subtests is its verdict
+    assert (failed["status"], failed["error"], failed["output"]) == ("failed", False, "round 1 went wrong")
+    assert len(sub["tests"]) == 6  # the lab's 3 scenarios and its check, then these 2

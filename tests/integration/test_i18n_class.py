@@ -1,13 +1,17 @@
 """A class graded in French has no English left in what its students read, and the other way
 round: a real `grade` run (local sandbox) of the bundled example class, its results.json (each
 test's name and output), each Gradescope results.json and report.html's text; the lab's own texts
-too (scenario names, `feedback:` paragraphs), written in both languages in the bundled lab."""
+too (scenario names, `feedback:` paragraphs), written in both languages in the bundled lab.
+Numbers for people take the language's decimal symbol ("20,5 / 21 points", "0,015s"); the
+machine-readable reports keep "." whatever the language."""
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -18,6 +22,8 @@ from grader.i18n import use
 
 REPO = Path(__file__).resolve().parents[2]
 CLASS = REPO / "examples" / "echo-iterative"  # a correct submission, one that fails 3 tests, one that fails 1
+# a grade with a decimal: alice (full marks, 21) is set to 20.5; the reason is the instructor's own words
+OVERRIDES = "- submission: echo-iterative-alice\n  points: 20.5\n  reason: '-0.5 (retard)'\n"
 # the frame of the feedback and the reports, as a student reads it
 WORDS = {
     "en": ["Failed at step", "expected:", "observed:", "What to check", "Transcript", "Passed", "points",
@@ -64,10 +70,12 @@ def lab_texts_left(lang: str, text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def outs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folders = {}
+    overrides = tmp_path_factory.mktemp("overrides") / "overrides.yaml"
+    overrides.write_text(OVERRIDES)
     for lang in ("fr", "en"):
         folders[lang] = tmp_path_factory.mktemp(lang)
         assert main([str(CLASS), "-a", "echo-iterative", "--backend", "local", "-o", str(folders[lang]),
-                     "--no-cache", "--lang", lang]) == 0
+                     "--no-cache", "--lang", lang, "--overrides", str(overrides)]) == 0
     use("en")
     return folders
 
@@ -111,6 +119,45 @@ def test_the_grades_do_not_depend_on_the_language(outs: dict[str, Path]) -> None
                      for s in json.loads((out / "results.json").read_text())["submissions"]}
               for lang, out in outs.items()}
     assert scores["fr"] == scores["en"] and len(scores["fr"]) == 3
+
+
+# a number as each language writes it: the decimal symbol, and what must never appear
+DECIMAL = {"fr": (",", "."), "en": (".", ",")}
+PASSED = {"fr": r"Réussi en \d+{d}\d\d s\.", "en": r"Passed in \d+{d}\d\d s\."}
+GRADE = {"fr": "Votre enseignant a fixé votre note à 20,5 / 21", "en": "Your instructor set your grade to 20.5 / 21"}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_numbers_for_people_take_the_languages_decimal_symbol(outs: dict[str, Path], lang: str) -> None:
+    out, (point, other) = outs[lang], DECIMAL[lang]
+    d = re.escape(point)
+    alice = json.loads((out / "echo-iterative-alice" / "results.json").read_text())
+    assert f"20{point}5 / 21 points" in alice["output"] and GRADE[lang] in alice["output"]
+    outputs = [t["output"] for s in json.loads((out / "results.json").read_text())["submissions"] for t in s["tests"]]
+    assert any(re.fullmatch(PASSED[lang].format(d=d), o) for o in outputs)  # a passed test's time
+    times = [line for o in outputs for line in o.splitlines() if re.match(r"\s+\d+[.,]\d{3}s  ", line)]
+    assert times and all(re.match(rf"\s+\d+{d}\d{{3}}s  ", line) for line in times)  # each transcript line
+    page = html.unescape((out / "report.html").read_text())
+    assert f">20{point}5 / 21<" in page.replace("<sup", "<").replace("</td>", "<")  # the grid's score
+    assert re.search(rf'<td class="t">\d+{d}\d{{3}}s</td>', page)  # the transcript table
+    assert not re.search(rf'<td class="t">\d+{re.escape(other)}\d{{3}}s</td>', page)
+    assert re.search(rf"<title>\d+{d}\d{{3}}s  ", page)  # a timeline mark's details
+    assert 'data-v="20.5"' in page  # what the page sorts on stays a number
+
+
+def test_machine_readable_reports_keep_the_decimal_point(outs: dict[str, Path]) -> None:
+    """results.json, grades.csv and junit.xml are read by tools: the same bytes of numbers in both languages."""
+    for out in outs.values():
+        alice = next(s for s in json.loads((out / "results.json").read_text())["submissions"]
+                     if s["name"] == "echo-iterative-alice")
+        assert alice["score"] == 20.5
+        rows = csv.DictReader((out / "grades.csv").read_text().splitlines())
+        row = next(r for r in rows if r["submission"] == alice["name"])
+        assert (row["score"], row["percent"]) == ("20.5", "97.6")
+        suite = next(s for s in ET.parse(out / "junit.xml").getroot() if s.get("name") == alice["name"])
+        props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        assert (props["score"], props["percent"]) == ("20.5", "97.6")
+        assert all(re.fullmatch(r"\d+\.\d{3}", c.get("time", "")) for c in suite.iter("testcase"))
 
 
 CHECK_WORDS = {"fr": ["Vérification de", "ÉCHEC", "Tests visibles :", "Échec à l'étape", "attendu :", "Déroulement"],

@@ -18,6 +18,7 @@ import csv
 import json
 import math
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from grader import __version__
 from grader.classroom import JOB, REPORTER, RUNNER
 from grader.cli import main
 from grader.gradescope import record_hash
+from grader.i18n import use
 from grader.report import safe_name, write_single
 from grader.report.classroom import classroom, console_safe
 from grader.results import ClassResult, SubmissionResult, TestResult
@@ -347,12 +349,58 @@ def test_run_autograder_always_leaves_results(gradescope_zip: Path, tmp_path: Pa
         assert "could not be graded" in doc["output"] and "no such file or folder" in doc["output"]
 
 
-def test_run_autograder_gives_no_grade_when_no_sandbox_can_be_made(gradescope_zip: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def french_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("gradescope-fr") / "autograder.zip"
+    try:
+        assert main(["gradescope-package", "-a", "echo-concurrent", "-o", str(out), "--lang", "fr"]) == 0
+    finally:
+        use("en")
+    return out
+
+
+# what run_autograder says itself when grade cannot (its fallback), in the language it was packaged in
+FALLBACK = {
+    "en": ("Your submission could not be graded: the grader stopped (exit status 1)\n\nHand in the programs the lab "
+           "asks for (server.py) at the top of your submission, then submit again."),
+    "fr": ("Votre rendu n'a pas pu être noté : le correcteur s'est arrêté (code de sortie 1)\n\nRendez les "
+           "programmes que demande le TP (server.py) à la racine de votre rendu, puis soumettez-le à nouveau."),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_run_autograder_speaks_the_language_it_was_packaged_in(gradescope_zip: Path, french_zip: Path,
+                                                               tmp_path: Path, lang: str) -> None:
+    """The script's own fallback, run for real: a `grade` that stops without a word (here `false`) still
+    leaves a results.json, in the zip's language; an empty hand-in is graded in that language too."""
+    root = tmp_path / "autograder"
+    unpack({"en": gradescope_zip, "fr": french_zip}[lang], root / "source")
+    assert f"--lang {lang} " in (root / "source" / "run_autograder").read_text()
+    (root / "submission").mkdir()
+    done = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True,
+                          timeout=RUN_SECONDS, cwd=root, stdin=subprocess.DEVNULL,
+                          env=run_env(tmp_path / "cache", AUTOGRADER_ROOT=str(root), LABGRADE_GRADE="false"))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads((root / "results" / "results.json").read_text())
+    assert gradescope_problems(doc) == [] and doc["score"] == 0 and doc["output"] == FALLBACK[lang]
+    (root / "results" / "results.json").unlink()
+    done = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True,
+                          timeout=RUN_SECONDS, cwd=root, env=run_env(tmp_path / "cache", AUTOGRADER_ROOT=str(root)))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads((root / "results" / "results.json").read_text())
+    missing, not_run = {"en": ("server.py is missing: the lab asks for server.py", "Not run: "),
+                        "fr": ("server.py manque : le TP demande server.py", "Non exécuté : ")}[lang]
+    assert doc["output"].startswith(missing) and all(t["output"].startswith(not_run) for t in doc["tests"])
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_run_autograder_gives_no_grade_when_no_sandbox_can_be_made(gradescope_zip: Path, french_zip: Path,
+                                                                   tmp_path: Path, lang: str) -> None:
     """A container where no sandbox can be made (here: a Docker engine that is not there) is the
     autograder's set-up, not the student's doing: no results.json (Gradescope shows an autograder
-    failure, to regrade once fixed), never a 0, and the instructor's log says why."""
+    failure, to regrade once fixed), never a 0, and the instructor's log says why (in the zip's language)."""
     root = tmp_path / "autograder"
-    unpack(gradescope_zip, root / "source")
+    unpack({"en": gradescope_zip, "fr": french_zip}[lang], root / "source")
     shutil.copytree(EXAMPLES / "echo-concurrent-frank", root / "submission")
     done = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True,
                           timeout=RUN_SECONDS, cwd=root, stdin=subprocess.DEVNULL,
@@ -360,16 +408,33 @@ def test_run_autograder_gives_no_grade_when_no_sandbox_can_be_made(gradescope_zi
                                       DOCKER_HOST=f"unix://{tmp_path / 'no-engine.sock'}"))
     assert done.returncode == 1, done.stderr
     assert not (root / "results" / "results.json").exists()
-    assert "the docker backend cannot run here" in done.stderr and "no-engine.sock" in done.stderr
-    assert "nothing was graded: no sandbox can be made" in done.stderr
+    said = {"en": "the docker backend cannot run here", "fr": "le bac à sable docker ne peut pas fonctionner ici"}
+    assert said[lang] in done.stderr and "no-engine.sock" in done.stderr
+    assert {"en": "labgrade: nothing was graded: no sandbox can be made in this container (see above)",
+            "fr": "labgrade : rien n'a été noté : aucun bac à sable ne peut être créé dans ce conteneur (voir plus "
+                  "haut)"}[lang] in done.stderr
 
 
 # -- GitHub Classroom ---------------------------------------------------------------------------
 
-def test_classroom_workflow_runs_on_a_student_repository(tmp_path: Path) -> None:
+# the workflow's texts a student reads, in each language: its note when the local sandbox cannot start, the
+# job summary, the advice of a failed test in the reporter's message
+CLASSROOM_WORDS = {
+    "en": ("### The local sandbox could not start: graded with the process sandbox", "labgrade results",
+           "Failed at step"),
+    "fr": ("### Le bac à sable local n'a pas pu démarrer : noté avec le bac à sable par processus",
+           "résultats de labgrade", "Échec à l'étape"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_classroom_workflow_runs_on_a_student_repository(tmp_path: Path, lang: str) -> None:
     repo = tmp_path / "echo-concurrent-frank"
     shutil.copytree(EXAMPLES / "echo-concurrent-frank", repo)
-    assert main(["classroom", "init", "-a", "echo-concurrent", "--repo", str(repo)]) == 0
+    try:
+        assert main(["classroom", "init", "-a", "echo-concurrent", "--repo", str(repo), "--lang", lang]) == 0
+    finally:
+        use("en")
     flow = yaml.safe_load((repo / ".github" / "workflows" / "classroom.yml").read_text())
     assert flow["name"] == "Autograding Tests"
     assert set(flow["on"]) >= {"push", "workflow_dispatch"}
@@ -390,6 +455,9 @@ def test_classroom_workflow_runs_on_a_student_repository(tmp_path: Path) -> None
     assert reporter["with"]["runners"] == RUNNER
     assert reporter["env"] == {f"{RUNNER.upper()}_RESULTS": f"${{{{ steps.{RUNNER}.outputs.result }}}}"}
     assert "--backend local" in grading["run"] and "-a echo-concurrent" in grading["run"]
+    note, heading, failed_at = CLASSROOM_WORDS[lang]
+    # graded, and said, in the chosen language
+    assert f"--lang {lang} " in grading["run"] and f"echo {shlex.quote(note)}\n" in grading["run"]
 
     # the grading step, as the runner runs it: `bash -e` in the checkout, with GitHub's variables
     output, summary, runner_temp = tmp_path / "github_output", tmp_path / "step_summary", tmp_path / "runner_temp"
@@ -411,6 +479,7 @@ def test_classroom_workflow_runs_on_a_student_repository(tmp_path: Path) -> None
     failing = [x for x in doc["tests"] if x["status"] == "fail"]
     assert failing and all("waitpid" in x["message"] for x in failing)  # advice the student can act on
     assert "::error title=" in done.stdout and "zombie" in summary.read_text()  # annotations and job summary
+    assert heading in summary.read_text() and all(x["message"].startswith(failed_at) for x in failing)
     assert not (repo / "grading-report").exists()  # nothing written into the graded checkout
 
 

@@ -3,7 +3,8 @@ the tests it prevented are not run; anything less consistent is left as it is.""
 
 from __future__ import annotations
 
-from grader.findings import not_run, start_findings
+from grader.findings import not_run, not_run_why, start_findings
+from grader.i18n import use
 from grader.results import SubmissionResult, TestResult
 
 REASON = "server.py does not compile: line 3: expected ':'"
@@ -56,3 +57,13 @@ def test_a_grader_error_fails_under_none_of_the_students_tags() -> None:
     fault = TestResult("d", ("cleanup",), 0.0, 2.0, "failed", "the driver crashed", error=True)
     tests = (result("a"), fault)
     assert SubmissionResult("s", tests).failed_tags == ["protocol"]
+
+
+def test_a_test_not_run_says_so_in_french_and_is_read_back_in_any_language() -> None:
+    use("fr")
+    try:
+        _, out = start_findings([result(n, started={"server.py": REASON}) for n in ("a", "b")])
+    finally:
+        use("en")
+    assert out[1].output.startswith(f"Non exécuté : {REASON}.\nCeci n'est signalé qu'une fois")
+    assert not_run_why(out[1].output) == f"{REASON}."  # report.html and the job summary, in English too

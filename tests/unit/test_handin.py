@@ -12,7 +12,7 @@ import struct
 import tarfile
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,7 @@ from grader.handin import (
     locate,
     stage,
 )
+from grader.i18n import use
 
 SERVER = b"import socket\nprint('server')\n"
 CLIENT = b"import socket\nprint('client')\n"
@@ -681,3 +682,50 @@ def test_a_zip64_record_claiming_a_huge_table_of_contents_is_refused(tmp_path: P
     with pytest.raises(SubmissionUnusable, match=r"^not graded: the submission s.zip lists too many entries \(its "
                                                  r"table of contents alone is 102400 KB\)"):
         locate(path, ["server.py"])
+
+
+# -- in French -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def french() -> Iterator[None]:
+    use("fr")
+    yield
+    use("en")  # one language per process: the next test reads English again
+
+
+@pytest.mark.usefixtures("french")
+def test_the_findings_are_whole_sentences_in_french(tmp_path: Path) -> None:
+    """Each finding is one message of the catalog, its plural chosen by the count, not English words around
+    French ones: where files were found, a missing file, copies, entries ignored."""
+    sub = write(tmp_path / "s", {"TP2/server.py": SERVER, "TP2/client.py": CLIENT, "old/TP2/server.py": b"old"})
+    h = locate(sub, BOTH)
+    assert h.notes == ("server.py et client.py ont été trouvés dans TP2/ (pas à la racine du rendu) : notés depuis "
+                       "cet endroit.",
+                       "D'autres copies de server.py, plus profondes, n'ont pas été notées : old/TP2/server.py.")
+    sub = tmp_path / "z"
+    make_zip(sub / "tp2.zip", {"TP2/server.py": SERVER, "../evil.py": b"x", "/etc/passwd": b"x"})
+    h = locate(sub, BOTH)
+    assert h.notes == ("server.py a été trouvé dans TP2/ à l'intérieur de tp2.zip : noté depuis cet endroit.",
+                       "tp2.zip : 2 entrées aux noms dangereux ont été ignorées (../evil.py, /etc/passwd).")
+    assert h.problems == ("client.py manque : le TP demande server.py et client.py, et aucun fichier rendu ne "
+                          "s'appelle client.py.",)
+    h = locate(write(tmp_path / "e", {"a.py": b"", "b.py": b"", "c.py": b"", "d.py": b"", "e.py": b"", "f.py": b"",
+                                      "g.py": b""}), ["server.py"])
+    assert h.problems == ("server.py manque : le TP demande server.py, et aucun fichier rendu ne s'appelle server.py "
+                          "(fichiers rendus : a.py, b.py, c.py, d.py, e.py et 2 autres).",)
+    h = locate(write(tmp_path / "c", {"Server.py": SERVER}), ["server.py"])
+    assert h.notes == ("Server.py a été noté comme server.py : le TP demande server.py (les noms distinguent "
+                       "majuscules et minuscules : renommez-le).",)
+
+
+@pytest.mark.usefixtures("french")
+def test_a_submission_refused_says_why_in_french(tmp_path: Path) -> None:
+    sub = write(tmp_path / "s", {f"f{i}.py": b"" for i in range(MAX_FILES + 1)})
+    with pytest.raises(SubmissionUnusable) as e:
+        locate(sub, ["server.py"])
+    assert str(e.value) == (f"non noté : le rendu s contient plus de {MAX_FILES} fichiers et dossiers ; ne rendez "
+                            f"que les programmes")
+    with pytest.raises(UsageError) as u:
+        find_submissions(tmp_path / "absent", ["server.py"])
+    assert str(u.value) == f"{tmp_path / 'absent'} : fichier ou dossier introuvable"

@@ -20,7 +20,8 @@ from babel.messages.pofile import read_po
 from grader.assignment import load_assignment
 from grader.driver import i18n as driver_i18n
 from grader.errors import AssignmentError
-from grader.i18n import LANGUAGES, _, choose, read_back, use
+from grader.i18n import LANGUAGES, _, choose, lang_in, ngettext, numeral, read_back, use
+from grader.report.gradebook import number, points
 from grader.sandbox.base import copy_driver
 from tests.unit.test_assignment_load import ASSIGNMENT_YAML, make_assignment
 
@@ -104,6 +105,16 @@ def test_the_language_is_the_option_then_the_assignment_then_the_locale() -> Non
     assert choose(None, None, {}) == "en"
 
 
+def test_the_command_lines_lang_is_known_before_it_is_parsed() -> None:
+    """What `grade` speaks from its start, before its arguments are parsed (a bad one is said in it)."""
+    assert lang_in(["class/", "-a", "queue", "--lang", "fr", "-j", "0"]) == "fr"
+    assert lang_in(["selfcheck", "queue", "--lang=fr"]) == "fr"
+    assert lang_in(["class/", "--lang", "de"]) is None  # argparse refuses it: the locale says so
+    assert lang_in(["class/", "--lang"]) is None
+    assert lang_in(["--", "--lang", "fr"]) is None  # after --, a folder's name
+    assert lang_in(["class/", "-a", "queue"]) is None
+
+
 def test_the_assignment_declares_its_language(tmp_path: Path) -> None:
     folder = make_assignment(tmp_path / "fr", meta=ASSIGNMENT_YAML + "language: fr\n")
     assert load_assignment(folder).language == "fr"
@@ -129,9 +140,29 @@ def test_the_driver_copy_speaks_french_with_the_standard_library_alone(tmp_path:
     assert (lib / "grader" / "locale" / "fr" / "LC_MESSAGES" / "labgrade.mo").is_file()
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from grader.driver import i18n; i18n.use('fr'); "
             "print(i18n._('step failed')); print(i18n.ngettext('{n} byte', '{n} bytes', 2).format(n=2)); "
+            "print(i18n._('Passed in {seconds:.2f} s.').format(seconds=0.214)); "
             "print(sorted(m for m in sys.modules if m.startswith('grader')))")
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(lib)], capture_output=True, text=True,
                          check=True).stdout.splitlines()
-    assert out[:2] == ["échec de l'étape", "2 octets"]
-    assert out[2] == str(["grader", "grader.driver", "grader.driver.i18n"])  # from the copy, nothing else
+    assert out[:3] == ["échec de l'étape", "2 octets", "Réussi en 0,21 s."]
+    assert out[3] == str(["grader", "grader.driver", "grader.driver.i18n"])  # from the copy, nothing else
     assert driver_i18n.LOCALE_DIR == REPO / "grader" / "locale"
+
+
+@pytest.mark.parametrize(("lang", "point"), [("en", "."), ("fr", ",")])
+def test_a_translated_message_writes_its_numbers_with_the_languages_decimal_symbol(lang: str, point: str) -> None:
+    use(lang)
+    assert _("{score:g} / {max_score:g} points").format(score=2.5, max_score=3) == f"2{point}5 / 3 points"
+    assert _("Not run: {why}").format(why=1.25) == _("Not run: {why}").format(why=f"1{point}25")  # no spec: str()
+    assert ngettext("{n} byte", "{n} bytes", 2).format(n=2) in ("2 bytes", "2 octets")  # an int has no decimals
+    # names and paths keep their dots, whatever they hold; so do non-numbers formatted with a spec
+    assert _("{path} cannot be read ({why}).").format(path="tp2.zip/v1.5/server.py", why="0.5") \
+        .startswith("tp2.zip/v1.5/server.py")
+    assert _("Not run: {why}").format(why=True).endswith("True")
+    assert numeral(0.0154, "8.3f") == f"   0{point}015" and numeral(1e6, "g") == "1e+06"
+    assert points(29.0) == "29" and points(1 / 3) == f"0{point}3333"
+    assert number(1 / 3) == "0.3333"  # grades.csv's, in every language
+
+
+def test_each_language_has_one_decimal_symbol() -> None:
+    assert set(driver_i18n.DECIMAL_POINT) == set(LANGUAGES)

@@ -24,6 +24,7 @@ import pytest
 
 from grader.assignment.model import Scenario
 from grader.feedback import render
+from grader.i18n import use
 from grader.report import REPORTERS, classroom, github, gradescope, write_all
 from grader.report.gradebook import number, rows, write_grades_csv
 from grader.report.html import histogram, split_feedback, time_scale, timeline, write_html
@@ -397,10 +398,38 @@ def test_step_summary_is_appended_and_escaped(tmp_path: Path) -> None:
     assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert text.count("<details>") == text.count("</details>") == 3 and text.count("<pre>") == text.count("</pre>")
     assert "| ❌ | server echoes one line | protocol | 0 / 2 |" in text
-    assert "| 🔒 | 1 hidden test(s) | | 0 / 2 |" in text
+    assert "| 🔒 | 1 hidden test | | 0 / 2 |" in text
     assert "children are reaped" not in text  # a hidden test's name is not shown to students
     for sub in klass().submissions:
         assert f"{number(sub.score)} / {number(sub.max_score)} points" in text
+
+
+SUMMARY_WORDS = {  # the job summary's frame and numbers, as each language writes them
+    "en": ["## echo-concurrent: labgrade results", "| submission | score | failed tags |",
+           "### echo-alice-ünïcødé: 3.5 / 8.5 points (41.2%)", "| | scenario | tags | points |",
+           "| ❌ | partial credit | protocol | 0.5 / 1.5 |", "| 🔒 | 1 hidden test | | 0 / 2 |",
+           "| ⚠️ grader error | second client is served |", "**Not graded**: every test scored 0. The reason:",
+           "Failed at step 4 of 4", "0.019s"],
+    "fr": ["## echo-concurrent : résultats de labgrade", "| rendu | note | étiquettes échouées |",
+           "### echo-alice-ünïcødé : 3,5 / 8,5 points (41,2 %)", "| | scénario | étiquettes | points |",
+           "| ❌ | partial credit | protocol | 0,5 / 1,5 |", "| 🔒 | 1 test caché | | 0 / 2 |",
+           "| ⚠️ erreur du correcteur | second client is served |",
+           "**Non noté** : chaque test a obtenu 0. La raison :", "Échec à l'étape 4 sur 4", "0,019s"],
+}
+
+
+@pytest.mark.parametrize(("lang", "other"), [("en", "fr"), ("fr", "en")])
+def test_the_job_summary_and_annotations_speak_the_language(lang: str, other: str) -> None:
+    use(lang)
+    try:
+        result = klass()  # its feedback made in that language, as a `grade --lang` run makes it
+        text, lines = github.step_summary(result), github.annotations(result)
+    finally:
+        use("en")
+    assert [w for w in SUMMARY_WORDS[lang] if w not in text] == []
+    assert [w for w in SUMMARY_WORDS[other] if w in text and w not in SUMMARY_WORDS[lang]] == []
+    point = "%2C" if lang == "fr" else "."  # a comma in a title is escaped, as GitHub asks
+    assert any(f"partial credit (0{point}5/1{point}5 points)::" in line for line in lines)
 
 
 def test_report_to_actions_only_inside_actions(tmp_path: Path) -> None:
@@ -649,12 +678,12 @@ def test_github_shows_not_run_apart_and_the_findings_under_the_submission() -> N
     assert dora.index("**Read this first:**") < dora.index("| | scenario |")
     assert f"<ul>\n<li>{COMPILE}</li>\n</ul>" in dora
     assert dora.count("| ➖ not run |") == 3 and "❌" not in dora and "<details>" not in dora
-    assert (f"<li>{COMPILE}. (3 test(s)):<ul><li>server echoes one line</li><li>second client is served</li>"
+    assert (f"<li>{COMPILE}. (3 tests):<ul><li>server echoes one line</li><li>second client is served</li>"
             "<li>partial credit</li></ul></li>" in dora)
     eve = summary[summary.index("### echo-eve"):summary.index("### echo-fay")]
     assert eve.count("| ➖ not run |") == 1 and eve.count("| ❌ |") == 1 and eve.count("<details>") == 1
     assert "<li>requires &#x27;second client is served&#x27;" not in eve  # quotes stay quotes (quote=False)
-    assert ("<li>requires 'second client is served', which did not pass (1 test(s)):<ul><li>partial credit</li>"
+    assert ("<li>requires 'second client is served', which did not pass (1 test):<ul><li>partial credit</li>"
             "</ul></li>") in eve
     assert "children are reaped" not in summary  # hidden: not named, even not run
 

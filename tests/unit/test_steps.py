@@ -5,6 +5,7 @@ that end because a program died."""
 from __future__ import annotations
 
 import contextlib
+import random
 import signal
 import socket
 import struct
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from grader.driver.conn_steps import TEXT, random_text
 from grader.driver.endpoints import Program
 from grader.driver.loop import Loop
 from grader.driver.steps import Runner, StepFailed
@@ -167,6 +169,78 @@ def test_a_wait_that_ends_because_a_program_died_says_so(runner: Runner, tmp_pat
     assert "server exited with code 7 at" in e.message, e.message
 
 
+# -- the next step begins once the program has dealt with the last one: the same failure every run --
+WORK = """
+def work():  # 20 ms of CPU, never asleep: the program is still busy when the grader's next step could begin
+    end = time.thread_time() + 0.02
+    while time.thread_time() < end:
+        pass
+"""
+
+
+def test_a_close_is_dealt_with_before_the_next_step(runner: Runner, tmp_path: Path) -> None:
+    """A server that dies when a client resets: the next client finds nothing listening, every
+    time (before, it could still connect while the server was on its way out)."""
+    write(tmp_path, "server.py", WORK + """
+import socket, sys, time
+s = socket.create_server(("", int(sys.argv[1])))
+conn, _ = s.accept()
+try:
+    conn.recv(100)
+except ConnectionResetError:
+    work()
+    sys.exit(6)
+""")
+    runner.run_step({"start": "server"})
+    runner.run_step({"connect": "alice"})
+    runner.run_step({"reset": "alice"})
+    e = failure(runner, {"connect": "bob"})
+    assert "Connection refused" in e.message and "server exited with code 6" in e.message, e.message
+
+
+@pytest.mark.parametrize("where", ["connection", "stdout"])
+def test_wrong_bytes_are_shown_once_the_program_is_done_sending(runner: Runner, tmp_path: Path, where: str) -> None:
+    """A prompt before the line: the failure shows the prompt and the line that followed, every
+    time (before, only what had arrived when the first wrong byte did)."""
+    say = "conn.sendall" if where == "connection" else "sys.stdout.buffer.write"
+    write(tmp_path, "server.py", WORK + f"""
+import socket, sys, time
+s = socket.create_server(("", int(sys.argv[1])))
+conn, _ = s.accept()
+{say}(b"> ")
+sys.stdout.flush()
+work()
+{say}(b"first\\n")
+sys.stdout.flush()
+conn.recv(100)
+""")
+    runner.run_step({"start": "server"})
+    runner.run_step({"connect": "alice"})
+    step = {"expect": {"as": "alice", "data": "first\n"}} if where == "connection" else \
+        {"expect_output": {"of": "server", "data": "first\n"}}
+    e = failure(runner, step)
+    assert "received '> first\\n'" in e.message, e.message
+
+
+def test_pieces_wait_for_what_the_program_does_with_each_one(runner: Runner, tmp_path: Path) -> None:
+    """A server that echoes one recv() and closes, after some work: the next piece leaves once it
+    has closed (the sandbox settled), so the step fails at piece 2 on the close (FIN), on every
+    run; not, as a race allowed before, at piece 3 on a reset or at the next step."""
+    write(tmp_path, "server.py", WORK + """
+import socket, sys, time
+s = socket.create_server(("", int(sys.argv[1])))
+conn, _ = s.accept()
+conn.send(conn.recv(1024))
+work()
+conn.close()
+s.accept()
+""")
+    runner.run_step({"start": "server"})
+    runner.run_step({"connect": "alice"})
+    e = failure(runner, {"send": {"as": "alice", "pieces": ["Jean-", "Loïc", "\n"]}})
+    assert e.message == "alice could not send piece 2 of 3: the connection was closed (FIN)", e.message
+
+
 def test_accept_fails_at_once_when_the_client_program_exits(runner: Runner, tmp_path: Path) -> None:
     write(tmp_path, "client.py", "import sys; sys.exit(5)\n")
     runner.run_step({"listen": {"as": "srv"}})
@@ -307,3 +381,16 @@ def test_a_flood_that_the_program_has_read_whole_ends_at_once(runner: Runner, tm
     runner.run_step({"connect": "alice"})
     runner.run_step({"flood": {"as": "alice", "max": 1 << 20, "within": 3}})
     assert [e for e in runner.log.events if e[2] == "flooded 1048576 bytes"], runner.log.events[-3:]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 80, 81, 100_000])
+def test_random_text_is_lines_of_printable_ascii_of_the_size_asked(size: int) -> None:
+    """`random_text`: exactly `size` bytes, lines of 1 to 79 characters each ended by a newline
+    (the last one too), the same text for the same seed (a scenario's data is reproducible)."""
+    text = random_text(random.Random("seed"), size)
+    assert len(text) == size and text == random_text(random.Random("seed"), size)
+    if size:
+        assert text.endswith(b"\n") and set(text) <= set(TEXT + b"\n")
+        lines = text.split(b"\n")[:-1]
+        assert all(len(line) <= 79 for line in lines) and all(lines[:-1])
+        assert size < 1000 or len(set(map(len, lines))) > 50  # lengths vary: pieces are cut across lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from grader.classrun import with_every_test
 from grader.cli import summary
 from grader.results import ClassResult, SubmissionResult
 from grader.results import TestResult as Result  # aliased: pytest would try to collect Test*
@@ -48,3 +49,16 @@ def test_no_note_column_when_no_row_has_a_note() -> None:
     rows = shown(ClassResult("echo-concurrent", (SubmissionResult("ann", (ONE, TWO)),
                                                  SubmissionResult("bob", (failed, TWO)))))
     assert rows == [["submission", "score", "failed tags"], ["ann", "5 / 5", "-"], ["bob", "3 / 5", "protocol"]]
+
+
+def test_a_submission_not_graded_counts_the_checks_written_in_python_too() -> None:
+    """Its maximum is the lab's: the checks another submission was graded with join it at 0, as
+    grader errors (before: 31 of 33 on echo-concurrent, its Python check missing)."""
+    check = Result("two clients take turns, 10 rounds", ("concurrency",), 2.0, 2.0, "passed", "Passed.")
+    not_graded = Result(ONE.name, ONE.tags, 0.0, 2.0, "failed", "Not graded: timeout", error=True)
+    subs = (SubmissionResult("cat", (not_graded,), error="grading did not finish"),
+            SubmissionResult("ann", (ONE, check)))
+    cat, ann = with_every_test(subs)
+    assert ann == subs[1] and cat.max_score == ann.max_score == 4.0 and cat.score == 0
+    assert cat.tests[1].name == check.name and cat.tests[1].error and cat.tests[1].output == "Not graded: timeout"
+    assert with_every_test(subs[:1]) == subs[:1]  # nobody graded: nothing to learn the checks from
