@@ -108,7 +108,7 @@ def test_selfcheck_never_writes_over_a_class_reports(tmp_path: Path, capsys: pyt
     (out / "alice" / "results.json").write_text("{}")
     klass = {"assignment": "echo-iterative", "submissions": [{"name": "alice", "tests": []}]}
     (out / "results.json").write_text(json.dumps(klass))
-    assert main(["selfcheck", "echo-iterative", "-o", str(out)]) == 2
+    assert main(["selfcheck", "echo-iterative", "-o", str(out), "--lang", "en"]) == 2  # its English words
     assert f"{out}/ holds the reports of a class (echo-iterative, 1 submission(s)), not of a selfcheck of " \
            f"echo-iterative: give selfcheck another folder with -o" in capsys.readouterr().err.replace("\n", "")
     assert json.loads((out / "results.json").read_text()) == klass and (out / "alice" / "results.json").is_file()

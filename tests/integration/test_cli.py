@@ -72,7 +72,7 @@ def test_a_lab_contradicting_the_classroom_names_is_warned_about(tmp_path: Path,
     """Classroom clones are `<assignment>-<login>`: -a naming another lab is said, and obeyed."""
     klass = tmp_path / "tp"
     (klass / "echo-concurrent-alice").mkdir(parents=True)  # empty: every test not run, at once
-    assert main([str(klass), "-a", "echo-iterative", "-o", str(tmp_path / "out"), "--no-cache"]) == 0
+    assert main([str(klass), "-a", "echo-iterative", "-o", str(tmp_path / "out"), "--no-cache", "--lang", "en"]) == 0
     said = " ".join(capsys.readouterr().out.split())
     assert ("warning: grading as echo-iterative (-a), but the folder names start with echo-concurrent, another lab "
             "(GitHub Classroom names clones <assignment>-<login>): is -a right?") in said
@@ -111,7 +111,7 @@ def test_the_terminal_and_report_html_count_the_same_scenarios(tmp_path: Path,
 
 
 def test_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(tmp_path / "nothing-here"), "-a", "echo-iterative"]) == 2
+    assert main([str(tmp_path / "nothing-here"), "-a", "echo-iterative", "--lang", "en"]) == 2
     assert "nothing-here: no such file or folder" in capsys.readouterr().err
 
 
@@ -192,7 +192,7 @@ def test_names_are_bytes_and_uploads_are_one_submission(tmp_path: Path) -> None:
     weird = os.fsdecode(b"caf\xe9 \xc3\xa9l\xc3\xa8ve")  # latin-1 é, then UTF-8 é and è
     for name in (weird, "Zoé Martin_48213_assignsubmission_file_"):
         shutil.copytree(REPO / "reference" / "echo-concurrent", klass / name / "TP2")
-    assert main([str(klass), "-a", "echo-concurrent", "-o", str(tmp_path / "out"), "-j", "2"]) == 0
+    assert main([str(klass), "-a", "echo-concurrent", "-o", str(tmp_path / "out"), "-j", "2", "--lang", "en"]) == 0
     subs = {s["name"]: s for s in json.loads((tmp_path / "out" / "results.json").read_text())["submissions"]}
     assert set(subs) == {"caf\\xe9 élève", "Zoé Martin_48213_assignsubmission_file_"}
     assert all(s["score"] == s["max_score"] for s in subs.values())
@@ -205,7 +205,7 @@ def test_names_are_bytes_and_uploads_are_one_submission(tmp_path: Path) -> None:
     (upload / "notes").mkdir()
     results = tmp_path / "results.json"
     assert main([str(upload), "-a", "echo-concurrent", "-o", str(tmp_path / "one"),
-                 "--gradescope-results", str(results)]) == 0
+                 "--gradescope-results", str(results), "--lang", "en"]) == 0
     doc = json.loads(results.read_text())
     assert doc["score"] == 33 and doc["output"].startswith("server.py was found in mon TP/")
 

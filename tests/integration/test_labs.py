@@ -62,7 +62,7 @@ def test_failing_item_prints_feedback_not_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "Échec à l'étape 5 sur 5 : probe" in done.stdout  # pytest alone speaks the lab's language: French
     # decided as soon as nothing more could happen, not after the 3 s the step allows
-    assert re.search(r"avait \d+ fils zombies à [0-9.]+ s, quand plus rien ne pouvait se produire \(server attend "
+    assert re.search(r"avait \d+ fils zombies à [0-9,]+ s, quand plus rien ne pouvait se produire \(server attend "
                      r"dans accept4?\(\)\), attendu : au plus 1", done.stdout), done.stdout
     assert "Traceback" not in done.stdout
 

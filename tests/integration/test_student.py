@@ -88,8 +88,8 @@ def test_a_client_lab_ships_the_course_s_peer_and_no_solution(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     """Lab 1's first client test runs the course's server.py, which students write too: it stays out,
     and server.py in the edition only says why; lab 4's peer is scripted, and its checks all ship."""
-    assert main(["publish", "echo-iterative", "-o", str(tmp_path / "lab1")]) == 0
-    out = capsys.readouterr().out  # the lab's names in its language, French
+    assert main(["publish", "echo-iterative", "-o", str(tmp_path / "lab1"), "--lang", "en"]) == 0
+    out = capsys.readouterr().out  # the lab's names in its own language, French; labgrade's words in English
     first = "le client envoie les lignes tapées, affiche les réponses et se termine en fin d'entrée"
     assert f"{first!r}: runs the course's solution of server.py" in out
     stand_in = (tmp_path / "lab1" / "reference" / "server.py").read_text()
@@ -148,7 +148,7 @@ def test_an_edition_leaves_out_hidden_tests_and_what_requires_them(tmp_path: Pat
     lab = hidden_lab(tmp_path)
     assignment = load_assignment(lab)
     edition = tmp_path / "edition"
-    assert main(["publish", str(lab), "-o", str(edition)]) == 0
+    assert main(["publish", str(lab), "-o", str(edition), "--lang", "en"]) == 0
     out = capsys.readouterr().out  # the lab's names in its language, French
     assert ("'un deuxième client est servi pendant que le premier reste connecté': requires "
             "'une connexion est servie par un processus fils'") in out
@@ -170,7 +170,7 @@ def test_an_edition_leaves_out_hidden_tests_and_what_requires_them(tmp_path: Pat
 def test_publish_refuses_a_folder_that_holds_something(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep.txt").write_text("mine")
-    assert main(["publish", "echo-iterative", "-o", str(tmp_path / "out")]) == 2
+    assert main(["publish", "echo-iterative", "-o", str(tmp_path / "out"), "--lang", "en"]) == 2
     assert f"{tmp_path / 'out'} already exists and is not an empty folder" in capsys.readouterr().err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
 
