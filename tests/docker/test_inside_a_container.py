@@ -167,7 +167,7 @@ def test_the_gradescope_package_grades_offline_in_a_default_container(api: Any, 
     from grader.cli import main
 
     pack = tmp_path / "in"
-    assert main(["gradescope-package", "-a", "echo-concurrent", "--wheelhouse", "--wheel-machine",
+    assert main(["gradescope-package", "-a", "echo-concurrent", "--lang", "en", "--wheelhouse", "--wheel-machine",
                  os.uname().machine, "-o", str(pack / "autograder.zip")]) == 0
     shutil.copytree(EXAMPLES, pack / "class")
     assert main([str(EXAMPLES), "-a", "echo-concurrent", "--backend", "local", "-o", str(tmp_path / "local"),
@@ -198,7 +198,7 @@ def test_the_classroom_workflow_falls_back_to_the_process_backend(api: Any, tmp_
 
     repo = tmp_path / "echo-concurrent-frank"
     shutil.copytree(EXAMPLES / "echo-concurrent-frank", repo)
-    assert main(["classroom", "init", "-a", "echo-concurrent", "--repo", str(repo)]) == 0
+    assert main(["classroom", "init", "-a", "echo-concurrent", "--repo", str(repo), "--lang", "en"]) == 0  # read below
     steps = yaml.safe_load((repo / ".github" / "workflows" / "classroom.yml").read_text())["jobs"]
     grading = next(s for job in steps.values() for s in job["steps"] if s.get("id") == RUNNER)
     assert main([str(repo), "-a", "echo-concurrent", "--backend", "local", "-o", str(tmp_path / "local"),
