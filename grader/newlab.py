@@ -42,7 +42,7 @@ def check_name(lab: str) -> None:
     pattern = schema("assignment")["properties"]["name"]["pattern"]
     if not re.fullmatch(pattern, lab):
         raise UsageError(_("{lab!r} cannot be a lab's name: expected {pattern}, e.g. echo-threads").format(
-            lab=lab, pattern=PATTERNS[pattern]))
+            lab=lab, pattern=_(PATTERNS[pattern])))
 
 
 def make_lab(lab: str, parent: Path) -> Path:

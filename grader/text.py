@@ -13,6 +13,8 @@ import difflib
 import re
 from collections.abc import Iterable
 
+from .driver.i18n import _
+
 INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
                        "\u2028\u2029\ud800-\udfff]")
 
@@ -28,7 +30,7 @@ def closest(word: object, choices: Iterable[str]) -> str | None:
 
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str:
-    """": did you mean 'points'?" when one of `choices` is close to the mistyped `word`, else "": it
-    follows "unknown key 'pionts'" in a message."""
+    """": did you mean 'points'?" (in the current language) when one of `choices` is close to the mistyped
+    `word`, else "": a message's `{hint}`, as in "unknown key 'pionts'{hint} (expected one of: ...)"."""
     close = closest(word, choices)
-    return f": did you mean {close!r}?" if close else ""
+    return _(": did you mean {close!r}?").format(close=close) if close else ""

@@ -19,7 +19,7 @@ from typing import Any
 
 import jsonschema
 
-from ..driver.i18n import LANGUAGES, _
+from ..driver.i18n import LANGUAGES, N_, Nn_, _, ngettext
 from ..driver.steps import BOUND_RE, Runner
 from ..errors import AssignmentError, UsageError
 from ..text import closest, did_you_mean
@@ -30,29 +30,53 @@ __all__ = ["find_assignment", "list_labs", "load_assignment", "load_yaml", "read
 
 # A pattern of the schemas -> what a value matching it looks like, for the error messages
 PATTERNS = {
-    "^[A-Za-z_][A-Za-z0-9_{}-]*$": "a name (letters, digits, _ and -, not starting with a digit)",
-    "^[A-Za-z_][A-Za-z0-9_]*\\{i\\}$": "a name ending in {i}, e.g. q{i} (the clients q1, q2, ...)",
-    "^[A-Za-z_][A-Za-z0-9_]*$": "a name (letters, digits and _, not starting with a digit)",
-    "^[a-z0-9][a-z0-9-]*$": "a lab name (lower-case letters, digits and -)",
-    "^[a-z][a-z0-9_]*$": "a program name (lower-case letters, digits and _)",
-    "^[a-z][a-z0-9_-]*$": "a tag (lower-case letters, digits, _ and -, starting with a letter)",
-    "^[^\\u0000-\\u001f\\u007f]+$": "one line of text without control characters",
-    "^[^\\u0000]*$": "text without NUL characters",
-    "\\S": "some words, not only spaces",
+    "^[A-Za-z_][A-Za-z0-9_{}-]*$": N_("a name (letters, digits, _ and -, not starting with a digit)"),
+    "^[A-Za-z_][A-Za-z0-9_]*\\{i\\}$": N_("a name ending in {i}, e.g. q{i} (the clients q1, q2, ...)"),
+    "^[A-Za-z_][A-Za-z0-9_]*$": N_("a name (letters, digits and _, not starting with a digit)"),
+    "^[a-z0-9][a-z0-9-]*$": N_("a lab name (lower-case letters, digits and -)"),
+    "^[a-z][a-z0-9_]*$": N_("a program name (lower-case letters, digits and _)"),
+    "^[a-z][a-z0-9_-]*$": N_("a tag (lower-case letters, digits, _ and -, starting with a letter)"),
+    "^[^\\u0000-\\u001f\\u007f]+$": N_("one line of text without control characters"),
+    "^[^\\u0000]*$": N_("text without NUL characters"),
+    "\\S": N_("some words, not only spaces"),
     "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$":
-        "a file of the submission, as a relative path such as server.py or src/server.py",
+        N_("a file of the submission, as a relative path such as server.py or src/server.py"),
 }
-FOUND: dict[type, str] = {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", int: "a number",
-                          float: "a number", type(None): "an empty value"}
-EMPTY: dict[type, str] = {list: "item", str: "character", dict: "key"}
-TYPES = {"object": "a mapping (key: value)", "array": "a list (- item)", "string": "text", "number": "a number",
-         "integer": "a whole number", "boolean": "true or false", "null": "nothing"}
+FOUND: dict[type, str] = {dict: N_("a mapping"), list: N_("a list"), str: N_("text"), bool: N_("a boolean"),
+                          int: N_("a number"), float: N_("a number"), type(None): N_("an empty value")}
+TYPES = {"object": N_("a mapping (key: value)"), "array": N_("a list (- item)"), "string": N_("text"),
+         "number": N_("a number"), "integer": N_("a whole number"), "boolean": N_("true or false"),
+         "null": N_("nothing")}
+EMPTY: dict[type, str] = {list: N_("{value} is empty: expected at least one item"),
+                          str: N_("{value} is empty: expected at least one character"),
+                          dict: N_("{value} is empty: expected at least one key")}
+UNKNOWN = {"key": N_("unknown key {name}{hint} (expected one of: {allowed})"),
+           "step": N_("unknown step {name}{hint} (expected one of: {allowed})"),
+           "language": N_("unknown language {name}{hint} (expected one of: {allowed})")}
+# a number out of its bounds (the value and the bound as the file writes them: 0.5, whatever the language)
+BOUNDS = {"minimum": N_("{value} is less than the minimum of {limit}: write {limit} or more"),
+          "maximum": N_("{value} is greater than the maximum of {limit}: write {limit} or less"),
+          "exclusiveMinimum": N_("{value} is too small: write more than {limit}"),
+          "exclusiveMaximum": N_("{value} is too big: write less than {limit}")}
+# a size out of its bounds: plural forms, by the bound
+SIZES = {"minLength": Nn_("{value} is too short: write at least {limit} character",
+                          "{value} is too short: write at least {limit} characters"),
+         "maxLength": Nn_("{value} is too long: write at most {limit} character",
+                          "{value} is too long: write at most {limit} characters"),
+         "minItems": Nn_("{value} is too short: give at least {limit} item", "{value} is too short: give at least "
+                                                                               "{limit} items"),
+         "maxItems": Nn_("{value} is too long: give at most {limit} item", "{value} is too long: give at most "
+                                                                            "{limit} items"),
+         "minProperties": Nn_("{value} has too few keys: give at least {limit}",
+                              "{value} has too few keys: give at least {limit}"),
+         "maxProperties": Nn_("{value} has too many keys: give at most {limit}",
+                              "{value} has too many keys: give at most {limit}")}
 
-
-WHOLE_FILE = {"scenarios": "a scenario file is a list of scenarios, each starting with `- name:`",
-              "assignment": "assignment.yaml is a mapping with the keys name:, reference: and programs:",
-              "mutant": "mutant.yaml is a mapping with the keys description: and fails:",
-              "overrides": "an overrides file is a list of overrides, each starting with `- submission:`"}
+WHOLE_FILE = {"scenarios": N_("a scenario file is a list of scenarios, each starting with `- name:`"),
+              "assignment": N_("assignment.yaml is a mapping with the keys name:, reference: and programs:"),
+              "mutant": N_("mutant.yaml is a mapping with the keys description: and fails:"),
+              "overrides": N_("an overrides file is a list of overrides, each starting with `- submission:`")}
+IN = N_("{where}: {problem}")  # a problem, and where it is inside the file (a scenario, a step, a key)
 
 
 def _strict_integer(checker: Any, instance: Any) -> bool:
@@ -102,84 +126,122 @@ def _short(value: Any) -> str:
     return _REPR.repr(value)
 
 
+def _either(words: list[str]) -> str:
+    """"a or b or c", in the current language."""
+    out = words[0]
+    for word in words[1:]:
+        out = _("{either} or {other}").format(either=out, other=word)
+    return out
+
+
+def _in(where: str, problem: str) -> str:
+    """The problem, after where it is ("" when that is the file itself)."""
+    return _(IN).format(where=where, problem=problem) if where else problem
+
+
+def _matching(pattern: str) -> str | None:
+    """What a value matching one of the schemas' patterns looks like, in the current language."""
+    return _(PATTERNS[pattern]) if pattern in PATTERNS else None
+
+
 def _explain(error: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
-    """A person's reading of a schema error, and the path of the node to blame."""
+    """A person's reading of a schema error, in the current language, and the path of the node to blame.
+    It is made from the error's fields (validator, its value, the instance, the schema); jsonschema's
+    own English `message` only for a validator the schemas do not use."""
     at = tuple(error.absolute_path)
     schema_: Any = error.schema  # jsonschema types these as possibly unset
     value: Any = error.validator_value
     instance: Any = error.instance
+    validator = str(error.validator)
     props = schema_.get("properties", {}) if isinstance(schema_, dict) else {}
-    if error.validator == "additionalProperties" and isinstance(instance, dict):
+    if validator in ("anyOf", "oneOf") and error.context:  # the alternative that came closest, explained
+        return _explain(jsonschema.exceptions.best_match(error.context))
+    if validator == "additionalProperties" and isinstance(instance, dict):
         extra = sorted((k for k in instance if k not in props), key=str)
-        return (*at, extra[0]), (f"unknown key {_short(extra[0])}{did_you_mean(extra[0], props)} "
-                                 f"(expected one of: {', '.join(props)})")
+        return (*at, extra[0]), _(UNKNOWN["key"]).format(name=_short(extra[0]), hint=did_you_mean(extra[0], props),
+                                                          allowed=", ".join(props))
     if "propertyNames" in error.schema_path:  # a key of a mapping
-        if error.validator == "enum":
-            allowed = ", ".join(map(str, value))
+        key = (*at, instance)
+        if validator == "enum":
             what = "step" if "connect" in value else "language" if schema_.get("title") == "language" else "key"
-            return (*at, instance), (f"unknown {what} {_short(instance)}{did_you_mean(instance, map(str, value))} "
-                                     f"(expected one of: {allowed})")
-        if error.validator == "type":
-            return (*at, instance), f"the key {_short(instance)} is not text: write a name"
-        return (*at, instance), f"the key {_short(instance)} is not {PATTERNS.get(value, f'matching {value}')}"
-    if error.validator == "required":
-        return at, f"missing required key {error.message.split(' ')[0]}"
-    if error.validator in ("minProperties", "maxProperties") and "connect" in schema_.get("propertyNames", {}).get(
+            return key, _(UNKNOWN[what]).format(name=_short(instance), hint=did_you_mean(instance, map(str, value)),
+                                                allowed=", ".join(map(str, value)))
+        if validator == "type":
+            return key, _("the key {key} is not text: write a name").format(key=_short(instance))
+        if validator == "pattern" and (expected := _matching(value)):
+            return key, _("the key {key} is not {expected}").format(key=_short(instance), expected=expected)
+        return key, _("the key {key} does not match the pattern {pattern}").format(key=_short(instance),
+                                                                                   pattern=value)
+    if validator == "required" and isinstance(instance, dict):
+        missing = [k for k in value if k not in instance]  # jsonschema makes one error a missing key: all say all
+        return at, ngettext("missing required key {keys}", "missing required keys {keys}", len(missing)).format(
+            keys=", ".join(map(repr, missing)))
+    if validator in ("minProperties", "maxProperties") and "connect" in schema_.get("propertyNames", {}).get(
             "enum", ()):
-        return at, "a step is a mapping with exactly one key, the step's name (e.g. `- connect: alice`)"
-    if error.validator == "enum" and schema_.get("title") == "tag":
-        return at, (f"unknown tag {_short(instance)}{did_you_mean(instance, map(str, value))} (expected one of: "
-                    f"{', '.join(map(str, value))}; a lab declares its own tags in assignment.yaml, e.g. "
-                    f"`tags: [format]`)")
-    if error.validator == "enum":
-        allowed = ", ".join(map(str, value))
-        return at, f"{_short(instance)} is not allowed here{did_you_mean(instance, map(str, value))} " \
-                   f"(expected one of: {allowed})"
-    if error.validator == "const":
-        return at, f"{_short(instance)} is not allowed here: write {json.dumps(value)} or leave the key out"
-    if error.validator == "type":
+        return at, _("a step is a mapping with exactly one key, the step's name (e.g. `- connect: alice`)")
+    if validator == "enum" and schema_.get("title") == "tag":
+        return at, _("unknown tag {name}{hint} (expected one of: {allowed}; a lab declares its own tags in "
+                     "assignment.yaml, e.g. `tags: [format]`)").format(
+            name=_short(instance), hint=did_you_mean(instance, map(str, value)), allowed=", ".join(map(str, value)))
+    if validator == "enum":
+        return at, _("{value} is not allowed here{hint} (expected one of: {allowed})").format(
+            value=_short(instance), hint=did_you_mean(instance, map(str, value)), allowed=", ".join(map(str, value)))
+    if validator == "const":
+        return at, _("{value} is not allowed here: write {const} or leave the key out").format(
+            value=_short(instance), const=json.dumps(value))
+    if validator == "type":
         types = [value] if isinstance(value, str) else list(value)
-        found = FOUND.get(type(instance), type(instance).__name__)
-        return at, f"expected {' or '.join(TYPES.get(t, t) for t in types)}, found {found} {_short(instance)}"
-    if error.validator == "pattern":
-        return at, f"{_short(instance)} does not match: expected {PATTERNS.get(value, f'the pattern {value}')}"
-    if error.validator in ("minItems", "minLength", "minProperties") and value == 1:
-        return at, f"{_short(instance)} is empty: expected at least one {EMPTY.get(type(instance), 'item')}"
-    if error.validator == "uniqueItems":
-        return at, f"{_short(instance)} lists an item twice"
-    message, full = error.message, repr(instance)  # e.g. "5000 is greater than the maximum of 1000"
+        found = FOUND.get(type(instance))
+        return at, _("expected {expected}, found {found} {value}").format(
+            expected=_either([_(TYPES[t]) if t in TYPES else t for t in types]),
+            found=_(found) if found else type(instance).__name__, value=_short(instance))
+    if validator == "pattern":
+        return at, _("{value} does not match: expected {expected}").format(
+            value=_short(instance), expected=_matching(value) or _("the pattern {pattern}").format(pattern=value))
+    if validator in ("minItems", "minLength", "minProperties") and value == 1 and type(instance) in EMPTY:
+        return at, _(EMPTY[type(instance)]).format(value=_short(instance))
+    if validator in BOUNDS:
+        return at, _(BOUNDS[validator]).format(value=_short(instance), limit=_short(value))
+    if validator in SIZES and isinstance(value, int):
+        return at, ngettext(*SIZES[validator], value).format(value=_short(instance), limit=_short(value))
+    if validator == "uniqueItems":
+        return at, _("{value} lists an item twice").format(value=_short(instance))
+    if validator in ("anyOf", "oneOf", "not"):  # oneOf: more than one alternative fits
+        return at, _("{value} is not one of the forms this key takes").format(value=_short(instance))
+    message, full = error.message, repr(instance)  # a validator no schema of labgrade uses: jsonschema's English
     return at, _short(instance) + message[len(full):] if message.startswith(full) else message[:200]
 
 
-def _context(data: Any, at: tuple[Any, ...]) -> str:
-    """'scenario "echo one line", step 3: ' for a path inside a scenario file."""
+def _where(data: Any, at: tuple[Any, ...]) -> str:
+    """'scenario "echo one line", step 3' for a path inside a scenario file ("" outside any scenario)."""
     if not (isinstance(data, list) and at and isinstance(at[0], int) and at[0] < len(data)):
         return ""
     scenario = data[at[0]]
     name = scenario.get("name") if isinstance(scenario, dict) else None
     named = isinstance(name, str) and name.isprintable() and 0 < len(name) <= 60
-    where = f'scenario "{name}"' if named else f"scenario #{at[0] + 1}"
     if len(at) >= 3 and at[1] == "steps" and isinstance(at[2], int):
-        where += f", step {at[2] + 1}"
-    return where + ": "
+        where = _('scenario "{name}", step {step}') if named else _("scenario #{number}, step {step}")
+    else:
+        where = _('scenario "{name}"') if named else _("scenario #{number}")
+    return where.format(name=name, number=at[0] + 1, step=at[2] + 1 if len(at) >= 3 else 0)
 
 
 def validate(path: Path, data: Any, lines: Lines, schema_name: str, tags: tuple[str, ...] = TAGS) -> None:
     if data is None and not lines:
-        expected = TYPES[schema(schema_name)["type"]]
-        raise AssignmentError(path, 1, f"the file is empty: expected {expected}")
+        expected = _(TYPES[schema(schema_name)["type"]])
+        raise AssignmentError(path, 1, _("the file is empty: expected {expected}").format(expected=expected))
     problems = []
     errors = _validator(schema_name, tags).iter_errors(data)
     for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
         at, message = _explain(error)
         if not at and error.validator == "type":
-            message += f" ({WHOLE_FILE[schema_name]})"
+            message = _("{problem} ({explanation})").format(problem=message, explanation=_(WHOLE_FILE[schema_name]))
         while at not in lines and at:
             at = at[:-1]
-        context = _context(data, at) if schema_name == "scenarios" else ""  # a list of overrides is no scenario
-        problems.append((lines.get(at, 1), context + message))
+        where = _where(data, at) if schema_name == "scenarios" else ""  # a list of overrides is no scenario
+        problems.append((lines.get(at, 1), _in(where, message)))
     if problems:
-        problems.sort(key=lambda p: p[0])
+        problems = sorted(dict.fromkeys(problems), key=lambda p: p[0])  # one line for the keys missing at one place
         (line, message), rest = problems[0], problems[1:20]
         raise AssignmentError(path, line, message, tuple(f"{path}:{n}: {m}" for n, m in rest))
 
@@ -199,6 +261,10 @@ ONE_OF = {"send": ("data", "random", "random_text", "pieces"),
           "expect": ("data", "echo", "others", "lines", "sent_by", "contains"),
           "type": ("data", "eof", "pieces"), "expect_output": ("data", "contains", "match", "end")}
 LIST_REFERS = {"flood": {"hold": "client"}, "expect": {"sent_by": "client"}}  # keys naming (lists of) clients
+UNDEFINED = {"client": N_("no client named {name!r} was connected by an earlier step"),  # by what it must name
+             "program": N_("no program named {name!r} was started by an earlier step"),
+             "server": N_("no server named {name!r} was started by an earlier step"),
+             "listener": N_("no listener named {name!r} was started by an earlier step")}
 SHORTHAND = Runner.VERBS
 PORT_MEASURES = ("backlog", "accept_queue")
 
@@ -224,7 +290,7 @@ class _Names:
 
 def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]],
                 programs: dict[str, ProgramSpec], where: str = "") -> None:
-    """What steps refer to was defined by an earlier step; `where` ('scenario "x": ') starts messages."""
+    """What steps refer to was defined by an earlier step; `where` ('scenario "x"') starts messages."""
     names = _Names()
     for n, step in enumerate(steps):
         ((verb, args),) = step.items()
@@ -233,54 +299,59 @@ def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]
         line = lines.get((index, "steps", n), 0)
 
         def fail(msg: str, line: int = line, n: int = n, verb: str = verb) -> AssignmentError:
-            return AssignmentError(path, line, f"{where}step {n + 1} ({verb}): {msg}")
+            step = (_("{where}, step {step} ({verb}): {problem}") if where else
+                    _("step {step} ({verb}): {problem}"))
+            return AssignmentError(path, line, step.format(where=where, step=n + 1, verb=verb, problem=msg))
 
         if verb in ONE_OF and sum(k in args for k in ONE_OF[verb]) != 1:
-            raise fail(f"needs exactly one of: {', '.join(ONE_OF[verb])}")
+            raise fail(_("needs exactly one of: {keys}").format(keys=", ".join(ONE_OF[verb])))
         if verb == "expect" and "others" in args and "each" not in args:
-            raise fail("`others:` needs `each: N` (the clients whose lines are expected)")
+            raise fail(_("`others:` needs `each: N` (the clients whose lines are expected)"))
         if verb == "send" and "cut" in args:
             size = len(str(args.get("data", "")).encode())
             if "data" not in args:
-                raise fail("`cut:` cuts `data:` into pieces: give `data:`")
+                raise fail(_("`cut:` cuts `data:` into pieces: give `data:`"))
             if args["cut"] != sorted(args["cut"]) or args["cut"][-1] >= size:
-                raise fail(f"cut: {args['cut']} must be increasing byte offsets inside data ({size} bytes)")
+                raise fail(ngettext("cut: {cut} must be increasing byte offsets inside data ({size} byte)",
+                                    "cut: {cut} must be increasing byte offsets inside data ({size} bytes)",
+                                    size).format(cut=args["cut"], size=size))
         if verb == "expect_output" and "allow" in args and "end" not in args:
-            raise fail("`allow:` goes with `end: true` (one last line allowed before the output ends)")
+            raise fail(_("`allow:` goes with `end: true` (one last line allowed before the output ends)"))
         for key, regex in (("match", args.get("match")), ("allow", args.get("allow"))):
             if verb == "expect_output" and isinstance(regex, str):
                 try:
                     re.compile(regex)
                 except re.error as e:
-                    raise fail(f"{key}: {regex!r} is not a regular expression ({e})") from None
+                    raise fail(_("{key}: {regex!r} is not a regular expression ({error})").format(
+                        key=key, regex=regex, error=e)) from None
         for key, kind in LIST_REFERS.get(verb, {}).items():
             values = args.get(key, [])
             for name in [values] if isinstance(values, str) else values:
                 if not names.known(kind, name):
-                    raise fail(f"{key}: no {kind} named {name!r} was connected by an earlier step")
+                    raise fail(_in(key, _(UNDEFINED[kind]).format(name=name)))
         refers = dict(REFERS.get(verb, {}))
         if verb == "probe":
             if args["measure"] != "processes" and "of" not in args:
-                raise fail(f"measure {args['measure']!r} needs `of: NAME`")
+                raise fail(_("measure {measure!r} needs `of: NAME`").format(measure=args["measure"]))
             refers["of"] = "server" if args["measure"] in PORT_MEASURES else "program"
         for key, kind in refers.items():
             if key not in args:
                 continue
             for name in _expand(args, key):
                 if not names.known(kind, name):
-                    raise fail(f"no {kind} named {name!r} was {'connected' if kind == 'client' else 'started'} "
-                               f"by an earlier step")
+                    raise fail(_(UNDEFINED[kind]).format(name=name))
         for bound in ("at_least", "at_most", "equals"):
             ref = args.get(bound)
             if isinstance(ref, str):
                 m = BOUND_RE.fullmatch(ref)
                 if not m:
-                    raise fail(f"{bound}: {ref!r} is not a bound: write a number, the name of a saved measure, "
-                               f"or NAME + N / NAME - N")
+                    raise fail(_("{bound}: {ref!r} is not a bound: write a number, the name of a saved measure, "
+                                 "or NAME + N / NAME - N").format(bound=bound, ref=ref))
                 if m.group(1) not in names.saved:
-                    raise fail(f"{bound}: {ref!r} refers to no measure saved by an earlier step")
+                    raise fail(_("{bound}: {ref!r} refers to no measure saved by an earlier step").format(
+                        bound=bound, ref=ref))
         if verb == "compare" and args["saved"] not in names.saved:
-            raise fail(f"no measure named {args['saved']!r} was saved by an earlier step")
+            raise fail(_("no measure named {name!r} was saved by an earlier step").format(name=args["saved"]))
         _define(verb, args, names, programs, fail)
 
 
@@ -289,8 +360,8 @@ def _define(verb: str, args: Any, names: _Names, programs: dict[str, ProgramSpec
     if verb == "start":
         program = args["program"]
         if program not in programs:
-            raise fail(f"unknown program {program!r}{did_you_mean(program, programs)} "
-                       f"(assignment.yaml defines: {', '.join(programs)})")
+            raise fail(_("unknown program {name!r}{hint} (assignment.yaml defines: {programs})").format(
+                name=program, hint=did_you_mean(program, programs), programs=", ".join(programs)))
         name = args.get("as", program)
         names.kinds["program"].add(name)
         if programs[program].kind == "server":
@@ -354,12 +425,15 @@ def _reference(path: Path, meta: dict[str, Any], lines: Lines, programs: dict[st
     except (OSError, RuntimeError) as e:  # RuntimeError: a symlink loop
         why = e.strerror if isinstance(e, OSError) else str(e)
         raise AssignmentError(path, lines[("reference",)],
-                              f"reference: {_short(meta['reference'])} is not a folder one can use ({why})") from None
+                              _("reference: {path} is not a folder one can use ({error})").format(
+                                  path=_short(meta["reference"]), error=why)) from None
     if not found:
         raise AssignmentError(path, lines[("reference",)],
-                              f"reference: no folder {reference} (the path is relative to assignment.yaml)")
-    missing = [(lines[("programs", p.name)], f"program {p.name!r}: the reference has no {p.script} "
-                                             f"(looked for {reference / p.script}): add it or fix argv")
+                              _("reference: no folder {path} (the path is relative to assignment.yaml)").format(
+                                  path=reference))
+    missing = [(lines[("programs", p.name)], _("program {name!r}: the reference has no {script} (looked for {path}): "
+                                               "add it or fix argv").format(name=p.name, script=p.script,
+                                                                            path=reference / p.script))
                for p in programs.values() if not _is_file(reference / p.script)]
     if missing:
         (line, message), rest = missing[0], missing[1:]
@@ -373,7 +447,8 @@ def _tags(path: Path, meta: dict[str, Any], lines: Lines) -> tuple[str, ...]:
     for i, tag in enumerate(own):
         if tag in TAGS:
             raise AssignmentError(path, lines.get(("tags", i), lines[("tags",)]),
-                                  f"tags: {tag!r} is a standard tag already: remove it from the lab's own tags")
+                                  _("tags: {tag!r} is a standard tag already: remove it from the lab's own "
+                                    "tags").format(tag=tag))
     return (*TAGS, *own)
 
 
@@ -383,11 +458,12 @@ def _check_requires(scenarios: list[Scenario]) -> None:
     for s in scenarios:
         for r in s.requires:
             if r in s.names:
-                raise AssignmentError(s.path, s.line, f'scenario "{s.name}": requires itself')
+                raise AssignmentError(s.path, s.line, _('scenario "{name}": requires itself').format(name=s.name))
             if r not in by_name:
-                raise AssignmentError(s.path, s.line, f'scenario "{s.name}": requires {r!r}, which no scenario of '
-                                                      f"the assignment is called{did_you_mean(r, by_name)} "
-                                                      f"(names must match exactly)")
+                raise AssignmentError(s.path, s.line, _('scenario "{name}": requires {required!r}, which no scenario '
+                                                        "of the assignment is called{hint} (names must match "
+                                                        "exactly)").format(name=s.name, required=r,
+                                                                           hint=did_you_mean(r, by_name)))
     state: dict[str, int] = {}  # 1: being visited, 2: done
 
     def visit(s: Scenario, path: list[str]) -> None:
@@ -395,7 +471,7 @@ def _check_requires(scenarios: list[Scenario]) -> None:
         for r in (by_name[r].name for r in s.requires):
             if state.get(r) == 1:
                 loop = " -> ".join([*path[path.index(r):], r]) if r in path else r
-                raise AssignmentError(s.path, s.line, f"requires make a loop: {loop}")
+                raise AssignmentError(s.path, s.line, _("requires make a loop: {loop}").format(loop=loop))
             if state.get(r) is None:
                 visit(by_name[r], [*path, r])
         state[s.name] = 2
@@ -419,9 +495,11 @@ class _Languages:
             self.first = (given, path, line)
         elif given != self.first[0]:
             languages, first_path, first_line = self.first
-            raise AssignmentError(path, line, f"this text is written in {', '.join(given)}, the lab's first text "
-                                              f"in several languages ({first_path}:{first_line}) in "
-                                              f"{', '.join(languages)}: give every text the same languages")
+            raise AssignmentError(path, line, _("this text is written in {given}, the lab's first text in several "
+                                                "languages ({first}) in {languages}: give every text the same "
+                                                "languages").format(given=", ".join(given),
+                                                                    first=f"{first_path}:{first_line}",
+                                                                    languages=", ".join(languages)))
         return value
 
 
@@ -441,10 +519,11 @@ def _scenarios(path: Path, programs: dict[str, ProgramSpec], seen: dict[str, str
             written=written)
         for name in scenario.names:
             if name in seen:
-                raise AssignmentError(path, line, f"duplicate scenario name {name!r} (first defined at "
-                                                  f"{seen[name]}): give each scenario its own name")
+                raise AssignmentError(path, line, _("duplicate scenario name {name!r} (first defined at {first}): "
+                                                    "give each scenario its own name").format(name=name,
+                                                                                              first=seen[name]))
             seen[name] = f"{path}:{line}"
-        check_steps(path, lines, i, raw["steps"], programs, _context(data, (i,)))
+        check_steps(path, lines, i, raw["steps"], programs, _where(data, (i,)))
         scenarios.append(scenario)
     return scenarios
 
@@ -453,9 +532,10 @@ def _language(path: Path, meta: dict[str, Any], lines: Lines, languages: tuple[s
     """The language the loaded lab speaks until a command chooses: `language:`, else its texts' first."""
     declared: str | None = meta.get("language")
     if declared and languages and declared not in languages:
-        raise AssignmentError(path, lines[("language",)], f"language: {declared}, but the lab's texts are written in "
-                                                          f"{', '.join(languages)}: add the {declared} text to each "
-                                                          f"of them, or declare one of those")
+        raise AssignmentError(path, lines[("language",)], _("language: {declared}, but the lab's texts are written "
+                                                            "in {languages}: add the {declared} text to each of them, "
+                                                            "or declare one of those").format(
+            declared=declared, languages=", ".join(languages)))
     return declared or (languages[0] if languages else LANGUAGES[0])
 
 
@@ -471,8 +551,8 @@ def load_assignment(folder: Path) -> Assignment:
     folder_ = folder / "scenarios"
     files = sorted(folder_.glob("*.yaml")) + sorted(folder_.glob("*.yml"))
     if not files:
-        raise AssignmentError(folder_, None, "no scenarios: add scenarios/*.yaml files" if folder_.is_dir() else
-                                             "missing: make this folder and add scenario files (*.yaml) to it")
+        raise AssignmentError(folder_, None, _("no scenarios: add scenarios/*.yaml files") if folder_.is_dir() else
+                                             _("missing: make this folder and add scenario files (*.yaml) to it"))
     texts = _Languages()
     written = {"title": texts.text(meta_path, lines[("title",)], meta["title"])} if "title" in meta else {}
     seen: dict[str, str] = {}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..driver.i18n import _
 from ..errors import AssignmentError
 
 TAGS = ("protocol", "concurrency", "queue", "select", "robustness", "cleanup", "cpu", "errors")
@@ -118,9 +119,9 @@ class Assignment:
         written in several languages lack `lang`: the lab's set-up, never a student's failure."""
         if self.languages and lang not in self.languages:
             path, line = self.languages_at
-            raise AssignmentError(path, line, f"this lab's texts are written in {', '.join(self.languages)}, not in "
-                                              f"{lang}: grade with --lang {self.languages[0]} or add the {lang} text "
-                                              f"to each of them")
+            raise AssignmentError(path, line, _("this lab's texts are written in {languages}, not in {lang}: grade "
+                                                "with --lang {first} or add the {lang} text to each of them").format(
+                languages=", ".join(self.languages), lang=lang, first=self.languages[0]))
         names = {alias: pick(s.written.get("name", s.name), lang) for s in self.scenarios for alias in s.names}
         scenarios = tuple(replace(s, name=names[s.name], feedback=pick(s.written.get("feedback", s.feedback),
                                                                        lang).strip(),

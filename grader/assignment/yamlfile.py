@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from ..driver.i18n import N_, _
 from ..errors import AssignmentError
 
 Lines = dict[tuple[Any, ...], int]
@@ -36,14 +37,15 @@ MAP, SEQ, MERGE = YAML_TAG + "map", YAML_TAG + "seq", YAML_TAG + "merge"
 SCALARS = {YAML_TAG + t for t in ("str", "int", "float", "bool", "null")}
 SURROGATE = re.compile("[\ud800-\udfff]")
 
-# PyYAML's problem text -> what to do about it
+# PyYAML's problem text (English, the parser's own words: shown as it is) -> what to do about it
 HINTS = {
-    "'\\t'": "indent with spaces: YAML does not allow tabs there",
-    "mapping values are not allowed here": "a value holding `: ` must be quoted, or the indentation is off",
-    "could not find expected ':'": "a key must be followed by `: `, or a quoted value misses its closing quote",
-    "expected <block end>": "the indentation is off: the items of one list or mapping start in the same column",
-    "found undefined alias": "define the anchor (&name) before using the alias (*name)",
+    "'\\t'": N_("indent with spaces: YAML does not allow tabs there"),
+    "mapping values are not allowed here": N_("a value holding `: ` must be quoted, or the indentation is off"),
+    "could not find expected ':'": N_("a key must be followed by `: `, or a quoted value misses its closing quote"),
+    "expected <block end>": N_("the indentation is off: the items of one list or mapping start in the same column"),
+    "found undefined alias": N_("define the anchor (&name) before using the alias (*name)"),
 }
+PLAIN_YAML = N_("the tag {tag} is not allowed: write plain YAML (lists, mappings, text, numbers, true/false)")
 
 
 def _tag(tag: str) -> str:
@@ -68,12 +70,13 @@ def load_yaml(path: Path) -> tuple[Any, Lines]:
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise AssignmentError(path, None, f"cannot read: {e.strerror or e}") from None
+        raise AssignmentError(path, None, _("cannot read: {error}").format(error=e.strerror or e)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise AssignmentError(path, raw.count(b"\n", 0, e.start) + 1,
-                              f"not UTF-8 text (byte {raw[e.start]:#04x}): save the file as UTF-8") from None
+                              _("not UTF-8 text (byte {byte}): save the file as UTF-8").format(
+                                  byte=f"{raw[e.start]:#04x}")) from None
     node = _compose(path, text)
     builder = _Builder(path)
     return (builder.build(node, ()) if node is not None else None), builder.lines
@@ -87,7 +90,8 @@ def _compose(path: Path, text: str) -> yaml.Node | None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise AssignmentError(path, _line(event.start_mark),
-                                          f"nested more than {MAX_DEPTH} levels deep: is a bracket left open?")
+                                          _("nested more than {depth} levels deep: is a bracket left open?").format(
+                                              depth=MAX_DEPTH))
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
         node: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -100,16 +104,18 @@ def _compose(path: Path, text: str) -> yaml.Node | None:
             where = e.context_mark.line + 1 if e.context_mark else line
             at = f" at line {where}" if where != line else ""
             problem = f"{e.context}{at}, {problem}" if problem else e.context
-        problem = problem.replace("'<stream end>'", "the end of the file")
-        hint = next((h for k, h in HINTS.items() if k in problem), "")
-        raise AssignmentError(path, line, f"not valid YAML: {problem}" + (f" ({hint})" if hint else "")) from None
+        problem = problem.replace("'<stream end>'", "the end of the file")  # in the parser's English sentence
+        hint = next((h for k, h in HINTS.items() if k in problem), None)
+        raise AssignmentError(path, line, _("not valid YAML: {problem} ({hint})").format(problem=problem, hint=_(hint))
+                              if hint else _("not valid YAML: {problem}").format(problem=problem)) from None
     except yaml.reader.ReaderError as e:  # a character YAML does not allow, e.g. a control character
         line = text.count("\n", 0, e.position) + 1
         code = e.character if isinstance(e.character, int) else ord(e.character)
-        raise AssignmentError(path, line, f"not valid YAML: character U+{code:04X} is not allowed in a YAML file "
-                                          f"(inside double quotes, write it as an escape: \"\\x{code:02x}\")") from None
+        raise AssignmentError(path, line, _("not valid YAML: character {code} is not allowed in a YAML file (inside "
+                                            "double quotes, write it as an escape: {escape})").format(
+            code=f"U+{code:04X}", escape=f'"\\x{code:02x}"')) from None
     except yaml.YAMLError as e:
-        raise AssignmentError(path, 1, f"not valid YAML: {e}") from None
+        raise AssignmentError(path, 1, _("not valid YAML: {problem}").format(problem=e)) from None
 
 
 class _Builder:
@@ -130,18 +136,17 @@ class _Builder:
         self.count += 1
         if self.count > MAX_VALUES:
             raise AssignmentError(self.path, self.key_line or node.start_mark.line + 1,
-                                  f"more than {MAX_VALUES} values once the aliases (*name) are expanded: "
-                                  f"use fewer aliases")
+                                  _("more than {count} values once the aliases (*name) are expanded: use fewer "
+                                    "aliases").format(count=MAX_VALUES))
         self.lines[at] = node.start_mark.line + 1
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
         if id(node) in self.open:
-            raise self.error(node, "the value anchored here (&name) holds an alias (*name) to itself: "
-                                   "YAML data must not loop")
+            raise self.error(node, _("the value anchored here (&name) holds an alias (*name) to itself: YAML data "
+                                     "must not loop"))
         expected = MAP if isinstance(node, yaml.MappingNode) else SEQ
         if node.tag != expected:
-            raise self.error(node, f"the tag {_tag(node.tag)} is not allowed: write plain YAML "
-                                   f"(lists, mappings, text, numbers, true/false)")
+            raise self.error(node, _(PLAIN_YAML).format(tag=_tag(node.tag)))
         self.open.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
@@ -154,16 +159,16 @@ class _Builder:
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == MERGE:
-                raise self.error(key_node, "merge keys (<<) are not supported: write the keys out "
-                                           "(an alias *name can still stand for a whole value)")
+                raise self.error(key_node, _("merge keys (<<) are not supported: write the keys out (an alias *name "
+                                             "can still stand for a whole value)"))
             if not isinstance(key_node, yaml.ScalarNode):
-                raise self.error(key_node, "a key must be a name, not a list or a mapping "
-                                           "(is a `?` or a bracket misplaced?)")
+                raise self.error(key_node, _("a key must be a name, not a list or a mapping (is a `?` or a bracket "
+                                             "misplaced?)"))
             key = self.scalar(key_node)
             if key in out:
                 first = self.lines[(*at, key)]
-                raise self.error(key_node, f"duplicate key {_clip(repr(key), 60)} (first at line {first}): "
-                                           f"keep only one")
+                raise self.error(key_node, _("duplicate key {key} (first at line {first}): keep only one").format(
+                    key=_clip(repr(key), 60), first=first))
             outer, self.key_line = self.key_line, key_node.start_mark.line + 1
             out[key] = self.build(value_node, (*at, key))
             self.key_line = outer
@@ -173,23 +178,25 @@ class _Builder:
     def scalar(self, node: yaml.ScalarNode) -> Any:
         text = _clip(node.value)
         if node.tag == YAML_TAG + "timestamp":
-            raise self.error(node, f"{text} reads as a date, which no key takes: put it in quotes if it is text")
+            raise self.error(node, _("{value} reads as a date, which no key takes: put it in quotes if it is "
+                                     "text").format(value=text))
         if node.tag not in SCALARS:
-            raise self.error(node, f"the tag {_tag(node.tag)} is not allowed: write plain YAML "
-                                   f"(lists, mappings, text, numbers, true/false)")
+            raise self.error(node, _(PLAIN_YAML).format(tag=_tag(node.tag)))
         try:
             value = self.constructor.construct_object(node, deep=True)
         except (ValueError, OverflowError, IndexError, KeyError):  # e.g. `!!int ""`, `!!bool maybe`, or an
             # integer of more than 4300 digits, which Python refuses to read
-            raise self.error(node, f"{text} is too big a number" if len(node.value) > 20 else
-                                   f"{text!r} cannot be read as {_tag(node.tag)}: remove the tag") from None
+            raise self.error(node, _("{value} is too big a number").format(value=text) if len(node.value) > 20 else
+                                   _("{value!r} cannot be read as {tag}: remove the tag").format(
+                                       value=text, tag=_tag(node.tag))) from None
         except yaml.MarkedYAMLError as e:
-            raise self.error(node, f"not valid YAML: {e.problem}") from None
+            raise self.error(node, _("not valid YAML: {problem}").format(problem=e.problem)) from None
         if isinstance(value, float) and not math.isfinite(value):
-            raise self.error(node, f"{text} is not a number the grader can use: write a finite number")
+            raise self.error(node, _("{value} is not a number the grader can use: write a finite number").format(
+                value=text))
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
-            raise self.error(node, f"{text} is too big a number (at most 2**53)")
+            raise self.error(node, _("{value} is too big a number (at most 2**53)").format(value=text))
         if isinstance(value, str) and SURROGATE.search(value):
-            raise self.error(node, "holds half of a UTF-16 surrogate pair (\\ud800-\\udfff), which is not a "
-                                   "character: write the character itself")
+            raise self.error(node, _("holds half of a UTF-16 surrogate pair (\\ud800-\\udfff), which is not a "
+                                     "character: write the character itself"))
         return value
