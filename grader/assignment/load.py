@@ -221,9 +221,8 @@ def _where(data: Any, at: tuple[Any, ...]) -> str:
     named = isinstance(name, str) and name.isprintable() and 0 < len(name) <= 60
     if len(at) >= 3 and at[1] == "steps" and isinstance(at[2], int):
         where = _('scenario "{name}", step {step}') if named else _("scenario #{number}, step {step}")
-    else:
-        where = _('scenario "{name}"') if named else _("scenario #{number}")
-    return where.format(name=name, number=at[0] + 1, step=at[2] + 1 if len(at) >= 3 else 0)
+        return where.format(name=name, number=at[0] + 1, step=at[2] + 1)
+    return (_('scenario "{name}"') if named else _("scenario #{number}")).format(name=name, number=at[0] + 1)
 
 
 def validate(path: Path, data: Any, lines: Lines, schema_name: str, tags: tuple[str, ...] = TAGS) -> None:
