@@ -444,7 +444,7 @@ class ScenarioItem(pytest.Item):
         if isinstance(excinfo.value, ScenarioFailed):
             return excinfo.value.result.output
         if isinstance(excinfo.value, GraderError):
-            return f"grader error: {excinfo.value}"
+            return _("grader error: {message}").format(message=excinfo.value)
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -475,7 +475,7 @@ class LiveSandbox:
         for client, text in (self.last.get("received") or {}).items():  # what arrived since the last step
             self._received[client] = self._received.get(client, "") + str(text)
         if self.last.get("grader_error"):
-            raise CheckError(f"step {verb!r}: {self.last['grader_error']}")
+            raise CheckError(_("step {verb!r}: {error}").format(verb=verb, error=self.last["grader_error"]))
         if not self.last.get("ok"):
             raise StepError(f"{self.last.get('message')}\n" + _(EXPECTED_OBSERVED).format(
                 expected=self.last.get("expected"), observed=self.last.get("observed")))

@@ -178,10 +178,11 @@ def interact(runner: Runner, out: Any) -> dict[str, Any]:
 def check_step(step: Any) -> None:
     """A step as a check sends it: one known verb and its arguments."""
     if not isinstance(step, dict) or len(step) != 1:
-        raise ValueError(f"a step is a mapping with one key, the verb: got {str(step)[:100]}")
-    ((verb, _),) = step.items()
+        raise ValueError(_("a step is a mapping with one key, the verb: got {step}").format(step=str(step)[:100]))
+    ((verb, _args),) = step.items()
     if verb not in STEPS:
-        raise ValueError(f"unknown step {verb!r} (the steps: {', '.join(sorted(STEPS))})")
+        raise ValueError(_("unknown step {verb!r} (the steps: {steps})").format(verb=verb,
+                                                                              steps=", ".join(sorted(STEPS))))
 
 
 def main() -> None:
