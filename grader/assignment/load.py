@@ -154,8 +154,10 @@ def _explain(error: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
     instance: Any = error.instance
     validator = str(error.validator)
     props = schema_.get("properties", {}) if isinstance(schema_, dict) else {}
-    if validator in ("anyOf", "oneOf") and error.context:  # the alternative that came closest, explained
-        return _explain(jsonschema.exceptions.best_match(error.context))
+    if validator in ("anyOf", "oneOf") and error.context:  # the alternative that came closest (of the value's
+        # type, if any is), explained
+        fitting = [e for e in error.context if e.validator != "type"] or error.context
+        return _explain(jsonschema.exceptions.best_match(fitting))
     if validator == "additionalProperties" and isinstance(instance, dict):
         extra = sorted((k for k in instance if k not in props), key=str)
         return (*at, extra[0]), _(UNKNOWN["key"]).format(name=_short(extra[0]), hint=did_you_mean(extra[0], props),
