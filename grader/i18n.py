@@ -20,11 +20,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import cache
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from .assignment import Assignment
 from .driver.i18n import ENGLISH, LANGUAGES, N_, Nn_, _, current, localized, ngettext, numeral, translation, use
+
+if TYPE_CHECKING:  # only the report's templates need jinja2: the sandboxes import this module with the standard library
+    import jinja2
 
 __all__ = ["ENGLISH", "LANGUAGES", "N_", "Nn_", "_", "choose", "current", "for_assignment", "install", "lang_in",
            "lang_option", "localized", "ngettext", "numeral", "read_back", "translation", "use"]
