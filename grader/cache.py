@@ -276,10 +276,11 @@ def cmd_cache(argv: list[str]) -> int:
     """`grade cache info|clear [--cache-dir DIR]`."""
     import argparse
 
-    p = argparse.ArgumentParser(prog="grade cache", description="The cache of graded scenarios (see --no-cache).")
-    p.add_argument("action", choices=["info", "clear"], help="info: where it is, entries, size; clear: empty it")
-    p.add_argument("--cache-dir", type=Path, metavar="DIR", help="the cache folder (default: $LABGRADE_CACHE, "
-                   "else $XDG_CACHE_HOME/labgrade or ~/.cache/labgrade)")
+    p = argparse.ArgumentParser(prog="grade cache", description=_("The cache of graded scenarios (see --no-cache)."))
+    p.add_argument("action", choices=["info", "clear"], help=_("info: where it is, entries, size; clear: empty it"))
+    p.add_argument("--cache-dir", type=Path, metavar="DIR",
+                   help=_("the cache folder (default: $LABGRADE_CACHE, else $XDG_CACHE_HOME/labgrade or "
+                          "~/.cache/labgrade)"))
     lang_option(p)
     args = p.parse_args(argv)
     use(choose(args.lang, None))

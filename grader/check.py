@@ -44,17 +44,17 @@ NOT_GRADED = N_("Your work could not be checked: {why}")
 
 def check_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grade check",
-                                description="Run a lab's visible tests on your work, as it will be graded, and print "
-                                            "the feedback. Writes nothing.")
+                                description=_("Run a lab's visible tests on your work, as it will be graded, and print "
+                                              "the feedback. Writes nothing."))
     p.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="FOLDER",
-                   help="the folder of your work (default: the current folder)")
+                   help=_("the folder of your work (default: the current folder)"))
     p.add_argument("-a", "--assignment", metavar="LAB",
-                   help="the lab: its name, or the folder your instructor gave you (the student edition); "
-                        "inferred from the folder's name (a GitHub Classroom repository) if omitted")
+                   help=_("the lab: its name, or the folder your instructor gave you (the student edition); "
+                          "inferred from the folder's name (a GitHub Classroom repository) if omitted"))
     p.add_argument("--backend", choices=["auto", *BACKENDS], default="auto",
-                   help="sandbox (default: auto, the first of docker, local, process that works here)")
+                   help=_("sandbox (default: auto, the first of docker, local, process that works here)"))
     p.add_argument("--side-by-side", type=at_least_one, default=SIDE_BY_SIDE, metavar="N",
-                   help=f"tests run at once, each in its own sandbox (default: {SIDE_BY_SIDE})")
+                   help=_("tests run at once, each in its own sandbox (default: {n})").format(n=SIDE_BY_SIDE))
     lang_option(p)
     return p
 

@@ -157,17 +157,17 @@ def init(lab: str, repo: Path, install: str, force: bool = False, lang: str | No
 
 def cmd_classroom(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="grade classroom",
-                                description="GitHub Classroom: write the autograding workflow of a student template "
-                                            "repository.")
+                                description=_("GitHub Classroom: write the autograding workflow of a student template "
+                                              "repository."))
     sub = p.add_subparsers(dest="action", required=True, metavar="init")
-    i = sub.add_parser("init", help="write .github/workflows/classroom.yml")
-    i.add_argument("-a", "--assignment", required=True, metavar="LAB", help="the lab the repository is for")
+    i = sub.add_parser("init", help=_("write .github/workflows/classroom.yml"))
+    i.add_argument("-a", "--assignment", required=True, metavar="LAB", help=_("the lab the repository is for"))
     i.add_argument("--repo", type=Path, default=Path("."), metavar="DIR",
-                   help="the template repository's checkout (default: the current folder)")
+                   help=_("the template repository's checkout (default: the current folder)"))
     i.add_argument("--install", default=DEFAULT_INSTALL, metavar="SPEC",
-                   help=f"what the workflow gives `pip install` to get labgrade (default: {DEFAULT_INSTALL}); e.g. "
-                        "git+https://github.com/ORG/labgrade@v0.1.0 for your own copy")
-    i.add_argument("--force", action="store_true", help="replace an existing classroom.yml")
+                   help=_("what the workflow gives `pip install` to get labgrade (default: {spec}); e.g. "
+                          "git+https://github.com/ORG/labgrade@v0.1.0 for your own copy").format(spec=DEFAULT_INSTALL))
+    i.add_argument("--force", action="store_true", help=_("replace an existing classroom.yml"))
     lang_option(i)
     args = p.parse_args(argv)
     path = init(args.assignment, args.repo, args.install, args.force, args.lang)

@@ -73,47 +73,48 @@ console = Console(stderr=False, highlight=False)
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=["auto", *BACKENDS], default="auto",
-                        help="sandbox: local Linux namespaces, Docker containers, or (inside a container that "
-                             "allows neither) a uid per scenario (default: auto, in that order of preference)")
+                        help=_("sandbox: local Linux namespaces, Docker containers, or (inside a container that "
+                               "allows neither) a uid per scenario (default: auto, in that order of preference)"))
     parser.add_argument("-j", "--jobs", type=at_least_one, default=os.cpu_count() or 1, metavar="N",
-                        help="submissions graded at once (default: number of CPUs)")
+                        help=_("submissions graded at once (default: number of CPUs)"))
     parser.add_argument("--side-by-side", type=at_least_one, default=SIDE_BY_SIDE, metavar="N",
-                        help=f"scenarios of a submission graded at once, each in its own sandbox (default: "
-                             f"{SIDE_BY_SIDE}; 1: one after another); the grades are the same")
+                        help=_("scenarios of a submission graded at once, each in its own sandbox (default: "
+                               "{n}; 1: one after another); the grades are the same").format(n=SIDE_BY_SIDE))
     lang_option(parser)
 
 
 def grade_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="grade", description="Grade TCP socket lab submissions in a sandbox.",
-                                epilog="Sub-commands: `grade new LAB` makes a lab to start from; `grade scenarios "
-                                       "LAB` lists its scenarios; `grade selfcheck LAB` checks them against its "
-                                       "reference and mutants; `grade gradescope-package -a LAB` builds the "
-                                       "Gradescope autograder zip; `grade classroom init -a LAB` writes a GitHub "
-                                       "Classroom workflow; `grade merge OUT_DIR...` combines the folders of "
-                                       "`--shard` runs; `grade cache info|clear` shows or empties the result cache; "
-                                       "`grade publish LAB -o DIR` writes a lab's student edition; `grade check "
-                                       "[FOLDER] -a LAB` runs its visible tests on a student's work.")
-    p.add_argument("--version", action="version", version=f"labgrade {__version__}")
+    p = argparse.ArgumentParser(prog="grade", description=_("Grade TCP socket lab submissions in a sandbox."),
+                                epilog=_("Sub-commands: `grade new LAB` makes a lab to start from; `grade scenarios "
+                                         "LAB` lists its scenarios; `grade selfcheck LAB` checks them against its "
+                                         "reference and mutants; `grade gradescope-package -a LAB` builds the "
+                                         "Gradescope autograder zip; `grade classroom init -a LAB` writes a GitHub "
+                                         "Classroom workflow; `grade merge OUT_DIR...` combines the folders of "
+                                         "`--shard` runs; `grade cache info|clear` shows or empties the result cache; "
+                                         "`grade publish LAB -o DIR` writes a lab's student edition; `grade check "
+                                         "[FOLDER] -a LAB` runs its visible tests on a student's work."))
+    p.add_argument("--version", action="version", version=f"labgrade {__version__}",
+                   help=_("show program's version number and exit"))  # argparse's default, which it does not translate
     p.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
-                   help="a folder of submission folders, or one submission folder")
+                   help=_("a folder of submission folders, or one submission folder"))
     p.add_argument("-a", "--assignment", metavar="NAME_OR_PATH",
-                   help="lab name (in assignments/) or assignment folder; inferred from folder names if omitted")
+                   help=_("lab name (in assignments/) or assignment folder; inferred from folder names if omitted"))
     _common(p)
     p.add_argument("-o", "--out", type=Path, default=Path("grading-report"), metavar="DIR",
-                   help="where reports go (default: grading-report/); what an earlier run wrote there for "
-                        "submissions this one does not grade is removed")
+                   help=_("where reports go (default: grading-report/); what an earlier run wrote there for "
+                          "submissions this one does not grade is removed"))
     p.add_argument("--shard", type=_shard, metavar="K/N",
-                   help="grade only shard K of N: the submissions whose name hashes to K (see `grade merge`)")
+                   help=_("grade only shard K of N: the submissions whose name hashes to K (see `grade merge`)"))
     p.add_argument("--cache-dir", type=Path, metavar="DIR",
-                   help="where results are cached (default: $LABGRADE_CACHE, else $XDG_CACHE_HOME/labgrade "
-                        "or ~/.cache/labgrade)")
-    p.add_argument("--no-cache", action="store_true", help="grade everything again, and leave the cache as it is")
+                   help=_("where results are cached (default: $LABGRADE_CACHE, else $XDG_CACHE_HOME/labgrade "
+                          "or ~/.cache/labgrade)"))
+    p.add_argument("--no-cache", action="store_true", help=_("grade everything again, and leave the cache as it is"))
     p.add_argument("--gradescope-results", type=Path, metavar="FILE",
-                   help="SUBMISSIONS is one submission (its files anywhere in it): also write its Gradescope "
-                        "results.json to FILE (run_autograder does)")
+                   help=_("SUBMISSIONS is one submission (its files anywhere in it): also write its Gradescope "
+                          "results.json to FILE (run_autograder does)"))
     p.add_argument("--classroom-output", type=Path, metavar="FILE",
-                   help="SUBMISSIONS is one submission: append its GitHub Classroom result (result=BASE64) to FILE; "
-                        "in GitHub Actions the default is $GITHUB_OUTPUT")
+                   help=_("SUBMISSIONS is one submission: append its GitHub Classroom result (result=BASE64) to FILE; "
+                          "in GitHub Actions the default is $GITHUB_OUTPUT"))
     overrides_option(p)
     return p
 
@@ -386,15 +387,15 @@ def refuse_class_reports(out: Path, lab: str) -> None:
 
 def cmd_selfcheck(argv: list[str]) -> ExitCode:
     p = argparse.ArgumentParser(prog="grade selfcheck",
-                                description="Grade the lab's reference (must score 100%) and every mutant (must "
-                                            "lose points under its declared tags, and only there).")
-    p.add_argument("lab", metavar="LAB", help="lab name or assignment folder")
+                                description=_("Grade the lab's reference (must score 100%) and every mutant (must "
+                                              "lose points under its declared tags, and only there)."))
+    p.add_argument("lab", metavar="LAB", help=_("lab name or assignment folder"))
     _common(p)
     p.add_argument("-o", "--out", type=Path, metavar="DIR",
-                   help="where reports go (default: selfcheck-report/LAB/, apart from a class's grading-report/)")
+                   help=_("where reports go (default: selfcheck-report/LAB/, apart from a class's grading-report/)"))
     p.add_argument("-v", "--transcripts", action="store_true",
-                   help="keep the transcript of every test in the reports, passed ones too: what a mutant that "
-                        "loses no points did")
+                   help=_("keep the transcript of every test in the reports, passed ones too: what a mutant that "
+                          "loses no points did"))
     args = p.parse_args(argv)
     assignment = for_assignment(load_assignment(find_assignment(args.lab)), args.lang)
     args.out = args.out or SELFCHECK_REPORT / assignment.name

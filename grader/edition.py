@@ -266,12 +266,12 @@ def publish(assignment: Assignment, out: Path) -> Selection:
 
 def cmd_publish(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="grade publish",
-                                description="Write the student edition of a lab: its visible tests and the course's "
-                                            "programs they run, for `grade check -a DIR` on students' machines; no "
-                                            "hidden test, mutant or solution.")
-    p.add_argument("lab", metavar="LAB", help="lab name or assignment folder")
+                                description=_("Write the student edition of a lab: its visible tests and the course's "
+                                              "programs they run, for `grade check -a DIR` on students' machines; no "
+                                              "hidden test, mutant or solution."))
+    p.add_argument("lab", metavar="LAB", help=_("lab name or assignment folder"))
     p.add_argument("-o", "--out", type=Path, required=True, metavar="DIR",
-                   help="the folder to write (it must not exist, or be empty)")
+                   help=_("the folder to write (it must not exist, or be empty)"))
     lang_option(p)
     args = p.parse_args(argv)
     assignment = load_assignment(find_assignment(args.lab))

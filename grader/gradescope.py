@@ -315,16 +315,16 @@ def package(lab: str, out: Path, wheelhouse_machine: str | None = None, lang: st
 
 def cmd_gradescope_package(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="grade gradescope-package",
-                                description="Build the autograder zip to upload to Gradescope (setup.sh, "
-                                            "run_autograder, labgrade and the lab).")
-    p.add_argument("-a", "--assignment", required=True, metavar="LAB", help="lab name or assignment folder")
+                                description=_("Build the autograder zip to upload to Gradescope (setup.sh, "
+                                              "run_autograder, labgrade and the lab)."))
+    p.add_argument("-a", "--assignment", required=True, metavar="LAB", help=_("lab name or assignment folder"))
     p.add_argument("-o", "--out", type=Path, metavar="FILE.zip",
-                   help="where to write the zip (default: gradescope-LAB.zip)")
+                   help=_("where to write the zip (default: gradescope-LAB.zip)"))
     p.add_argument("--wheelhouse", action="store_true",
-                   help="carry the wheels labgrade needs (downloaded now with pip), so that setup.sh "
-                        "installs without a package index")
+                   help=_("carry the wheels labgrade needs (downloaded now with pip), so that setup.sh "
+                          "installs without a package index"))
     p.add_argument("--wheel-machine", default="x86_64", metavar="MACHINE",
-                   help="the machine the wheelhouse is for, as `uname -m` says (default: x86_64, Gradescope's)")
+                   help=_("the machine the wheelhouse is for, as `uname -m` says (default: x86_64, Gradescope's)"))
     lang_option(p)
     args = p.parse_args(argv)
     name = load_assignment(find_assignment(args.assignment)).name

@@ -33,6 +33,20 @@ __all__ = ["ENGLISH", "LANGUAGES", "N_", "Nn_", "_", "choose", "current", "for_a
 
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX's order: the first one set decides
 
+# argparse's own words that `grade`'s help and argument errors show, spelled exactly as Python 3.11's
+# argparse.py does: it translates them when it writes them, with its module's `_` and `ngettext`, which
+# speak labgrade's current language from here on (the catalog holds them, extracted from these N_).
+ARGPARSE_WORDS = (
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"), N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"), N_("invalid %(type)s value: %(value)r"),
+    N_("expected one argument"), N_("expected at most one argument"), N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"), N_("ignored explicit argument %r"),
+    N_("unknown parser %(parser_name)r (choices: %(choices)s)"),
+)
+vars(argparse).update(_=_, ngettext=ngettext)
+
 
 def choose(option: str | None, declared: str | None, environ: Mapping[str, str] = os.environ) -> str:
     """--lang, else the assignment's `language:`, else the locale's language if labgrade speaks it, else English."""
@@ -57,8 +71,8 @@ def lang_in(argv: Sequence[str]) -> str | None:
 
 def lang_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=LANGUAGES, metavar="LANG",
-                        help="the language of the messages, feedback and reports: en or fr (default: the assignment's "
-                             "`language:`, else the locale's, else en)")
+                        help=_("the language of the messages, feedback, reports and help: en or fr (default: the "
+                               "assignment's `language:`, else the locale's, else en)"))
 
 
 def for_assignment(assignment: Assignment, option: str | None) -> Assignment:

@@ -257,15 +257,16 @@ def build(offline: bool = False, base: str | None = None, log: Log = print, forc
 
 def cmd_image(argv: list[str]) -> int:
     """`grade image build [--offline] [--base IMAGE] [--force]`."""
-    p = argparse.ArgumentParser(prog="grade image", description="Manage the docker backend's grading image.")
+    p = argparse.ArgumentParser(prog="grade image", description=_("Manage the docker backend's grading image."))
     sub = p.add_subparsers(dest="action", required=True)
-    b = sub.add_parser("build", help=f"build {IMAGE} (skipped when it is already up to date)")
+    b = sub.add_parser("build", help=_("build {image} (skipped when it is already up to date)").format(image=IMAGE))
     b.add_argument("--offline", action="store_true",
-                   help=f"no image registry: make the base ({OFFLINE_BASE}) from Debian packages with debootstrap, "
-                        f"from the mirror apt uses here, then build on it")
+                   help=_("no image registry: make the base ({base}) from Debian packages with debootstrap, "
+                          "from the mirror apt uses here, then build on it").format(base=OFFLINE_BASE))
     b.add_argument("--base", metavar="IMAGE",
-                   help=f"base image with Python 3.11+ (default: {DEFAULT_BASE}, or {OFFLINE_BASE} with --offline)")
-    b.add_argument("--force", action="store_true", help="rebuild even if the image is up to date")
+                   help=_("base image with Python 3.11+ (default: {default}, or {offline} with --offline)").format(
+                       default=DEFAULT_BASE, offline=OFFLINE_BASE))
+    b.add_argument("--force", action="store_true", help=_("rebuild even if the image is up to date"))
     lang_option(b)
     args = p.parse_args(argv)
     use(choose(args.lang, None))

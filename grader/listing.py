@@ -30,8 +30,9 @@ def scenario_table(assignment: Assignment) -> Table:
 
 def cmd_scenarios(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="grade scenarios",
-                                description="List a lab's scenarios: name, tags, points and visibility, and the total.")
-    p.add_argument("lab", metavar="LAB", help="lab name or assignment folder")
+                                description=_("List a lab's scenarios: name, tags, points and visibility, and the "
+                                              "total."))
+    p.add_argument("lab", metavar="LAB", help=_("lab name or assignment folder"))
     lang_option(p)
     args = p.parse_args(argv)
     assignment = for_assignment(load_assignment(find_assignment(args.lab)), args.lang)

@@ -111,11 +111,11 @@ def copy_logs(folders: list[Path], out: Path) -> None:
 
 def cmd_merge(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="grade merge",
-                                description="Combine the output folders of `grade --shard K/N` runs into the "
-                                            "reports of one run over the whole class.")
-    p.add_argument("folders", type=Path, nargs="+", metavar="OUT_DIR", help="the -o folder of each shard")
+                                description=_("Combine the output folders of `grade --shard K/N` runs into the "
+                                              "reports of one run over the whole class."))
+    p.add_argument("folders", type=Path, nargs="+", metavar="OUT_DIR", help=_("the -o folder of each shard"))
     p.add_argument("-o", "--out", type=Path, default=Path("grading-report"), metavar="OUT",
-                   help="where the merged reports go (default: grading-report/)")
+                   help=_("where the merged reports go (default: grading-report/)"))
     overrides_option(p)
     lang_option(p)  # the reports' own words: the shards' feedback stays in the language each was graded in
     args = p.parse_args(argv)

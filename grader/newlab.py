@@ -65,11 +65,12 @@ def make_lab(lab: str, parent: Path) -> Path:
 
 
 def cmd_new(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="grade new", description="Make a working lab to start from: assignment.yaml, "
-                                "a scenario, a reference program and a mutant, which `grade selfcheck` passes.")
-    p.add_argument("lab", metavar="LAB", help="the lab's name: lower-case letters, digits and -")
+    p = argparse.ArgumentParser(prog="grade new",
+                                description=_("Make a working lab to start from: assignment.yaml, a scenario, a "
+                                              "reference program and a mutant, which `grade selfcheck` passes."))
+    p.add_argument("lab", metavar="LAB", help=_("the lab's name: lower-case letters, digits and -"))
     p.add_argument("--dir", type=Path, default=Path("."), metavar="DIR",
-                   help="where to make the lab's folder, DIR/LAB (default: the current folder)")
+                   help=_("where to make the lab's folder, DIR/LAB (default: the current folder)"))
     lang_option(p)
     args = p.parse_args(argv)
     use(choose(args.lang, None))
