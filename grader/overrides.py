@@ -123,8 +123,9 @@ def load_overrides(path: Path, aliases: Mapping[str, str] | None = None) -> Over
 def overrides_option(parser: argparse.ArgumentParser) -> None:
     """`--overrides FILE`, for `grade` and `grade merge`."""
     parser.add_argument("--overrides", type=Path, metavar="FILE",
-                        help=_("a YAML list of {submission, scenario (optional: the whole grade), points, reason}: the "
-                               "instructor's last word, applied to every report (README: Grade overrides)"))
+                        help=_("a YAML list of entries with the keys submission, scenario (optional: the whole grade), "
+                               "points and reason: the instructor's last word, applied to every report (README: Grade "
+                               "overrides)"))
 
 
 def names_as_graded(assignment: Assignment, graded: Iterable[str]) -> dict[str, str]:
