@@ -36,6 +36,7 @@ LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX's order: the first
 # argparse's own words that `grade`'s help and argument errors show, spelled exactly as Python 3.11's
 # argparse.py does: it translates them when it writes them, with its module's `_` and `ngettext`, which
 # speak labgrade's current language from here on (the catalog holds them, extracted from these N_).
+# A section's heading is followed by ":" with no space: French ends "positional arguments" and "options" with one.
 ARGPARSE_WORDS = (
     N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
     N_("%(prog)s: error: %(message)s\n"), N_("argument %(argument_name)s: %(message)s"),
