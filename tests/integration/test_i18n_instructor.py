@@ -161,7 +161,7 @@ def test_errors_speak_the_language_chosen(tmp_path: Path, capsys: pytest.Capture
     speaks(said(capsys, tmp_path), lang, "unknown lab")
     assert main(["selfchek", "my-lab", "--lang", lang]) == 2
     speaks(said(capsys, tmp_path), lang, "unknown command")
-    with pytest.raises(SystemExit) as stop:  # argparse's own words ("usage:", "error:") are Python's
+    with pytest.raises(SystemExit) as stop:  # argparse's frame around it: test_i18n_help.py
         main([str(tmp_path), "-a", "my-lab", "-j", "0", "--lang", lang])
     assert stop.value.code == 2
     err = capsys.readouterr().err
