@@ -63,6 +63,7 @@ GRADING_INI = Path(__file__).with_name("grading.ini")
 # may use stay: tmp_path, monkeypatch, capsys, caplog, recwarn, subtests (tests/integration/test_checks.py).
 UNUSED_PLUGINS = ("doctest", "pastebin", "junitxml", "setuponly", "setupplan", "stepwise", "unraisableexception",
                   "threadexception", "debugging")
+GRADING_PLUGINS = ("grader.plugin", "pytest_timeout")  # grading.ini's `-p`, registered ahead (pytest_server.py)
 SUBMISSION_SLACK = 120.0  # seconds beyond the sum of scenario budgets before a submission's run is killed
 STOP_GRACE = 5.0  # seconds a pytest run gets to tear its sandbox down after SIGINT, before SIGKILL
 CGROUPS = Path("/sys/fs/cgroup")  # the local sandbox's cgroups are labgrade-<run id>-<id> (v2) or */... (v1)
@@ -192,6 +193,9 @@ class ClassRun:
         logs.mkdir(parents=True, exist_ok=True)
         self.keys = Keys(assignment, backend) if self.cache else None
         self.scenario_names = [s.name for s in assignment.scenarios]
+        # the files a run collects, named rather than found: pytest walking the lab's folder (mutants,
+        # reference) costs each run hundreds of stat() calls; in the order pytest's walk would give
+        self.check_files = sorted(check_files(assignment), key=lambda p: p.relative_to(assignment.root).parts)
         self._lock = threading.Lock()
         self._running: dict[int, Forked] = {}
         self.server = PytestServer()  # forks each submission's pytest run, imported once
@@ -245,12 +249,9 @@ class ClassRun:
         a = self.assignment
         names = {u.name for u in missing} if missing is not None else {*self.scenario_names, CHECKS_UNIT}
         scenarios = [s for s in a.scenarios if s.name in names]
-        if missing is None or n_cached == 0:
-            paths, select_args = [str(a.root)], []
-        else:
-            files = sorted({str(s.path) for s in scenarios})
-            paths = files + ([str(p) for p in check_files(a)] if CHECKS_UNIT in names else [])
-            select_args = [f"--labgrade-scenario={s.name}" for s in scenarios]
+        files = sorted({str(s.path) for s in scenarios})
+        paths = files + ([str(p) for p in self.check_files] if CHECKS_UNIT in names else []) or [str(a.root)]
+        select_args = [] if missing is None or n_cached == 0 else [f"--labgrade-scenario={s.name}" for s in scenarios]
         with tempfile.TemporaryDirectory(prefix="labgrade-results-") as tmp:
             results = Path(tmp) / "results.json"
             # every value as --option=value, and absolute: a folder named "--foo" or "-p" is a path, not an option
@@ -299,7 +300,7 @@ class ClassRun:
         with self._lock:
             if self._stopping:
                 return None
-            proc = self.server.start(args, env, out.fileno(), Path.cwd(), lent)
+            proc = self.server.start(args, env, out.fileno(), Path.cwd(), lent, GRADING_PLUGINS)
             self._running[proc.pid] = proc
         try:
             try:

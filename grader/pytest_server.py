@@ -18,6 +18,7 @@ their parent is this server, whose pid they are given).
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -63,7 +64,10 @@ def _child(request: dict[str, Any], log: int, lent: int | None) -> None:
     sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
     import pytest
 
-    sys.exit(int(pytest.main(args)))  # a normal exit: atexit handlers (a backend's clean-up) run, as in any
+    # registered before pytest reads its `-p NAME` options, which then find them loaded: a `-p` looks
+    # the name up among every installed package's entry points first
+    plugins = [importlib.import_module(name) for name in request.get("plugins", [])]
+    sys.exit(int(pytest.main(args, plugins)))  # a normal exit: atexit handlers (a backend's clean-up) run, as in any
     # pytest process
 
 
@@ -124,6 +128,8 @@ def main() -> None:
     for name in [*(f"_pytest.{p}" for p in _pytest.config.default_plugins), "pytest_timeout"]:
         importlib.import_module(name)
 
+    gc.freeze()  # what is imported stays out of every run's collections: they would write to (and so copy)
+    # each page of it
     serve(host)
 
 
@@ -179,10 +185,11 @@ class PytestServer(HeldServer):
                     run.ended.set()
                 self._changed.notify_all()
 
-    def start(self, args: list[str], env: dict[str, str], log: int, cwd: Path, lent: int | None = None) -> Forked:
-        """`pytest ARGS` in a session of its own, writing to `log`, with the environment `env`, and
-        `lent` as its SHARED_FD."""
-        request = json.dumps({"args": args, "env": env, "cwd": str(cwd)}).encode()
+    def start(self, args: list[str], env: dict[str, str], log: int, cwd: Path, lent: int | None = None,
+              plugins: tuple[str, ...] = ()) -> Forked:
+        """`pytest ARGS` in a session of its own, writing to `log`, with the environment `env`,
+        `lent` as its SHARED_FD, and the modules `plugins` registered first (as `-p` would)."""
+        request = json.dumps({"args": args, "env": env, "cwd": str(cwd), "plugins": plugins}).encode()
         with self._lock:
             with self._changed:
                 if self._gone:

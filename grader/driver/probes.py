@@ -7,6 +7,7 @@ were both seen). Everything here reads the caller's own pid and network namespac
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 import socket
@@ -315,13 +316,22 @@ def _diag_request(family: int, states: int, ext: int = 0) -> bytes:
     return struct.pack("=IHHII", 16 + len(req), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST_DUMP, 1, 0) + req
 
 
+_diag: tuple[int, socket.socket] | None = None  # (pid, socket): a process's own, kept (the settle loops dump
+# the sockets every few ms), in the network namespace where it was first needed
+
+
 def _dump(states: int, ext: int, parse: Callable[[bytes], bool]) -> None:
     """Dump this namespace's TCP sockets (both address families), each reply to `parse`."""
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as s:
-        for family in (socket.AF_INET, socket.AF_INET6):
-            s.send(_diag_request(family, states, ext))
-            while not parse(s.recv(1 << 20)):
-                pass
+    global _diag
+    if _diag is None or _diag[0] != os.getpid():
+        kind = socket.SOCK_RAW | socket.SOCK_CLOEXEC
+        _diag = (os.getpid(), socket.socket(socket.AF_NETLINK, kind, NETLINK_SOCK_DIAG))
+        atexit.register(_diag[1].close)
+    s = _diag[1]
+    for family in (socket.AF_INET, socket.AF_INET6):
+        s.send(_diag_request(family, states, ext))
+        while not parse(s.recv(1 << 20)):
+            pass
 
 
 def tcp_listeners() -> dict[int, tuple[int, int]]:
@@ -464,6 +474,11 @@ def parse_state(text: str) -> str:
     return text.rsplit(")", 1)[1].split()[0]
 
 
+def thread_state(pid: int, tid: str) -> str:
+    text = _read(f"/proc/{pid}/task/{tid}/stat")
+    return parse_state(text) if text else "X"
+
+
 class Tasks(NamedTuple):
     """The threads of a PID namespace (the driver aside), by what they are doing."""
 
@@ -482,9 +497,10 @@ def read_tasks(exclude: int, calls: bool = False) -> Tasks:
     for pid in pids():
         if pid == exclude:
             continue
-        for tid in _tasks(pid):
-            text = _read(f"/proc/{pid}/task/{tid}/stat")
-            state = parse_state(text) if text else "X"
+        stat = read_stat(pid)  # most programs have one thread: the process's stat is that thread's
+        threads = [(str(pid), stat.state)] if stat is not None and stat.threads == 1 else \
+            [(tid, thread_state(pid, tid)) for tid in _tasks(pid)]
+        for tid, state in threads:
             if state in ("R", "D"):
                 busy.append((pid, int(tid)))
             elif state == "S" and calls:

@@ -206,7 +206,7 @@ class RunnerBase:
         if not self.plan.get("early", True):
             return self.loop.wait_until(condition, deadline, poll=True)
         before: list[settle.Snapshot | None] = [None]
-        looked = [0.0]
+        looked = [time.monotonic()]  # the first look once QUIET_EVERY has passed: most conditions hold before
         gave_up = object()
 
         def holds_or_never() -> Any:

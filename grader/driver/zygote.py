@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import select
 import signal
@@ -237,6 +238,8 @@ def main(argv: list[str]) -> None:
     os.close(devnull)
     from . import __main__  # noqa: F401 - imported once here, not by every driver
 
+    gc.freeze()  # what is imported stays out of every driver's collections: they would write to (and so
+    # copy) each page of it
     serve(host, int(argv[0]) if argv else None)
 
 

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import yaml
@@ -38,11 +38,11 @@ from grader.merge import merge, write_shard_note
 from grader.mutants import load_mutant, materialize
 from grader.report import write_all
 from grader.results import ClassResult, SubmissionResult, TestResult
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 GRADE = [sys.executable, "-c", "import sys; from grader.cli import main; sys.exit(main())"]
 WORKFLOW = REPO / "docs" / "workflows" / "grade-class-sharded.yml"
-T = TypeVar("T")
 
 SCENARIOS = """\
 - name: server echoes one line
@@ -131,20 +131,6 @@ def results(out: Path) -> dict[str, Any]:
 def scores(out: Path) -> dict[str, dict[str, tuple[float, str, bool]]]:
     return {s["name"]: {t["name"]: (t["score"], t["status"], t["error"]) for t in s["tests"]}
             for s in results(out)["submissions"]}
-
-
-def wait_for(condition: Callable[[], T | None], seconds: float, what: str) -> T:
-    """Poll an outside observation (files, /proc, the engine) until it holds, or fail at the deadline."""
-    deadline = time.monotonic() + seconds
-    interval = 0.005
-    while True:
-        value = condition()
-        if value is not None and value is not False:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {seconds} s waiting for {what}")
-        time.sleep(interval)  # polling /proc or a file: there is no event to wait on
-        interval = min(interval * 2, 0.1)
 
 
 # -- the result model, shards, keys and entries (no processes) -----------------------------

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import socket
 import struct
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from grader.driver import probes
 from grader.driver.probes import (
     NLMSG_DONE,
     NLMSG_ERROR,
@@ -21,10 +24,12 @@ from grader.driver.probes import (
     parse_stat,
     parse_status,
     peer_of,
+    read_tasks,
     reads_from_another_process,
     tcp_listeners,
     tcp_sockets,
 )
+from tests.waiting import wait_for
 
 # /proc/PID/stat of a process whose comm is "my ) prog": state S, ppid 1, utime 7, stime 3, 4 threads.
 STAT = ("4242 (my ) prog) S 1 4242 4242 0 -1 4194560 1234 0 5 0 7 3 0 0 20 0 4 0 98765 "
@@ -180,3 +185,25 @@ def test_a_read_waits_for_another_process_on_a_pipe_a_socket_or_a_terminal_not_o
             os.close(fd)
         a.close()
         b.close()
+
+
+def test_read_tasks_sees_each_thread_of_a_threaded_program_and_a_single_threaded_one_whole() -> None:
+    """A program with a thread spinning while its main thread waits for it shows that thread busy
+    (the process's own stat is its main thread's); a one-thread program waiting on a pipe from
+    another process waits forever."""
+    spinning = "import threading; t = threading.Thread(target=lambda: [0 for _ in iter(int, 1)]); t.start(); t.join()"
+    threaded = subprocess.Popen([sys.executable, "-c", spinning])
+    reader = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    probes.SCOPE[:] = [threaded.pid, reader.pid]
+    try:
+        tasks = wait_for(lambda: (t := read_tasks(os.getpid(), calls=True)).busy and ((reader.pid, "read") in t.waiting)
+                         and t, 30, "a busy thread, and the reader waiting in read()")
+        assert {pid for pid, _tid in tasks.busy} == {threaded.pid}
+        wait_for(lambda: any(tid != threaded.pid for _pid, tid in read_tasks(os.getpid()).busy), 30,
+                 "the spinning thread seen busy")
+    finally:
+        probes.SCOPE[:] = []
+        threaded.kill()
+        reader.kill()
+        threaded.wait()
+        reader.communicate()
