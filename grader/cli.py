@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import enum
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -49,8 +48,8 @@ from .merge import cmd_merge, write_shard_note
 from .mutants import materialize, mutants_of
 from .newlab import cmd_new
 from .outdir import Stale, clear_stale, earlier_run
-from .reference import copy_reference
 from .overrides import apply_overrides, class_overrides, overrides_option
+from .reference import copy_reference
 from .report import ReportError, write_all, write_single
 from .report.github import report_to_actions
 from .report.gradebook import scenario_order

@@ -23,8 +23,8 @@ from ..driver.i18n import LANGUAGES, N_, Nn_, _, ngettext
 from ..driver.steps import BOUND_RE, Runner
 from ..errors import AssignmentError, UsageError
 from ..text import closest, did_you_mean
-from .shared import load_shared
 from .model import TAGS, Assignment, Limits, ProgramSpec, Scenario, Text, versions
+from .shared import load_shared
 from .yamlfile import Lines, load_yaml
 
 __all__ = ["find_assignment", "list_labs", "load_assignment", "load_yaml", "read_checked", "validate"]
@@ -434,7 +434,7 @@ def _reference(path: Path, meta: dict[str, Any], lines: Lines,
         raise AssignmentError(path, lines[("reference",)],
                               _("reference: no folder {path} (the path is relative to assignment.yaml)").format(
                                   path=reference))
-    shared = load_shared(path, meta, lines, reference)
+    shared = load_shared(path, meta, lines, reference, assignment_roots())
     missing = [(lines[("programs", p.name)], _("program {name!r}: the reference has no {script} (looked for {path}): "
                                                "add it or fix argv").format(name=p.name, script=p.script,
                                                                             path=reference / p.script))

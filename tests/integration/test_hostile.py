@@ -39,6 +39,7 @@ import yaml
 from grader.assignment import Assignment, load_assignment
 from grader.assignment.model import versions
 from grader.handin import SubmissionUnusable
+from grader.reference import copy_reference
 from grader.run import grade_scenario, prepare
 from grader.sandbox import open_backend
 from grader.sandbox.base import RUN_ENV
@@ -54,7 +55,7 @@ CLEANUP = "children exit after their client leaves, and nothing outlives the ser
 LIMITS = {"cpu_seconds": 3, "memory_mb": 256, "file_size_mb": 4, "scratch_mb": 16, "processes": 64,
           "received_mb": 8, "socket_mb": 16}
 TOKEN = f"LABGRADE-SECRET-{uuid.uuid4().hex}"
-REFERENCE_CLIENT = Path(__file__).resolve().parents[2] / "reference" / "echo-concurrent" / "client.py"
+REFERENCE_CLIENT = load_assignment(LAB).reference_file("client.py")  # shared with echo-iterative
 MANY_FILES = 10_000
 BACKENDS = ["local", pytest.param("docker", marks=pytest.mark.docker),
             pytest.param("process", marks=pytest.mark.process)]  # inside a default container: conftest
@@ -111,11 +112,12 @@ def write_lab(dest: Path, scenarios: list[str]) -> Path:
     """A copy of echo-concurrent with these scenarios, LIMITS, and a reference that holds TOKEN."""
     (dest / "scenarios").mkdir(parents=True)
     reference = dest.parent / f"{dest.name}-reference"
-    shutil.copytree(REPO / "reference" / "echo-concurrent", reference)
+    copy_reference(load_assignment(LAB), reference)
     for program in reference.glob("*.py"):
         program.write_text(program.read_text() + f"# {TOKEN}\n")
     meta = yaml.safe_load((LAB / "assignment.yaml").read_text())
     meta.update(reference=str(reference), limits=LIMITS, language="en")  # the English feedback read below
+    meta.pop("shared", None)  # the copy holds the shared files
     (dest / "assignment.yaml").write_text(yaml.safe_dump(meta))
     chosen = [s for f in sorted((LAB / "scenarios").glob("*.yaml")) for s in yaml.safe_load(f.read_text())
               if set(versions(s["name"])) & set(scenarios)]
