@@ -44,6 +44,7 @@ from grader.run import grade_scenario, prepare
 from grader.sandbox import open_backend
 from grader.sandbox.base import RUN_ENV
 from grader.sandbox.local import sandbox_python
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "hostile"
@@ -285,11 +286,11 @@ def leftovers(run: str, tmp: Path, since: float, docker: bool) -> list[str]:
 
         client = docker_sdk.from_env(timeout=60)
         try:
-            deadline = time.monotonic() + 20  # auto_remove finishes asynchronously
-            while (left := client.api.containers(all=True, filters={"label": f"labgrade.run={run}"})) \
-                    and time.monotonic() < deadline:
-                time.sleep(0.2)
-            found += [f"container {c['Id'][:12]} {c['State']}" for c in left]
+            def ours() -> list[dict[str, str]]:
+                return list(client.api.containers(all=True, filters={"label": f"labgrade.run={run}"}))
+
+            wait_for(lambda: not ours(), 20, "the run's containers to go")  # auto_remove finishes asynchronously
+            found += [f"container {c['Id'][:12]} {c['State']}" for c in ours()]
         finally:
             client.close()
     return found
@@ -326,7 +327,6 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
         submission = materialize(case.name, tmp_path / case.name, lab.reference)
         box = open_backend(backend)
         try:
-            started = time.monotonic()
             staging = Path(tempfile.mkdtemp(prefix="labgrade-submission-"))
             try:
                 handin, staged = prepare(submission, lab, staging / "s")
@@ -335,12 +335,10 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
                 result, outcome = None, {"unusable": str(e)}
             finally:
                 shutil.rmtree(staging, ignore_errors=True)  # stage() removes it itself when it refuses
-            took = time.monotonic() - started
         finally:
             box.close()
         bait.untouched(reached=backend == "process" and case.name == "net-prober")
         assert leftovers(run, tmp_path / "tmp", since, backend == "docker") == []
-    assert took < scenario.timeout + 15, f"{case.name} took {took:.1f} s"
     text = json.dumps(outcome) + (result.output if result else "")
     no_secret_in(text, bait)
     if result is None:  # refused before any sandbox: the reason is the whole verdict
