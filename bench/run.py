@@ -54,6 +54,7 @@ from grader.driver import probes  # noqa: E402
 from grader.driver.__main__ import BASE_ENV  # noqa: E402
 from grader.mutants import materialize, mutants_of  # noqa: E402
 from grader.pytest_server import PytestServer  # noqa: E402
+from grader.reference import copy_reference, reference_folder  # noqa: E402
 from grader.results import SubmissionResult  # noqa: E402
 from grader.run import plan_for, prepare  # noqa: E402
 from grader.sandbox import Sandbox, open_backend  # noqa: E402
@@ -119,7 +120,7 @@ def bare_trivial(assignment: Assignment, python: str) -> tuple[float, float]:
     spec = assignment.programs["server"]
     argv = [python, *(a.replace("{port}", str(port)).replace("{host}", HOST) for a in spec.argv)]
     t0 = time.monotonic()
-    proc = subprocess.Popen(argv, cwd=assignment.reference, env=dict(BASE_ENV), stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(argv, cwd=reference_folder(assignment), env=dict(BASE_ENV), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         while port not in probes.tcp_listeners():
@@ -275,7 +276,7 @@ def make_class(assignment: Assignment, size: int, dest: Path) -> dict[str, str]:
             materialize(assignment, mutant, dest / name)
             variants[name] = mutant.name
         else:
-            shutil.copytree(assignment.reference, dest / name)
+            copy_reference(assignment, dest / name)
             variants[name] = "reference"
     return variants
 
@@ -460,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     profile: list[str] = []
     with tempfile.TemporaryDirectory(prefix="labgrade-bench-") as tmp:
         work = Path(tmp)
-        _, staged = prepare(assignment.reference, assignment, work / "staged")
+        _, staged = prepare(reference_folder(assignment), assignment, work / "staged")
         logs = Path(tempfile.mkdtemp(prefix="labgrade-bench-logs-"))  # kept if a run fails
         with opened(backends) as boxes:
             r, prof, start_cost = trivial_figures(assignment, boxes, staged, rounds, per_round)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import enum
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -50,6 +49,7 @@ from .mutants import materialize, mutants_of
 from .newlab import cmd_new
 from .outdir import Stale, clear_stale, earlier_run
 from .overrides import apply_overrides, class_overrides, overrides_option
+from .reference import copy_reference
 from .report import ReportError, write_all, write_single
 from .report.github import report_to_actions
 from .report.gradebook import scenario_order
@@ -403,7 +403,7 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
     declared: dict[str, set[str] | None] = {"reference": None}
     with tempfile.TemporaryDirectory(prefix="labgrade-selfcheck-") as tmp:
         subs = [Path(tmp) / "reference"]
-        shutil.copytree(assignment.reference, subs[0])
+        copy_reference(assignment, subs[0])
         for m in mutants_of(assignment):
             declared[m.name] = set(m.fails)
             subs.append(materialize(assignment, m, Path(tmp) / m.name))
