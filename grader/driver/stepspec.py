@@ -21,7 +21,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .i18n import _
+from .i18n import _, ngettext
 
 # JSON Schema of the values keys take (the patterns are those of the loader's messages, load.py PATTERNS)
 NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_{}-]*$"}
@@ -272,7 +272,8 @@ def problem(step: Any) -> str | None:
                 verb=verb, key=key, value=repr(value)[:100])
     missing = [k for k in spec.required if k not in args]
     if missing:
-        return _("step {verb!r} needs the key {keys}").format(verb=verb, keys=", ".join(missing))
+        return ngettext("step {verb!r} needs the key {keys}", "step {verb!r} needs the keys {keys}",
+                        len(missing)).format(verb=verb, keys=", ".join(missing))
     if spec.one_of and sum(k in args for k in spec.one_of) != 1:
         return _("step {verb!r} needs exactly one of: {keys}").format(verb=verb, keys=", ".join(spec.one_of))
     return None
