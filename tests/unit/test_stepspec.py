@@ -83,14 +83,15 @@ def test_the_driver_dispatches_every_verb_by_the_table() -> None:
 ])
 def test_a_step_sent_by_a_check_is_checked_against_the_table(step: object, message: str) -> None:
     assert (problem(step) or "").startswith(message)
-    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")
-                       .replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ValueError) as e:
         check_step(step)
+    assert str(e.value).startswith(message)
 
 
 @pytest.mark.parametrize("step", [
     {"connect": "alice"}, {"start": {"program": "server", "from": "reference"}}, {"stop": "server"},
-    {"send": {"as": "alice", "data": "hi\n", "within": 2}}, {"probe": {"measure": "fds", "of": "s", "at_most": "x + 1"}},
+    {"send": {"as": "alice", "data": "hi\n", "within": 2}},
+    {"probe": {"measure": "fds", "of": "s", "at_most": "x + 1"}},
     {"expect_blocked": {"of": "server", "in": ["select"]}}, {"wait_exit": {"of": "client", "code": 0}},
 ])
 def test_a_good_step_passes(step: dict[str, object]) -> None:
