@@ -25,7 +25,8 @@ from .i18n import N_, _
 from .loop import RX_BUDGET, Loop
 from .program_steps import crash_summary
 from .runner import Spawn
-from .steps import STEPS, Runner, StepFailed, describe
+from .steps import Runner, StepFailed, describe
+from .stepspec import problem
 from .transcript import Transcript
 
 BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
@@ -176,13 +177,10 @@ def interact(runner: Runner, out: Any) -> dict[str, Any]:
 
 
 def check_step(step: Any) -> None:
-    """A step as a check sends it: one known verb and its arguments."""
-    if not isinstance(step, dict) or len(step) != 1:
-        raise ValueError(_("a step is a mapping with one key, the verb: got {step}").format(step=str(step)[:100]))
-    ((verb, _args),) = step.items()
-    if verb not in STEPS:
-        raise ValueError(_("unknown step {verb!r} (the steps: {steps})").format(verb=verb,
-                                                                              steps=", ".join(sorted(STEPS))))
+    """A step as a check sends it: one known verb, its keys and their types (stepspec.py)."""
+    why = problem(step)
+    if why:
+        raise ValueError(why)
 
 
 def main() -> None:
