@@ -43,7 +43,7 @@ def run_server(box: Sandbox, tmp: Path, code: str, steps: list[dict[str, Any]] |
     sub.mkdir()
     sub.chmod(0o755)
     (sub / "server.py").write_text(textwrap.dedent(code) + PROBE_TAIL)
-    full = {"steps": steps or [{"start": "server"}], "timeout": 20, "port": 24680, "seed": 1,
+    full = {"type": "plan", "steps": steps or [{"start": "server"}], "timeout": 20, "port": 24680, "seed": 1,
             "programs": {"server": {"argv": ["server.py", "{port}"], "kind": "server"}},
             "student": {"dir": str(sub)}, "reference": {"dir": str(sub)},
             "limits": {"cpu_seconds": 10, "memory_mb": 512, "address_space_mb": 4096, "file_size_mb": 4,
