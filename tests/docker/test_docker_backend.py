@@ -69,7 +69,8 @@ def interactive_plan(tmp: Path, timeout: float = 30) -> dict[str, Any]:
     sub.mkdir()
     sub.chmod(0o755)
     (sub / "server.py").write_text("")
-    return {"steps": [], "interactive": True, "timeout": timeout, "port": 24680, "seed": 1, "scenario": "probe",
+    return {"type": "plan", "steps": [], "interactive": True, "timeout": timeout, "port": 24680, "seed": 1,
+            "scenario": "probe",
             "programs": {"server": {"argv": ["server.py", "{port}"], "kind": "server"}},
             "student": {"dir": str(sub)}, "reference": {"dir": str(REPO / "reference" / "echo-iterative")},
             "limits": {"cpu_seconds": 10, "memory_mb": 256, "address_space_mb": 2048, "file_size_mb": 4,
