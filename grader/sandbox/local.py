@@ -42,13 +42,11 @@ import contextlib
 import os
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from functools import cache
@@ -57,7 +55,8 @@ from typing import Any
 
 from ..errors import SandboxError
 from ..i18n import _
-from .base import RUN_ENV, DriverProcess, HeldServer, StartsAhead, copy_driver
+from .base import RUN_ENV, STDERR_TAIL, DriverProcess, HeldServer, StartsAhead, copy_driver
+from .lifecycle import CGROUPS, KILL, KILL_UNWAITED, Process, remove_cgroups, stop, sweep_cgroups
 
 SANDBOX_UID = 65534  # "nobody": owns no file the sandbox can see; it only ever runs inside chroots
 DRIVER_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.__main__ import main; main()"
@@ -145,7 +144,7 @@ def namespaces_refused() -> str | None:
 class Cgroup:
     """A pids (and memory, and CPU) cgroup for one sandbox, v1 or v2, removed on close()."""
 
-    V1 = Path("/sys/fs/cgroup")
+    V1 = CGROUPS
     CPU_PERIOD = 100_000  # µs, the kernel's default period
     CPUS = 1.0  # CPU quota of a sandbox's student processes, as a docker container's by default: a
     # spinning fork bomb must not take every core from the submissions graded beside it
@@ -200,53 +199,10 @@ class Cgroup:
     def procs(self) -> list[str]:
         return [str(d / "cgroup.procs") for d in self.dirs]
 
-    CLOSE_WITHIN = 10.0  # seconds for the kernel to end a cgroup's processes; past that, the cgroup is left to
-    # the class run's sweep (classrun.py), which knows it by the run id in its name
-
     def close(self) -> None:
         """Kill what is left in the cgroups, wait until each of those processes has exited (a
         pidfd turns readable then, and its task has left the cgroup), and remove them."""
         remove_cgroups(self.dirs)
-
-    @staticmethod
-    def _end_processes(d: Path, deadline: float) -> None:
-        pidfds = []
-        with contextlib.suppress(OSError):
-            if (d / "cgroup.kill").exists():  # v2: every process of it, those forked meanwhile too
-                (d / "cgroup.kill").write_text("1")
-            for pid in (d / "cgroup.procs").read_text().split():
-                with contextlib.suppress(OSError):
-                    pidfds.append(os.pidfd_open(int(pid)))
-        try:
-            for fd in pidfds:
-                with contextlib.suppress(OSError):
-                    signal.pidfd_send_signal(fd, signal.SIGKILL)
-            waiting = pidfds
-            while waiting and (left := deadline - time.monotonic()) > 0:
-                ended = select.select(waiting, [], [], left)[0]
-                waiting = [fd for fd in waiting if fd not in ended]
-            if not pidfds:  # listed no more, not yet gone from the cgroup (a task being moved out)
-                os.sched_yield()
-        finally:
-            for fd in pidfds:
-                os.close(fd)
-
-
-def remove_cgroups(dirs: list[Path], within: float = Cgroup.CLOSE_WITHIN) -> None:
-    """Remove cgroups, in turn: what is left in each is killed, and waited for (Cgroup._end_processes);
-    one still busy after `within` s is left (to the class run's sweep, classrun.py)."""
-    deadline = time.monotonic() + within
-    for d in dirs:
-        while True:
-            try:
-                d.rmdir()
-                break
-            except FileNotFoundError:
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    break
-                Cgroup._end_processes(d, deadline)
 
 
 class ForkedTransport:
@@ -256,6 +212,9 @@ class ForkedTransport:
     def __init__(self, pidfd: int, stdin: int, stdout: int, stderr: int) -> None:
         self.pidfd, self.stdin, self.stdout, self.stderr = pidfd, stdin, stdout, stderr
         self.closed = False
+
+    def keeper(self) -> Process:
+        return Process("a sandbox's keeper", pidfd=self.pidfd)
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -283,18 +242,16 @@ class ForkedTransport:
 
     def stderr_tail(self) -> str:
         with contextlib.suppress(OSError), os.fdopen(os.dup(self.stderr), "rb") as f:
-            return f.read().decode(errors="replace")[-3000:]
+            return f.read().decode(errors="replace")[-STDERR_TAIL:]
         return ""
 
     def interrupt(self) -> None:
-        with contextlib.suppress(OSError):
-            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)  # its driver, PID 1 of the sandbox, dies with it
+        stop([self.keeper()], KILL_UNWAITED)  # its driver, PID 1 of the sandbox, dies with it
 
     def kill(self) -> None:
         if self.closed:
             return
-        self.interrupt()
-        self.ended(None)
+        stop([self.keeper()], KILL)
         self.closed = True
         for fd in (self.stdin, self.stdout, self.stderr, self.pidfd):
             with contextlib.suppress(OSError):
@@ -427,6 +384,16 @@ class LocalSandbox:
                      "use --backend docker where an engine is reachable, or --backend process, which isolates "
                      "less (README: Sandbox backends)").format(refused=refused)
         return None
+
+    @classmethod
+    def fingerprint(cls) -> dict[str, str]:
+        python = os.path.realpath(sandbox_python() or "")
+        st = os.stat(python)
+        return {"python": f"{python} {st.st_size} {st.st_mtime_ns}"}
+
+    @classmethod
+    def sweep(cls, within: float) -> None:
+        sweep_cgroups(os.environ.get(RUN_ENV, "")[:12], within)
 
     def __init__(self) -> None:
         self.python = sandbox_python() or sys.executable
