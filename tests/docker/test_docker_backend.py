@@ -32,7 +32,7 @@ from grader.sandbox.docker import (
 )
 from grader.sandbox.docker import backend as docker_backend
 from grader.sandbox.docker import config as docker_config
-from grader.sandbox.local import DriverServer
+from grader.sandbox.zygote import DriverServer
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.docker

@@ -23,7 +23,8 @@ from ...i18n import _
 from ...image import DOCKER_API, IMAGE, NO_ACCESS, NO_ENGINE, unix_socket_problem
 from ..base import RUN_ENV, SHARED_ENV, DriverProcess, StartsAhead, copy_driver
 from ..lifecycle import sweep_cgroups
-from ..local import Cgroup, Spares
+from ..local import Cgroup
+from ..zygote import Spares
 from .config import CONTAINER_PYTHON, JAIL_ROOT, SANDBOX_UID, alarm_of, cpus, docker_sdk, scenario_config, scenario_plan
 from .labels import cleanup_by_label, labels_of, owner_id, remove_container, sweep_stale
 from .transport import DockerTransport

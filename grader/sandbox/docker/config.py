@@ -12,7 +12,8 @@ from typing import Any
 from ...driver.jail import HOSTNAME as SANDBOX_HOSTNAME
 from ...image import DOCKER_API, IMAGE
 from ..base import GRACE
-from ..local import CHILD_EHASH, ZYGOTE_BOOT, Cgroup
+from ..local import CHILD_EHASH, Cgroup
+from ..zygote import ZYGOTE_BOOT
 
 SANDBOX_UID = 65534
 CONTAINER_PYTHON = "/usr/local/bin/python3"  # the Dockerfile makes sure it exists on every base

@@ -13,7 +13,8 @@ from typing import Any
 from ...errors import SandboxError
 from ...i18n import _
 from ..base import SHARED_FD
-from ..local import Cgroup, DriverServer
+from ..local import Cgroup
+from ..zygote import DriverServer
 from .config import CGROUP_MOUNT, CONNECT_WITHIN, JAIL_ROOT, WORK_MOUNT, warm_config
 from .labels import remove_container
 
