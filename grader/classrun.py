@@ -31,7 +31,6 @@ import hashlib
 import json
 import os
 import pickle
-import select
 import signal
 import subprocess
 import tempfile
@@ -52,8 +51,9 @@ from .i18n import _
 from .pytest_server import Forked, PytestServer
 from .results import ClassResult, SubmissionResult, TestResult
 from .run import SIDE_BY_SIDE
-from .sandbox.base import RUN_ENV, SHARED_ENV, Sandbox
-from .sandbox.local import remove_cgroups
+from .sandbox import BACKENDS
+from .sandbox.base import SHARED_ENV, Sandbox
+from .sandbox.lifecycle import INTERRUPT, KILL, STOP_GRACE, Process, stop
 
 GRADING_INI = Path(__file__).with_name("grading.ini")
 # pytest's own plugins that a grading run never uses, off on its command line (there, `-p no:` keeps pytest
@@ -65,8 +65,6 @@ UNUSED_PLUGINS = ("doctest", "pastebin", "junitxml", "setuponly", "setupplan", "
                   "threadexception", "debugging")
 GRADING_PLUGINS = ("grader.plugin", "pytest_timeout")  # grading.ini's `-p`, registered ahead (pytest_server.py)
 SUBMISSION_SLACK = 120.0  # seconds beyond the sum of scenario budgets before a submission's run is killed
-STOP_GRACE = 5.0  # seconds a pytest run gets to tear its sandbox down after SIGINT, before SIGKILL
-CGROUPS = Path("/sys/fs/cgroup")  # the local sandbox's cgroups are labgrade-<run id>-<id> (v2) or */... (v1)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -343,43 +341,22 @@ class ClassRun:
     # -- stopping -----------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Start nothing more; SIGINT every running pytest, then SIGKILL its group after STOP_GRACE."""
+        """Start nothing more; SIGINT every running pytest, SIGTERM after STOP_GRACE, then SIGKILL its group."""
         with self._lock:
             self._stopping = True
             procs = list(self._running.values())
-        with contextlib.ExitStack() as stack:
-            pidfds = {}
-            for p in procs:
-                with contextlib.suppress(OSError):
-                    fd = os.pidfd_open(p.pid)  # watched without reaping: its pid stays its group's id
-                    stack.callback(os.close, fd)
-                    pidfds[fd] = p
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(p.pid, signal.SIGINT)
-            deadline = time.monotonic() + STOP_GRACE
-            waiting = set(pidfds)
-            while waiting and (left := deadline - time.monotonic()) > 0:
-                ready, _, _ = select.select(list(waiting), [], [], left)
-                waiting -= set(ready)
-            for p in procs:
-                kill_group(p)
+        stop([Process(f"the pytest run {p.pid}", pid=p.pid, group=True) for p in procs], INTERRUPT)
+        for p in procs:
+            p.wait()
 
     def remove_leftovers(self) -> None:
         """After a stop, what a pytest process killed before its own cleanup may have left: the
         containers of dead owners (by their labels), the run's empty cgroups (by their names)."""
-        if self.backend == "docker":
-            from .sandbox.docker import sweep_stale
-
-            with contextlib.suppress(Exception):  # the engine is gone: its containers end by their own alarm
-                sweep_stale()
-        if run := os.environ.get(RUN_ENV, "")[:12]:
-            remove_cgroups([*CGROUPS.glob(f"labgrade-{run}-*"), *CGROUPS.glob(f"*/labgrade-{run}-*")],
-                           within=STOP_GRACE)
+        BACKENDS[self.backend].sweep(within=STOP_GRACE)
 
 
 def kill_group(proc: Forked) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    stop([Process(f"the pytest run {proc.pid}", pid=proc.pid, group=True)], KILL)
     proc.wait()
 
 
