@@ -68,6 +68,18 @@ class _Counted:
 
 
 
+def _kept(name: str, ignored: _Ignored) -> str | None:
+    """An archive member's path in its archive, or None when it is left out: an unsafe name (noted in
+    `ignored`), junk, or the archive's top."""
+    rel = _member_path(name)
+    if rel is None:
+        ignored.add("unsafe", name)
+        return None
+    if not rel or any(is_junk(p) for p in rel.split("/")):
+        return None
+    return rel
+
+
 class _Archives(_Accounting):
     """The unpacked view's archives (grader/handin/view.py, _View): opened, listed, their members placed."""
 
@@ -139,11 +151,8 @@ class _Archives(_Accounting):
         ignored = _Ignored(path or self.source.name, path)
         try:
             for info in zf.infolist():
-                rel = _member_path(info.filename)
+                rel = _kept(info.filename, ignored)
                 if rel is None:
-                    ignored.add("unsafe", info.filename)
-                    continue
-                if not rel or any(is_junk(p) for p in rel.split("/")):
                     continue
                 mode = info.external_attr >> 16
                 fmt = stat.S_IFMT(mode)
@@ -173,11 +182,8 @@ class _Archives(_Accounting):
                 if self.tar_headers > MAX_ARCHIVE_ENTRIES:
                     raise SubmissionUnusable(_("not graded: {archive} holds more than {count} entries; hand in only "
                                                "the programs").format(archive=label, count=MAX_ARCHIVE_ENTRIES))
-                rel = _member_path(ti.name)
+                rel = _kept(ti.name, ignored)
                 if rel is None:
-                    ignored.add("unsafe", ti.name)
-                    continue
-                if not rel or any(is_junk(p) for p in rel.split("/")):
                     continue
                 where = _join(path, rel)
                 if ti.isdir():
