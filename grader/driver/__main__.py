@@ -195,7 +195,7 @@ def main() -> None:
     leaves at once, without the interpreter's finalization (~15 ms measured): it is PID 1 of
     its namespace, whose end the kernel takes care of."""
     signal.pthread_sigmask(signal.SIG_SETMASK, ())  # programs start with no signal blocked, as from a shell,
-    # whatever thread of the grader started the driver (its workers block Ctrl-C: grader/plugin.py)
+    # whatever thread of the grader started the driver (its workers block Ctrl-C: grader/plugin/sidebyside.py)
     out = os.fdopen(os.dup(1), "w")  # the outcome channel; nothing else may write to it
     os.dup2(2, 1)  # a stray print() in the driver goes to stderr, not into the outcome
     line = sys.stdin.readline()
