@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ..assignment import Assignment, Scenario
-from ..driver.wire import Verdict
+from ..driver.wire import Reply, WireError
 from ..errors import GraderError
 from ..feedback import EXPECTED_OBSERVED
 from ..i18n import _, current
@@ -36,17 +36,20 @@ class LiveSandbox:
 
     def __init__(self, proc: DriverProcess) -> None:
         self.proc = proc
-        self.last: dict[str, Any] = {}
+        self.last: Reply | None = None
         self._received: dict[str, str] = {}
 
-    def step(self, verb: str, args: Any = None) -> dict[str, Any]:
-        self.last = self.proc.request({verb: args if args is not None else {}})
-        for client, text in (self.last.get("received") or {}).items():  # what arrived since the last step
-            self._received[client] = self._received.get(client, "") + str(text)
-        if self.last.get("grader_error"):
-            raise CheckError(_("step {verb!r}: {error}").format(verb=verb, error=self.last["grader_error"]))
-        if not self.last.get("ok"):
-            verdict = Verdict.from_json(self.last.get("verdict"))
+    def step(self, verb: str, args: Any = None) -> Reply:
+        try:
+            self.last = Reply.from_json(self.proc.request({verb: args if args is not None else {}}))
+        except WireError as e:  # a driver out of step with this side: the grader's fault
+            raise CheckError(_("step {verb!r}: {error}").format(verb=verb, error=e)) from e
+        for client, text in self.last.received.items():  # what arrived since the last step
+            self._received[client] = self._received.get(client, "") + text
+        if self.last.grader_error is not None:
+            raise CheckError(_("step {verb!r}: {error}").format(verb=verb, error=self.last.grader_error))
+        if self.last.verdict is not None:
+            verdict = self.last.verdict
             raise StepError(f"{verdict.reason}\n" + _(EXPECTED_OBSERVED).format(
                 expected=verdict.expected, observed=verdict.observed))
         return self.last
