@@ -108,7 +108,7 @@ class _Collector:
         self.checks: list[Check] = []
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from .plugin import requirements, test_name
+        from .plugin.items import requirements, test_name
 
         for item in session.items:
             marker = item.get_closest_marker("labgrade")
