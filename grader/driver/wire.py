@@ -73,7 +73,8 @@ HINTS: dict[type, dict[str, Any]] = {}  # a wire type -> its fields' annotations
 
 def hints_of(cls: type) -> dict[str, Any]:
     if cls not in HINTS:
-        HINTS[cls] = typing.get_type_hints(cls)
+        fields = {f.name for f in dataclasses.fields(cls)}  # the class variables (TAG) are not fields
+        HINTS[cls] = {k: v for k, v in typing.get_type_hints(cls).items() if k in fields}
     return HINTS[cls]
 
 

@@ -56,6 +56,8 @@ def test_the_tag_is_required_at_the_top_only() -> None:
 def test_unknown_missing_and_mistyped_fields_are_refused() -> None:
     with pytest.raises(WireError, match="plan: unknown fields spawn"):
         Plan.from_json({**PLAN.to_json(), "spawn": "x"})
+    with pytest.raises(WireError, match="plan: unknown fields TAG"):  # a class variable is not a field
+        Plan.from_json({**PLAN.to_json(), "TAG": "plan"})
     with pytest.raises(WireError, match="plan: missing fields port"):
         Plan.from_json({k: v for k, v in PLAN.to_json().items() if k != "port"})
     with pytest.raises(WireError, match=r"plan\.port: expected int, got .24680."):
