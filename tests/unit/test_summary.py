@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from grader.classrun import with_every_test
-from grader.cli import summary
+from grader.commands.grade import summary
 from grader.results import ClassResult, SubmissionResult
 from grader.results import TestResult as Result  # aliased: pytest would try to collect Test*
 
