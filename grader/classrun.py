@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .assignment import Assignment
@@ -42,6 +42,7 @@ from .results import ClassResult, SubmissionResult, TestResult
 from .run import SIDE_BY_SIDE
 from .sandbox.base import RUN_ENV, SHARED_ENV, Sandbox
 from .sandbox.local import remove_cgroups
+from .ungraded import unusable, with_every_test
 
 GRADING_INI = Path(__file__).with_name("grading.ini")
 # pytest's own plugins that a grading run never uses, off on its command line (there, `-p no:` keeps pytest
@@ -74,39 +75,6 @@ def with_requirements(assignment: Assignment, names: set[str]) -> set[str]:
                 seen.add(r)
                 todo.append(r)
     return seen
-
-
-def unusable(assignment: Assignment, name: str, why: str) -> SubmissionResult:
-    """Every scenario at 0 with the reason: the class run goes on."""
-    headline = why.splitlines()[0]  # students see each test's output: the log tail stays in `error` and the logs
-    tests = tuple(TestResult(s.name, s.tags, 0.0, s.points, "failed", _("Not graded: {why}").format(why=headline),
-                             s.visibility, error=True)
-                  for s in assignment.scenarios)
-    return SubmissionResult(name, tests, error=why)
-
-
-def with_every_test(results: tuple[SubmissionResult, ...]) -> tuple[SubmissionResult, ...]:
-    """A submission that could not be graded at all lists the lab's YAML scenarios only: the
-    checks written in Python are known once a pytest run collected them. Give it, at 0 and as
-    grader errors, the tests another submission of the class was graded with, so that every
-    submission's maximum is the lab's (a class where none was graded keeps the scenarios only)."""
-    known = next((s.tests for s in results if not s.error), ())
-    fixed = []
-    for r in results:
-        have = {t.name for t in r.tests}
-        missing = [t for t in known if t.name not in have]
-        if r.error and missing:
-            why = r.tests[0].output if r.tests else ""
-            r = replace(r, tests=(*r.tests, *(TestResult(t.name, t.tags, 0.0, t.max_score, "failed", why,
-                                                         t.visibility, error=True) for t in missing)))
-        fixed.append(r)
-    return tuple(fixed)
-
-
-def needs_attention(result: SubmissionResult) -> bool:
-    """What the progress bar counts as failed: not graded at all, or a grader error on some test
-    (never a low score: that is the student's)."""
-    return bool(result.error) or any(t.error for t in result.tests)
 
 
 @dataclass(frozen=True)

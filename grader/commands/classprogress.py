@@ -13,12 +13,13 @@ from rich.text import Text
 
 from ..assignment import Assignment
 from ..cache import ResultCache
-from ..classrun import Graded, grade_class, needs_attention
+from ..classrun import Graded, grade_class
 from ..driver.runner import SETTLE_CPU
 from ..i18n import _, numeral
 from ..results import ClassResult
 from ..sandbox import Sandbox, open_backend
 from ..text import visible
+from ..ungraded import needs_attention
 from .common import console
 
 

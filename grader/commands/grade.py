@@ -11,7 +11,7 @@ from rich.table import Table
 from .. import __version__
 from ..assignment import find_assignment, load_assignment
 from ..cache import ResultCache, default_cache_dir
-from ..classrun import Interrupted, needs_attention
+from ..classrun import Interrupted
 from ..cli import ExitCode
 from ..discovery import infer_lab, other_lab
 from ..errors import UsageError
@@ -26,6 +26,7 @@ from ..report.gradebook import scenario_order
 from ..results import ClassResult, SubmissionResult
 from ..shard import Shard
 from ..text import visible
+from ..ungraded import needs_attention
 from .classprogress import run_class
 from .common import common_options, console, say_stale
 
