@@ -54,6 +54,7 @@ from grader.driver import probes  # noqa: E402
 from grader.driver.__main__ import BASE_ENV  # noqa: E402
 from grader.mutants import materialize, mutants_of  # noqa: E402
 from grader.pytest_server import PytestServer  # noqa: E402
+from grader.reference import copy_reference, reference_folder  # noqa: E402
 from grader.results import SubmissionResult  # noqa: E402
 from grader.run import plan_for, prepare  # noqa: E402
 from grader.sandbox import Sandbox, open_backend  # noqa: E402
@@ -119,7 +120,7 @@ def bare_trivial(assignment: Assignment, python: str) -> tuple[float, float]:
     spec = assignment.programs["server"]
     argv = [python, *(a.replace("{port}", str(port)).replace("{host}", HOST) for a in spec.argv)]
     t0 = time.monotonic()
-    proc = subprocess.Popen(argv, cwd=assignment.reference, env=dict(BASE_ENV), stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(argv, cwd=reference_folder(assignment), env=dict(BASE_ENV), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         while port not in probes.tcp_listeners():
@@ -275,7 +276,7 @@ def make_class(assignment: Assignment, size: int, dest: Path) -> dict[str, str]:
             materialize(assignment, mutant, dest / name)
             variants[name] = mutant.name
         else:
-            shutil.copytree(assignment.reference, dest / name)
+            copy_reference(assignment, dest / name)
             variants[name] = "reference"
     return variants
 
@@ -285,7 +286,10 @@ class ClassRun:
     wall: float
     self_kb: int
     children_kb: int
-    cpu: float  # user + system seconds of `grade` and every process it waited for, sandboxes included
+    cpu: float  # user + system seconds of `grade` and every process it waited for: not the drivers and programs
+    # a sandbox's end leaves to the machine's init to reap (their keeper killed), nor containers
+    machine_cpu: float  # seconds the machine's CPUs were busy during the run (/proc/stat): every process of the
+    # run, kernel threads included (netns clean-up), and anything else running on the machine
     results: dict[str, Any]
 
     def failures(self) -> dict[str, int]:
@@ -309,16 +313,23 @@ def grade_class_once(folder: Path, lab: str, backend: str, jobs: int, out: Path)
     env = {**os.environ, "XDG_CACHE_HOME": str(out / "cache")}  # a fresh cache in any case
     cmd = [sys.executable, "-c", WRAPPER, str(folder), "-a", lab, "--backend", backend, "-j", str(jobs),
            "-o", str(out), "--lang", "en", *no_cache_flag()]  # EARLY, inherent.FAILED_AT: the English feedback
-    t0 = time.monotonic()
+    t0, busy0 = time.monotonic(), machine_busy()
     with open(out.with_suffix(".log"), "w") as log:
         done = subprocess.run(cmd, stdout=log, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
-    wall = time.monotonic() - t0
+    wall, busy = time.monotonic() - t0, machine_busy() - busy0
     usage = [line for line in done.stderr.splitlines() if line.startswith("BENCH-RUSAGE ")]
     if done.returncode != 0 or not usage:
         raise BenchError(f"grade failed (exit {done.returncode}): {done.stderr[-2000:]}")
     u = json.loads(usage[-1].split(" ", 1)[1])
-    return ClassRun(wall, u["self_kb"], u["children_kb"], u.get("cpu_s", 0.0),
+    return ClassRun(wall, u["self_kb"], u["children_kb"], u.get("cpu_s", 0.0), busy,
                     json.loads((out / "results.json").read_text()))
+
+
+def machine_busy() -> float:
+    """Seconds the machine's CPUs have been busy since boot: user, nice, system, irq, softirq (/proc/stat)."""
+    with open("/proc/stat") as f:
+        ticks = [int(t) for t in f.readline().split()[1:8]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle and iowait
 
 
 def check_class(run: ClassRun, variants: dict[str, str]) -> None:
@@ -357,10 +368,11 @@ def class_figures(assignment: Assignment, sizes: dict[str, int], jobs: list[int]
         target, met = (f"≤ {t:g} s", verdict(run.wall <= t)) if j == CLASS_JOBS else ("-", "-")
         rows.append(Row(what, f"{run.wall:.0f} s", f"inherent {total:.0f} s / {j} = {total / j:.0f} s",
                         f"{run.wall / (total / j):.2f}x", target, met))
-        if b == "local":  # a container's processes are not the grade process's descendants: no floor for docker
-            floor = run.cpu / (os.cpu_count() or 1)
-            rows.append(Row(f"{what}: CPU floor", f"{run.wall:.0f} s", f"CPU {run.cpu:.0f} s / {os.cpu_count()} "
-                            f"cores = {floor:.0f} s", f"{run.wall / floor:.2f}x", f"≤ {CPU_FLOOR_TARGET:g}x",
+        if b == "local":  # the machine's busy time: what every process of the run took (an idle machine)
+            floor = run.machine_cpu / (os.cpu_count() or 1)
+            rows.append(Row(f"{what}: CPU floor", f"{run.wall:.0f} s", f"CPU {run.machine_cpu:.0f} s (machine; "
+                            f"grade's rusage {run.cpu:.0f} s) / {os.cpu_count()} cores = {floor:.0f} s",
+                            f"{run.wall / floor:.2f}x", f"≤ {CPU_FLOOR_TARGET:g}x",
                             verdict(run.wall <= CPU_FLOOR_TARGET * floor)))
         fails = run.failures()
         profile.append(f"- {b}, class of {size}, -j {j}: {sum(fails.values())} failed tests, decided "
@@ -449,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     profile: list[str] = []
     with tempfile.TemporaryDirectory(prefix="labgrade-bench-") as tmp:
         work = Path(tmp)
-        _, staged = prepare(assignment.reference, assignment, work / "staged")
+        _, staged = prepare(reference_folder(assignment), assignment, work / "staged")
         logs = Path(tempfile.mkdtemp(prefix="labgrade-bench-logs-"))  # kept if a run fails
         with opened(backends) as boxes:
             r, prof, start_cost = trivial_figures(assignment, boxes, staged, rounds, per_round)

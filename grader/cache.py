@@ -181,6 +181,9 @@ class Keys:
                            "programs": {n: [list(p.argv), p.kind] for n, p in sorted(assignment.programs.items())},
                            "limits": asdict(assignment.limits), "language": assignment.language},
             "reference": reference,
+            # files other labs share with its reference (assignment.yaml `shared:`); absent: keys as before
+            **({"shared": {n: sha256(p.read_bytes()) for n, p in sorted(assignment.shared.items())}}
+               if assignment.shared else {}),
         }
         self.usable = reference is not None
         self.units: dict[str, Any] = {s.name: {"scenario": scenario_spec(s)} for s in assignment.scenarios}

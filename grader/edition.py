@@ -218,7 +218,7 @@ def write_edition(assignment: Assignment, selection: Selection, dest: Path) -> N
         target = dest / "reference" / p.script
         target.parent.mkdir(parents=True, exist_ok=True)
         if p.provided:  # the course's program: a peer students do not write
-            shutil.copyfile(assignment.reference / p.script, target)
+            shutil.copyfile(assignment.reference_file(p.script), target)
         else:
             target.write_text(STAND_IN.format(script=p.script), encoding="utf-8")
     note = {"assignment": assignment.name, "labgrade": __version__,

@@ -161,6 +161,7 @@ def run_autograder(assignment: Assignment) -> str:
 # -- the assignment -----------------------------------------------------------------------------
 
 REFERENCE_LINE = re.compile(r"^reference:[^\n]*$", re.MULTILINE)
+SHARED_BLOCK = re.compile(r"^shared:[^\n]*\n(?:[ \t]*(?:[ \t#][^\n]*)?\n)*", re.MULTILINE)  # with its indented lines
 
 
 def stage_assignment(assignment: Assignment, dest: Path) -> Path:
@@ -178,6 +179,13 @@ def stage_assignment(assignment: Assignment, dest: Path) -> Path:
             raise UsageError(f"{assignment.root / 'assignment.yaml'}: no single top-level `reference: PATH` line to "
                              f"point at the packaged reference")
         meta.write_text(text, encoding="utf-8")
+    if assignment.shared:  # the files other labs keep join the packaged reference, which keeps them itself
+        packaged_reference = dest / (assignment.reference.relative_to(assignment.root)
+                                     if assignment.reference.is_relative_to(assignment.root) else "reference")
+        for name, source in assignment.shared.items():
+            shutil.copyfile(source, packaged_reference / name)
+        meta = dest / "assignment.yaml"
+        meta.write_text(SHARED_BLOCK.sub("", meta.read_text(encoding="utf-8")), encoding="utf-8")
     packaged = load_assignment(dest)  # the copy must be the same lab
     if [set(s.names) for s in packaged.scenarios] != [set(s.names) for s in assignment.scenarios]:  # any language
         raise UsageError(f"the packaged copy of {assignment.root} does not load the same scenarios")

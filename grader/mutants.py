@@ -22,6 +22,7 @@ from .assignment.load import read_checked
 from .assignment.model import TAGS
 from .errors import AssignmentError
 from .i18n import _
+from .reference import copy_reference
 
 MANIFEST = "mutant.yaml"
 
@@ -69,7 +70,7 @@ def apply_patch(patch: Path, target: Path) -> None:
 
 def materialize(assignment: Assignment, mutant: Mutant, dest: Path) -> Path:
     """The mutant as a submission folder at `dest`: the reference's files with the bug applied."""
-    shutil.copytree(assignment.reference, dest)
+    copy_reference(assignment, dest)
     for src in sorted(mutant.folder.iterdir()):
         if src.name == MANIFEST:
             continue

@@ -13,6 +13,7 @@ from .errors import GraderError
 from .feedback import render
 from .handin import HandIn, locate, stage
 from .i18n import _
+from .reference import reference_folder
 from .results import TestResult
 from .sandbox import Sandbox
 from .text import visible
@@ -52,7 +53,8 @@ def plan_for(assignment: Assignment, scenario: Scenario, staged: Path,
         "port": port_for(scenario), "host": "127.0.0.1", "seed": zlib.crc32(scenario.name.encode()),
         "programs": {n: {"argv": list(p.argv), "kind": p.kind, "provided": p.provided}
                      for n, p in assignment.programs.items()},
-        "student": {"dir": str(staged), "files": dict(files or {})}, "reference": {"dir": str(assignment.reference)},
+        "student": {"dir": str(staged), "files": dict(files or {})},
+        "reference": {"dir": str(reference_folder(assignment))},
         "limits": {"cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
                    # virtual, per process: each thread's malloc arena reserves 64 MiB of address space
                    "address_space_mb": limits.memory_mb * ADDRESS_SPACE_FACTOR,

@@ -24,6 +24,7 @@ from ..driver.steps import BOUND_RE, Runner
 from ..errors import AssignmentError, UsageError
 from ..text import closest, did_you_mean
 from .model import TAGS, Assignment, Limits, ProgramSpec, Scenario, Text, versions
+from .shared import load_shared
 from .yamlfile import Lines, load_yaml
 
 __all__ = ["find_assignment", "list_labs", "load_assignment", "load_yaml", "read_checked", "validate"]
@@ -418,8 +419,9 @@ def read_checked(path: Path, schema_name: str, tags: tuple[str, ...] = TAGS) -> 
     return data, lines
 
 
-def _reference(path: Path, meta: dict[str, Any], lines: Lines, programs: dict[str, ProgramSpec]) -> Path:
-    """The reference folder; each program's script must be in it."""
+def _reference(path: Path, meta: dict[str, Any], lines: Lines,
+               programs: dict[str, ProgramSpec]) -> tuple[Path, dict[str, Path]]:
+    """The reference folder and the files other labs share with it; each program's script must be in one."""
     try:
         reference: Path = (path.parent / meta["reference"]).resolve()
         found = reference.is_dir()
@@ -432,14 +434,15 @@ def _reference(path: Path, meta: dict[str, Any], lines: Lines, programs: dict[st
         raise AssignmentError(path, lines[("reference",)],
                               _("reference: no folder {path} (the path is relative to assignment.yaml)").format(
                                   path=reference))
+    shared = load_shared(path, meta, lines, reference, assignment_roots())
     missing = [(lines[("programs", p.name)], _("program {name!r}: the reference has no {script} (looked for {path}): "
                                                "add it or fix argv").format(name=p.name, script=p.script,
                                                                             path=reference / p.script))
-               for p in programs.values() if not _is_file(reference / p.script)]
+               for p in programs.values() if p.script not in shared and not _is_file(reference / p.script)]
     if missing:
         (line, message), rest = missing[0], missing[1:]
         raise AssignmentError(path, line, message, tuple(f"{path}:{n}: {m}" for n, m in rest))
-    return reference
+    return reference, shared
 
 
 def _tags(path: Path, meta: dict[str, Any], lines: Lines) -> tuple[str, ...]:
@@ -547,7 +550,7 @@ def load_assignment(folder: Path) -> Assignment:
     handin = tuple(meta.get("handin") or dict.fromkeys(p["argv"][0] for p in meta["programs"].values()))
     programs = {n: ProgramSpec(n, tuple(p["argv"]), p["kind"], provided=p["argv"][0] not in handin)
                 for n, p in meta["programs"].items()}
-    reference = _reference(meta_path, meta, lines, programs)
+    reference, shared = _reference(meta_path, meta, lines, programs)
     tags = _tags(meta_path, meta, lines)
     folder_ = folder / "scenarios"
     files = sorted(folder_.glob("*.yaml")) + sorted(folder_.glob("*.yml"))
@@ -563,5 +566,5 @@ def load_assignment(folder: Path) -> Assignment:
     loaded = Assignment(name=meta["name"], title=meta["name"], root=folder, reference=reference, programs=programs,
                         scenarios=tuple(scenarios), limits=Limits(**meta.get("limits", {})), handin=handin, tags=tags,
                         language=meta.get("language"), written=written, languages=languages,
-                        languages_at=(at_path, at_line))
+                        languages_at=(at_path, at_line), shared=shared)
     return loaded.in_language(_language(meta_path, meta, lines, languages))

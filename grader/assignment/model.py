@@ -96,6 +96,12 @@ class Assignment:
     written: Mapping[str, Text] = field(default_factory=dict, hash=False)  # title, as written
     languages: tuple[str, ...] = ()  # those of its texts written in several languages (all give the same)
     languages_at: tuple[Path, int] = (Path(), 0)  # the first such text, for the message when a language lacks
+    # `shared:`, reference files another lab keeps: a file's name -> its path (grader/assignment/shared.py)
+    shared: Mapping[str, Path] = field(default_factory=dict, hash=False)
+
+    def reference_file(self, name: str) -> Path:
+        """Where the reference keeps file `name`: its own folder, or the lab that shares it."""
+        return self.shared.get(name, self.reference / name)
 
     @property
     def max_score(self) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from ..errors import UsageError
 from ..i18n import _, for_assignment, numeral
 from ..mutants import materialize, mutants_of
 from ..outdir import clear_stale, earlier_run
+from ..reference import copy_reference
 from ..report import write_all
 from ..results import ClassResult, SubmissionResult
 from .classprogress import run_class
@@ -78,7 +78,7 @@ def cmd_selfcheck(argv: list[str]) -> ExitCode:
     declared: dict[str, set[str] | None] = {"reference": None}
     with tempfile.TemporaryDirectory(prefix="labgrade-selfcheck-") as tmp:
         subs = [Path(tmp) / "reference"]
-        shutil.copytree(assignment.reference, subs[0])
+        copy_reference(assignment, subs[0])
         for m in mutants_of(assignment):
             declared[m.name] = set(m.fails)
             subs.append(materialize(assignment, m, Path(tmp) / m.name))

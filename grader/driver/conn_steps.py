@@ -224,7 +224,7 @@ class ConnSteps(RunnerBase):
         held = [self.conn(n) for n in args.get("hold", [args["as"]])]
         limit = int(args.get("max", flood_limit(held)))
         rng = random.Random(f"{self.plan.get('seed', 0)}/{c.name}/flood")
-        line = bytes(rng.choices(TEXT, k=FLOOD_LINE - 1)) + b"\n"
+        line = rng.randbytes(FLOOD_LINE - 1).translate(AS_TEXT) + b"\n"
         for h in held:
             h.hold()
         queued = [0]

@@ -215,12 +215,13 @@ def build_root(root: str, submission: str, python: str, uid: int, gid: int, scra
             bind_readonly(host, f"{root}/{name}")
     # the scratch /tmp first: an interpreter under /tmp (LABGRADE_PYTHON) is bound inside it, not hidden by it
     mount("tmpfs", f"{root}/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_mb}m,mode=1777")
-    prefix = os.path.dirname(os.path.dirname(os.path.realpath(python)))
+    prefix = interpreter_prefix(python)
     if not (prefix + "/").startswith(("/usr/", "/bin/", "/lib")):
         os.makedirs(root + prefix, exist_ok=True)  # an interpreter outside /usr, e.g. /opt/python3.12
         bind_readonly(prefix, root + prefix)
-    for found in installed_packages(root, prefix):  # students use the standard library only
-        mount("tmpfs", found, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=555")
+    for found in installed_packages(prefix):  # students use the standard library only
+        if os.path.isdir(root + found):
+            mount("tmpfs", root + found, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=555")
     for name, text in ETC_FILES.items():
         with open(f"{root}/etc/{name}", "w") as f:
             f.write(text.format(uid=uid, gid=gid))
@@ -238,14 +239,24 @@ def build_root(root: str, submission: str, python: str, uid: int, gid: int, scra
 SITE_PACKAGES = ("usr/lib/python3*/*-packages", "usr/local/lib/python3*/*-packages")
 
 
-def installed_packages(root: str, prefix: str) -> list[str]:
-    """The folders of installed packages in the student's view (`root`): what pip or apt put beside
-    the standard library, labgrade itself among them when it is installed system-wide (its
-    scenarios, hidden ones included, and the references). Students' programs use the standard
-    library only: these are hidden."""
-    patterns = [f"{root}/{p}" for p in SITE_PACKAGES] + [f"{root}{prefix}/lib/python3*/site-packages"]
-    return sorted({os.path.realpath(found) for pattern in patterns for found in glob.glob(pattern)
-                   if os.path.isdir(found) and os.path.realpath(found).startswith(root + "/")})
+_PACKAGES: dict[str, list[str]] = {}  # interpreter prefix -> installed_packages(), found once (zygote.py)
+
+
+def installed_packages(prefix: str) -> list[str]:
+    """The folders of installed packages, as the host sees them: what pip or apt put beside the
+    standard library of /usr or of the interpreter's `prefix`, labgrade itself among them when it
+    is installed system-wide (its scenarios, hidden ones included, and the references). Students'
+    programs use the standard library only: these are hidden in their view, which binds the same
+    folders. Looked for once per process (the driver server's, before it forks the drivers)."""
+    if prefix not in _PACKAGES:
+        patterns = [f"/{p}" for p in SITE_PACKAGES] + [f"{prefix}/lib/python3*/site-packages"]
+        _PACKAGES[prefix] = sorted({os.path.realpath(found) for pattern in patterns for found in glob.glob(pattern)
+                                    if os.path.isdir(found)})
+    return _PACKAGES[prefix]
+
+
+def interpreter_prefix(python: str) -> str:
+    return os.path.dirname(os.path.dirname(os.path.realpath(python)))
 
 
 class StudentPreexec:

@@ -1,4 +1,4 @@
-"""Lab 1 - echo client.
+"""Lab 1 and 2 - echo client (same client for both labs).
 
 Usage: python3 client.py HOST PORT
 

@@ -32,6 +32,7 @@ from grader.sandbox.docker import (
     DockerSandbox,
 )
 from grader.sandbox.local import DriverServer
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.docker
@@ -57,11 +58,10 @@ def containers(api: Any, label: str = "labgrade") -> list[dict[str, Any]]:
 
 
 def gone(api: Any, label: str, within: float = 20.0) -> list[dict[str, Any]]:
-    """Containers with `label` still there after `within` s (removal by auto_remove is asynchronous)."""
-    deadline = time.monotonic() + within
-    while (left := containers(api, label)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return left
+    """Containers with `label` still there after `within` s (removal by auto_remove is asynchronous):
+    none, or the test fails naming them."""
+    wait_for(lambda: not containers(api, label), within, f"the containers labelled {label} to go")
+    return containers(api, label)
 
 
 def interactive_plan(tmp: Path, timeout: float = 30) -> dict[str, Any]:
@@ -113,8 +113,9 @@ def test_the_warm_container_is_confined(docker_sandbox: DockerSandbox, api: Any,
 
 def test_a_scenario_past_its_deadline_ends_and_the_warm_container_serves_on(
         docker_sandbox: DockerSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert os.geteuid() != 0 or docker_sandbox.warm is not None, docker_sandbox.caveat  # as root (CI): one
     if docker_sandbox.warm is None:
-        pytest.skip(f"no warm container: {docker_sandbox.caveat}")
+        pytest.skip(f"no warm container as a normal user: {docker_sandbox.caveat}")
     monkeypatch.setattr(base, "GRACE", 0.5)
     proc = docker_sandbox.start(interactive_plan(tmp_path, timeout=1))
     proc.wait_ready()
@@ -147,10 +148,8 @@ def test_a_container_per_scenario_is_confined(per_scenario: DockerSandbox, api: 
     assert config["User"] == "0:0" and config["Image"] == IMAGE
     assert config["Labels"]["labgrade"] == "1" and config["Labels"]["labgrade.run"]
     assert proc.finish(end=True)["status"] == "passed"
-    deadline = time.monotonic() + 5  # this container; the backend's spares wait for the next scenarios
-    while api.containers(all=True, filters={"id": cid}) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert api.containers(all=True, filters={"id": cid}) == []
+    # this container; the backend's spares wait for the next scenarios
+    wait_for(lambda: api.containers(all=True, filters={"id": cid}) == [], 5, f"container {cid[:12]} to go")
 
 
 def test_a_driver_past_its_deadline_is_killed_and_removed(per_scenario: DockerSandbox, api: Any, tmp_path: Path,
@@ -159,10 +158,8 @@ def test_a_driver_past_its_deadline_is_killed_and_removed(per_scenario: DockerSa
     proc = per_scenario.start(interactive_plan(tmp_path, timeout=1))
     proc.wait_ready()
     cid = proc.transport.cid  # type: ignore[attr-defined]
-    started = time.monotonic()
     with pytest.raises(DriverError, match="deadline"):
         proc.finish()  # no {"end": true}: the driver waits for a step that never comes
-    assert time.monotonic() - started < 5
     with pytest.raises(docker.errors.NotFound):
         api.inspect_container(cid)
 
@@ -225,15 +222,14 @@ def test_a_killed_graders_containers_are_removed_at_the_next_start(api: Any, tmp
     assert api.inspect_container(cid)["State"]["Running"]  # the driver is still waiting on its alarm
     box = DockerSandbox(warm=False)  # a new grader: it clears what dead graders left
     box.close()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    def removed() -> bool:
         try:
             api.inspect_container(cid)
         except docker.errors.NotFound:
-            break
-        time.sleep(0.2)
-    else:
-        pytest.fail(f"container {cid[:12]} of the killed grader is still there")
+            return True
+        return False
+
+    wait_for(removed, 10, f"container {cid[:12]} of the killed grader to go")
 
 
 @pytest.mark.parametrize("warm", [True, False])
@@ -291,8 +287,9 @@ def test_a_grading_run_leaves_nothing(api: Any, tmp_path: Path) -> None:
 def test_a_pytest_run_that_dies_takes_its_scenarios_with_it(docker_sandbox: DockerSandbox, tmp_path: Path) -> None:
     """The warm container serves a run on a channel of its own (DriverServer.channel): when the
     run's end of it closes (it died), the server kills what it forked for it, and serves on."""
+    assert os.geteuid() != 0 or docker_sandbox.warm is not None, docker_sandbox.caveat  # as root (CI): one
     if docker_sandbox.warm is None:
-        pytest.skip(f"no warm container: {docker_sandbox.caveat}")
+        pytest.skip(f"no warm container as a normal user: {docker_sandbox.caveat}")
     _, channel = docker_sandbox.warm.lend()
     joined = DriverServer(channel, "test channel")
     driver = joined.fork()  # a driver in its namespaces, waiting for a plan
@@ -313,10 +310,9 @@ def test_ctrl_c_halfway_through_a_run_leaves_nothing(api: Any, tmp_path: Path) -
                              env={**os.environ, "LABGRADE_RUN_ID": run_id}, start_new_session=True,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 180
-        while not containers(api, f"labgrade.run={run_id}"):
-            assert grade.poll() is None and time.monotonic() < deadline, "no container appeared"
-            time.sleep(0.05)
+        wait_for(lambda: containers(api, f"labgrade.run={run_id}") or grade.poll() is not None, 180,
+                 "a container of the run")
+        assert grade.poll() is None, "grade ended before any container appeared"
         os.killpg(grade.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group
         output, _ = grade.communicate(timeout=180)
     finally:
@@ -332,12 +328,11 @@ def test_the_image_build_is_cached(api: Any, capsys: pytest.CaptureFixture[str])
     from grader.cli import main
 
     base = (api.inspect_image(IMAGE)["Config"]["Labels"] or {}).get(BASE_LABEL)
-    if base is None:
-        pytest.skip(f"{IMAGE} was not built by `grade image build`")
-    started = time.monotonic()
+    if base is None:  # CI builds it so (.ci/run): there, a skip would hide the check
+        absent = pytest.fail if os.environ.get("CI") == "true" else pytest.skip
+        absent(f"{IMAGE} was not built by `grade image build`")
     assert main(["image", "build", "--base", base] + (["--offline"] if base == OFFLINE_BASE else [])) == 0
-    assert "up to date" in capsys.readouterr().out
-    assert time.monotonic() - started < 30
+    assert "up to date" in capsys.readouterr().out  # said only when nothing was built
 
 
 def test_a_missing_image_is_named_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -39,10 +39,12 @@ import yaml
 from grader.assignment import Assignment, load_assignment
 from grader.assignment.model import versions
 from grader.handin import SubmissionUnusable
+from grader.reference import copy_reference
 from grader.run import grade_scenario, prepare
 from grader.sandbox import open_backend
 from grader.sandbox.base import RUN_ENV
 from grader.sandbox.local import sandbox_python
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "hostile"
@@ -54,7 +56,7 @@ CLEANUP = "children exit after their client leaves, and nothing outlives the ser
 LIMITS = {"cpu_seconds": 3, "memory_mb": 256, "file_size_mb": 4, "scratch_mb": 16, "processes": 64,
           "received_mb": 8, "socket_mb": 16}
 TOKEN = f"LABGRADE-SECRET-{uuid.uuid4().hex}"
-REFERENCE_CLIENT = Path(__file__).resolve().parents[2] / "reference" / "echo-concurrent" / "client.py"
+REFERENCE_CLIENT = load_assignment(LAB).reference_file("client.py")  # shared with echo-iterative
 MANY_FILES = 10_000
 BACKENDS = ["local", pytest.param("docker", marks=pytest.mark.docker),
             pytest.param("process", marks=pytest.mark.process)]  # inside a default container: conftest
@@ -111,11 +113,12 @@ def write_lab(dest: Path, scenarios: list[str]) -> Path:
     """A copy of echo-concurrent with these scenarios, LIMITS, and a reference that holds TOKEN."""
     (dest / "scenarios").mkdir(parents=True)
     reference = dest.parent / f"{dest.name}-reference"
-    shutil.copytree(REPO / "reference" / "echo-concurrent", reference)
+    copy_reference(load_assignment(LAB), reference)
     for program in reference.glob("*.py"):
         program.write_text(program.read_text() + f"# {TOKEN}\n")
     meta = yaml.safe_load((LAB / "assignment.yaml").read_text())
     meta.update(reference=str(reference), limits=LIMITS, language="en")  # the English feedback read below
+    meta.pop("shared", None)  # the copy holds the shared files
     (dest / "assignment.yaml").write_text(yaml.safe_dump(meta))
     chosen = [s for f in sorted((LAB / "scenarios").glob("*.yaml")) for s in yaml.safe_load(f.read_text())
               if set(versions(s["name"])) & set(scenarios)]
@@ -283,11 +286,11 @@ def leftovers(run: str, tmp: Path, since: float, docker: bool) -> list[str]:
 
         client = docker_sdk.from_env(timeout=60)
         try:
-            deadline = time.monotonic() + 20  # auto_remove finishes asynchronously
-            while (left := client.api.containers(all=True, filters={"label": f"labgrade.run={run}"})) \
-                    and time.monotonic() < deadline:
-                time.sleep(0.2)
-            found += [f"container {c['Id'][:12]} {c['State']}" for c in left]
+            def ours() -> list[dict[str, str]]:
+                return list(client.api.containers(all=True, filters={"label": f"labgrade.run={run}"}))
+
+            wait_for(lambda: not ours(), 20, "the run's containers to go")  # auto_remove finishes asynchronously
+            found += [f"container {c['Id'][:12]} {c['State']}" for c in ours()]
         finally:
             client.close()
     return found
@@ -324,7 +327,6 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
         submission = materialize(case.name, tmp_path / case.name, lab.reference)
         box = open_backend(backend)
         try:
-            started = time.monotonic()
             staging = Path(tempfile.mkdtemp(prefix="labgrade-submission-"))
             try:
                 handin, staged = prepare(submission, lab, staging / "s")
@@ -333,12 +335,10 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
                 result, outcome = None, {"unusable": str(e)}
             finally:
                 shutil.rmtree(staging, ignore_errors=True)  # stage() removes it itself when it refuses
-            took = time.monotonic() - started
         finally:
             box.close()
         bait.untouched(reached=backend == "process" and case.name == "net-prober")
         assert leftovers(run, tmp_path / "tmp", since, backend == "docker") == []
-    assert took < scenario.timeout + 15, f"{case.name} took {took:.1f} s"
     text = json.dumps(outcome) + (result.output if result else "")
     no_secret_in(text, bait)
     if result is None:  # refused before any sandbox: the reason is the whole verdict

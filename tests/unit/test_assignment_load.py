@@ -95,7 +95,7 @@ def test_real_lab_loads(lab: str) -> None:
     names = [s.name for s in a.scenarios]
     assert len(names) == len(set(names))
     assert all(s.points > 0 and s.line > 0 and s.path.parent == a.root / "scenarios" for s in a.scenarios)
-    assert all((a.reference / p.script).is_file() for p in a.programs.values())
+    assert all(a.reference_file(p.script).is_file() for p in a.programs.values())
 
 
 # (scenario file text, line the error must name, a substring of the message)

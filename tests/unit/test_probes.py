@@ -7,7 +7,6 @@ import socket
 import struct
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -79,8 +78,11 @@ def test_parse_netstat_reads_tcpext_only() -> None:
 
 def test_parse_netstat_of_this_namespace() -> None:
     with open("/proc/net/netstat") as f:
-        counters = parse_netstat(f.read())
-    assert counters["ListenOverflows"] >= 0 and counters["ListenDrops"] >= 0
+        text = f.read()
+    header, values = [line.split() for line in text.splitlines() if line.startswith("TcpExt:")]
+    raw = dict(zip(header[1:], map(int, values[1:]), strict=True))  # the kernel's columns, read another way
+    counters = parse_netstat(text)
+    assert counters == raw and "ListenOverflows" in counters and "ListenDrops" in counters
 
 
 # -- netlink sock_diag replies, packed as the kernel packs them ----------------------------
@@ -125,10 +127,8 @@ def test_tcp_listeners_sees_backlog_and_accept_queue() -> None:
         port = server.getsockname()[1]
         assert tcp_listeners()[port] == (7, 0)
         with socket.create_connection(("127.0.0.1", port), timeout=2):
-            deadline = time.monotonic() + 2  # the handshake completes in the kernel, asynchronously
-            while tcp_listeners()[port] != (7, 1) and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert tcp_listeners()[port] == (7, 1)
+            # the handshake completes in the kernel, asynchronously
+            wait_for(lambda: tcp_listeners()[port] == (7, 1), 10, "one connection in the accept queue")
 
 
 def test_tcp_info_figures_of_a_real_connection() -> None:
@@ -156,12 +156,9 @@ def test_tcp_info_figures_of_a_real_connection() -> None:
             assert (s.sent, s.received, s.rqueue) == (12345, 1000, 600)
             assert [f for f in in_flight(tcp_sockets()) if f[0] in ports] == []  # everything sent arrived
             client.shutdown(socket.SHUT_WR)
-            for _ in range(100):  # the FIN crosses loopback at once; the state is read from outside
-                c, s = ends()
-                if s.received == 1001:
-                    break
-                time.sleep(0.01)
-            assert s.received == 1001 and s.rqueue == 601  # the FIN counts 1 in both
+            # the FIN crosses loopback at once; the state is read from outside
+            c, s = wait_for(lambda: (e := ends())[1].received == 1001 and e, 10, "the FIN on the server's end")
+            assert s.rqueue == 601  # the FIN counts 1 in both
 
 
 def test_a_read_waits_for_another_process_on_a_pipe_a_socket_or_a_terminal_not_on_a_file(tmp_path: Path) -> None:
