@@ -158,7 +158,7 @@ def sandbox_trivial(box: Sandbox, assignment: Assignment, staged: Path) -> Sandb
     if scenario is None:
         raise BenchError(f"{assignment.name} has no scenario {TRIVIAL!r}")
     t0 = time.monotonic()
-    outcome = box.run(plan_for(assignment, scenario, staged))
+    outcome = box.run(plan_for(assignment, scenario, staged).to_json())
     wall = time.monotonic() - t0
     if outcome["status"] != "passed":
         raise BenchError(f"the trivial scenario did not pass through {box.name}: {str(outcome)[:500]}")

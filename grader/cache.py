@@ -47,6 +47,7 @@ from typing import Any
 from .assignment import Assignment, Scenario
 from .handin import MAX_BYTES, MAX_FILES, is_junk
 from .results import TestResult
+from .sandbox import BACKENDS
 
 FORMAT = 1
 ENTRIES = f"results-v{FORMAT}"  # the only folder `grade cache clear` removes: the cache dir may be shared
@@ -126,22 +127,8 @@ def grader_digest() -> str:
 def environment(backend: str) -> dict[str, str]:
     env = {"backend": backend, "kernel": platform.release(), "machine": platform.machine()}
     try:
-        if backend == "local":
-            from .sandbox.local import sandbox_python
-
-            python = os.path.realpath(sandbox_python() or "")
-            st = os.stat(python)
-            env["python"] = f"{python} {st.st_size} {st.st_mtime_ns}"
-        elif backend == "docker":
-            import docker  # type: ignore[import-untyped]
-
-            from .image import DOCKER_API, IMAGE
-
-            client = docker.from_env(version=DOCKER_API, timeout=30)
-            try:
-                env["image"] = str(client.api.inspect_image(IMAGE)["Id"])
-            finally:
-                client.close()
+        if backend in BACKENDS:
+            env.update(BACKENDS[backend].fingerprint())
     except Exception as e:  # the backend cannot run here: grading will say so; the key only must differ
         env["unavailable"] = type(e).__name__
     return env

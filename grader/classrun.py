@@ -18,7 +18,6 @@ Theory of operation.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pickle
@@ -36,12 +35,13 @@ from .findings import start_findings
 from .handin import locate, submission_name
 from .i18n import _
 from .outcome import Stopped, TimedOut
-from .pytest_runs import STOP_GRACE, PytestRuns, sigint_ignored
+from .pytest_runs import PytestRuns, sigint_ignored
 from .pytest_server import PytestServer
 from .results import ClassResult, SubmissionResult, TestResult
 from .run import SIDE_BY_SIDE
-from .sandbox.base import RUN_ENV, SHARED_ENV, Sandbox
-from .sandbox.local import remove_cgroups
+from .sandbox import BACKENDS
+from .sandbox.base import SHARED_ENV, Sandbox
+from .sandbox.lifecycle import STOP_GRACE
 from .ungraded import unusable, with_every_test
 
 GRADING_INI = Path(__file__).with_name("grading.ini")
@@ -53,7 +53,6 @@ GRADING_INI = Path(__file__).with_name("grading.ini")
 UNUSED_PLUGINS = ("doctest", "pastebin", "junitxml", "setuponly", "setupplan", "stepwise", "unraisableexception",
                   "threadexception", "debugging")
 SUBMISSION_SLACK = 120.0  # seconds beyond the sum of scenario budgets before a submission's run is killed
-CGROUPS = Path("/sys/fs/cgroup")  # the local sandbox's cgroups are labgrade-<run id>-<id> (v2) or */... (v1)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -229,14 +228,7 @@ class ClassRun:
     def remove_leftovers(self) -> None:
         """After a stop, what a pytest process killed before its own cleanup may have left: the
         containers of dead owners (by their labels), the run's empty cgroups (by their names)."""
-        if self.backend == "docker":
-            from .sandbox.docker import sweep_stale
-
-            with contextlib.suppress(Exception):  # the engine is gone: its containers end by their own alarm
-                sweep_stale()
-        if run := os.environ.get(RUN_ENV, "")[:12]:
-            remove_cgroups([*CGROUPS.glob(f"labgrade-{run}-*"), *CGROUPS.glob(f"*/labgrade-{run}-*")],
-                           within=STOP_GRACE)
+        BACKENDS[self.backend].sweep(within=STOP_GRACE)
 
 
 def grade_class(assignment: Assignment, submissions: list[Path], backend: str, jobs: int, logs: Path,

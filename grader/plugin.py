@@ -32,6 +32,7 @@ import pytest
 
 from .assignment import Assignment, Scenario
 from .assignment.model import Text, pick, versions
+from .driver.wire import Verdict
 from .errors import AssignmentError, GraderError
 from .feedback import EXPECTED_OBSERVED
 from .findings import not_run
@@ -477,8 +478,9 @@ class LiveSandbox:
         if self.last.get("grader_error"):
             raise CheckError(_("step {verb!r}: {error}").format(verb=verb, error=self.last["grader_error"]))
         if not self.last.get("ok"):
-            raise StepError(f"{self.last.get('message')}\n" + _(EXPECTED_OBSERVED).format(
-                expected=self.last.get("expected"), observed=self.last.get("observed")))
+            verdict = Verdict.from_json(self.last.get("verdict"))
+            raise StepError(f"{verdict.reason}\n" + _(EXPECTED_OBSERVED).format(
+                expected=verdict.expected, observed=verdict.observed))
         return self.last
 
     def received(self, client: str) -> str:
@@ -517,8 +519,8 @@ def live_submission(request: pytest.FixtureRequest,
     def open_(timeout: float = 30.0) -> LiveSandbox:
         scenario = Scenario(name=request.node.name, tags=(), points=0, steps=(), timeout=timeout)
         staged = grading.staged(labgrade_assignment)
-        plan = {**plan_for(labgrade_assignment, scenario, staged.folder, staged.handin.files), "interactive": True}
-        proc = grading.sandbox.start(plan)
+        plan = replace(plan_for(labgrade_assignment, scenario, staged.folder, staged.handin.files), interactive=True)
+        proc = grading.sandbox.start(plan.to_json())
         proc.wait_ready()
         opened.append(LiveSandbox(proc))
         return opened[-1]
@@ -609,7 +611,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         # the test's verdict stands on nothing if its sandbox could not be closed: the grader's fault
         at = item.stash[RECORDED]
         done = TestResult.from_json(grading.results[at])
-        grading.results[at] = replace(done, score=0.0, status="failed", error=True,
+        grading.results[at] = replace(done, score=0.0, status="failed", error=True, feedback=None,
                                       output=f"The grader failed after this test ran: {report.longreprtext[-3000:]}"
                                       ).to_json()
 

@@ -4,30 +4,27 @@ in a session of its own, waited for within a budget, and stopped together on Ctr
 Ctrl-C: each pytest process leads its own session, so a terminal's SIGINT reaches only `grade`.
 On KeyboardInterrupt, `grade` stops starting submissions (the queued futures are cancelled:
 grader/classrun.py), and `PytestRuns.stop` sends SIGINT to each running pytest (which ends its
-scenario: the sandbox is torn down by its own `finally`), waits for them STOP_GRACE seconds at
-most, then SIGKILLs each one's whole process group (the sandboxes die with their driver: the
-local one by PR_SET_PDEATHSIG and --kill-child, its cgroups swept by the class run by the run
-id in their names; the docker one by its labels, swept by the class run).
+scenario: the sandbox is torn down by its own `finally`), then SIGTERM and SIGKILL to each one's
+whole process group, each after its grace (grader/sandbox/lifecycle.py, INTERRUPT). The
+sandboxes die with their driver: the local one by PR_SET_PDEATHSIG and --kill-child; what is
+left (cgroups, containers) the class run has its backend sweep (`Sandbox.sweep`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import select
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from .outcome import Finished, PytestOutcome, Stopped, TimedOut
 from .pytest_server import Forked, PytestServer
+from .sandbox.lifecycle import INTERRUPT, KILL, Process, stop
 
 GRADING_PLUGINS = ("grader.plugin", "pytest_timeout")  # grading.ini's `-p`, registered ahead (pytest_server.py)
-STOP_GRACE = 5.0  # seconds a pytest run gets to tear its sandbox down after SIGINT, before SIGKILL
 
 
 class PytestRuns:
@@ -60,31 +57,17 @@ class PytestRuns:
         return Stopped() if stopped and rc not in (0, 1) else Finished(rc)
 
     def stop(self) -> None:
-        """Start nothing more; SIGINT every running pytest, then SIGKILL its group after STOP_GRACE."""
+        """Start nothing more; SIGINT every running pytest, SIGTERM after STOP_GRACE, then SIGKILL its group."""
         with self._lock:
             self._stopping = True
             procs = list(self._running.values())
-        with contextlib.ExitStack() as stack:
-            pidfds = {}
-            for p in procs:
-                with contextlib.suppress(OSError):
-                    fd = os.pidfd_open(p.pid)  # watched without reaping: its pid stays its group's id
-                    stack.callback(os.close, fd)
-                    pidfds[fd] = p
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(p.pid, signal.SIGINT)
-            deadline = time.monotonic() + STOP_GRACE
-            waiting = set(pidfds)
-            while waiting and (left := deadline - time.monotonic()) > 0:
-                ready, _, _ = select.select(list(waiting), [], [], left)
-                waiting -= set(ready)
-            for p in procs:
-                kill_group(p)
+        stop([Process(f"the pytest run {p.pid}", pid=p.pid, group=True) for p in procs], INTERRUPT)
+        for p in procs:
+            p.wait()
 
 
 def kill_group(proc: Forked) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    stop([Process(f"the pytest run {proc.pid}", pid=proc.pid, group=True)], KILL)
     proc.wait()
 
 

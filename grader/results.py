@@ -7,9 +7,10 @@ the results.json of its shards and writes the same reports a single run would ha
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from .feedback import Feedback
 from .i18n import N_, _
 
 GRADER_FAILED = N_("The grader itself failed on this test (not a problem in your work): your instructor has been "
@@ -58,6 +59,8 @@ class TestResult:
     # the hand-in files the test ran -> "" when the program started, else why it did not (findings.py)
     started: dict[str, str] = field(default_factory=dict, compare=False)
     override: Override | None = None  # set by an instructor: `score` is override.points; the status stays the grader's
+    # a scenario's feedback in parts (`output` is its text): what the reporters that show parts read
+    feedback: Feedback | None = field(default=None, compare=False)
 
     @property
     def student_output(self) -> str:
@@ -74,14 +77,20 @@ class TestResult:
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> TestResult:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known and k not in ("tags", "started", "override")},
+        structured = ("tags", "started", "override", "feedback")
+        return cls(**{k: v for k, v in d.items() if k in known and k not in structured},
                    tags=tuple(d.get("tags", ())), started=dict(d.get("started") or {}),
-                   override=Override.from_json(d.get("override")))
+                   override=Override.from_json(d.get("override")),
+                   feedback=Feedback.from_json(d["feedback"]) if d.get("feedback") else None)
 
     def to_json(self) -> dict[str, Any]:
-        d = {**asdict(self), "tags": list(self.tags)}
+        d = {**asdict(replace(self, feedback=None)), "tags": list(self.tags)}
         if self.override is None:
             del d["override"]  # only when there is one, as a submission's error and findings
+        if self.feedback is None:
+            del d["feedback"]
+        else:
+            d["feedback"] = self.feedback.to_json()
         return d
 
 

@@ -6,11 +6,11 @@ import argparse
 import os
 import zlib
 from pathlib import Path
-from typing import Any
 
 from .assignment import Assignment, Scenario
+from .driver.wire import Outcome, Plan, ProgramSpec, Side, WireError
 from .errors import GraderError
-from .feedback import render
+from .feedback import feedback_of
 from .handin import HandIn, locate, stage
 from .i18n import _
 from .reference import reference_folder
@@ -45,44 +45,48 @@ def port_for(scenario: Scenario) -> int:
 
 
 def plan_for(assignment: Assignment, scenario: Scenario, staged: Path,
-             files: dict[str, str] | None = None) -> dict[str, Any]:
+             files: dict[str, str] | None = None) -> Plan:
     """The driver's plan; `files`: where the hand-in has each declared file, when not at its top."""
     limits = assignment.limits
-    return {
-        "scenario": scenario.name, "steps": list(scenario.steps), "timeout": scenario.timeout,
-        "port": port_for(scenario), "host": "127.0.0.1", "seed": zlib.crc32(scenario.name.encode()),
-        "programs": {n: {"argv": list(p.argv), "kind": p.kind, "provided": p.provided}
-                     for n, p in assignment.programs.items()},
-        "student": {"dir": str(staged), "files": dict(files or {})},
-        "reference": {"dir": str(reference_folder(assignment))},
-        "limits": {"cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
-                   # virtual, per process: each thread's malloc arena reserves 64 MiB of address space
-                   "address_space_mb": limits.memory_mb * ADDRESS_SPACE_FACTOR,
-                   "file_size_mb": limits.file_size_mb, "open_files": limits.open_files,
-                   "processes": limits.processes, "socket_mb": limits.socket_mb},
-        "scratch_mb": limits.scratch_mb, "received_mb": limits.received_mb,
+    return Plan(
+        scenario=scenario.name, steps=tuple(scenario.steps), timeout=scenario.timeout,
+        port=port_for(scenario), host="127.0.0.1", seed=zlib.crc32(scenario.name.encode()),
+        programs={n: ProgramSpec(tuple(p.argv), p.kind, p.provided) for n, p in assignment.programs.items()},
+        student=Side(str(staged), files=dict(files or {})), reference=Side(str(reference_folder(assignment))),
+        limits={"cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
+                # virtual, per process: each thread's malloc arena reserves 64 MiB of address space
+                "address_space_mb": limits.memory_mb * ADDRESS_SPACE_FACTOR,
+                "file_size_mb": limits.file_size_mb, "open_files": limits.open_files,
+                "processes": limits.processes, "socket_mb": limits.socket_mb},
+        scratch_mb=limits.scratch_mb, received_mb=limits.received_mb,
         # steps fail as soon as nothing more can happen (docs/kernel.md, "Quiescent"); LABGRADE_EARLY=0:
         # the deadlines decide, to compare both ways (bench/)
-        "early": os.environ.get("LABGRADE_EARLY", "1") != "0",
-        "lang": assignment.language,  # the driver's messages and transcript speak it (grader/driver/i18n.py)
-    }
+        early=os.environ.get("LABGRADE_EARLY", "1") != "0",
+        lang=assignment.language,  # the driver's messages and transcript speak it (grader/driver/i18n.py)
+    )
+
+
+def run_plan(sandbox: Sandbox, plan: Plan) -> Outcome:
+    """The plan run in a sandbox (which takes and gives the wire's JSON form: the backends place the
+    plan in their sandbox by adjusting it); a fault of the harness is an outcome with status "error"."""
+    try:
+        return Outcome.from_json(sandbox.run(plan.to_json()))
+    except (GraderError, WireError) as e:
+        return Outcome("error", error=str(e))
 
 
 def grade_scenario(sandbox: Sandbox, assignment: Assignment, scenario: Scenario, staged: Path,
                    files: dict[str, str] | None = None,
-                   transcripts: bool = False) -> tuple[TestResult, dict[str, Any]]:
+                   transcripts: bool = False) -> tuple[TestResult, Outcome]:
     """`transcripts`: a passed test's output keeps its transcript (feedback.render)."""
-    try:
-        outcome = sandbox.run(plan_for(assignment, scenario, staged, files))
-    except GraderError as e:
-        outcome = {"status": "error", "error": str(e), "transcript": {"events": []}}
-    passed = outcome["status"] == "passed"
-    started = {str(p.get("script")): visible(str(p.get("start_failure") or ""))
-               for p in outcome.get("programs", {}).values() if p.get("origin") == "student" and p.get("script")}
+    outcome = run_plan(sandbox, plan_for(assignment, scenario, staged, files))
+    passed = outcome.status == "passed"
+    started = {p.script: visible(p.start_failure or "")
+               for p in outcome.programs.values() if p.origin == "student" and p.script}
+    feedback = feedback_of(scenario, outcome, transcripts)
     result = TestResult(
         name=scenario.name, tags=scenario.tags, score=scenario.points if passed else 0.0,
         max_score=scenario.points, status="passed" if passed else "failed",
-        output=render(scenario, outcome, transcripts),
-        visibility=scenario.visibility, error=outcome["status"] == "error",
-        duration=float(outcome.get("duration", 0.0)), started=started)
+        output=feedback.text(), visibility=scenario.visibility, error=outcome.status == "error",
+        duration=outcome.duration, started=started, feedback=None if passed else feedback)
     return result, outcome

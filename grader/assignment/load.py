@@ -20,7 +20,8 @@ from typing import Any
 import jsonschema
 
 from ..driver.i18n import LANGUAGES, N_, Nn_, _, ngettext
-from ..driver.steps import BOUND_RE, Runner
+from ..driver.steps import BOUND_RE
+from ..driver.stepspec import STEPS, StepSpec, with_key
 from ..errors import AssignmentError, UsageError
 from ..text import closest, did_you_mean
 from .model import TAGS, Assignment, Limits, ProgramSpec, Scenario, Text, versions
@@ -250,24 +251,10 @@ def validate(path: Path, data: Any, lines: Lines, schema_name: str, tags: tuple[
 
 # -- semantic checks the schema cannot express --------------------------------------------
 
-# the names a step refers to: key -> what it must name, defined by an earlier step
-REFERS: dict[str, dict[str, str]] = {
-    **{v: {"as": "client"} for v in ("send", "expect", "expect_silence", "close", "shutdown", "reset",
-                                     "expect_closed", "flood")},
-    **{v: {"of": "program"} for v in ("expect_output", "wait_exit", "check_stderr", "stop", "expect_blocked",
-                                      "pause", "resume")},
-    "type": {"into": "program"}, "accept": {"of": "listener"},
-    **{v: {"to": "server"} for v in ("start", "connect", "session", "fill_queue")},
-}
-ONE_OF = {"send": ("data", "random", "random_text", "pieces"),
-          "expect": ("data", "echo", "others", "lines", "sent_by", "contains"),
-          "type": ("data", "eof", "pieces"), "expect_output": ("data", "contains", "match", "end")}
-LIST_REFERS = {"flood": {"hold": "client"}, "expect": {"sent_by": "client"}}  # keys naming (lists of) clients
 UNDEFINED = {"client": N_("no client named {name!r} was connected by an earlier step"),  # by what it must name
              "program": N_("no program named {name!r} was started by an earlier step"),
              "server": N_("no server named {name!r} was started by an earlier step"),
              "listener": N_("no listener named {name!r} was started by an earlier step")}
-SHORTHAND = Runner.VERBS
 PORT_MEASURES = ("backlog", "accept_queue")
 
 
@@ -295,9 +282,8 @@ def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]
     """What steps refer to was defined by an earlier step; `where` ('scenario "x"') starts messages."""
     names = _Names()
     for n, step in enumerate(steps):
-        ((verb, args),) = step.items()
-        if not isinstance(args, dict):  # shorthand: `start: server`, `connect: alice`
-            args = {SHORTHAND[verb]: args}
+        ((verb, value),) = step.items()
+        spec, args = STEPS[verb], with_key(verb, value)  # `start: server` is `start: {program: server}`
         line = lines.get((index, "steps", n), 0)
 
         def fail(msg: str, line: int = line, n: int = n, verb: str = verb) -> AssignmentError:
@@ -305,8 +291,8 @@ def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]
                     _("step {step} ({verb}): {problem}"))
             return AssignmentError(path, line, step.format(where=where, step=n + 1, verb=verb, problem=msg))
 
-        if verb in ONE_OF and sum(k in args for k in ONE_OF[verb]) != 1:
-            raise fail(_("needs exactly one of: {keys}").format(keys=", ".join(ONE_OF[verb])))
+        if spec.one_of and sum(k in args for k in spec.one_of) != 1:
+            raise fail(_("needs exactly one of: {keys}").format(keys=", ".join(spec.one_of)))
         if verb == "expect" and "others" in args and "each" not in args:
             raise fail(_("`others:` needs `each: N` (the clients whose lines are expected)"))
         if verb == "send" and "cut" in args:
@@ -326,20 +312,19 @@ def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]
                 except re.error as e:
                     raise fail(_("{key}: {regex!r} is not a regular expression ({error})").format(
                         key=key, regex=regex, error=e)) from None
-        for key, kind in LIST_REFERS.get(verb, {}).items():
-            values = args.get(key, [])
-            for name in [values] if isinstance(values, str) else values:
-                if not names.known(kind, name):
-                    raise fail(_in(key, _(UNDEFINED[kind]).format(name=name)))
-        refers = dict(REFERS.get(verb, {}))
-        if verb == "probe":
-            if args["measure"] != "processes" and "of" not in args:
-                raise fail(_("measure {measure!r} needs `of: NAME`").format(measure=args["measure"]))
-            refers["of"] = "server" if args["measure"] in PORT_MEASURES else "program"
-        for key, kind in refers.items():
-            if key not in args:
+        for arg in spec.args:  # names taken as written (a list, or one name): the key says which is unknown
+            values = args.get(arg.name, [])
+            if arg.refers and not arg.each:
+                for name in [values] if isinstance(values, str) else values:
+                    if not names.known(arg.refers, name):
+                        raise fail(_in(arg.name, _(UNDEFINED[arg.refers]).format(name=name)))
+        if verb == "probe" and args["measure"] != "processes" and "of" not in args:
+            raise fail(_("measure {measure!r} needs `of: NAME`").format(measure=args["measure"]))
+        for arg in spec.args:  # a name, or with `each: N` the N names "c{i}" stands for
+            if not arg.refers or not arg.each or arg.name not in args:
                 continue
-            for name in _expand(args, key):
+            kind = "server" if verb == "probe" and args["measure"] in PORT_MEASURES else arg.refers
+            for name in _expand(args, arg.name):
                 if not names.known(kind, name):
                     raise fail(_(UNDEFINED[kind]).format(name=name))
         for bound in ("at_least", "at_most", "equals"):
@@ -354,12 +339,13 @@ def check_steps(path: Path, lines: Lines, index: int, steps: list[dict[str, Any]
                         bound=bound, ref=ref))
         if verb == "compare" and args["saved"] not in names.saved:
             raise fail(_("no measure named {name!r} was saved by an earlier step").format(name=args["saved"]))
-        _define(verb, args, names, programs, fail)
+        _define(spec, args, names, programs, fail)
 
 
-def _define(verb: str, args: Any, names: _Names, programs: dict[str, ProgramSpec],
+def _define(spec: StepSpec, args: Any, names: _Names, programs: dict[str, ProgramSpec],
             fail: Callable[[str], AssignmentError]) -> None:
-    if verb == "start":
+    """The names the step gives (the keys that `define` one, stepspec.py) known to the next steps."""
+    if spec.name == "start":  # a program of assignment.yaml, under its own name unless `as:` gives one
         program = args["program"]
         if program not in programs:
             raise fail(_("unknown program {name!r}{hint} (assignment.yaml defines: {programs})").format(
@@ -369,14 +355,16 @@ def _define(verb: str, args: Any, names: _Names, programs: dict[str, ProgramSpec
         if programs[program].kind == "server":
             names.kinds["server"].add(name)
             names.saved.add(f"{name}_backlog")  # the driver saves each server's listen backlog
-    elif verb == "listen":
-        names.kinds["listener"].add(args["as"])
-    elif verb in ("connect", "session", "accept"):
-        names.kinds["client"].update(_expand(args, "as"))
-    elif verb == "fill_queue":
-        names.templates.append(re.compile(re.escape(args["as"]).replace(re.escape("{i}"), r"\d+")))
-    if "save" in args:
-        names.saved.add(args["save"])
+        return
+    for arg in spec.args:
+        if not arg.defines or arg.name not in args:
+            continue
+        if arg.defines == "clients":  # "q{i}": q1, q2, ... as many as got in
+            names.templates.append(re.compile(re.escape(args[arg.name]).replace(re.escape("{i}"), r"\d+")))
+        elif arg.defines == "measure":
+            names.saved.add(args[arg.name])
+        else:
+            names.kinds[arg.defines].update(_expand(args, arg.name))
 
 
 def _is_file(path: Path) -> bool:

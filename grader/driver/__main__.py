@@ -5,8 +5,10 @@
 Batch mode runs the plan's steps and prints one outcome. Interactive mode (`"interactive": true`,
 used by checks written in Python) prints `{"ready": true}`, then reads one JSON step per line
 and answers each with `{"ok": bool, ...}` until `{"end": true}`, then prints the outcome.
-The outcome's status is "passed", "failed" (the student's program is at fault: a verdict) or
-"error" (the harness is at fault: never to be scored as the student's failure).
+The plan and the outcome are the values of wire.py (tagged JSON). The outcome's status is
+"passed", "failed" (the student's program is at fault: a verdict) or "error" (the harness is at
+fault: never to be scored as the student's failure). An interactive reply is a plain object
+(`ok`, `verdict`, `grader_error`, `saved`, `received`): what a check reads (grader/plugin.py).
 """
 
 from __future__ import annotations
@@ -17,16 +19,19 @@ import signal
 import socket
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from . import i18n, jail, probes
 from .endpoints import Program
 from .i18n import N_, _
-from .loop import RX_BUDGET, Loop
+from .loop import Loop
 from .program_steps import crash_summary
 from .runner import Spawn
-from .steps import STEPS, Runner, StepFailed, describe
+from .steps import Runner, StepFailed, describe
+from .stepspec import problem
 from .transcript import Transcript
+from .wire import Outcome, Plan, ProgramOutcome, Verdict
 
 BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "LANG": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp"}
@@ -40,30 +45,30 @@ class MissingFile(StepFailed):
 WHO = {"course": N_("the course's program"), "reference": N_("the reference solution")}
 
 
-def make_spawner(plan: dict[str, Any], loop: Loop, log: Transcript) -> Spawn:
-    student, reference = plan["student"], plan["reference"]
-    jail_root = (plan.get("jail") or {}).get("root")
-    located: dict[str, str] = student.get("files") or {}  # a declared file -> where the hand-in has it
+def make_spawner(plan: Plan, loop: Loop, log: Transcript) -> Spawn:
+    student, reference = plan.student, plan.reference
+    jail_root = (plan.jail or {}).get("root")
+    located = student.files  # a declared file -> where the hand-in has it
 
     def spawn(name: str, argv: list[str], origin: str) -> Program:
         info = student if origin == "student" else reference
         script = located.get(argv[0], argv[0]) if origin == "student" else argv[0]
-        if not os.path.isfile(os.path.join(info["dir"], script)):
+        if not os.path.isfile(os.path.join(info.dir, script)):
             missing = _("{file} is missing from the submission") if origin == "student" else \
                 _("{file} is missing from the reference solution")
             raise MissingFile(missing.format(file=argv[0]), expected=_("a file named {file}").format(file=argv[0]),
                               observed=_("no such file"))
-        command = [info["python"], script, *argv[1:]]
+        command = [str(info.python), script, *argv[1:]]
         if origin != "student":
-            return Program(name, command, cwd=info["dir"], env=dict(BASE_ENV), loop=loop, log=log, origin=origin,
+            return Program(name, command, cwd=info.dir, env=dict(BASE_ENV), loop=loop, log=log, origin=origin,
                            shown=_(WHO[origin]))
         preexec = jail.student_preexec(
-            root=jail_root, cwd=JAIL_SUBMISSION if jail_root else info["dir"], uid=info.get("uid"),
-            gid=info.get("gid"), limits=plan.get("limits", {}), cgroups=plan.get("cgroups", []),
+            root=jail_root, cwd=JAIL_SUBMISSION if jail_root else info.dir, uid=info.uid,
+            gid=info.gid, limits=plan.limits, cgroups=list(plan.cgroups),
         )
-        env = BASE_ENV | ({"HOME": student["tmp"], "TMPDIR": student["tmp"], "MALLOC_ARENA_MAX": "2"}  # process
-                          if student.get("tmp") else {})
-        return Program(name, command, cwd=info["dir"], env=env, loop=loop, log=log, preexec=preexec)
+        env = BASE_ENV | ({"HOME": student.tmp, "TMPDIR": student.tmp, "MALLOC_ARENA_MAX": "2"}  # process
+                          if student.tmp else {})
+        return Program(name, command, cwd=info.dir, env=env, loop=loop, log=log, preexec=preexec)
 
     return spawn
 
@@ -80,79 +85,80 @@ def client_start_failure(p: Program) -> str | None:
     return summary if compile_error else _("{script} stops at once: {why}").format(script=p.script, why=summary)
 
 
-def outcome_of(runner: Runner | None, log: Transcript, started: float) -> dict[str, Any]:
+def outcome_of(runner: Runner | None, log: Transcript, started: float) -> Outcome:
     programs = {}
     for name, p in (runner.programs if runner else {}).items():
-        programs[name] = {"student": p.student, "origin": p.origin, "script": p.script, "exit": p.exit_text(),
-                          "returncode": p.proc.returncode, "stderr": p.stderr.tail(), "stdout_bytes": p.stdout.total,
-                          "stderr_bytes": p.stderr.total, "limited": bool(p.limits_hit()),
-                          "start_failure": client_start_failure(p) if p.student else None}
-    return {"status": "passed", "transcript": log.to_json(), "programs": programs,
-            "saved": runner.saved if runner else {}, "duration": round(time.monotonic() - started, 4)}
+        programs[name] = ProgramOutcome(
+            student=p.student, origin=p.origin, script=p.script, exit=p.exit_text(), returncode=p.proc.returncode,
+            stderr=p.stderr.tail(), stdout_bytes=p.stdout.total, stderr_bytes=p.stderr.total,
+            limited=bool(p.limits_hit()), start_failure=client_start_failure(p) if p.student else None)
+    return Outcome("passed", log.value(), programs, dict(runner.saved) if runner else {},
+                   round(time.monotonic() - started, 4))
 
 
-def failure(index: int, step: dict[str, Any] | None, e: StepFailed) -> dict[str, Any]:
-    return {"status": "failed", "failed_step": index, "step": describe(step) if step else _("after the last step"),
-            "message": e.message, "expected": e.expected, "observed": e.observed}
+def failure(index: int, step: dict[str, Any] | None, e: StepFailed) -> Verdict:
+    return Verdict(index, describe(step) if step else _("after the last step"), e.message, e.expected, e.observed)
 
 
-def setup(plan: dict[str, Any]) -> None:
-    if plan.get("isolation") == "process":  # no namespace of our own: grader/sandbox/process.py
+def setup(plan: Plan) -> None:
+    if plan.isolation == "process":  # no namespace of our own: grader/sandbox/process.py
         jail.prctl(jail.PR_SET_CHILD_SUBREAPER, 1)  # a daemon that double-forks stays below the driver
         probes.SCOPE[:] = [os.getpid()]  # the sandbox is what descends from the driver
         return
     jail.loopback_up()
-    if plan.get("jail"):  # the local backend's UTS namespace (docker names the container itself)
+    if plan.jail:  # the local backend's UTS namespace (docker names the container itself)
         socket.sethostname(jail.HOSTNAME)
-    if plan.get("jail"):
-        s = plan["student"]
-        jail.build_root(plan["jail"]["root"], s["dir"], s["python"], s.get("uid") or 0, s.get("gid") or 0,
-                        int(plan.get("scratch_mb", 16)))
+        s = plan.student
+        jail.build_root(plan.jail["root"], s.dir, str(s.python), s.uid or 0, s.gid or 0, plan.scratch_mb)
 
 
-def run(plan: dict[str, Any], out: Any) -> dict[str, Any]:
+def run(plan: Plan, out: Any) -> Outcome:
     started = time.monotonic()
-    i18n.use(plan.get("lang"))  # before any text: the plan's language (a forked driver runs one plan)
-    log, loop = Transcript(), Loop(int(plan.get("received_mb", RX_BUDGET >> 20)) << 20)
+    i18n.use(plan.lang)  # before any text: the plan's language (a forked driver runs one plan)
+    log, loop = Transcript(), Loop(plan.received_mb << 20)
     runner: Runner | None = None
-    result: dict[str, Any] = {}
+    verdict: Verdict | None = None
+    error: str | None = None
     try:
         setup(plan)
         runner = Runner(plan, loop, log, make_spawner(plan, loop, log))
-        if plan.get("interactive"):
-            result = interact(runner, out)
+        if plan.interactive:
+            verdict = interact(runner, out)
         else:
-            for i, step in enumerate(plan["steps"]):
+            for i, step in enumerate(plan.steps):
                 try:
                     runner.run_step(step)
                 except StepFailed as e:
                     log.grader(_("step failed"), e.message)
-                    result = failure(i, step, e)
+                    verdict = failure(i, step, e)
                     break
             else:
                 try:
                     runner.finish()
                 except StepFailed as e:
                     log.grader(_("step failed"), e.message)
-                    result = failure(len(plan["steps"]), None, e)
+                    verdict = failure(len(plan.steps), None, e)
         runner.teardown()
-        if plan.get("isolation") == "process":
-            jail.kill_uid(plan["student"]["uid"])  # what escaped the programs' process groups
+        if plan.isolation == "process":
+            jail.kill_uid(plan.student.uid or 0)  # what escaped the programs' process groups
             jail.reap_children()  # the killed orphans are ours (subreaper): no zombie may keep the uid busy
     except Exception:
         import traceback  # only a harness fault needs it: not imported on every scenario's start
 
-        result = {"status": "error", "error": traceback.format_exc()}
-    return {**outcome_of(runner, log, started), **result}
+        error = traceback.format_exc()
+    outcome = outcome_of(runner, log, started)
+    if error is not None:
+        return replace(outcome, status="error", error=error)
+    return replace(outcome, status="failed", verdict=verdict) if verdict else outcome
 
 
-def interact(runner: Runner, out: Any) -> dict[str, Any]:
+def interact(runner: Runner, out: Any) -> Verdict | None:
     """Steps sent one per line by a check written in Python. A step the check got wrong (an unknown
     verb, bad arguments) or a fault of the driver is answered `{"ok": false, "grader_error": ...}`:
     the check's or the grader's fault, never the student's. Each reply carries what each client
     received since the previous reply (not everything again: a flood would make it huge)."""
     print(json.dumps({"ready": True}), file=out, flush=True)
-    result: dict[str, Any] = {}
+    result: Verdict | None = None
     sent: dict[str, int] = {}
     for i, line in enumerate(sys.stdin):
         step = json.loads(line)
@@ -163,7 +169,7 @@ def interact(runner: Runner, out: Any) -> dict[str, Any]:
             runner.run_step(step)
             reply: dict[str, Any] = {"ok": True}
         except StepFailed as e:
-            reply = {"ok": False, **failure(i, step, e)}
+            reply = {"ok": False, "verdict": failure(i, step, e).to_json()}
             result = result or failure(i, step, e)
         except Exception as e:  # the check's mistake or ours: said to the check, never the student's fault
             reply = {"ok": False, "grader_error": f"{type(e).__name__}: {e}"}
@@ -176,13 +182,10 @@ def interact(runner: Runner, out: Any) -> dict[str, Any]:
 
 
 def check_step(step: Any) -> None:
-    """A step as a check sends it: one known verb and its arguments."""
-    if not isinstance(step, dict) or len(step) != 1:
-        raise ValueError(_("a step is a mapping with one key, the verb: got {step}").format(step=str(step)[:100]))
-    ((verb, _args),) = step.items()
-    if verb not in STEPS:
-        raise ValueError(_("unknown step {verb!r} (the steps: {steps})").format(verb=verb,
-                                                                              steps=", ".join(sorted(STEPS))))
+    """A step as a check sends it: one known verb, its keys and their types (stepspec.py)."""
+    why = problem(step)
+    if why:
+        raise ValueError(why)
 
 
 def main() -> None:
@@ -198,10 +201,10 @@ def main() -> None:
     line = sys.stdin.readline()
     if not line.strip():
         os._exit(0)
-    plan = json.loads(line)
-    if plan.get("alarm"):  # docker: the driver's own deadline counts from its plan, not its start
-        signal.alarm(int(plan["alarm"]))
-    print(json.dumps(run(plan, out)), file=out, flush=True)
+    plan = Plan.from_json(json.loads(line))
+    if plan.alarm:  # docker: the driver's own deadline counts from its plan, not its start
+        signal.alarm(plan.alarm)
+    print(json.dumps(run(plan, out).to_json()), file=out, flush=True)
     sys.stderr.flush()
     os._exit(0)
 

@@ -150,7 +150,7 @@ class ConnSteps(RunnerBase):
                 self._send_pieces(self.conn(n), pieces_of(args, i), self.within(args))
             return
         for i, n in enumerate(names, 1):
-            rng = random.Random(f"{self.plan.get('seed', 0)}/{n}/{len(self.conn(n).sent)}")
+            rng = random.Random(f"{self.plan.seed}/{n}/{len(self.conn(n).sent)}")
             if "random" in args:
                 data = rng.randbytes(args["random"])
             elif "random_text" in args:
@@ -223,7 +223,7 @@ class ConnSteps(RunnerBase):
         c = self.conn(args["as"])
         held = [self.conn(n) for n in args.get("hold", [args["as"]])]
         limit = int(args.get("max", flood_limit(held)))
-        rng = random.Random(f"{self.plan.get('seed', 0)}/{c.name}/flood")
+        rng = random.Random(f"{self.plan.seed}/{c.name}/flood")
         line = rng.randbytes(FLOOD_LINE - 1).translate(AS_TEXT) + b"\n"
         for h in held:
             h.hold()

@@ -136,7 +136,7 @@ class MeasureSteps(RunnerBase):
             def past_bound() -> int | None:
                 """A counter only grows: once past `at_most`, the rest of the window cannot help."""
                 grown = value() - before
-                return grown if self.plan.get("early", True) and what in self.COUNTERS and any(
+                return grown if self.plan.early and what in self.COUNTERS and any(
                     k != "at_least" and grown > b for k, b in checks) else None
 
             # decided at once when certain: past its bound, or the sandbox quiescent (nothing can

@@ -76,15 +76,15 @@ class ProgramSteps(RunnerBase):
     def start(self, args: dict[str, Any]) -> None:
         side = args.get("from", "student")
         name = args.get("as", args["program"])
-        spec = self.plan["programs"][args["program"]]
-        origin = "reference" if side == "reference" else "course" if spec.get("provided") else "student"
-        port = self.new_port(name) if spec["kind"] == "server" else self.port_of(args)
+        spec = self.plan.programs[args["program"]]
+        origin = "reference" if side == "reference" else "course" if spec.provided else "student"
+        port = self.new_port(name) if spec.kind == "server" else self.port_of(args)
         argv = [str(a).replace("{port}", str(port)).replace("{host}", self.host)
-                for a in [*spec["argv"], *args.get("args", [])]]
+                for a in [*spec.argv, *args.get("args", [])]]
         prog = self.spawn(name, argv, origin)
-        prog.script = spec["argv"][0]
+        prog.script = spec.argv[0]
         self.programs[name] = prog
-        if spec["kind"] != "server":
+        if spec.kind != "server":
             prog.target_port = port
             return
         listening = self.wait_for(
@@ -95,7 +95,7 @@ class ProgramSteps(RunnerBase):
             self.log.add(name, _("listening"), _("port {port}, backlog {backlog}").format(port=port,
                                                                                            backlog=listening[0]))
             return
-        script = spec["argv"][0]
+        script = spec.argv[0]
         if prog.returncode is not None:
             prog.drain(self.loop, Deadline.after(0.5, self.deadline))
             prog.start_failure = start_failure(prog, script, _("before listening"))

@@ -32,6 +32,7 @@ from .i18n import Nn_, _, ngettext
 from .loop import Deadline, Loop
 from .matching import show
 from .transcript import Transcript
+from .wire import Plan
 
 T = TypeVar("T")
 
@@ -104,16 +105,16 @@ def plural(n: int, word: str) -> str:
 
 
 class RunnerBase:
-    def __init__(self, plan: dict[str, Any], loop: Loop, log: Transcript, spawn: Spawn) -> None:
+    def __init__(self, plan: Plan, loop: Loop, log: Transcript, spawn: Spawn) -> None:
         self.plan, self.loop, self.log, self.spawn = plan, loop, log, spawn
-        self.host: str = plan.get("host", "127.0.0.1")
-        self.first_port: int = plan["port"]
+        self.host = plan.host
+        self.first_port = plan.port
         self.ports: dict[str, int] = {}  # server or listener name -> its port (first_port, +1, ...)
         self.listeners: dict[str, Listener] = {}
         self.conns: dict[str, Conn] = {}
         self.programs: dict[str, Program] = {}
         self.saved: dict[str, int] = {}
-        self.deadline = Deadline.after(float(plan["timeout"]))
+        self.deadline = Deadline.after(plan.timeout)
         self.early: tuple[float, str] | None = None  # (when, why) the last wait_for ended early
         loop.on_child_exit = self._children_exited
 
@@ -203,7 +204,7 @@ class RunnerBase:
         """The condition's value once it holds; None at the deadline, or as soon as the sandbox is
         quiescent with the condition unmet (then `self.early` says when and why)."""
         self.early = None
-        if not self.plan.get("early", True):
+        if not self.plan.early:
             return self.loop.wait_until(condition, deadline, poll=True)
         before: list[settle.Snapshot | None] = [None]
         looked = [time.monotonic()]  # the first look once QUIET_EVERY has passed: most conditions hold before

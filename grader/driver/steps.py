@@ -17,33 +17,22 @@ from .matching import show
 from .measure_steps import MeasureSteps
 from .program_steps import ProgramSteps
 from .runner import BOUND_RE, DEFAULT_WITHIN, START_WITHIN, StepFailed
+from .stepspec import STEPS as SPECS
+from .stepspec import VERBS, with_key
 
 __all__ = ["BOUND_RE", "DEFAULT_WITHIN", "START_WITHIN", "STEPS", "Runner", "StepFailed", "describe"]
 
 
-# every verb of the scenario language (grader/assignment/schema/scenarios.schema.json lists the same)
-STEPS = frozenset({
-    "start", "listen", "accept", "connect", "session", "fill_queue", "send", "expect", "expect_silence", "flood",
-    "close", "shutdown", "reset", "expect_closed", "type", "expect_output", "wait_exit", "check_stderr", "probe",
-    "expect_blocked", "compare", "pause", "resume", "stop",
-})
+STEPS = frozenset(SPECS)  # every verb of the scenario language: stepspec.py defines each
 
 
 class Runner(ConnSteps, ProgramSteps, MeasureSteps):
-    # verb -> the key its shorthand stands for: `connect: alice` is `connect: {as: alice}`
-    VERBS: ClassVar[dict[str, str]] = {
-        "start": "program", "listen": "as", "connect": "as", "session": "as", "send": "as", "expect": "as",
-        "close": "as", "shutdown": "as", "reset": "as", "expect_closed": "as", "type": "into",
-        "expect_output": "of", "wait_exit": "of", "check_stderr": "of", "probe": "measure", "stop": "of",
-        "pause": "of", "resume": "of", "flood": "as", "expect_silence": "as",
-    }
+    VERBS: ClassVar[dict[str, str]] = VERBS  # verb -> the key its short form stands for (stepspec.py)
 
     def run_step(self, step: dict[str, Any]) -> None:
         ((verb, args),) = step.items()
-        if not isinstance(args, dict):  # shorthand: `connect: alice`, `start: server`
-            args = {self.VERBS[verb]: args}
         try:
-            getattr(self, verb)(args)
+            getattr(self, SPECS[verb].method)(with_key(verb, args))  # `connect: alice` is `connect: {as: alice}`
         except StepFailed as e:
             raise self.annotate(e) from None
 

@@ -6,6 +6,8 @@ import time
 
 from .i18n import N_, _
 from .matching import show
+from .wire import Event
+from .wire import Transcript as TranscriptValue
 
 GRADER = N_("grader")  # the actor of the grader's own events (report.html draws its lane apart)
 
@@ -15,7 +17,7 @@ MAX_EVENTS = 400  # first and last halves are kept; the middle of a flood is sum
 class Transcript:
     def __init__(self) -> None:
         self.start = time.monotonic()
-        self.events: list[list[object]] = []
+        self.events: list[Event] = []
         self.dropped = 0
 
     def now(self) -> float:
@@ -25,7 +27,7 @@ class Transcript:
         if len(self.events) >= MAX_EVENTS:
             self.dropped += 1
             del self.events[MAX_EVENTS // 2]
-        self.events.append([self.now(), who, what, detail])
+        self.events.append(Event(self.now(), who, what, detail))
 
     def grader(self, what: str, detail: str = "") -> None:
         """An event of the grader itself ("step failed", "nothing more can happen")."""
@@ -34,5 +36,6 @@ class Transcript:
     def data(self, who: str, what: str, data: bytes) -> None:
         self.add(who, what, show(data))
 
-    def to_json(self) -> dict[str, object]:
-        return {"events": self.events, "dropped": self.dropped}
+    def value(self) -> TranscriptValue:
+        """The transcript as it crosses the sandbox boundary (wire.py)."""
+        return TranscriptValue(tuple(self.events), self.dropped)

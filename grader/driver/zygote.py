@@ -15,7 +15,7 @@ with SCM_RIGHTS: the driver's stdin, stdout and stderr) forks
     `grader.driver.__main__.main()` on the descriptors, as `unshare --fork --kill-child
     --mount-proc` then `python3 -m grader.driver` would.
 It answers with the keeper's pid and a pidfd of it. The local backend runs it on the host; the
-docker backend's warm container runs it as its PID 1 (grader/sandbox/docker.py). The host kills
+docker backend's warm container runs it as its PID 1 (grader/sandbox/docker/warm.py). The host kills
 the keeper to end the sandbox: the driver gets SIGKILL when its keeper dies (PR_SET_PDEATHSIG, as `--kill-child`),
 and the kernel ends everything else in the PID namespace with it. The keeper dies with this
 server, and this server with the host's thread that started it (`setpriv --pdeathsig`; in the
@@ -223,7 +223,7 @@ def _own_tcp_table(buckets: int) -> None:
 
 def main(argv: list[str]) -> None:
     """`[NETNS_FD]`: the host's socket is stdin; `--connect PATH BUCKETS`: the host listens at PATH
-    (the docker backend's warm container, grader/sandbox/docker.py), and the scenarios' network
+    (the docker backend's warm container, grader/sandbox/docker/warm.py), and the scenarios' network
     namespaces get TCP hash tables of BUCKETS buckets."""
     if argv[:1] == ["--connect"]:
         host = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)

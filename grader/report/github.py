@@ -42,7 +42,7 @@ from ..i18n import _, ngettext
 from ..results import ClassResult, SubmissionResult, TestResult
 from ..text import visible
 from .gradebook import percent, points
-from .html import split_feedback
+from .html import feedback_view
 
 MESSAGE_CHARS = 2000  # an annotation is a pop-up, not a log
 DETAILS_CHARS = 20_000  # one test's feedback in the summary
@@ -65,7 +65,7 @@ def shorten(text: str, limit: int) -> str:
 
 def annotation_message(test: TestResult) -> str:
     """What failed and what to check; the transcript and stderr stay in the summary and the logs."""
-    fb = split_feedback(test.output)
+    fb = feedback_view(test)
     message = fb.summary + ("\n\n" + _(ADVICE_HEAD) + " " + fb.advice if fb.advice else "")
     return shorten(message.strip() or test.output.strip() or test.status, MESSAGE_CHARS)
 

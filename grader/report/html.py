@@ -9,11 +9,9 @@ safe, so every byte a student controls reaches the page as text. On top of that 
 a Content-Security-Policy that lets only the one script whose SHA-256 it names run (no inline
 handlers, no other script, no network): were an injection ever to slip through, it would not execute.
 
-A failed test's `output` is the text `grader.feedback.render` lays out: paragraphs separated by a
-blank line, "What to check:", "Transcript (seconds since the test started):" with one event a line
-(`  {time:8.3f}s  {actor:<8} {event}  {detail}`, the time with its language's decimal symbol), and
-"Last lines NAME wrote on stderr (...):".
-`split_feedback` reads it back into parts; text it does not recognise stays in the summary.
+A failed scenario's feedback comes in parts (`TestResult.feedback`, grader/feedback.py): the
+summary, the advice, the transcript's events, each student program's stderr; `feedback_view`
+reads those fields (a check written in Python has only its `output`: all summary).
 A test not run (`status == "not_run"`) has no transcript: its output is "Not run: " and why, all
 summary. A submission's `findings` (a missing file, a program that does not start) head its section.
 An instructor's overrides (grade --overrides) follow them, with why; the matrix marks each
@@ -25,7 +23,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
-import re
 import statistics
 from dataclasses import dataclass, field
 from functools import cache
@@ -36,9 +33,9 @@ import jinja2
 import markupsafe
 
 from ..driver.transcript import GRADER
-from ..feedback import ADVICE_HEAD, EVENTS_NOT_SHOWN, STDERR_HEAD, TRANSCRIPT_HEAD
-from ..findings import not_run_why
-from ..i18n import LANGUAGES, N_, _, current, install, numeral, read_back, translation
+from ..driver.wire import Transcript
+from ..feedback import dropped_note, shown_events
+from ..i18n import LANGUAGES, N_, _, current, install, numeral, translation
 from ..results import ClassResult, SubmissionResult, TestResult
 from ..text import visible
 from .gradebook import percent, points, scenario_order, tag_order
@@ -49,10 +46,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 
 
-# -- the feedback text, read back -------------------------------------------------------------
-
-EVENT_LINE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)s  (\S+) +(.*?)(?:  (.*))?$")  # 0.015s, or 0,015s in French
-
+# -- a test's feedback, in parts -------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Event:
@@ -79,40 +73,28 @@ class Feedback:
     stderr: tuple[StderrTail, ...] = ()
 
 
-def parse_transcript(lines: list[str]) -> tuple[list[Event], list[str]]:
+def view_events(transcript: Transcript) -> tuple[Event, ...]:
+    """The events the feedback text shows (feedback.shown_events), at its precision (ms)."""
     events: list[Event] = []
-    notes: list[str] = []
-    for line in lines:
-        if m := EVENT_LINE.match(line):
-            events.append(Event(float(m[1].replace(",", ".")), m[2], m[3], m[4] or ""))
-        elif (gap := read_back(EVENTS_NOT_SHOWN, line.strip())) and gap["count"].isdigit():
-            events.append(Event(events[-1].time if events else 0.0, "", "", skipped=int(gap["count"])))
-        elif line.strip():
-            notes.append(line.strip())
-    return events, notes
-
-
-def split_feedback(output: str) -> Feedback:
-    if not_run_why(output) is not None:  # a test not run: its reason only, whatever the reason quotes
-        return Feedback(output.strip("\n"))
-    summary: list[str] = []
-    advice: list[str] = []
-    events: list[Event] = []
-    notes: list[str] = []
-    tails: list[StderrTail] = []
-    for para in output.strip("\n").split("\n\n"):
-        head, _, body = para.partition("\n")
-        if read_back(ADVICE_HEAD, head) is not None:
-            advice.append(" ".join(body.split()))
-        elif read_back(TRANSCRIPT_HEAD, head) is not None:
-            found, more = parse_transcript(body.split("\n"))
-            events += found
-            notes += more
-        elif (m := read_back(STDERR_HEAD, head)) and all(s.startswith("  |") for s in body.split("\n")):
-            tails.append(StderrTail(m["name"], m["exit"], tuple(s[4:] for s in body.split("\n"))))
+    for e in shown_events(transcript):
+        if isinstance(e, int):
+            events.append(Event(events[-1].time if events else 0.0, "", "", skipped=e))
         else:
-            summary.append(para)
-    return Feedback("\n\n".join(summary), "\n\n".join(advice), tuple(events), tuple(notes), tuple(tails))
+            events.append(Event(round(e.time, 3), e.actor, e.what, e.detail))
+    return tuple(events)
+
+
+def feedback_view(test: TestResult) -> Feedback:
+    """The test's feedback in parts, from its fields; a test without them (a check written in
+    Python, a test not run) is all summary."""
+    fb = test.feedback
+    if fb is None or test.status == "not_run":
+        return Feedback(test.output.strip("\n"))
+    programs = fb.programs
+    summary = "\n\n".join([*fb.summary, *(note for p in programs for note in p.notes())]).strip("\n")
+    notes = (note,) if fb.transcript and (note := dropped_note(fb.transcript)) else ()
+    return Feedback(summary, " ".join(fb.advice.split()), view_events(fb.transcript) if fb.transcript else (), notes,
+                    tuple(StderrTail(p.name, p.exit, p.stderr) for p in programs if p.stderr))
 
 
 # -- charts: geometry computed here, drawn by the template ------------------------------------
@@ -382,7 +364,7 @@ def cell(test: TestResult | None) -> Cell:
 
 def submission_view(i: int, sub: SubmissionResult, scenarios: list[str]) -> SubmissionView:
     by_name = {t.name: t for t in sub.tests}
-    feedback = {j: split_feedback(t.output) for j, t in enumerate(sub.tests) if t.status != "passed"}
+    feedback = {j: feedback_view(t) for j, t in enumerate(sub.tests) if t.status != "passed"}
     failed = () if sub.error else tuple(FailedTest(f"s{i}-t{j}", sub.tests[j], outcome(sub.tests[j]), fb,
                                                    timeline(fb.events)) for j, fb in feedback.items())
     return SubmissionView(f"s{i}", sub, points(sub.score), points(sub.max_score),

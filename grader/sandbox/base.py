@@ -7,7 +7,6 @@ import json
 import os
 import selectors
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -17,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 from ..errors import DriverError, SandboxError
 from ..i18n import _
+from .lifecycle import CLOSE_WITHIN, KILL, KILL_UNWAITED, Process, stop
 
 OUTCOME_STATUSES = ("passed", "failed", "error")
 GRACE = 15.0  # seconds the host waits beyond the driver's own deadline before killing the sandbox
@@ -25,6 +25,7 @@ SHARED_ENV = "LABGRADE_SHARED_SANDBOX"  # a class run's sandbox, lent to its pyt
 SHARED_FD = 3  # the descriptor a pytest run gets it on
 PARENT_ENV = "LABGRADE_PARENT_PID"  # `grade`'s pid, for the pytest processes it starts (they die with it)
 GRADER_PACKAGE = Path(__file__).resolve().parent.parent
+STDERR_TAIL = 3000  # characters of a driver's stderr kept in a DriverError (the end: where a traceback says why)
 
 
 def copy_driver(dest: Path) -> Path:
@@ -72,18 +73,15 @@ class HeldServer:
         if isinstance(started[0], BaseException):
             self.sock.close()
             raise SandboxError(_("cannot start the {what}: {error}").format(what=what, error=started[0]))
-        self.popen = started[0]
+        self.popen, self.what = started[0], what
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)  # the server sees the end of its socket and exits (and a
             # thread in recv() on this end returns: a close() alone would wake neither)
         self.sock.close()
-        try:
-            self.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
+        stop([Process(f"the {self.what}", pid=self.popen.pid)], KILL, asked=CLOSE_WITHIN)
+        self.popen.wait()
         self._released.set()
 
 
@@ -111,6 +109,17 @@ class Sandbox(Protocol):
     @classmethod
     def unavailable(cls) -> str | None:
         """None when this backend can run here, else what is missing and how to get it."""
+
+    @classmethod
+    def fingerprint(cls) -> dict[str, str]:
+        """What of this machine the backend's results depend on, beyond the grader's code, the
+        kernel and the machine (a part of the cache's keys: grader/cache.py). May raise: the
+        backend cannot run here."""
+
+    @classmethod
+    def sweep(cls, within: float) -> None:
+        """Remove what this run's sandboxes left when their pytest process was killed before its
+        own clean-up (a class run stopped by Ctrl-C), `within` seconds at most for a cgroup."""
 
     def start(self, plan: dict[str, Any]) -> DriverProcess:
         """Start the driver on `plan` (see grader/driver/__main__.py) in a fresh sandbox."""
@@ -192,14 +201,15 @@ class PopenTransport:
         return self.popen.returncode
 
     def stderr_tail(self) -> str:
-        return self.popen.stderr.read().decode(errors="replace")[-3000:] if self.popen.stderr else ""
+        return self.popen.stderr.read().decode(errors="replace")[-STDERR_TAIL:] if self.popen.stderr else ""
 
     def interrupt(self) -> None:
-        self.popen.send_signal(signal.SIGKILL)  # unshare's --kill-child ends the driver, PID 1 of the sandbox
+        if self.popen.returncode is None:  # (not reaped: its pid is still its own)
+            stop([Process("a driver", pid=self.popen.pid)], KILL_UNWAITED)
 
     def kill(self) -> None:
         if self.popen.poll() is None:
-            os.kill(self.popen.pid, signal.SIGKILL)
+            stop([Process("a driver", pid=self.popen.pid)], KILL)
             self.popen.wait()
         for f in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
             if f:

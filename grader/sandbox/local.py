@@ -15,7 +15,7 @@ its own SysV IPC and message queues and its own host name, where it builds the s
     and RLIMIT_NPROC is counted per user namespace there, so it is a sound fork limit.
 The driver runs from a copy made when the backend opens (base.copy_driver), never from the
 checkout, which may be edited while a class is graded.
-Start-up: one driver server per backend (grader/driver/zygote.py, the `Zygote` here) imports the
+Start-up: one driver server per backend (grader/driver/zygote.py; its host end, `Zygote`, in zygote.py) imports the
 driver once and forks each scenario's driver into its new namespaces: ~2 ms of CPU where an
 interpreter's start and the driver's imports cost ~30 ms (bench/RESULTS.md). The next scenario's
 driver is also forked while the current scenario runs (a spare, waiting for its plan on stdin);
@@ -40,15 +40,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from functools import cache
@@ -57,11 +53,12 @@ from typing import Any
 
 from ..errors import SandboxError
 from ..i18n import _
-from .base import RUN_ENV, DriverProcess, HeldServer, StartsAhead, copy_driver
+from .base import RUN_ENV, DriverProcess, copy_driver
+from .lifecycle import CGROUPS, remove_cgroups, sweep_cgroups
+from .zygote import Spares, Zygote
 
 SANDBOX_UID = 65534  # "nobody": owns no file the sandbox can see; it only ever runs inside chroots
 DRIVER_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.__main__ import main; main()"
-ZYGOTE_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.zygote import main; main(sys.argv[2:])"
 GRADER_PARENT = str(Path(__file__).resolve().parent.parent.parent)
 PYTHON_CANDIDATES = ("/usr/bin/python3", "/usr/local/bin/python3", "/usr/bin/python3.13", "/usr/bin/python3.12")
 
@@ -145,7 +142,7 @@ def namespaces_refused() -> str | None:
 class Cgroup:
     """A pids (and memory, and CPU) cgroup for one sandbox, v1 or v2, removed on close()."""
 
-    V1 = Path("/sys/fs/cgroup")
+    V1 = CGROUPS
     CPU_PERIOD = 100_000  # µs, the kernel's default period
     CPUS = 1.0  # CPU quota of a sandbox's student processes, as a docker container's by default: a
     # spinning fork bomb must not take every core from the submissions graded beside it
@@ -200,201 +197,10 @@ class Cgroup:
     def procs(self) -> list[str]:
         return [str(d / "cgroup.procs") for d in self.dirs]
 
-    CLOSE_WITHIN = 10.0  # seconds for the kernel to end a cgroup's processes; past that, the cgroup is left to
-    # the class run's sweep (classrun.py), which knows it by the run id in its name
-
     def close(self) -> None:
         """Kill what is left in the cgroups, wait until each of those processes has exited (a
         pidfd turns readable then, and its task has left the cgroup), and remove them."""
         remove_cgroups(self.dirs)
-
-    @staticmethod
-    def _end_processes(d: Path, deadline: float) -> None:
-        pidfds = []
-        with contextlib.suppress(OSError):
-            if (d / "cgroup.kill").exists():  # v2: every process of it, those forked meanwhile too
-                (d / "cgroup.kill").write_text("1")
-            for pid in (d / "cgroup.procs").read_text().split():
-                with contextlib.suppress(OSError):
-                    pidfds.append(os.pidfd_open(int(pid)))
-        try:
-            for fd in pidfds:
-                with contextlib.suppress(OSError):
-                    signal.pidfd_send_signal(fd, signal.SIGKILL)
-            waiting = pidfds
-            while waiting and (left := deadline - time.monotonic()) > 0:
-                ended = select.select(waiting, [], [], left)[0]
-                waiting = [fd for fd in waiting if fd not in ended]
-            if not pidfds:  # listed no more, not yet gone from the cgroup (a task being moved out)
-                os.sched_yield()
-        finally:
-            for fd in pidfds:
-                os.close(fd)
-
-
-def remove_cgroups(dirs: list[Path], within: float = Cgroup.CLOSE_WITHIN) -> None:
-    """Remove cgroups, in turn: what is left in each is killed, and waited for (Cgroup._end_processes);
-    one still busy after `within` s is left (to the class run's sweep, classrun.py)."""
-    deadline = time.monotonic() + within
-    for d in dirs:
-        while True:
-            try:
-                d.rmdir()
-                break
-            except FileNotFoundError:
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    break
-                Cgroup._end_processes(d, deadline)
-
-
-class ForkedTransport:
-    """A driver forked by the zygote: pipes to its stdin, stdout and stderr, and a pidfd of its
-    keeper (grader/driver/zygote.py), whose death ends the sandbox."""
-
-    def __init__(self, pidfd: int, stdin: int, stdout: int, stderr: int) -> None:
-        self.pidfd, self.stdin, self.stdout, self.stderr = pidfd, stdin, stdout, stderr
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        try:
-            while view:
-                view = view[os.write(self.stdin, view):]
-        except (BrokenPipeError, OSError):
-            pass
-
-    def fileno(self) -> int:
-        return self.stdout
-
-    def read(self) -> bytes | None:
-        return os.read(self.stdout, 65536) or None
-
-    def ended(self, timeout: float | None = 0) -> bool:
-        return bool(select.select([self.pidfd], [], [], timeout)[0])
-
-    def wait(self, timeout: float) -> None:
-        if not self.ended(timeout):  # past its deadline: ended, not waited for forever
-            self.kill()
-
-    def exit_status(self) -> int | None:
-        return None  # the zygote's child: only the zygote may wait for it
-
-    def stderr_tail(self) -> str:
-        with contextlib.suppress(OSError), os.fdopen(os.dup(self.stderr), "rb") as f:
-            return f.read().decode(errors="replace")[-3000:]
-        return ""
-
-    def interrupt(self) -> None:
-        with contextlib.suppress(OSError):
-            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)  # its driver, PID 1 of the sandbox, dies with it
-
-    def kill(self) -> None:
-        if self.closed:
-            return
-        self.interrupt()
-        self.ended(None)
-        self.closed = True
-        for fd in (self.stdin, self.stdout, self.stderr, self.pidfd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-class DriverServer:
-    """The host's end of a driver server's socket (grader/driver/zygote.py): forks drivers."""
-
-    def __init__(self, sock: socket.socket, what: str) -> None:
-        self.sock, self.what = sock, what
-        self._lock = threading.Lock()
-
-    def fork(self) -> ForkedTransport:
-        """A new driver in new namespaces, waiting for its plan."""
-        stdin, stdout, stderr = os.pipe2(os.O_CLOEXEC), os.pipe2(os.O_CLOEXEC), os.pipe2(os.O_CLOEXEC)
-        try:
-            with self._lock:
-                socket.send_fds(self.sock, [b"fork"], [stdin[0], stdout[1], stderr[1]])
-                _, fds, _, _ = socket.recv_fds(self.sock, 32, 1)
-        except OSError as e:
-            fds, why = [], str(e)
-        else:
-            why = "it ended"
-        finally:
-            for fd in (stdin[0], stdout[1], stderr[1]):
-                os.close(fd)
-        if len(fds) != 1:
-            for fd in (stdin[1], stdout[0], stderr[0], *fds):
-                os.close(fd)
-            raise SandboxError(_("the {what} did not fork a driver ({why}); its errors are in this run's log").format(
-                what=self.what, why=why))
-        return ForkedTransport(fds[0], stdin[1], stdout[0], stderr[0])
-
-    def channel(self) -> socket.socket:
-        """A channel of its own to the same server, for another process (its own requests, and
-        its own keepers, killed when it closes the channel): one end of a new socket pair."""
-        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            with self._lock:
-                socket.send_fds(self.sock, [b"channel"], [theirs.fileno()])
-        finally:
-            theirs.close()
-        return mine
-
-    def check(self, procs: list[str], jail: str) -> str | None:
-        """Whether a driver could make its namespaces, mount its /proc and a tmpfs at `jail`, and
-        move a process into the cgroups whose cgroup.procs are `procs`: None, or why not."""
-        with self._lock:
-            self.sock.sendall("\0".join(["check", jail, *procs]).encode())
-            answer = self.sock.recv(4096).decode(errors="replace")
-        return None if answer == "ok" else answer or f"the {self.what} ended"
-
-
-class Zygote(HeldServer):
-    """The driver server (grader/driver/zygote.py) of one backend."""
-
-    def __init__(self, python: str, lib: Path, netns: int | None) -> None:
-        super().__init__([python, "-I", "-S", "-c", ZYGOTE_BOOT, str(lib), *([] if netns is None else [str(netns)])],
-                         "local sandbox's driver server", pass_fds=() if netns is None else (netns,),
-                         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
-        self.server = DriverServer(self.sock, "local sandbox's driver server")
-
-
-class Spares:
-    """The drivers forked ahead: each thread that starts scenarios gets the spare forked during its
-    previous scenario (fresh namespaces, waiting for its plan), and a new spare for its next one,
-    unless no more scenarios are expected (Sandbox.expect). close() kills the spares left."""
-
-    def __init__(self, fork: Callable[[], ForkedTransport]) -> None:
-        self.fork = fork
-        self._spares: dict[int, ForkedTransport] = {}  # thread -> the driver it started ahead
-        self._starts = StartsAhead()
-        self._lock = threading.Lock()
-
-    def take(self) -> ForkedTransport:
-        with self._lock:
-            spare = self._spares.pop(threading.get_ident(), None)
-        if spare is not None and spare.ended():
-            spare.kill()
-            spare = None
-        driver = spare or self.fork()
-        with self._lock:
-            self._starts.one_started()
-            wanted = self._starts.worth(len(self._spares))  # the other threads' spares
-        if wanted:
-            fresh = self.fork()
-            with self._lock:
-                self._spares[threading.get_ident()] = fresh
-        return driver
-
-    def expect(self, starts: int) -> None:
-        with self._lock:
-            self._starts.left = starts
-
-    def close(self) -> None:
-        with self._lock:
-            spares, self._spares = list(self._spares.values()), {}
-        for spare in spares:
-            spare.kill()
 
 
 class LocalSandbox:
@@ -427,6 +233,16 @@ class LocalSandbox:
                      "use --backend docker where an engine is reachable, or --backend process, which isolates "
                      "less (README: Sandbox backends)").format(refused=refused)
         return None
+
+    @classmethod
+    def fingerprint(cls) -> dict[str, str]:
+        python = os.path.realpath(sandbox_python() or "")
+        st = os.stat(python)
+        return {"python": f"{python} {st.st_size} {st.st_mtime_ns}"}
+
+    @classmethod
+    def sweep(cls, within: float) -> None:
+        sweep_cgroups(os.environ.get(RUN_ENV, "")[:12], within)
 
     def __init__(self) -> None:
         self.python = sandbox_python() or sys.executable

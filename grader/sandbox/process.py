@@ -77,6 +77,14 @@ class ProcessSandbox:
                      "LABGRADE_PYTHON")
         return None
 
+    @classmethod
+    def fingerprint(cls) -> dict[str, str]:
+        return {}
+
+    @classmethod
+    def sweep(cls, within: float) -> None:
+        """Nothing: no cgroup here, and each scenario's uid is cleared at its start (_free_uid)."""
+
     def __init__(self) -> None:
         self.python = sandbox_python() or sys.executable
         self.workdir = Path(tempfile.mkdtemp(prefix="labgrade-process-", dir=reachable_tmp()))

@@ -21,7 +21,6 @@ import pytest
 from grader.errors import DriverError
 from grader.image import BASE_LABEL, IMAGE, OFFLINE_BASE
 from grader.sandbox import base, open_backend
-from grader.sandbox import docker as docker_backend
 from grader.sandbox.docker import (
     CGROUP_MOUNT,
     DRIVER_CAPS,
@@ -31,7 +30,9 @@ from grader.sandbox.docker import (
     WORK_MOUNT,
     DockerSandbox,
 )
-from grader.sandbox.local import DriverServer
+from grader.sandbox.docker import backend as docker_backend
+from grader.sandbox.docker import config as docker_config
+from grader.sandbox.zygote import DriverServer
 from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,7 +70,8 @@ def interactive_plan(tmp: Path, timeout: float = 30) -> dict[str, Any]:
     sub.mkdir()
     sub.chmod(0o755)
     (sub / "server.py").write_text("")
-    return {"steps": [], "interactive": True, "timeout": timeout, "port": 24680, "seed": 1, "scenario": "probe",
+    return {"type": "plan", "steps": [], "interactive": True, "timeout": timeout, "port": 24680, "seed": 1,
+            "scenario": "probe",
             "programs": {"server": {"argv": ["server.py", "{port}"], "kind": "server"}},
             "student": {"dir": str(sub)}, "reference": {"dir": str(REPO / "reference" / "echo-iterative")},
             "limits": {"cpu_seconds": 10, "memory_mb": 256, "address_space_mb": 2048, "file_size_mb": 4,
@@ -168,8 +170,8 @@ def test_the_container_ends_itself_when_its_grader_is_gone(per_scenario: DockerS
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The driver's own alarm (the host's deadline plus a slack) ends the container, and auto_remove
     removes it, even if nobody on the host is left to do it."""
-    monkeypatch.setattr(docker_backend, "GRACE", 0)
-    monkeypatch.setattr(docker_backend, "ALARM_SLACK", 0)
+    monkeypatch.setattr(docker_config, "GRACE", 0)
+    monkeypatch.setattr(docker_config, "ALARM_SLACK", 0)
     proc = per_scenario.start(interactive_plan(tmp_path, timeout=2))
     proc.wait_ready()
     cid = proc.transport.cid  # type: ignore[attr-defined]

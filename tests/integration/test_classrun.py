@@ -628,11 +628,12 @@ sub.chmod(0o755)
 (sub / "server.py").write_text("import socket, sys, time\\ns = socket.socket()\\ns.bind(('', int(sys.argv[1])))\\n"
                                "s.listen(5)\\nc, _ = s.accept()\\ntime.sleep(600)\\n")
 box = LocalSandbox()
-box.start({"steps": [{"start": "server"}, {"connect": "c"}, {"expect": {"as": "c", "data": "never", "within": 60}}],
+box.start({"type": "plan",
+           "steps": [{"start": "server"}, {"connect": "c"}, {"expect": {"as": "c", "data": "never", "within": 60}}],
            "early": False, "timeout": 120, "port": 24680, "seed": 1,
            "programs": {"server": {"argv": ["server.py", "{port}"], "kind": "server"}},
            "student": {"dir": str(sub)}, "reference": {"dir": str(sub)}, "limits": {}})
-box.start({"steps": [], "timeout": 120, "port": 24680, "programs": {}, "student": {"dir": str(sub)},
+box.start({"type": "plan", "steps": [], "timeout": 120, "port": 24680, "programs": {}, "student": {"dir": str(sub)},
            "reference": {"dir": str(sub)}, "limits": {}})  # and a spare, waiting for its plan
 sys.stdin.read()
 """

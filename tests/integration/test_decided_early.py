@@ -58,9 +58,9 @@ def test_a_server_asleep_in_select_without_timeout_passes_when_quiescent(local_s
 def test_a_busy_waiting_server_fails_as_soon_as_it_is_past_the_bound(local_sandbox: Sandbox, tmp_path: Path) -> None:
     out = run_server(local_sandbox, tmp_path, SELECT_SERVER.format(timeout=0.001),
                      steps=[*IDLE, probe_over("wakeups", 20)])
-    assert out["status"] == "failed" and out["failed_step"] == 2, out
-    assert "voluntary context switches within the first" in out["message"], out["message"]
-    assert out["message"].endswith("of 10.0 s, expected at most 20"), out["message"]
+    assert out["status"] == "failed" and out["verdict"]["step"] == 2, out
+    assert "voluntary context switches within the first" in out["verdict"]["reason"], out["verdict"]["reason"]
+    assert out["verdict"]["reason"].endswith("of 10.0 s, expected at most 20"), out["verdict"]["reason"]
 
 
 def test_a_server_asleep_with_a_timer_sits_the_window_out(local_sandbox: Sandbox, tmp_path: Path) -> None:
@@ -134,8 +134,8 @@ def test_a_program_that_never_sleeps_has_the_same_cpu_time_to_answer_whatever_it
     time, so the answer sent after 30 ms of CPU time is seen even when nine threads share one CPU
     (the sandbox's CPU quota), as it would be on a loaded machine."""
     out = run_server(local_sandbox, tmp_path, LATE_ANSWER.format(spinners=spinners, need=0.03), steps=ECHO_ONCE)
-    assert out["status"] == "failed" and out["failed_step"] == 4, out
-    assert "c received 5 bytes more than expected, after the expected ones: 'late\\n'" in out["message"], out
+    assert out["status"] == "failed" and out["verdict"]["step"] == 4, out
+    assert "c received 5 bytes more than expected, after the expected ones: 'late\\n'" in out["verdict"]["reason"], out
 
 
 def test_a_program_that_never_sleeps_is_waited_for_as_long_as_its_cpu_time_not_longer(
@@ -165,5 +165,5 @@ def test_a_server_that_accepts_slowly_but_steadily_gets_every_client(local_sandb
     """
     out = run_server(local_sandbox, tmp_path, code, steps=[
         {"start": "server"}, {"connect": {"as": "c{i}", "each": 20, "accepted": True}}])
-    assert out["status"] == "passed", out.get("message")
+    assert out["status"] == "passed", out.get("verdict")
     assert sum(e.endswith(" connected") for e in events(out)) == 20, events(out)

@@ -330,7 +330,8 @@ def test_hostile_submission(case: Case, backend: str, lab: Assignment, tmp_path:
             staging = Path(tempfile.mkdtemp(prefix="labgrade-submission-"))
             try:
                 handin, staged = prepare(submission, lab, staging / "s")
-                result, outcome = grade_scenario(box, lab, scenario, staged, handin.files)
+                result, graded = grade_scenario(box, lab, scenario, staged, handin.files)
+                outcome = graded.to_json()  # the wire form: read as JSON
             except SubmissionUnusable as e:
                 result, outcome = None, {"unusable": str(e)}
             finally:
@@ -403,7 +404,8 @@ scenario = next(s for s in lab.scenarios if s.name == {ONE_LINE!r})
 box = open_backend("local")
 try:
     handin, staged = prepare(Path({str(submission)!r}), lab, Path({str(tmp_path)!r}) / "s")
-    result, outcome = grade_scenario(box, lab, scenario, staged, handin.files)
+    result, graded = grade_scenario(box, lab, scenario, staged, handin.files)
+    outcome = graded.to_json()  # the wire form: read as JSON
 finally:
     box.close()
 print(json.dumps({{"children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,

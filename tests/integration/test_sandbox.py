@@ -43,7 +43,7 @@ def run_server(box: Sandbox, tmp: Path, code: str, steps: list[dict[str, Any]] |
     sub.mkdir()
     sub.chmod(0o755)
     (sub / "server.py").write_text(textwrap.dedent(code) + PROBE_TAIL)
-    full = {"steps": steps or [{"start": "server"}], "timeout": 20, "port": 24680, "seed": 1,
+    full = {"type": "plan", "steps": steps or [{"start": "server"}], "timeout": 20, "port": 24680, "seed": 1,
             "programs": {"server": {"argv": ["server.py", "{port}"], "kind": "server"}},
             "student": {"dir": str(sub)}, "reference": {"dir": str(sub)},
             "limits": {"cpu_seconds": 10, "memory_mb": 512, "address_space_mb": 4096, "file_size_mb": 4,
@@ -311,21 +311,22 @@ def test_memory_is_capped(sandbox: Sandbox, tmp_path: Path) -> None:
         hog = b"x" * (1 << 30)                   # 1 GiB, touched: within RLIMIT_AS, beyond memory_mb=512
     """)
     assert out["status"] == "failed", out
-    assert "SIGKILL" in out["message"], out["message"]  # the cgroup's OOM killer...
-    assert "out of memory" in out["message"] and "512 MB" in out["message"], out["message"]  # ...said as such
+    reason = out["verdict"]["reason"]
+    assert "SIGKILL" in reason, reason  # the cgroup's OOM killer...
+    assert "out of memory" in reason and "512 MB" in reason, reason  # ...said as such
 
 
 def test_missing_program_is_the_students_failure(sandbox: Sandbox, tmp_path: Path) -> None:
     out = run_server(sandbox, tmp_path, "", programs={"server": {"argv": ["nope.py", "{port}"],
                                                                  "kind": "server"}})
     assert out["status"] == "failed"
-    assert "nope.py is missing from the submission" in out["message"]
+    assert "nope.py is missing from the submission" in out["verdict"]["reason"]
 
 
 def test_crash_before_listening_is_reported_with_stderr(sandbox: Sandbox, tmp_path: Path) -> None:
     out = run_server(sandbox, tmp_path, "raise SystemExit('cannot start: bad config')\n")
     assert out["status"] == "failed"
-    assert "exited with code 1 before listening" in out["message"]
+    assert "exited with code 1 before listening" in out["verdict"]["reason"]
     assert "cannot start: bad config" in out["programs"]["server"]["stderr"]
 
 

@@ -1,5 +1,6 @@
 """The docker backend's parts that need no engine: apt mirror discovery for the offline image,
-the attach stream's framing, who owns a container, and what happens without an engine."""
+the attach stream's framing, the containers' configuration, who owns a container, and what
+happens without an engine."""
 
 from __future__ import annotations
 
@@ -13,7 +14,21 @@ import pytest
 
 from grader import image
 from grader.sandbox import open_backend
-from grader.sandbox.docker import DockerSandbox, DockerTransport, owner_id, owner_is_gone, sigint_deferred
+from grader.sandbox.docker import (
+    DRIVER_CAPS,
+    MEMORY_RESERVE_MB,
+    PIDS_RESERVE,
+    WARM_CAPS,
+    WORK_MOUNT,
+    DockerSandbox,
+    DockerTransport,
+    Frames,
+    owner_id,
+    owner_is_gone,
+    sigint_deferred,
+)
+from grader.sandbox.docker.config import alarm_of, scenario_config, scenario_plan, warm_config
+from grader.sandbox.docker.transport import STDERR_KEPT
 
 DEB822 = """\
 Types: deb
@@ -129,3 +144,49 @@ def test_no_engine_is_named_and_auto_falls_back(monkeypatch: pytest.MonkeyPatch,
     finally:
         box.close()
     assert "using the local sandbox (docker: no Docker engine answers" in capsys.readouterr().err
+
+
+def test_frames_split_anywhere_give_the_same_stdout_and_stderr() -> None:
+    stream = frame(1, b'{"ready": true}\n') + frame(2, b"warn") + frame(1, b"") + frame(2, b"ing\n") + frame(1, b"x")
+    for cut in range(1, len(stream)):
+        frames = Frames()
+        out = frames.feed(stream[:cut]) + frames.feed(stream[cut:])
+        assert (out, bytes(frames.stderr)) == (b'{"ready": true}\nx', b"warning\n"), cut
+    frames = Frames()
+    assert b"".join(frames.feed(stream[i:i + 1]) for i in range(len(stream))) == b'{"ready": true}\nx'
+
+
+def test_frames_keep_only_the_end_of_stderr() -> None:
+    frames = Frames()
+    frames.feed(frame(2, b"a" * STDERR_KEPT) + frame(2, b"the end"))
+    assert len(frames.stderr) == STDERR_KEPT and frames.stderr.endswith(b"athe end")
+
+
+def test_a_scenario_container_is_configured_from_the_plan_without_an_engine(tmp_path: Path) -> None:
+    plan = {"timeout": 10, "scratch_mb": 8, "limits": {"processes": 40, "memory_mb": 256, "socket_mb": 2},
+            "student": {"dir": str(tmp_path / "sub")}, "reference": {"dir": "/elsewhere"}}
+    labels = {"labgrade": "1"}
+    config = scenario_config(plan, tmp_path / "ref", tmp_path / "lib", labels)
+    host = config["host_config"]
+    assert host["PidsLimit"] == 40 + PIDS_RESERVE
+    assert host["Memory"] == host["MemorySwap"] == (256 + MEMORY_RESERVE_MB) << 20
+    assert host["KernelMemoryTCP"] == 2 << 20
+    assert host["NetworkMode"] == "none" and host["ReadonlyRootfs"] and host["CapDrop"] == ["ALL"]
+    assert host["CapAdd"] == DRIVER_CAPS and "SYS_ADMIN" not in host["CapAdd"]
+    assert host["Tmpfs"] == {"/tmp": "rw,exec,nosuid,nodev,size=8m,mode=1777"}
+    assert {(m["Target"], m["Source"], m["ReadOnly"]) for m in host["Mounts"]} == {
+        ("/submission", str(tmp_path / "sub"), True), ("/grader/reference", str(tmp_path / "ref"), True),
+        ("/grader/lib/grader", str(tmp_path / "lib" / "grader"), True)}
+    assert config["labels"] == labels and config["command"][-1] == str(alarm_of(plan))
+    seen = scenario_plan(plan)
+    assert seen["student"]["dir"] == "/submission" and seen["reference"]["dir"] == "/grader/reference"
+    assert seen["limits"]["max_processes"] == 40 and "processes" not in seen["limits"]
+
+
+def test_the_warm_container_is_configured_without_an_engine(tmp_path: Path) -> None:
+    config = warm_config(tmp_path, {"labgrade": "1"}, apparmor=True)
+    host = config["host_config"]
+    assert host["CapAdd"] == WARM_CAPS and host["CgroupnsMode"] == "host"
+    assert "apparmor=unconfined" in host["SecurityOpt"]
+    assert "apparmor=unconfined" not in warm_config(tmp_path, {}, apparmor=False)["host_config"]["SecurityOpt"]
+    assert f"{WORK_MOUNT}/driver.sock" in config["command"]

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from grader.assignment.model import Scenario
+from grader.driver.wire import Outcome, Transcript
 from grader.feedback import render
+from tests.unit.outcomes import failed as failed_outcome
+from tests.unit.outcomes import program
 
 SCENARIO = Scenario(
     name="server echoes one line", tags=("protocol",), points=2.0,
@@ -14,24 +17,22 @@ SCENARIO = Scenario(
 )
 
 
-def failed(**extra: Any) -> dict[str, Any]:
-    outcome = {
-        "status": "failed", "failed_step": 1, "step": "connect alice",
-        "message": "1 connection not established within 3.0 s (alice)",
+def failed(**extra: Any) -> Outcome:
+    outcome: dict[str, Any] = {
+        "step": 1, "step_text": "connect alice",
+        "reason": "1 connection not established within 3.0 s (alice)",
         "expected": "1 client connected", "observed": "no answer",
-        "transcript": {"events": [[0.0123, "server", "listening", "port 5000, backlog 5"],
-                                  [3.25, "alice", "connecting", ""]], "dropped": 0},
+        "events": [[0.0123, "server", "listening", "port 5000, backlog 5"], [3.25, "alice", "connecting", ""]],
         "programs": {
-            "server": {"student": True, "exit": "exited with code 1",
-                       "stderr": "Traceback (most recent call last):\nValueError: bad port\n"},
-            "ref": {"student": False, "exit": "killed by SIGTERM", "stderr": "reference internals\n"},
+            "server": program("exited with code 1", "Traceback (most recent call last):\nValueError: bad port\n"),
+            "ref": program("killed by SIGTERM", "reference internals\n", student=False),
         },
     }
-    return {**outcome, **extra}
+    return failed_outcome(**{**outcome, **extra})
 
 
 def test_passed() -> None:
-    assert render(SCENARIO, {"status": "passed", "duration": 1.234}) == "Passed in 1.23 s."
+    assert render(SCENARIO, Outcome("passed", duration=1.234)) == "Passed in 1.23 s."
 
 
 def test_failed_says_where_what_and_when() -> None:
@@ -57,14 +58,14 @@ def test_failed_shows_the_stderr_of_student_programs_only() -> None:
 
 def test_stderr_tail_is_the_last_20_lines() -> None:
     stderr = "".join(f"err{i:02d}\n" for i in range(30))
-    text = render(SCENARIO, failed(programs={"server": {"student": True, "exit": "running", "stderr": stderr}}))
+    text = render(SCENARIO, failed(programs={"server": program("running", stderr)}))
     shown = [line for line in text.splitlines() if line.startswith("  | ")]
     assert shown == [f"  | err{i:02d}" for i in range(10, 30)]
 
 
 def test_long_transcript_is_cut_in_the_middle() -> None:
     events = [[i / 10, "alice", f"event{i:03d}", ""] for i in range(100)]
-    text = render(SCENARIO, failed(transcript={"events": events, "dropped": 5}))
+    text = render(SCENARIO, failed(events=events, dropped=5))
     assert "event029" in text and "event070" in text
     assert "event030" not in text and "event069" not in text
     assert "  ... 40 events not shown ..." in text.splitlines()
@@ -78,7 +79,7 @@ def test_without_expected_or_observed_there_is_no_such_line() -> None:
 
 def test_error_blames_the_grader_not_the_student() -> None:
     error = "Traceback (most recent call last):\n" + "x" * 5000 + "\nRuntimeError: sandbox vanished"
-    text = render(SCENARIO, {"status": "error", "error": error})
+    text = render(SCENARIO, Outcome("error", Transcript(), error=error))
     assert text.startswith("The grader itself failed on this test (not a problem in your code)")
     assert text.endswith("RuntimeError: sandbox vanished")
     assert "Failed at step" not in text

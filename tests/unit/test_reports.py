@@ -23,15 +23,16 @@ from typing import Any
 import pytest
 
 from grader.assignment.model import Scenario
-from grader.feedback import render
+from grader.feedback import Feedback, feedback_of
 from grader.i18n import use
 from grader.report import REPORTERS, classroom, github, gradescope, write_all
 from grader.report.gradebook import number, rows, write_grades_csv
-from grader.report.html import histogram, split_feedback, time_scale, timeline, write_html
+from grader.report.html import feedback_view, histogram, time_scale, timeline, write_html
 from grader.report.junit import NOT_XML, junit_tree, write_junit, xml_text
 from grader.results import ClassResult, SubmissionResult
 from grader.results import TestResult as Result  # aliased: pytest would try to collect Test*
 from grader.text import visible
+from tests.unit.outcomes import failed, program
 
 XSS = "</script><script>alert(1)</script>"
 XSS_NAME = "mallory<img src=x onerror=alert(2)>"
@@ -45,7 +46,7 @@ ECHO = Scenario(name="server echoes one line", tags=("protocol",), points=2.0,
                 feedback="Loop on recv() until it returns b'' and send each chunk with sendall().")
 
 
-def failed_output(scenario: Scenario) -> str:
+def failed_output(scenario: Scenario) -> Feedback:
     """Feedback as grader.feedback lays it out, with student bytes everywhere a student can put them."""
     events = [[0.0191, "server", "started", "/usr/bin/python3 server.py 41756"],
               [0.0862, "server", "listening", "port 41756, backlog 5"],
@@ -54,20 +55,23 @@ def failed_output(scenario: Scenario) -> str:
               [0.0901, "server", "stderr", repr(HOSTILE)],
               [3.1204, "alice", "received", repr("hé " + XSS)],
               [3.1210, "grader", "step failed", "expected 'hi\\n', got something else"]]
-    return render(scenario, {
-        "status": "failed", "failed_step": 3, "step": "expect alice 'hi\\n'",
-        "message": "alice received the wrong bytes", "expected": "'hi\\n'", "observed": HOSTILE,
-        "transcript": {"events": events, "dropped": 2},
-        "programs": {"server": {"student": True, "exit": "exited with code 1",
-                                "stderr": f"Traceback (most recent call last):\n{XSS}\n{CONTROL}\u2028\x85\n"
-                                          f"{WORKFLOW}\n"}},
-    })
+    return feedback_of(scenario, failed(
+        3, "expect alice 'hi\\n'", "alice received the wrong bytes", "'hi\\n'", HOSTILE, events, 2,
+        {"server": program("exited with code 1",
+                           f"Traceback (most recent call last):\n{XSS}\n{CONTROL}\u2028\x85\n{WORKFLOW}\n")}))
 
 
-def outcome(name: str, tags: tuple[str, ...], points: float, status: str = "passed", output: str = "Passed.",
-         visibility: str = "visible", error: bool = False) -> Result:
-    return Result(name, tags, points if status == "passed" else 0.0, points, status, output, visibility,
-                      error, duration=0.25)
+def split_feedback(output: str | Feedback) -> Any:
+    """The parts report.html shows of a failed test with this output."""
+    return feedback_view(outcome("t", (), 1, "failed", output))
+
+
+def outcome(name: str, tags: tuple[str, ...], points: float, status: str = "passed",
+            output: str | Feedback = "Passed.", visibility: str = "visible", error: bool = False) -> Result:
+    """A test's result; a failed scenario's `output` as its feedback in parts (grader/feedback.py)."""
+    text, parts = (output, None) if isinstance(output, str) else (output.text(), output)
+    return Result(name, tags, points if status == "passed" else 0.0, points, status, text, visibility,
+                  error, duration=0.25, feedback=parts)
 
 
 def klass() -> ClassResult:
@@ -317,7 +321,7 @@ def test_feedback_without_sections_is_all_summary() -> None:
 
 def test_timeline_has_a_lane_per_actor_and_a_linear_time_axis() -> None:
     many = [[0.01 * i, f"c{i % 3}", "sent", "'x'"] for i in range(80)] + [[4.0, "server", "zombies = 3", ""]]
-    fb = split_feedback(render(ECHO, {"status": "failed", "transcript": {"events": many}}))
+    fb = split_feedback(feedback_of(ECHO, failed(events=many)))
     assert any(e.skipped == 21 for e in fb.events)  # feedback keeps 30 + 30 of 81 lines
     tl = timeline(fb.events)
     assert tl is not None

@@ -23,6 +23,7 @@ from grader.driver.endpoints import Program
 from grader.driver.loop import Loop
 from grader.driver.steps import Runner, StepFailed
 from grader.driver.transcript import Transcript
+from grader.driver.wire import Plan
 
 ENV = {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
 
@@ -46,7 +47,8 @@ def runner(tmp_path: Path) -> Iterator[Runner]:
     plan: dict[str, Any] = {"port": free_port(), "timeout": 20, "host": "127.0.0.1",
                             "programs": {"server": {"argv": ["server.py", "{port}"], "kind": "server"},
                                          "client": {"argv": ["client.py", "{host}", "{port}"], "kind": "client"}}}
-    r = Runner(plan, loop, log, spawn)
+    r = Runner(Plan.from_json({"type": "plan", "steps": [], "student": {"dir": str(tmp_path)},
+                               "reference": {"dir": str(tmp_path)}, **plan}), loop, log, spawn)
     try:
         yield r
     finally:
@@ -349,7 +351,7 @@ def test_expect_waits_on_while_the_bytes_keep_arriving(runner: Runner, tmp_path:
     step = {"expect": {"as": "alice", "echo": True, "within": 0.5}}
     if passes:
         runner.run_step(step)
-        assert any(e[2] == "still arriving" for e in runner.log.events), runner.log.events
+        assert any(e.what == "still arriving" for e in runner.log.events), runner.log.events
     else:
         e = failure(runner, step)
         assert "10 of 40 expected bytes had arrived" in e.message, e.message
@@ -380,7 +382,7 @@ def test_a_flood_that_the_program_has_read_whole_ends_at_once(runner: Runner, tm
     runner.run_step({"start": "server"})
     runner.run_step({"connect": "alice"})
     runner.run_step({"flood": {"as": "alice", "max": 1 << 20, "within": 3}})
-    assert [e for e in runner.log.events if e[2] == "flooded 1048576 bytes"], runner.log.events[-3:]
+    assert [e for e in runner.log.events if e.what == "flooded 1048576 bytes"], runner.log.events[-3:]
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 80, 81, 100_000])

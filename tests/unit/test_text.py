@@ -10,6 +10,7 @@ import pytest
 from grader.assignment.model import Scenario
 from grader.feedback import render
 from grader.text import did_you_mean, visible
+from tests.unit.outcomes import failed, program
 
 OSC52 = "\x1b]52;c;cm0gLXJmIH4=\x07"  # writes the reader's clipboard
 TITLE = "\x1b]0;pwned\x07"
@@ -31,10 +32,8 @@ def test_visible(raw: str, shown: str) -> None:
 
 def test_feedback_shows_a_students_stderr_without_obeying_it() -> None:
     scenario = Scenario("s", ("protocol",), 1.0, ({"start": "server"},))
-    outcome = {"status": "failed", "failed_step": 0, "step": "start server", "message": "server exited",
-               "transcript": {"events": []},
-               "programs": {"server": {"student": True, "exit": "exited with code 1",
-                                       "stderr": f"boom {OSC52}{BIDI}\rgone\n"}}}
+    outcome = failed(0, "start server", "server exited",
+                     programs={"server": program("exited with code 1", f"boom {OSC52}{BIDI}\rgone\n")})
     text = render(scenario, outcome)
     assert "boom \\x1b]52;" in text and "file\\u202egnp.exe\n  | gone" in text  # the CR ended a line
     assert not any(c in text for c in ("\x1b", "\u202e", "\r", "\x07"))

@@ -1,0 +1,107 @@
+"""What is derived from the table of steps (grader/driver/stepspec.py), written where it is read:
+the step part of schema/scenarios.schema.json, the step tables of README.md and docs/scenarios.md.
+
+    python -m grader.assignment.language           # rewrite the three files from the table
+    python -m grader.assignment.language --check   # exit status 1 when one of them differs
+
+tests/unit/test_stepspec.py fails when a committed file differs from what the table gives. The
+rest of the schema (a scenario's keys, the tags, the languages) and the text around the tables
+are written by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..driver.stepspec import STEPS, StepSpec
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = Path(__file__).resolve().parent / "schema" / "scenarios.schema.json"
+BEGIN, END = "<!-- steps: generated from grader/driver/stepspec.py by `python -m grader.assignment.language` -->", \
+    "<!-- end of the generated steps -->"
+
+
+def verb_schema(spec: StepSpec) -> dict[str, Any]:
+    """The JSON Schema of one step's value: its keys (none other), the required ones, the short form."""
+    out: dict[str, Any] = {"type": ["string", "object"] if spec.short else "object"}
+    if spec.short and spec.key:
+        out["pattern"] = spec.keys[spec.key].schema["pattern"]
+    if spec.description:
+        out["description"] = spec.description
+    out["additionalProperties"] = False
+    out["required"] = list(spec.required)
+    out["properties"] = {a.name: dict(a.schema) for a in spec.args}
+    return out
+
+
+def step_schema() -> dict[str, Any]:
+    """`$defs/step`: a mapping with exactly one key, a step's name."""
+    return {"type": "object", "minProperties": 1, "maxProperties": 1, "propertyNames": {"enum": list(STEPS)},
+            "properties": {s.name: verb_schema(s) for s in STEPS.values()}}
+
+
+def schema_text(committed: str) -> str:
+    """The scenario files' schema: the committed one with its `$defs/step` made from the table."""
+    whole = json.loads(committed)
+    whole["$defs"]["step"] = step_schema()
+    return json.dumps(whole, indent=1, ensure_ascii=False) + "\n"
+
+
+def _keys(spec: StepSpec) -> str:
+    """Its keys, the required ones first and in bold, `within` last."""
+    order = sorted(spec.args, key=lambda a: (not a.required, a.name == "within"))
+    return ", ".join(f"**`{a.name}`**" if a.required else f"`{a.name}`" for a in order)
+
+
+def _short(spec: StepSpec) -> str:
+    return f"`{spec.name}: {'PROGRAM' if spec.key == 'program' else 'NAME'}`" if spec.short else ""
+
+
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(cells).replace("|  |", "| |") + " |"
+
+
+def docs_table() -> str:
+    """docs/scenarios.md's table of the steps: each with its short form, its keys, what it does."""
+    rows = ["| step | short form | keys | does |", "|---|---|---|---|"]
+    return "\n".join(rows + [_row(f"`{s.name}`", _short(s), _keys(s), s.does) for s in STEPS.values()])
+
+
+def readme_table() -> str:
+    """README.md's table of the steps: each with its short form and its keys."""
+    rows = ["| step | short form | keys |", "|---|---|---|"]
+    return "\n".join(rows + [_row(f"`{s.name}`", _short(s), _keys(s)) for s in STEPS.values()])
+
+
+def with_table(text: str, table: str) -> str:
+    """`text` with what lies between the markers replaced by `table`."""
+    head, rest = text.split(BEGIN + "\n", 1)
+    _old, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{table}\n{END}{tail}"
+
+
+def generated() -> dict[Path, str]:
+    """Each file made from the table -> what it must hold."""
+    readme, docs = REPO / "README.md", REPO / "docs" / "scenarios.md"
+    return {SCHEMA: schema_text(SCHEMA.read_text(encoding="utf-8")),
+            readme: with_table(readme.read_text(encoding="utf-8"), readme_table()),
+            docs: with_table(docs.read_text(encoding="utf-8"), docs_table())}
+
+
+def main(argv: list[str]) -> int:
+    stale = [path for path, text in generated().items() if path.read_text(encoding="utf-8") != text]
+    if "--check" in argv:
+        for path in stale:
+            print(f"{path}: differs from grader/driver/stepspec.py: run python -m grader.assignment.language",
+                  file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in generated().items():
+        path.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,279 @@
+"""The scenario language in one table: every step, its keys and their types, the names it defines
+and refers to, what it does. Standard library only (the driver reads it).
+
+Everything else about the steps is derived from STEPS, and tests hold each to it:
+  * the driver's dispatch and short forms (steps.py: `Runner.run_step`, `VERBS`);
+  * the JSON Schema of a step (grader/assignment/language.py writes it into
+    grader/assignment/schema/scenarios.schema.json; tests/unit/test_stepspec.py fails when the
+    committed file differs);
+  * the loader's checks of the names a step defines and refers to (grader/assignment/load.py);
+  * the check of a step a check written in Python sends (`problem`, in the driver);
+  * the step tables of README.md and docs/scenarios.md (grader/assignment/language.py).
+
+A key `refers` to a kind of name an earlier step of the scenario defined ("client", "program",
+"server", "listener"), or `defines` one: the same kinds, "clients" (a name with `{i}`: any
+number of clients, as `fill_queue` connects them) and "measure" (a value saved for later bounds).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from .i18n import _, ngettext
+
+# JSON Schema of the values keys take (the patterns are those of the loader's messages, load.py PATTERNS)
+NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_{}-]*$"}
+SAVED = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}  # a measure's name: no {i}, no -
+TEMPLATE = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*\\{i\\}$"}  # q{i}: the clients q1, q2, ...
+WITHIN = {"type": "number", "exclusiveMinimum": 0, "maximum": 300}  # seconds (a scenario's timeout: 600 at most)
+EACH = {"type": "integer", "minimum": 1, "maximum": 500}  # clients at once (a class's largest scenario: 100)
+BOUND = {"type": ["integer", "string"]}  # a number, a saved measure's name, or NAME + N / NAME - N
+TRUE = {"const": True}
+TEXT = {"type": "string"}
+BYTES = {"type": "integer", "minimum": 1, "maximum": 16777216}  # 16 MiB: conn_steps.FLOOD_MAX
+MEASURES = ("children", "zombies", "fds", "threads", "processes", "stdout_lines", "stderr_lines", "output_lines",
+            "backlog", "accept_queue", "cpu_ms", "wakeups")  # measure_steps.MeasureSteps.UNITS says each
+SYSCALLS = ("select", "poll", "epoll", "read", "recv", "accept", "sleep", "futex", "wait4")  # probes.family
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One key of a step: its name, the JSON Schema of its value, and the names it is about."""
+
+    name: str
+    schema: dict[str, Any] = field(default_factory=lambda: dict(NAME))
+    required: bool = False
+    refers: str | None = None  # the kind of name it must be, defined by an earlier step
+    defines: str | None = None  # the kind of name it gives
+    each: bool = True  # a reference: with `each: N`, `{i}` in it names N of them (False: taken as written)
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One step (verb) of the scenario language."""
+
+    name: str
+    args: tuple[Arg, ...]
+    does: str  # what it does, for docs/scenarios.md
+    key: str | None = None  # the key a plain value stands for: `connect: alice` is `connect: {as: alice}`
+    short: bool = False  # scenario files may use that short form (checks written in Python always may)
+    one_of: tuple[str, ...] = ()  # exactly one of these keys
+    description: str = ""  # in the JSON Schema
+    handler: str = ""  # the Runner's method (default: the step's name)
+
+    @property
+    def method(self) -> str:
+        return self.handler or self.name
+
+    @property
+    def keys(self) -> dict[str, Arg]:
+        return {a.name: a for a in self.args}
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.args if a.required)
+
+
+def _as(refers: str | None = "client", defines: str | None = None, schema: dict[str, Any] = NAME) -> Arg:
+    return Arg("as", dict(schema), required=True, refers=refers, defines=defines)
+
+
+def _of(kind: str = "program") -> Arg:
+    return Arg("of", dict(NAME), required=True, refers=kind)
+
+
+def _pieces(what: str) -> Arg:
+    return Arg("pieces", {"type": "array", "minItems": 2, "items": {"type": "string", "minLength": 1},
+                          "description": f"{what} one after another, each once the program has read the previous one"})
+
+
+EACH_ARG, WITHIN_ARG = Arg("each", dict(EACH)), Arg("within", dict(WITHIN))
+TO = Arg("to", dict(NAME), refers="server")  # a server or a listener; default: the first one started
+BOUNDS = (Arg("at_least", dict(BOUND)), Arg("at_most", dict(BOUND)), Arg("equals", dict(BOUND)))
+CLIENT_END = (_as(), EACH_ARG, WITHIN_ARG)
+
+STEPS: dict[str, StepSpec] = {s.name: s for s in (
+    StepSpec("start", (
+        Arg("program", dict(NAME), required=True), Arg("from", {"enum": ["student", "reference"]}),
+        Arg("as", dict(NAME), defines="program"), Arg("args", {"type": "array", "items": {
+            "type": ["string", "integer"], "pattern": "^[^\\u0000]*$"}}), WITHIN_ARG, TO),
+        "start a program of `assignment.yaml` (`program`) under the name `as` (default: the program's); `from: "
+        "student` (default) runs the hand-in, `from: reference` the course's solution; `args` are appended to its "
+        "`argv` (`{port}`, `{host}` filled in). A server gets a port of its own and is waited for until it listens "
+        "(`within`, default 10 s; its backlog is saved as `NAME_backlog`); a client connects to `to` (a server or "
+        "listener, default: the first one started)", key="program", short=True),
+    StepSpec("listen", (_as(None, "listener"), Arg("backlog", {"type": "integer", "minimum": 0, "maximum": 4096})),
+             "a server scripted by the grader, for testing clients: listen on a port of its own (`backlog`, default "
+             "16); a client program started after it connects to it", key="as", short=True),
+    StepSpec("accept", (_as(None, "client"), _of("listener"), WITHIN_ARG),
+             "take the next connection on the listener `of`, as the scripted connection `as` (a client that exited "
+             "without connecting fails it at once)"),
+    StepSpec("connect", (
+        _as(None, "client"), EACH_ARG, WITHIN_ARG, TO, Arg("accepted", dict(TRUE)),
+        Arg("receive_buffer", {"type": "integer", "minimum": 1024, "maximum": 16777216}),
+        Arg("mss", {"type": "integer", "minimum": 536, "maximum": 65495})),
+        "connect a scripted client (`connect: alice`); with `each: N`, N clients named `c{i}` at once; `accepted: "
+        "true` also waits until the server has accept()ed them (a server that died or stopped listening fails it, "
+        "with its exit status); `receive_buffer` and `mss` (the segment size it announces: 1460 as over Ethernet, "
+        "where loopback's 65483 lets a program queue megabytes toward a client that does not read) shape what the "
+        "program can send it before its send queue is full; `within` is how long the server may take no "
+        "connection (one that accepts slowly but steadily is slow, not failing)", key="as", short=True),
+    StepSpec("session", (_as(None, "client"), EACH_ARG, WITHIN_ARG, Arg("data", {"type": "string", "minLength": 1},
+                                                                       required=True), TO),
+             "clients one after another: connect, send `data`, expect it echoed, close"),
+    StepSpec("fill_queue", (_as(None, "clients", TEMPLATE), TO,
+                            Arg("max", {"type": "integer", "minimum": 1, "maximum": 1000}), WITHIN_ARG,
+                            Arg("save", dict(SAVED), defines="measure")),
+             "while the server is busy, connect clients (`as` holds `{i}`: `q{i}`) one at a time until the kernel "
+             "drops one (ListenOverflows rises) or `max` are in (default 100), then wait until the sandbox has "
+             "settled: a server that accepts while busy drains the queue meanwhile, and what it took counts as "
+             "capacity too; `save` keeps how many got in"),
+    StepSpec("send", (
+        _as(), EACH_ARG, WITHIN_ARG, Arg("data", dict(TEXT)), Arg("random", dict(BYTES)), _pieces("sent"),
+        Arg("cut", {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "integer", "minimum": 1},
+                    "description": "byte offsets where `data` (UTF-8) is cut into pieces, each read alone"}),
+        Arg("random_text", {**BYTES, "description": "that many bytes of random printable ASCII lines"})),
+        "send text (`data`), deterministic random bytes (`random: BYTES`) or printable lines (`random_text: "
+        "BYTES`), or pieces each read alone by the program (`pieces: [...]`, or `data` with `cut: [8, 23]`, byte "
+        "offsets, e.g. inside a UTF-8 character); `within`: how long the program may take to read it",
+        key="as", one_of=("data", "random", "random_text", "pieces")),
+    StepSpec("expect", (
+        _as(), EACH_ARG, WITHIN_ARG, Arg("data", dict(TEXT)), Arg("echo", dict(TRUE)), Arg("others", dict(TEXT)),
+        Arg("lines", {"type": "array", "minItems": 1, "items": {"type": "string"}}),
+        Arg("sent_by", {**NAME, "description": "the bytes that client sent, not yet expected here"},
+            refers="client", each=False),
+        Arg("contains", {"type": "string", "minLength": 1, "description": "leniency: these bytes arrive, after "
+                                                                          "anything; what follows is not judged "
+                                                                          "either"})),
+        "the next bytes received are exactly `data`, or everything sent since the last expect (`echo: true`), or "
+        "what another client sent (`sent_by: NAME`); `lines:` these lines in any order; `others: \"from {j}\\n\"` "
+        "with `each: N`, one line from every other client; `contains:` (leniency) these bytes after anything, and "
+        "what follows is not judged. `within`: how long nothing may arrive (while bytes keep coming, it waits on)",
+        key="as", one_of=("data", "echo", "others", "lines", "sent_by", "contains")),
+    StepSpec("expect_silence", (_as(), EACH_ARG, Arg("for", {"type": "number", "exclusiveMinimum": 0,
+                                                             "maximum": 30}), WITHIN_ARG),
+             "once the sandbox has settled, nothing has arrived on these clients, and they are still open (`for`: a "
+             "minimum window in seconds, for timers)", key="as", short=True),
+    StepSpec("flood", (
+        _as(), Arg("hold", {"type": "array", "minItems": 1, "uniqueItems": True, "items": dict(NAME)},
+                   refers="client", each=False),
+        Arg("lines", dict(TRUE)), Arg("max", {"type": "integer", "minimum": 1024, "maximum": 67108864}), WITHIN_ARG),
+        "`as` sends (random bytes, or long lines with `lines: true`) while the `hold` clients (default: `as`) do "
+        "not read, at the program's pace (at most 256 KiB it has not read yet), until the program waits or `max` "
+        "bytes (16 MiB); then they read again. `within`: how long the program may go without reading",
+        key="as", short=True, description="the client sends while the held clients do not read, until the program "
+                                          "waits (its send queue is full) or max bytes were sent; then they read "
+                                          "again"),
+    StepSpec("close", CLIENT_END, "close the connection (FIN), after checking that nothing unexpected arrived on it",
+             key="as", short=True),
+    StepSpec("shutdown", CLIENT_END, "half-close (FIN, and keep reading), after the same check", key="as",
+             short=True),
+    StepSpec("reset", CLIENT_END, "abort the connection (RST, SO_LINGER 0), after the same check", key="as",
+             short=True),
+    StepSpec("expect_closed", (*CLIENT_END, Arg("how", {"enum": ["close", "reset", "any"]})),
+             "wait until the peer ends the connection: `how: close` (an orderly close, FIN: the default), `reset` or "
+             "`any`; a reset where a close was due fails, with both named", key="as", short=True),
+    StepSpec("type", (Arg("into", dict(NAME), required=True, refers="program"), Arg("data", dict(TEXT)),
+                      Arg("eof", dict(TRUE)), _pieces("typed"), WITHIN_ARG),
+             "type on a client program's terminal (stdin is a pty), once every program is asleep (as a person types "
+             "into a program that has started; at most 1 s for one that never sleeps); `eof: true` is Ctrl-D; "
+             "`pieces`: each line once the program has read the previous one (`within` each)",
+             key="into", one_of=("data", "eof", "pieces")),
+    StepSpec("expect_output", (
+        _of(), Arg("data", {"type": "string", "minLength": 1}), Arg("stream", {"enum": ["stdout", "stderr"]}),
+        WITHIN_ARG, Arg("contains", {"type": "string", "minLength": 1}),
+        Arg("match", {"type": "string", "minLength": 1,
+                      "description": "a regular expression the next line must fully match"}),
+        Arg("end", dict(TRUE)),
+        Arg("allow", {"type": "string", "minLength": 1,
+                      "description": "with end: one last line matching this regular expression is allowed"})),
+        "what the program prints next on stdout (`stream: stderr` for stderr): exactly `data`; anything then "
+        "`contains`; a line fully matching the regular expression `match`; or `end: true`: nothing more, the "
+        "program closed its output (`allow`: one last line matching it)",
+        key="of", one_of=("data", "contains", "match", "end")),
+    StepSpec("wait_exit", (_of(), Arg("code", {"type": "integer"}), WITHIN_ARG),
+             "the program exits (with the status `code`, when given)", key="of", short=True),
+    StepSpec("check_stderr", (_of(), Arg("min_lines", {"type": "integer", "minimum": 0}),
+                              Arg("max_lines", {"type": "integer", "minimum": 0}),
+                              Arg("traceback", {"type": "boolean"})),
+             "what the program wrote on stderr: between `min_lines` and `max_lines` non-blank lines; `traceback: "
+             "false`: no Python traceback", key="of"),
+    StepSpec("probe", (
+        Arg("measure", {"enum": list(MEASURES)}, required=True),
+        Arg("of", dict(NAME), refers="program"),  # a server's, for backlog and accept_queue (load.py)
+        *BOUNDS, WITHIN_ARG, Arg("save", dict(SAVED), defines="measure"),
+        Arg("over", {"type": "number", "exclusiveMinimum": 0, "maximum": 30})),
+        "`children`, `zombies`, `fds`, `threads`, `stdout_lines`, `stderr_lines`, `output_lines` of the program "
+        "`of`, `backlog` or `accept_queue` of a server, the submission's `processes`; `cpu_ms` and `wakeups` "
+        "(voluntary context switches) over a window of `over` seconds, decided before its end when certain (a "
+        "counter past `at_most`, or the sandbox quiescent). Waits up to `within` for the bound to hold; `save: "
+        "name` keeps the value, and a bound may be `name` or `name + 1`", key="measure"),
+    StepSpec("expect_blocked", (
+        _of(), Arg("in", {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(SYSCALLS)}},
+                   required=True),
+        Arg("samples", {"type": "integer", "minimum": 1, "maximum": 50}), WITHIN_ARG),
+        "while idle, the program waits in one of these system calls (`select`, `poll`, `epoll`, `read`, `recv`, "
+        "`accept`, `sleep`, `futex`, `wait4`), in each of `samples` looks at `/proc/PID/syscall` (default 5)"),
+    StepSpec("compare", (Arg("saved", dict(SAVED), required=True), *BOUNDS),
+             "a saved value against a number or another saved value (`ref_capacity`, `server_backlog`, `name + 1`)"),
+    StepSpec("pause", (_of(),), "SIGSTOP the program (not its children): e.g. children that end while their parent "
+                                "is paused have their SIGCHLD merged, deterministically", key="of", short=True),
+    StepSpec("resume", (_of(),), "SIGCONT the program", key="of", short=True),
+    StepSpec("stop", (_of(),), "SIGTERM, then SIGKILL after 1 s", key="of", short=True),
+)}
+
+VERBS = {s.name: s.key for s in STEPS.values() if s.key}  # verb -> the key its short form stands for
+
+
+def with_key(verb: str, args: Any) -> Any:
+    """A step's keys: the short form (`connect: alice`) made the mapping it stands for."""
+    return args if isinstance(args, dict) or verb not in VERBS else {VERBS[verb]: args}
+
+
+def _type_of(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), "null")
+
+
+def _fits(value: Any, schema: dict[str, Any]) -> bool:
+    """The value's JSON type is one the key takes (the bounds and patterns are the driver's to find)."""
+    if "const" in schema or "enum" in schema:
+        return value in schema.get("enum", [schema.get("const")])
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    found = _type_of(value)
+    return found in types or (found == "integer" and "number" in types)
+
+
+def problem(step: Any) -> str | None:
+    """What is wrong with a step as a check written in Python sends it (None: nothing): one known
+    verb, its known keys, the required ones, values of the right type."""
+    if not isinstance(step, dict) or len(step) != 1:
+        return _("a step is a mapping with one key, the verb: got {step}").format(step=str(step)[:100])
+    ((verb, args),) = step.items()
+    if verb not in STEPS:
+        close = difflib.get_close_matches(str(verb), list(STEPS), n=1)
+        return _("unknown step {verb!r}{hint} (the steps: {steps})").format(
+            verb=verb, hint=_(": did you mean {close!r}?").format(close=close[0]) if close else "",
+            steps=", ".join(sorted(STEPS)))
+    spec, args = STEPS[verb], with_key(verb, args)
+    if not isinstance(args, dict):
+        return _("step {verb!r} takes a mapping of its keys ({keys}), got {args}").format(
+            verb=verb, keys=", ".join(spec.keys), args=str(args)[:100])
+    for key, value in args.items():
+        if key not in spec.keys:
+            close = difflib.get_close_matches(str(key), list(spec.keys), n=1)
+            return _("step {verb!r} has no key {key!r}{hint} (its keys: {keys})").format(
+                verb=verb, key=key, hint=_(": did you mean {close!r}?").format(close=close[0]) if close else "",
+                keys=", ".join(spec.keys))
+        if not _fits(value, spec.keys[key].schema):
+            return _("step {verb!r}: {key}: {value} is not a value this key takes").format(
+                verb=verb, key=key, value=repr(value)[:100])
+    missing = [k for k in spec.required if k not in args]
+    if missing:
+        return ngettext("step {verb!r} needs the key {keys}", "step {verb!r} needs the keys {keys}",
+                        len(missing)).format(verb=verb, keys=", ".join(missing))
+    if spec.one_of and sum(k in args for k in spec.one_of) != 1:
+        return _("step {verb!r} needs exactly one of: {keys}").format(verb=verb, keys=", ".join(spec.one_of))
+    return None

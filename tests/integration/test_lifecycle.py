@@ -1,0 +1,112 @@
+"""Stopping processes and sweeping cgroups (grader/sandbox/lifecycle.py), on real processes and,
+as root, real cgroups: each signal of the ladder is sent only to what still runs, the last one
+to the whole group, each step logged; a backend's sweep() removes what its run left."""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from grader.cache import environment
+from grader.sandbox.base import RUN_ENV
+from grader.sandbox.lifecycle import KILL, Ladder, Process, stop
+from grader.sandbox.local import Cgroup, LocalSandbox
+from grader.sandbox.process import ProcessSandbox
+
+# a child that says which signals it ignores, then waits; with "group", it first starts a
+# grandchild in its process group that ignores INT and TERM, and prints its pid
+CHILD = """
+import os, signal, subprocess, sys
+ignored = sys.argv[1].split(",") if sys.argv[1] else []
+for name in ignored:
+    signal.signal(getattr(signal, name), signal.SIG_IGN)
+if sys.argv[2] == "group":
+    grandchild = subprocess.Popen([sys.executable, "-c", "import signal, sys; "
+        "signal.signal(signal.SIGINT, signal.SIG_IGN); signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('ready', flush=True); sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert grandchild.stdout.readline() == b"ready\\n"
+    print(grandchild.pid, flush=True)
+print("ready", flush=True)
+signal.pause()
+"""
+LADDER = Ladder(((signal.SIGINT, 0.2), (signal.SIGTERM, 0.2), (signal.SIGKILL, 10.0)))
+
+
+def child(ignored: str, group: bool = False) -> tuple[subprocess.Popen[bytes], int | None]:
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, ignored, "group" if group else "alone"],
+                            stdout=subprocess.PIPE, start_new_session=group)
+    assert proc.stdout
+    grandchild = int(proc.stdout.readline()) if group else None
+    assert proc.stdout.readline() == b"ready\n"
+    return proc, grandchild
+
+
+@pytest.mark.parametrize(("ignored", "ended_by"), [("", signal.SIGINT), ("SIGINT", signal.SIGTERM),
+                                                   ("SIGINT,SIGTERM", signal.SIGKILL)])
+def test_each_signal_goes_only_to_what_still_runs(ignored: str, ended_by: signal.Signals,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    proc, _ = child(ignored)
+    caplog.set_level(logging.DEBUG, logger="labgrade.lifecycle")
+    with proc:
+        assert stop([Process("the child", pid=proc.pid)], LADDER) == []
+    assert proc.returncode == -ended_by  # (Python ends by SIGINT after an unhandled KeyboardInterrupt)
+    sent = [r.getMessage() for r in caplog.records if "sent" in r.getMessage()]
+    ladder = [signal.SIGINT, signal.SIGTERM, signal.SIGKILL]
+    expected = ladder[:ladder.index(ended_by) + 1]  # nothing after the signal that ended it
+    assert sent == [f"the child: {s.name} sent" for s in expected]
+    assert f"the child ended ({ended_by.name})" in caplog.messages
+
+
+def test_the_last_signal_takes_the_whole_group() -> None:
+    proc, grandchild = child("", group=True)
+    assert grandchild is not None
+    watched = os.pidfd_open(grandchild)
+    try:
+        with proc:
+            stop([Process("the child", pid=proc.pid, group=True)], LADDER)
+        assert proc.returncode == -signal.SIGINT  # it ended on SIGINT; its grandchild ignored SIGINT and SIGTERM...
+        assert select.select([watched], [], [], 10)[0] == [watched]  # ...and the group's SIGKILL ended it
+    finally:
+        os.close(watched)
+
+
+def test_a_process_that_ended_already_is_no_error() -> None:
+    with subprocess.Popen([sys.executable, "-c", "pass"]) as proc:
+        pass
+    assert stop([Process("the child", pid=proc.pid)], KILL) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="cgroups are made as root only")
+def test_the_local_backend_sweeps_its_runs_cgroups(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = uuid.uuid4().hex[:12]
+    monkeypatch.setenv(RUN_ENV, run)
+    cgroup = Cgroup(8, 64)
+    other = subprocess.Popen([sys.executable, "-c", "import sys; print('ready', flush=True); sys.stdin.read()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert other.stdout and other.stdout.readline() == b"ready\n"
+        for procs in cgroup.procs:
+            Path(procs).write_text(str(other.pid))
+        assert all(run in d.name and d.exists() for d in cgroup.dirs)
+        LocalSandbox.sweep(within=10)
+        assert other.wait() == -signal.SIGKILL
+        assert not any(d.exists() for d in cgroup.dirs)
+    finally:
+        with other:
+            other.kill()
+        cgroup.close()
+
+
+def test_the_cache_key_takes_each_backends_fingerprint() -> None:
+    local = environment("local")
+    assert local["backend"] == "local" and local["python"] == LocalSandbox.fingerprint()["python"]
+    assert os.path.realpath(local["python"].split()[0]) == local["python"].split()[0]
+    assert ProcessSandbox.fingerprint() == {} and "python" not in environment("process")

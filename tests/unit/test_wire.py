@@ -1,0 +1,48 @@
+"""The values that cross the sandbox boundary (grader/driver/wire.py): tagged JSON, checked on the way in."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from grader.driver.wire import Event, Outcome, Plan, ProgramOutcome, ProgramSpec, Side, Transcript, Verdict, WireError
+
+PLAN = Plan(steps=({"start": "server"},), timeout=5.0, port=24680,
+            programs={"server": ProgramSpec(("server.py", "{port}"), "server")},
+            student=Side("/s", files={"server.py": "src/server.py"}), reference=Side("/r"), lang="fr")
+OUTCOME = Outcome("failed", Transcript((Event(0.0123, "server", "listening", "port 1"),), dropped=2),
+                  {"server": ProgramOutcome(True, "student", "server.py", "exited with code 1", 1, "boom\n", 0, 5,
+                                            False, "server.py stops at once")},
+                  {"server_backlog": 5}, 0.5, Verdict(1, "connect alice", "refused", "a connection", "refused"))
+
+
+@pytest.mark.parametrize("value", [PLAN, OUTCOME, Outcome("error", error="Traceback...")])
+def test_a_value_survives_json(value: Plan | Outcome) -> None:
+    sent = json.loads(json.dumps(value.to_json()))
+    assert sent["type"] == value.TAG
+    assert type(value).from_json(sent) == value
+
+
+def test_the_tag_is_required_at_the_top_only() -> None:
+    with pytest.raises(WireError, match="expected a 'outcome' value, got 'plan'"):
+        Outcome.from_json(PLAN.to_json())
+    untagged = {k: v for k, v in PLAN.to_json().items() if k != "type"}
+    with pytest.raises(WireError, match="expected a 'plan' value"):
+        Plan.from_json(untagged)
+    by_hand = {"type": "plan", "steps": [], "timeout": 1, "port": 1, "programs": {"s": {"argv": ["s.py"], "kind": "x"}},
+               "student": {"dir": "/s"}, "reference": {"dir": "/r"}}  # nested values untagged, as tests write them
+    assert Plan.from_json(by_hand).programs["s"] == ProgramSpec(("s.py",), "x")
+
+
+def test_unknown_missing_and_mistyped_fields_are_refused() -> None:
+    with pytest.raises(WireError, match="plan: unknown fields spawn"):
+        Plan.from_json({**PLAN.to_json(), "spawn": "x"})
+    with pytest.raises(WireError, match="plan: missing fields port"):
+        Plan.from_json({k: v for k, v in PLAN.to_json().items() if k != "port"})
+    with pytest.raises(WireError, match=r"plan\.port: expected int, got .24680."):
+        Plan.from_json({**PLAN.to_json(), "port": "24680"})
+    with pytest.raises(WireError, match=r"event: expected \[time, actor, what, detail\]"):
+        Outcome.from_json({**OUTCOME.to_json(), "transcript": {"events": [[0.1, "a", "b"]]}})
+    with pytest.raises(WireError, match="status 'crashed' is none of passed, failed, error"):
+        Outcome.from_json({**OUTCOME.to_json(), "status": "crashed"})
