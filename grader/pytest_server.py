@@ -113,7 +113,7 @@ def serve(host: socket.socket) -> None:
 
 def main() -> None:
     """`setpriv --pdeathsig KILL python -m grader.pytest_server`, its socket on stdin."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is `grade`'s to handle (classrun.py)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is `grade`'s to handle (pytest_runs.py)
     host = socket.socket(fileno=os.dup(0))
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
