@@ -103,7 +103,7 @@ class ClassRun:
         self.check_files = sorted(check_files(assignment), key=lambda p: p.relative_to(assignment.root).parts)
         self.server = PytestServer()  # forks each submission's pytest run, imported once
         self.runs = PytestRuns(self.server)
-        # the assignment as loaded and checked here, for every pytest run (grader/plugin/session.py: --labgrade-assignment)
+        # the assignment as loaded and checked here, for every pytest run (plugin/session.py: --labgrade-assignment)
         fd, name = tempfile.mkstemp(prefix="labgrade-assignment-", suffix=".pickle")
         with os.fdopen(fd, "wb") as f:
             pickle.dump(assignment, f)
