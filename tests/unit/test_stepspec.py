@@ -40,8 +40,8 @@ def test_every_verb_is_in_the_schema_with_its_keys_and_required_ones() -> None:
     assert schema == step_schema()
     assert schema["propertyNames"]["enum"] == list(SPECS)
     for verb, spec in SPECS.items():
-        assert list(schema["properties"][verb]["properties"]) == [a.name for a in spec.args]
-        assert schema["properties"][verb]["required"] == list(spec.required)
+        assert list(schema["properties"][verb]["properties"]) == [a.name for a in spec.args] + list(spec.aliases)
+        assert schema["properties"][verb]["required"] == [k for k in spec.required if k not in spec.aliases.values()]
         assert ("string" in schema["properties"][verb]["type"]) == spec.short
 
 
