@@ -13,7 +13,8 @@ from grader.assignment.load import load_assignment
 from grader.driver import i18n, probes
 from grader.driver.measure_steps import MeasureSteps
 from grader.driver.runner import UNITS
-from grader.driver.stepspec import MEASURES, STEPS, SYSCALLS, problem, with_key
+from grader.driver.stepcheck import problem
+from grader.driver.stepspec import MEASURES, STEPS, SYSCALLS, with_key
 from grader.errors import AssignmentError
 from tests.unit.test_stepspec import lab
 

@@ -13,9 +13,10 @@ from grader.assignment.language import BEGIN, END, generated, main, step_schema,
 from grader.assignment.load import load_assignment
 from grader.driver import i18n
 from grader.driver.__main__ import check_step
+from grader.driver.stepcheck import problem
 from grader.driver.steps import STEPS, Runner
 from grader.driver.stepspec import STEPS as SPECS
-from grader.driver.stepspec import VERBS, problem, with_key
+from grader.driver.stepspec import VERBS, with_key
 from grader.errors import AssignmentError
 
 REPO = Path(__file__).resolve().parents[2]
