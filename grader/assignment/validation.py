@@ -154,8 +154,9 @@ def _explain(error: jsonschema.ValidationError) -> tuple[tuple[Any, ...], str]:
         return _explain(jsonschema.exceptions.best_match(fitting))
     if validator == "additionalProperties" and isinstance(instance, dict):
         extra = sorted((k for k in instance if k not in props), key=str)
-        return (*at, extra[0]), _(UNKNOWN["key"]).format(name=_short(extra[0]), hint=did_you_mean(extra[0], props),
-                                                          allowed=", ".join(props))
+        current = [k for k, v in props.items() if not v.get("deprecated")]  # an older spelling is not offered
+        return (*at, extra[0]), _(UNKNOWN["key"]).format(name=_short(extra[0]), hint=did_you_mean(extra[0], current),
+                                                          allowed=", ".join(current))
     if "propertyNames" in error.schema_path:  # a key of a mapping
         key = (*at, instance)
         if validator == "enum":

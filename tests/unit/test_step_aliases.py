@@ -79,6 +79,8 @@ def test_a_key_in_both_spellings_is_refused(tmp_path: Path, verb: str, old: str,
      "`save:` keeps a server's listen backlog, and 'client' is a client (assignment.yaml: `kind: client`): "
      "remove `save:`"),
     ("    - start: server\n    - type: {data: x}\n", "missing required key 'of'"),
+    ("    - start: server\n    - check_stderr: {of: server, at_mots: 1}\n", "unknown key 'at_mots': did you mean "
+     "'at_most'? (expected one of: of, at_least, at_most, traceback)"),  # the older spellings are not offered
 ])
 def test_start_saves_a_servers_backlog_under_save(tmp_path: Path, steps: str, message: str | None) -> None:
     folder = lab(tmp_path, steps)
