@@ -12,7 +12,7 @@ from typing import Any
 
 from ..driver.i18n import N_, _, ngettext
 from ..driver.steps import BOUND_RE
-from ..driver.stepspec import STEPS, StepSpec, backlog_name, twice, with_key
+from ..driver.stepspec import PORT_MEASURES, STEPS, StepSpec, backlog_name, twice, with_key
 from ..errors import AssignmentError
 from ..text import did_you_mean
 from .model import ProgramSpec
@@ -23,7 +23,6 @@ UNDEFINED = {"client": N_("no client named {name!r} was connected by an earlier 
              "program": N_("no program named {name!r} was started by an earlier step"),
              "server": N_("no server named {name!r} was started by an earlier step"),
              "listener": N_("no listener named {name!r} was started by an earlier step")}
-PORT_MEASURES = ("backlog", "accept_queue")
 
 
 def _expand(args: dict[str, Any], key: str) -> list[str]:

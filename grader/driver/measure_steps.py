@@ -16,7 +16,7 @@ from .endpoints import Conn
 from .i18n import N_, _
 from .loop import Deadline
 from .runner import DEFAULT_WITHIN, RunnerBase, StepFailed, plural
-from .stepspec import MEASURES
+from .stepspec import MEASURES, PORT_MEASURES
 
 BOUNDS = {"at_least": N_("at least {bound}"), "at_most": N_("at most {bound}"), "equals": N_("equals {bound}")}
 
@@ -98,7 +98,7 @@ class MeasureSteps(RunnerBase):
         """The current value, or None when `of` has exited (it has no such value any more)."""
         if what == "processes":
             return len(probes.student_processes())
-        if what in ("backlog", "accept_queue"):
+        if what in PORT_MEASURES:
             queue = probes.tcp_listeners().get(self.port_of({"to": of}))
             return None if queue is None else queue[0 if what == "backlog" else 1]
         prog = self.program(of or "")

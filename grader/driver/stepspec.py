@@ -43,6 +43,7 @@ MEASURES = {
     "output_lines": "line of output", "backlog": "listen backlog", "accept_queue": "connection waiting to be accepted",
     "cpu_ms": "ms of CPU time", "wakeups": "voluntary context switch",
 }
+PORT_MEASURES = ("backlog", "accept_queue")  # of a server's listening socket: `of` names a server, not a program
 # expect_blocked's system calls, as a student writes them -> the ones the C library makes for each
 # (select() is pselect6 on glibc 2.36: docs/kernel.md), which probes.family maps back
 SYSCALLS = {"select": ("pselect6",), "poll": ("ppoll",), "epoll": ("epoll_wait", "epoll_pwait"),
