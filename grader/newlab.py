@@ -14,7 +14,8 @@ import string
 from importlib import resources
 from pathlib import Path
 
-from .assignment.load import PATTERNS, load_assignment, schema
+from .assignment.load import load_assignment
+from .assignment.validation import PATTERNS, schema
 from .errors import UsageError
 from .i18n import N_, _
 from .mutants import mutants_of

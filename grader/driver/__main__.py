@@ -29,8 +29,8 @@ from .i18n import N_, _
 from .loop import Loop
 from .program_steps import crash_summary
 from .runner import Spawn
+from .stepcheck import problem
 from .steps import Runner, StepFailed, describe
-from .stepspec import problem
 from .transcript import Transcript
 from .wire import Outcome, Plan, ProgramOutcome, Ready, Reply, Verdict
 

@@ -15,6 +15,8 @@ import struct
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
+from .stepspec import SYSCALLS as SYSCALLS_OF  # the calls a lab may name, and the C library's for each
+
 SCOPE: list[int] = []  # the process backend (no PID namespace): [the driver's pid], whose descendants are the sandbox
 _libc = ctypes.CDLL(None, use_errno=True)
 T = TypeVar("T")
@@ -190,9 +192,7 @@ FOREVER = {"read", "readv", "recvfrom", "recvmsg", "accept", "accept4", "wait4",
            "rt_sigsuspend"}
 FUTEX_WAITS = {0, 9}  # FUTEX_WAIT, FUTEX_WAIT_BITSET (the op, its flags masked)
 FUTEX_CMD_MASK = 0x7F
-FAMILIES = {"pselect6": "select", "ppoll": "poll", "epoll_wait": "epoll", "epoll_pwait": "epoll",
-            "recvfrom": "recv", "accept4": "accept", "nanosleep": "sleep", "clock_nanosleep": "sleep",
-            "readv": "read", "pread64": "read"}
+FAMILIES = {call: family for family, calls in SYSCALLS_OF.items() for call in calls}  # pselect6 -> select
 
 
 def family(call: str) -> str:

@@ -33,6 +33,7 @@ from .matching import (
     show,
 )
 from .runner import SETTLE_LIMIT, START_WITHIN, RunnerBase, StepFailed, plural
+from .stepspec import backlog_name
 
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning))(?::\s*(.*))?$")
 SOURCE_LINE = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)')
@@ -91,7 +92,7 @@ class ProgramSteps(RunnerBase):
             lambda: probes.tcp_listeners().get(port) or (prog.returncode is not None or None),
             self.within(args, START_WITHIN))
         if isinstance(listening, tuple):
-            self.saved[f"{name}_backlog"] = listening[0]
+            self.saved[backlog_name(name, args)] = listening[0]
             self.log.add(name, _("listening"), _("port {port}, backlog {backlog}").format(port=port,
                                                                                            backlog=listening[0]))
             return
@@ -110,7 +111,7 @@ class ProgramSteps(RunnerBase):
 
     # -- input -----------------------------------------------------------------------------
     def type(self, args: dict[str, Any]) -> None:
-        prog = self.program(args["into"])
+        prog = self.program(args["of"])
         if "pieces" in args:
             pieces = [str(p).encode() for p in args["pieces"]]
         else:
@@ -245,9 +246,9 @@ class ProgramSteps(RunnerBase):
         if not args.get("traceback", True) and "Traceback (most recent call last)" in text:
             raise StepFailed(_("{name} printed a Python traceback").format(name=prog.name),
                              expected=_("a one-line error message"), observed=show(text.encode(), 300))
-        if len(lines) < args.get("min_lines", 0) or len(lines) > args.get("max_lines", len(lines)):
-            want = _("{least} to {most} lines").format(least=args.get("min_lines", 0), most=args["max_lines"]) \
-                if "max_lines" in args else _("{least} lines or more").format(least=args.get("min_lines", 0))
+        if len(lines) < args.get("at_least", 0) or len(lines) > args.get("at_most", len(lines)):
+            want = _("{least} to {most} lines").format(least=args.get("at_least", 0), most=args["at_most"]) \
+                if "at_most" in args else _("{least} lines or more").format(least=args.get("at_least", 0))
             raise StepFailed(_("{name} wrote {count} on stderr, expected {want}").format(
                 name=prog.name, count=plural(len(lines), "line"), want=want),
                 expected=want, observed=show(text.encode(), 300) if text else _("nothing"))

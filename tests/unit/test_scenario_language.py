@@ -209,7 +209,7 @@ def test_without_handin_every_program_is_handed_in(tmp_path: Path) -> None:
 
 
 def test_the_driver_and_the_schema_know_the_same_steps() -> None:
-    from grader.assignment.load import schema
+    from grader.assignment.validation import schema
     from grader.driver.steps import STEPS, Runner
 
     assert set(schema("scenarios")["$defs"]["step"]["propertyNames"]["enum"]) == STEPS
