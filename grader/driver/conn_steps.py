@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from . import probes, settle
+from . import probes, settle, sockdiag
 from .endpoints import Conn, Listener
 from .i18n import _
 from .loop import Deadline
@@ -200,7 +200,7 @@ class ConnSteps(RunnerBase):
                     raise closed(k + 2)
                 if c.txbuf:
                     return None
-                peer = probes.peer_of(probes.tcp_sockets(), *c.ports)
+                peer = sockdiag.peer_of(sockdiag.tcp_sockets(), *c.ports)
                 if peer is None or peer.received is None:
                     return True  # the kernel does not say (the peer left): nothing more to wait for
                 return True if peer.received >= target and peer.rqueue == 0 else None
@@ -239,8 +239,8 @@ class ConnSteps(RunnerBase):
                 here, there = c.sock.getsockname()[1], c.sock.getpeername()[1]
             except OSError:
                 return 0
-            sockets = probes.tcp_sockets()
-            ours, theirs = probes.peer_of(sockets, there, here), probes.peer_of(sockets, here, there)
+            sockets = sockdiag.tcp_sockets()
+            ours, theirs = sockdiag.peer_of(sockets, there, here), sockdiag.peer_of(sockets, here, there)
             return (ours.wqueue if ours else 0) + (theirs.rqueue if theirs else 0)  # on its way, or arrived
 
         def settled() -> str | None:

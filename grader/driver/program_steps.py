@@ -16,7 +16,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from . import probes
+from . import probes, sockdiag, syscalls, tasks
 from .endpoints import Program
 from .i18n import _
 from .loop import Deadline
@@ -88,7 +88,7 @@ class ProgramSteps(RunnerBase):
             prog.target_port = port
             return
         listening = self.wait_for(
-            lambda: probes.tcp_listeners().get(port) or (prog.returncode is not None or None),
+            lambda: sockdiag.tcp_listeners().get(port) or (prog.returncode is not None or None),
             self.within(args, START_WITHIN))
         if isinstance(listening, tuple):
             self.saved[f"{name}_backlog"] = listening[0]
@@ -279,17 +279,17 @@ class ProgramSteps(RunnerBase):
                 raise StepFailed(_("{name} {ended} while it should be waiting").format(
                     name=prog.name, ended=prog.exit_text()),
                     expected=_("waiting in {calls}").format(calls="/".join(sorted(allowed))), observed=prog.exit_text())
-            now = probes.blocked_in(prog.pid)
+            now = tasks.blocked_in(prog.pid)
             if now is None:
                 return None
             seen.append(now)
-            if probes.family(now[0]) not in allowed and len(seen) >= 2 and seen[-2] == now:
+            if syscalls.family(now[0]) not in allowed and len(seen) >= 2 and seen[-2] == now:
                 where = _("{call}() on {file}").format(call=now[0], file=now[1]) if now[1] else f"{now[0]}()"
                 raise StepFailed(_("{name} was waiting in {where}, not in {calls}").format(
                     name=prog.name, where=where, calls="/".join(sorted(allowed))),
                     expected=_("blocked in {calls}").format(calls="/".join(sorted(allowed))),
                     observed=_("blocked in {calls}").format(calls=where))
-            good = [x for x in seen if probes.family(x[0]) in allowed]
+            good = [x for x in seen if syscalls.family(x[0]) in allowed]
             return True if len(good) >= needed else None
 
         if not self.loop.wait_until(sample, self.within(args), poll=True):

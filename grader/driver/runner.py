@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
-from . import probes, settle
+from . import probes, settle, sockdiag
 from .endpoints import Conn, Listener, Program
 from .i18n import Nn_, _, ngettext
 from .loop import Deadline, Loop
@@ -264,7 +264,7 @@ class RunnerBase:
         receive queue) and the grader still holding them: the kernel refused the grader the memory
         to send (net.ipv4.tcp_mem, shared by every network namespace of the machine, exhausted by
         other programs). Not the student's doing: a grader fault."""
-        if c.txbuf and settle.awaited(probes.tcp_sockets(), [(*c.ports, len(c.txbuf))]):
+        if c.txbuf and settle.awaited(sockdiag.tcp_sockets(), [(*c.ports, len(c.txbuf))]):
             raise GraderFault(f"{c.name} could not write {len(c.txbuf)} bytes that the program's end was ready "
                               f"to receive (an empty receive queue): the kernel's TCP memory is short on this "
                               f"machine (/proc/net/sockstat: {probes.tcp_memory()})")
@@ -340,4 +340,4 @@ class RunnerBase:
 
     def listening(self, port: int) -> tuple[int, int] | None:
         """(backlog, queue) of the listener on `port`, None when nothing listens there."""
-        return probes.tcp_listeners().get(port)
+        return sockdiag.tcp_listeners().get(port)
