@@ -23,9 +23,9 @@ from dataclasses import replace
 from typing import Any
 
 from . import i18n, jail, probes
-from .endpoints import Program
 from .i18n import N_, _
 from .loop import Loop
+from .program import Program
 from .program_steps import crash_summary
 from .runner import Spawn
 from .steps import Runner, StepFailed, describe

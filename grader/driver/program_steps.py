@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 from . import probes, sockdiag, syscalls, tasks
-from .endpoints import Program
 from .i18n import _
 from .loop import Deadline
 from .matching import (
@@ -32,6 +31,7 @@ from .matching import (
     match_line,
     show,
 )
+from .program import Program
 from .runner import SETTLE_LIMIT, START_WITHIN, RunnerBase, StepFailed, plural
 
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning))(?::\s*(.*))?$")

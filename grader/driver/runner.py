@@ -27,10 +27,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 from . import probes, settle, sockdiag
-from .endpoints import Conn, Listener, Program
+from .endpoints import Conn, Listener
 from .i18n import Nn_, _, ngettext
 from .loop import Deadline, Loop
 from .matching import show
+from .program import Program
 from .transcript import Transcript
 from .wire import Plan
 
