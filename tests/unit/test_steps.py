@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from grader.driver.conn_steps import TEXT, random_text
 from grader.driver.loop import Loop
+from grader.driver.payload import TEXT, random_text
 from grader.driver.program import Program
 from grader.driver.steps import Runner, StepFailed
 from grader.driver.transcript import Transcript
