@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from .assignment import Scenario
-from .driver.endpoints import STORE_CAP, truncation_note
+from .driver.program import STORE_CAP, truncation_note
 from .driver.wire import Event, Outcome, ProgramOutcome, Transcript, Wire
 from .i18n import N_, _, numeral
 from .text import visible

@@ -23,10 +23,10 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from . import i18n, jail, probes
-from .endpoints import Program
+from . import i18n, jail, probes, rootfs
 from .i18n import N_, _
 from .loop import Loop
+from .program import Program
 from .program_steps import crash_summary
 from .runner import Spawn
 from .stepcheck import problem
@@ -110,7 +110,7 @@ def setup(plan: Plan) -> None:
     if plan.jail:  # the local backend's UTS namespace (docker names the container itself)
         socket.sethostname(jail.HOSTNAME)
         s = plan.student
-        jail.build_root(plan.jail["root"], s.dir, str(s.python), s.uid or 0, s.gid or 0, plan.scratch_mb)
+        rootfs.build_root(plan.jail["root"], s.dir, str(s.python), s.uid or 0, s.gid or 0, plan.scratch_mb)
 
 
 def run(plan: Plan, out: Any) -> Outcome:

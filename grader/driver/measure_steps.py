@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from . import probes
+from . import probes, sockdiag
 from .endpoints import Conn
 from .i18n import N_, _
 from .loop import Deadline
@@ -61,7 +61,7 @@ class MeasureSteps(RunnerBase):
         # flight, nothing will take from the queue any more; a server that never sleeps, for the
         # step's `within`).
         def queued() -> int:
-            return probes.tcp_listeners().get(port, (0, 0))[1]
+            return sockdiag.tcp_listeners().get(port, (0, 0))[1]
 
         self.settle(self.within(args, 1.0), unless=lambda: queued() < established)
         if (waiting := queued()) < established:
@@ -99,7 +99,7 @@ class MeasureSteps(RunnerBase):
         if what == "processes":
             return len(probes.student_processes())
         if what in PORT_MEASURES:
-            queue = probes.tcp_listeners().get(self.port_of({"to": of}))
+            queue = sockdiag.tcp_listeners().get(self.port_of({"to": of}))
             return None if queue is None else queue[0 if what == "backlog" else 1]
         prog = self.program(of or "")
         if what in ("stdout_lines", "stderr_lines", "output_lines"):

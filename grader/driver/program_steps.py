@@ -16,8 +16,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from . import probes
-from .endpoints import Program
+from . import probes, sockdiag, syscalls, tasks
 from .i18n import _
 from .loop import Deadline
 from .matching import (
@@ -32,6 +31,7 @@ from .matching import (
     match_line,
     show,
 )
+from .program import Program
 from .runner import SETTLE_LIMIT, START_WITHIN, RunnerBase, StepFailed, plural
 from .stepspec import backlog_name
 
@@ -89,7 +89,7 @@ class ProgramSteps(RunnerBase):
             prog.target_port = port
             return
         listening = self.wait_for(
-            lambda: probes.tcp_listeners().get(port) or (prog.returncode is not None or None),
+            lambda: sockdiag.tcp_listeners().get(port) or (prog.returncode is not None or None),
             self.within(args, START_WITHIN))
         if isinstance(listening, tuple):
             self.saved[backlog_name(name, args)] = listening[0]
@@ -280,17 +280,17 @@ class ProgramSteps(RunnerBase):
                 raise StepFailed(_("{name} {ended} while it should be waiting").format(
                     name=prog.name, ended=prog.exit_text()),
                     expected=_("waiting in {calls}").format(calls="/".join(sorted(allowed))), observed=prog.exit_text())
-            now = probes.blocked_in(prog.pid)
+            now = tasks.blocked_in(prog.pid)
             if now is None:
                 return None
             seen.append(now)
-            if probes.family(now[0]) not in allowed and len(seen) >= 2 and seen[-2] == now:
+            if syscalls.family(now[0]) not in allowed and len(seen) >= 2 and seen[-2] == now:
                 where = _("{call}() on {file}").format(call=now[0], file=now[1]) if now[1] else f"{now[0]}()"
                 raise StepFailed(_("{name} was waiting in {where}, not in {calls}").format(
                     name=prog.name, where=where, calls="/".join(sorted(allowed))),
                     expected=_("blocked in {calls}").format(calls="/".join(sorted(allowed))),
                     observed=_("blocked in {calls}").format(calls=where))
-            good = [x for x in seen if probes.family(x[0]) in allowed]
+            good = [x for x in seen if syscalls.family(x[0]) in allowed]
             return True if len(good) >= needed else None
 
         if not self.loop.wait_until(sample, self.within(args), poll=True):

@@ -35,7 +35,7 @@ EACH = {"type": "integer", "minimum": 1, "maximum": 500}  # clients at once (a c
 BOUND = {"type": ["integer", "string"]}  # a number, a saved measure's name, or NAME + N / NAME - N
 TRUE = {"const": True}
 TEXT = {"type": "string"}
-BYTES = {"type": "integer", "minimum": 1, "maximum": 16777216}  # 16 MiB: conn_steps.FLOOD_MAX
+BYTES = {"type": "integer", "minimum": 1, "maximum": 16777216}  # 16 MiB: send_steps.FLOOD_MAX
 # probe's measures -> what each counts, as feedback says it ("had 3 zombie children": runner.UNITS)
 MEASURES = {
     "children": "child process", "zombies": "zombie child", "fds": "open file descriptor", "threads": "thread",
@@ -45,7 +45,7 @@ MEASURES = {
 }
 PORT_MEASURES = ("backlog", "accept_queue")  # of a server's listening socket: `of` names a server, not a program
 # expect_blocked's system calls, as a student writes them -> the ones the C library makes for each
-# (select() is pselect6 on glibc 2.36: docs/kernel.md), which probes.family maps back
+# (select() is pselect6 on glibc 2.36: docs/kernel.md), which syscalls.family maps back
 SYSCALLS = {"select": ("pselect6",), "poll": ("ppoll",), "epoll": ("epoll_wait", "epoll_pwait"),
             "read": ("readv", "pread64"), "recv": ("recvfrom",), "accept": ("accept4",),
             "sleep": ("nanosleep", "clock_nanosleep"), "futex": (), "wait4": ()}

@@ -8,7 +8,7 @@ they get to end before the next signal. Processes are watched through pidfds (Li
 turns readable when its process has ended, without reaping it, so neither a pid nor a process
 group's id can be reused under the routine; every pidfd is opened before the first signal. Each
 step is logged (logger "labgrade.lifecycle", at DEBUG; a process that outlives its last signal, at
-WARNING). The driver's own TERM -> KILL of a student's program (grader/driver/endpoints.py) is not
+WARNING). The driver's own TERM -> KILL of a student's program (grader/driver/program.py) is not
 here: that is the student's outcome, measured, not the grader's clean-up.
 Cgroups: a scenario's cgroups (grader/sandbox/local.py, Cgroup) are named labgrade-<run>-<id>, so
 that sweep_cgroups() can remove what the run's pytest processes, killed before their own clean-up,

@@ -11,7 +11,7 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.driver.matching import MATCHED, MISMATCH, PENDING, match_lines
-from grader.driver.probes import family, parse_syscall
+from grader.driver.syscalls import family, parse_syscall
 from grader.errors import AssignmentError
 
 LINES = [b"line from 2\n", b"line from 3\n", b"line from 3\n", b"line from 4\n"]
