@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.assignment.load import load_assignment
-from grader.driver import i18n, probes
+from grader.driver import i18n, syscalls
 from grader.driver.measure_steps import MeasureSteps
 from grader.driver.runner import UNITS
 from grader.driver.stepcheck import problem
@@ -100,6 +100,6 @@ def test_measures_and_system_calls_are_named_once() -> None:
     assert all(unit in UNITS for measure, unit in MEASURES.items() if measure != "backlog")  # backlog: said apart
     assert STEPS["probe"].keys["measure"].schema["enum"] == list(MEASURES)
     assert STEPS["expect_blocked"].keys["in"].schema["items"]["enum"] == list(SYSCALLS)
-    assert {call: probes.family(call) for calls in SYSCALLS.values() for call in calls} == probes.FAMILIES
-    assert all(probes.family(name) == name for name in SYSCALLS)
-    assert probes.family("pselect6") == "select" and probes.family("clock_nanosleep") == "sleep"
+    assert {call: syscalls.family(call) for calls in SYSCALLS.values() for call in calls} == syscalls.FAMILIES
+    assert all(syscalls.family(name) == name for name in SYSCALLS)
+    assert syscalls.family("pselect6") == "select" and syscalls.family("clock_nanosleep") == "sleep"
