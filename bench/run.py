@@ -50,7 +50,7 @@ import inherent  # noqa: E402
 
 from grader import classrun  # noqa: E402
 from grader.assignment import Assignment, find_assignment, load_assignment  # noqa: E402
-from grader.driver import probes  # noqa: E402
+from grader.driver import sockdiag  # noqa: E402
 from grader.driver.__main__ import BASE_ENV  # noqa: E402
 from grader.mutants import materialize, mutants_of  # noqa: E402
 from grader.pytest_server import PytestServer  # noqa: E402
@@ -123,7 +123,7 @@ def bare_trivial(assignment: Assignment, python: str) -> tuple[float, float]:
     proc = subprocess.Popen(argv, cwd=reference_folder(assignment), env=dict(BASE_ENV), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        while port not in probes.tcp_listeners():
+        while port not in sockdiag.tcp_listeners():
             if proc.poll() is not None or time.monotonic() - t0 > 10:
                 raise BenchError(f"the bare reference server did not listen on port {port}")
             time.sleep(BARE_POLL)

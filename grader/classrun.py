@@ -10,50 +10,39 @@ Theory of operation.
     units that are missing, selected by path (scenario files, check files) and, within the
     scenario files, by name (`--labgrade-scenario`). A submission whose units are all cached
     starts no process at all. Fresh results are stored once the run has ended normally.
-  * Shards: `--shard K/N` keeps the submissions for which the first 8 bytes of the sha256 of
-    the name (UTF-8), read as a big-endian number, are K-1 modulo N. It depends on the name
-    only, so a student stays on the same shard when the class grows or shrinks (a shard's CI
-    cache keeps hitting), and N runners split a class of hundreds evenly enough.
-  * Ctrl-C: each pytest process leads its own session, so a terminal's SIGINT reaches only
-    `grade`. On KeyboardInterrupt, `grade` stops starting submissions (the queued futures are
-    cancelled), sends SIGINT to each running pytest (which ends its scenario: the sandbox is torn
-    down by its own `finally`), waits for them STOP_GRACE seconds at most, then SIGKILLs each
-    one's whole process group (the sandboxes die with their driver: the local one by
-    PR_SET_PDEATHSIG and --kill-child, its cgroups swept here by the run id in their names; the
-    docker one by its labels, swept here). The submissions graded before the interrupt are kept
-    (`Interrupted.partial`).
+  * Ctrl-C: the running pytest processes are stopped (grader/pytest_runs.py), then what a
+    process killed before its own clean-up may have left is swept (`ClassRun.remove_leftovers`).
+    The submissions graded before the interrupt are kept (`Interrupted.partial`).
+  * Which lab a class folder is for: grader/discovery.py; `--shard K/N`: grader/shard.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
 import pickle
-import signal
-import subprocess
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
-from .assignment import Assignment, list_labs
+from .assignment import Assignment
 from .cache import CHECKS_UNIT, Keys, ResultCache, Unit, check_files
-from .errors import GraderError, UsageError
+from .errors import GraderError
 from .findings import start_findings
 from .handin import locate, submission_name
 from .i18n import _
-from .pytest_server import Forked, PytestServer
+from .outcome import Stopped, TimedOut
+from .pytest_runs import PytestRuns, sigint_ignored
+from .pytest_server import PytestServer
 from .results import ClassResult, SubmissionResult, TestResult
 from .run import SIDE_BY_SIDE
 from .sandbox import BACKENDS
 from .sandbox.base import SHARED_ENV, Sandbox
-from .sandbox.lifecycle import INTERRUPT, KILL, STOP_GRACE, Process, stop
+from .sandbox.lifecycle import STOP_GRACE
+from .ungraded import unusable, with_every_test
 
 GRADING_INI = Path(__file__).with_name("grading.ini")
 # pytest's own plugins that a grading run never uses, off on its command line (there, `-p no:` keeps pytest
@@ -63,7 +52,6 @@ GRADING_INI = Path(__file__).with_name("grading.ini")
 # may use stay: tmp_path, monkeypatch, capsys, caplog, recwarn, subtests (tests/integration/test_checks.py).
 UNUSED_PLUGINS = ("doctest", "pastebin", "junitxml", "setuponly", "setupplan", "stepwise", "unraisableexception",
                   "threadexception", "debugging")
-GRADING_PLUGINS = ("grader.plugin", "pytest_timeout")  # grading.ini's `-p`, registered ahead (pytest_server.py)
 SUBMISSION_SLACK = 120.0  # seconds beyond the sum of scenario budgets before a submission's run is killed
 
 
@@ -73,54 +61,6 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, partial: ClassResult, not_graded: list[str]) -> None:
         super().__init__()
         self.partial, self.not_graded = partial, not_graded
-
-
-@dataclass(frozen=True)
-class Shard:
-    index: int  # 1-based
-    count: int
-
-    @classmethod
-    def parse(cls, text: str) -> Shard:
-        k, _slash, n = text.partition("/")
-        if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
-            raise ValueError(_("{text!r} is not a shard: write K/N with 1 <= K <= N, e.g. 2/4").format(text=text))
-        return cls(int(k), int(n))
-
-    def holds(self, name: str) -> bool:
-        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).digest()
-        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
-
-    def select(self, submissions: list[Path]) -> list[Path]:
-        return [s for s in submissions if self.holds(submission_name(s))]
-
-    def __str__(self) -> str:
-        return f"{self.index}/{self.count}"
-
-
-def named_lab(path: Path, submissions: list[Path], labs: list[str]) -> str | None:
-    """GitHub Classroom names clones `<assignment>-<login>`: the longest of `labs` that prefixes
-    the class folder's name, or every submission's name (None: no lab does)."""
-    for lab in sorted(labs, key=len, reverse=True):
-        if path.resolve().name.startswith(lab) or (submissions and all(s.name.startswith(lab) for s in submissions)):
-            return lab
-    return None
-
-
-def infer_lab(path: Path, submissions: list[Path]) -> str:
-    """The lab the folder names say (named_lab), for a run without -a."""
-    lab = named_lab(path, submissions, list_labs())
-    if lab is None:
-        raise UsageError(_("cannot tell which lab {path} is for: pass -a/--assignment, one of: {labs}").format(
-            path=path, labs=", ".join(list_labs())))
-    return lab
-
-
-def other_lab(assignment: str, path: Path, submissions: list[Path]) -> str | None:
-    """The lab the folder names say, when it is another than `assignment` (-a's): the longest lab
-    name, `assignment`'s included, that prefixes them (named_lab)."""
-    named = named_lab(path, submissions, [*list_labs(), assignment])
-    return None if named in (None, assignment) else named
 
 
 def with_requirements(assignment: Assignment, names: set[str]) -> set[str]:
@@ -134,39 +74,6 @@ def with_requirements(assignment: Assignment, names: set[str]) -> set[str]:
                 seen.add(r)
                 todo.append(r)
     return seen
-
-
-def unusable(assignment: Assignment, name: str, why: str) -> SubmissionResult:
-    """Every scenario at 0 with the reason: the class run goes on."""
-    headline = why.splitlines()[0]  # students see each test's output: the log tail stays in `error` and the logs
-    tests = tuple(TestResult(s.name, s.tags, 0.0, s.points, "failed", _("Not graded: {why}").format(why=headline),
-                             s.visibility, error=True)
-                  for s in assignment.scenarios)
-    return SubmissionResult(name, tests, error=why)
-
-
-def with_every_test(results: tuple[SubmissionResult, ...]) -> tuple[SubmissionResult, ...]:
-    """A submission that could not be graded at all lists the lab's YAML scenarios only: the
-    checks written in Python are known once a pytest run collected them. Give it, at 0 and as
-    grader errors, the tests another submission of the class was graded with, so that every
-    submission's maximum is the lab's (a class where none was graded keeps the scenarios only)."""
-    known = next((s.tests for s in results if not s.error), ())
-    fixed = []
-    for r in results:
-        have = {t.name for t in r.tests}
-        missing = [t for t in known if t.name not in have]
-        if r.error and missing:
-            why = r.tests[0].output if r.tests else ""
-            r = replace(r, tests=(*r.tests, *(TestResult(t.name, t.tags, 0.0, t.max_score, "failed", why,
-                                                         t.visibility, error=True) for t in missing)))
-        fixed.append(r)
-    return tuple(fixed)
-
-
-def needs_attention(result: SubmissionResult) -> bool:
-    """What the progress bar counts as failed: not graded at all, or a grader error on some test
-    (never a low score: that is the student's)."""
-    return bool(result.error) or any(t.error for t in result.tests)
 
 
 @dataclass(frozen=True)
@@ -194,11 +101,9 @@ class ClassRun:
         # the files a run collects, named rather than found: pytest walking the lab's folder (mutants,
         # reference) costs each run hundreds of stat() calls; in the order pytest's walk would give
         self.check_files = sorted(check_files(assignment), key=lambda p: p.relative_to(assignment.root).parts)
-        self._lock = threading.Lock()
-        self._running: dict[int, Forked] = {}
         self.server = PytestServer()  # forks each submission's pytest run, imported once
-        self._stopping = False
-        # the assignment as loaded and checked here, for every pytest run (plugin.py: --labgrade-assignment)
+        self.runs = PytestRuns(self.server)
+        # the assignment as loaded and checked here, for every pytest run (plugin/session.py: --labgrade-assignment)
         fd, name = tempfile.mkstemp(prefix="labgrade-assignment-", suffix=".pickle")
         with os.fdopen(fd, "wb") as f:
             pickle.dump(assignment, f)
@@ -269,48 +174,28 @@ class ClassRun:
                 if lent is not None:
                     env[SHARED_ENV] = lent[0]
                 try:
-                    rc = self._spawn(cmd, out, env, budget, lent[1].fileno() if lent else None)
+                    outcome = self.runs.run(cmd, out, env, budget, lent[1].fileno() if lent else None)
                 finally:
                     if lent is not None:
                         lent[1].close()  # the run has its own copy: the server sees the end when it ends
-                if rc is None:
+                if isinstance(outcome, Stopped):
                     stopped = _("labgrade: interrupted (Ctrl-C): this submission was not graded")
                     out.write(f"\n{stopped}\n".encode())
-            if rc is None:
+            if isinstance(outcome, Stopped):
                 return None
-            if rc == "timeout":
+            if isinstance(outcome, TimedOut):
                 return unusable(a, submission_name(submission),
                                 _("grading did not finish within {budget:.0f} s").format(budget=budget))
-            if rc not in (0, 1) or not results.exists():
+            if not outcome.graded or not results.exists():
                 tail = log.read_text(errors="replace")[-2000:]
                 return unusable(a, submission_name(submission),
-                                _("the grading run failed (pytest exit {rc}):").format(rc=rc) + f"\n{tail}")
+                                _("the grading run failed (pytest exit {rc}):").format(rc=outcome.code) + f"\n{tail}")
             tests = [TestResult.from_json(t) for t in json.loads(results.read_text())["tests"]]
         fresh: dict[str, tuple[TestResult, ...]] = {}
         for t in tests:
             unit = t.name if t.name in self.scenario_names else CHECKS_UNIT
             fresh[unit] = (*fresh.get(unit, ()), t)
         return fresh
-
-    def _spawn(self, args: list[str], out: IO[bytes], env: dict[str, str], budget: float,
-               lent: int | None = None) -> int | str | None:
-        """Run pytest in its own session; its exit status, "timeout", or None when the run was stopped."""
-        with self._lock:
-            if self._stopping:
-                return None
-            proc = self.server.start(args, env, out.fileno(), Path.cwd(), lent, GRADING_PLUGINS)
-            self._running[proc.pid] = proc
-        try:
-            try:
-                rc: int = proc.wait(timeout=budget)
-            except subprocess.TimeoutExpired:
-                kill_group(proc)
-                return "timeout"
-        finally:
-            with self._lock:
-                self._running.pop(proc.pid, None)
-                stopped = self._stopping
-        return None if stopped and rc not in (0, 1) else rc
 
     def _assemble(self, submission: Path, fresh: dict[str, tuple[TestResult, ...]],
                   cached: dict[str, tuple[TestResult, ...]]) -> SubmissionResult:
@@ -340,37 +225,10 @@ class ClassRun:
 
     # -- stopping -----------------------------------------------------------------------
 
-    def stop(self) -> None:
-        """Start nothing more; SIGINT every running pytest, SIGTERM after STOP_GRACE, then SIGKILL its group."""
-        with self._lock:
-            self._stopping = True
-            procs = list(self._running.values())
-        stop([Process(f"the pytest run {p.pid}", pid=p.pid, group=True) for p in procs], INTERRUPT)
-        for p in procs:
-            p.wait()
-
     def remove_leftovers(self) -> None:
         """After a stop, what a pytest process killed before its own cleanup may have left: the
         containers of dead owners (by their labels), the run's empty cgroups (by their names)."""
         BACKENDS[self.backend].sweep(within=STOP_GRACE)
-
-
-def kill_group(proc: Forked) -> None:
-    stop([Process(f"the pytest run {proc.pid}", pid=proc.pid, group=True)], KILL)
-    proc.wait()
-
-
-@contextlib.contextmanager
-def sigint_ignored() -> Iterator[None]:
-    """A second Ctrl-C must not cut the stop short (main thread only; elsewhere a no-op)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
 
 
 def grade_class(assignment: Assignment, submissions: list[Path], backend: str, jobs: int, logs: Path,
@@ -409,7 +267,7 @@ def grade_class(assignment: Assignment, submissions: list[Path], backend: str, j
     except KeyboardInterrupt:
         with sigint_ignored():
             pool.shutdown(wait=False, cancel_futures=True)
-            run.stop()
+            run.runs.stop()
             pool.shutdown(wait=True)
             run.remove_leftovers()
         for future, sub in futures.items():  # those that ended while the main thread was interrupted

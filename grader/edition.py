@@ -24,7 +24,6 @@ edition is loaded back before it is kept: it is a lab `grade check` accepts.
 
 from __future__ import annotations
 
-import argparse
 import ast
 import contextlib
 import io
@@ -38,11 +37,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from . import __version__
-from .assignment import Assignment, Scenario, find_assignment, load_assignment
+from .assignment import Assignment, Scenario, load_assignment
 from .assignment.model import TAGS
 from .cache import check_files
 from .errors import UsageError
-from .i18n import N_, _, choose, lang_option, use
+from .i18n import N_, _
 
 if TYPE_CHECKING:
     import pytest
@@ -108,7 +107,7 @@ class _Collector:
         self.checks: list[Check] = []
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from .plugin import requirements, test_name
+        from .plugin.items import requirements, test_name
 
         for item in session.items:
             marker = item.get_closest_marker("labgrade")
@@ -262,27 +261,3 @@ def publish(assignment: Assignment, out: Path) -> Selection:
             out.rmdir()
         staged.rename(out)
     return selection
-
-
-def cmd_publish(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="grade publish",
-                                description=_("Write the student edition of a lab: its visible tests and the course's "
-                                              "programs they run, for `grade check -a DIR` on students' machines; no "
-                                              "hidden test, mutant or solution."))
-    p.add_argument("lab", metavar="LAB", help=_("lab name or assignment folder"))
-    p.add_argument("-o", "--out", type=Path, required=True, metavar="DIR",
-                   help=_("the folder to write (it must not exist, or be empty)"))
-    lang_option(p)
-    args = p.parse_args(argv)
-    assignment = load_assignment(find_assignment(args.lab))
-    use(choose(args.lang, assignment.language))  # what this command says; the edition keeps the lab's `language:`
-    selection = publish(assignment, args.out)
-    print(_("wrote {out}/: the student edition of {lab}, {n} scenario(s) and {files} file(s) of checks written in "
-            "Python; students run `grade check -a {out}` in the folder of their work").format(
-        out=args.out, lab=assignment.name, n=len(selection.scenarios), files=len(selection.check_files)))
-    if selection.left_out:
-        print(_("left out ({n} test(s), {points:g} points, graded after the hand-in only):").format(
-            n=len(selection.left_out), points=selection.points_left_out))
-        for name, why in selection.left_out.items():
-            print(f"  {name!r}: {why}")
-    return 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from .assignment import Scenario
-from .driver.endpoints import STORE_CAP, truncation_note
+from .driver.program import STORE_CAP, truncation_note
 from .driver.wire import Event, Outcome, ProgramOutcome, Transcript, Wire
 from .i18n import N_, _, numeral
 from .text import visible
@@ -24,7 +24,7 @@ TRANSCRIPT_HEAD = N_("Transcript (seconds since the test started):")
 ADVICE_HEAD = N_("What to check:")
 STDERR_HEAD = N_("Last lines {name} wrote on stderr ({exit}):")
 EVENTS_NOT_SHOWN = N_("... {count} events not shown ...")
-EXPECTED_OBSERVED = N_("  expected: {expected}\n  observed: {observed}")  # a failed step's, and a check's (plugin.py)
+EXPECTED_OBSERVED = N_("  expected: {expected}\n  observed: {observed}")  # a failed step's, a check's (plugin/checks)
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,8 @@ image) to build the grading image, then `run_autograder` for every submission, w
                                       --wheel-machine), downloaded now by pip from its configured
                                       index (or PIP_FIND_LINKS / PIP_NO_INDEX)
 
-The wheel is written here with the standard library (a wheel is a zip with a dist-info folder:
-METADATA, WHEEL, entry_points.txt, RECORD), from a checkout (metadata from pyproject.toml, the
-labs from assignments/ and reference/, as hatchling would lay them out) or from an installed
-labgrade (its own METADATA, the labs from grader/_data/). So packaging needs no build tool and
-no network. The zip's entries have fixed dates: packaging the same sources twice gives the same
-bytes.
+The wheel: grader/wheel.py (the standard library only: no build tool, no network). The zip's
+entries have fixed dates: packaging the same sources twice gives the same bytes.
 
 Paths in run_autograder can be moved for a trial outside Gradescope: AUTOGRADER_ROOT (default
 /autograder) and, below it, AUTOGRADER_SOURCE / AUTOGRADER_SUBMISSION / AUTOGRADER_RESULTS;
@@ -43,34 +39,20 @@ grading cannot start, the note on its log) are baked into it in that language.
 
 from __future__ import annotations
 
-import argparse
-import base64
-import hashlib
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 import tempfile
-import tomllib
 import zipfile
-from collections.abc import Iterator
-from importlib import metadata
 from pathlib import Path
 
 from . import __version__
 from .assignment import Assignment, find_assignment, load_assignment
 from .errors import UsageError
-from .i18n import ENGLISH, N_, _, for_assignment, lang_option
+from .i18n import ENGLISH, N_, _, for_assignment
+from .wheel import build_wheel, download_wheelhouse, files_under, zip_write
 
-PACKAGE = Path(__file__).resolve().parent
-CHECKOUT = PACKAGE.parent  # when labgrade runs from a checkout: pyproject.toml, assignments/, reference/
-DATA = "grader/_data"  # where the wheel carries the labs (pyproject.toml's force-include)
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
-WHEEL_TAG = "py3-none-any"
-WHEELHOUSE_PYTHONS = ("3.11", "3.12", "3.13")  # Debian 12's, Ubuntu 24.04's, and setup.sh's choices
-MANYLINUX = ("manylinux2014", "manylinux_2_17", "manylinux_2_28")  # glibc 2.28+: Ubuntu 22.04 and later
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (Ubuntu 22.04 or 24.04).
@@ -176,94 +158,6 @@ def run_autograder(assignment: Assignment) -> str:
                                  not_graded=_(NOT_GRADED).format(why="{why}", files=", ".join(assignment.handin)))
 
 
-def files_under(root: Path) -> Iterator[Path]:
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            yield path
-
-
-# -- the wheel ----------------------------------------------------------------------------------
-
-def wheel_contents() -> dict[str, bytes]:
-    """Archive name -> bytes of every file the wheel installs (the package and the labs)."""
-    contents = {f"grader/{p.relative_to(PACKAGE).as_posix()}": p.read_bytes() for p in files_under(PACKAGE)}
-    if (CHECKOUT / "pyproject.toml").is_file():  # a checkout: the labs are beside the package
-        for top in ("assignments", "reference"):
-            for p in files_under(CHECKOUT / top):
-                contents[f"{DATA}/{top}/{p.relative_to(CHECKOUT / top).as_posix()}"] = p.read_bytes()
-        if (CHECKOUT / "Dockerfile").is_file():
-            contents[f"{DATA}/Dockerfile"] = (CHECKOUT / "Dockerfile").read_bytes()
-    if not any(name.startswith(f"{DATA}/assignments/") for name in contents):
-        raise UsageError(f"no bundled labs found (neither {CHECKOUT / 'assignments'} nor {PACKAGE / '_data'}): "
-                         f"reinstall labgrade, or package from a checkout")
-    return contents
-
-
-def metadata_files() -> tuple[str, str]:
-    """(METADATA, entry_points.txt): from pyproject.toml in a checkout, else from the installed labgrade."""
-    pyproject = CHECKOUT / "pyproject.toml"
-    if not pyproject.is_file():
-        dist = metadata.distribution("labgrade")
-        return dist.read_text("METADATA") or "", dist.read_text("entry_points.txt") or ""
-    project = tomllib.loads(pyproject.read_text())["project"]
-    lines = ["Metadata-Version: 2.1", f"Name: {project['name']}", f"Version: {__version__}",
-             f"Summary: {project.get('description', '')}", f"Requires-Python: {project.get('requires-python', '')}"]
-    if isinstance(project.get("license"), str):
-        lines.append(f"License: {project['license']}")
-    lines += [f"Requires-Dist: {dep}" for dep in project.get("dependencies", [])]
-    groups = {"console_scripts": project.get("scripts", {}), **project.get("entry-points", {})}
-    entry_points = "".join(f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in items.items()) + "\n"
-                           for group, items in groups.items() if items)
-    return "\n".join(lines) + "\n", entry_points
-
-
-def record_hash(data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"sha256={digest},{len(data)}"
-
-
-def zip_write(z: zipfile.ZipFile, name: str, data: bytes, mode: int = 0o644) -> None:
-    info = zipfile.ZipInfo(name, ZIP_DATE)
-    info.external_attr = (0o100000 | mode) << 16
-    info.compress_type = zipfile.ZIP_DEFLATED
-    z.writestr(info, data)
-
-
-def build_wheel(dest: Path) -> Path:
-    """labgrade as a wheel in folder `dest`; returns its path."""
-    info = f"labgrade-{__version__}.dist-info"
-    meta, entry_points = metadata_files()
-    files = wheel_contents()
-    files[f"{info}/METADATA"] = meta.encode()
-    files[f"{info}/WHEEL"] = (f"Wheel-Version: 1.0\nGenerator: labgrade {__version__} (grade gradescope-package)\n"
-                              f"Root-Is-Purelib: true\nTag: {WHEEL_TAG}\n").encode()
-    files[f"{info}/entry_points.txt"] = entry_points.encode()
-    record = "".join(f"{name},{record_hash(data)}\n" for name, data in files.items()) + f"{info}/RECORD,,\n"
-    files[f"{info}/RECORD"] = record.encode()
-    path = dest / f"labgrade-{__version__}-{WHEEL_TAG}.whl"
-    with zipfile.ZipFile(path, "w") as z:
-        for name, data in files.items():
-            zip_write(z, name, data)
-    return path
-
-
-def download_wheelhouse(wheel: Path, dest: Path, machine: str) -> list[Path]:
-    """Wheels of everything `wheel` needs, and pip, for each of WHEELHOUSE_PYTHONS on Linux/`machine`:
-    what setup.sh installs with no package index. pip reads its index from its own configuration."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for version in WHEELHOUSE_PYTHONS:
-        platforms = [arg for tag in MANYLINUX for arg in ("--platform", f"{tag}_{machine}")]
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-                               "--only-binary=:all:", "--implementation", "cp", "--python-version", version,
-                               *platforms, "--dest", str(dest), str(wheel), "pip"],
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
-        if done.returncode != 0:
-            raise UsageError(f"could not download the wheelhouse for Python {version} on {machine} "
-                             f"(pip download):\n{done.stderr.strip()[-2000:]}")
-    (dest / wheel.name).unlink(missing_ok=True)  # labgrade's own wheel is at the top of the zip
-    return sorted(dest.glob("*.whl"))
-
-
 # -- the assignment -----------------------------------------------------------------------------
 
 REFERENCE_LINE = re.compile(r"^reference:[^\n]*$", re.MULTILINE)
@@ -319,25 +213,3 @@ def package(lab: str, out: Path, wheelhouse_machine: str | None = None, lang: st
             for p in wheels:
                 zip_write(z, f"wheelhouse/{p.name}", p.read_bytes())
     return out
-
-
-def cmd_gradescope_package(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="grade gradescope-package",
-                                description=_("Build the autograder zip to upload to Gradescope (setup.sh, "
-                                              "run_autograder, labgrade and the lab)."))
-    p.add_argument("-a", "--assignment", required=True, metavar="LAB", help=_("lab name or assignment folder"))
-    p.add_argument("-o", "--out", type=Path, metavar="FILE.zip",
-                   help=_("where to write the zip (default: gradescope-LAB.zip)"))
-    p.add_argument("--wheelhouse", action="store_true",
-                   help=_("carry the wheels labgrade needs (downloaded now with pip), so that setup.sh "
-                          "installs without a package index"))
-    p.add_argument("--wheel-machine", default="x86_64", metavar="MACHINE",
-                   help=_("the machine the wheelhouse is for, as `uname -m` says (default: x86_64, Gradescope's)"))
-    lang_option(p)
-    args = p.parse_args(argv)
-    name = load_assignment(find_assignment(args.assignment)).name
-    out = package(args.assignment, args.out or Path(f"gradescope-{name}.zip"),
-                  args.wheel_machine if args.wheelhouse else None, args.lang)
-    print(f"wrote {out} ({out.stat().st_size // 1024} KB): upload it as the autograder of a Gradescope "
-          f"programming assignment (Ubuntu base image); it grades each submission as {name}")
-    return 0

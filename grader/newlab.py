@@ -8,16 +8,16 @@ selfcheck` (tests/integration/test_authoring.py runs exactly that).
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import string
 from importlib import resources
 from pathlib import Path
 
-from .assignment.load import PATTERNS, load_assignment, schema
+from .assignment.load import load_assignment
+from .assignment.validation import PATTERNS, schema
 from .errors import UsageError
-from .i18n import N_, _, choose, lang_option, use
+from .i18n import N_, _
 from .mutants import mutants_of
 
 TEMPLATE = "templates/newlab"
@@ -62,24 +62,3 @@ def make_lab(lab: str, parent: Path) -> Path:
         path.write_text(string.Template(path.read_text(encoding="utf-8")).substitute(lab=lab), encoding="utf-8")
     mutants_of(load_assignment(dest))  # a template that does not load is labgrade's bug: it says so here
     return dest
-
-
-def cmd_new(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="grade new",
-                                description=_("Make a working lab to start from: assignment.yaml, a scenario, a "
-                                              "reference program and a mutant, which `grade selfcheck` passes."))
-    p.add_argument("lab", metavar="LAB", help=_("the lab's name: lower-case letters, digits and -"))
-    p.add_argument("--dir", type=Path, default=Path("."), metavar="DIR",
-                   help=_("where to make the lab's folder, DIR/LAB (default: the current folder)"))
-    lang_option(p)
-    args = p.parse_args(argv)
-    use(choose(args.lang, None))
-    dest = make_lab(args.lab, args.dir)
-    print(_("Made the lab {lab} in {folder}/:").format(lab=args.lab, folder=dest))
-    for entry in sorted(dest.iterdir()):
-        files = [entry] if entry.is_file() else sorted(f for f in entry.rglob("*") if f.is_file())
-        print(f"  {entry.name:<16} {_(WHAT[entry.name]) if entry.name in WHAT else ''}")
-        for f in files if entry.is_dir() else ():
-            print(f"      {f.relative_to(dest)}")
-    print(_(NEXT_STEPS).format(lab=dest))
-    return 0

@@ -11,7 +11,7 @@ SCM_RIGHTS) forks a child that leads a session of its own, writes to the log, an
 command line as `python -m pytest` would; it answers with the child's pid, and reports each
 child's exit status (as subprocess's returncode: negative for a signal) once it has reaped it.
 The server stays single-threaded (it forks), and dies with the thread of `grade` that started it
-(`setpriv --pdeathsig KILL`); its children are interrupted when it dies (plugin.die_with_grade:
+(`setpriv --pdeathsig KILL`); its children are interrupted when it dies (plugin/session.py, die_with_grade:
 their parent is this server, whose pid they are given).
 """
 
@@ -114,7 +114,7 @@ def serve(host: socket.socket) -> None:
 
 def main() -> None:
     """`setpriv --pdeathsig KILL python -m grader.pytest_server`, its socket on stdin."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is `grade`'s to handle (classrun.py)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is `grade`'s to handle (pytest_runs.py)
     host = socket.socket(fileno=os.dup(0))
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)

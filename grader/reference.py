@@ -1,20 +1,19 @@
 """A lab's reference as one folder, with the files other labs share with it (assignment.yaml `shared:`).
 
 A lab that shares nothing is its own folder, used in place. One that shares files gets a merged
-copy, made once under the cache folder (grader/cache.py) and named by its content, so that the
-sandboxes, which mount or copy one folder, see every reference file.
+copy, made once per process in a temporary folder, so that the sandboxes, which mount or copy one
+folder, see every reference file.
 """
 
 from __future__ import annotations
 
-import contextlib
+import atexit
 import hashlib
 import shutil
 import tempfile
 from pathlib import Path
 
 from .assignment import Assignment
-from .cache import default_cache_dir
 
 
 def copy_reference(assignment: Assignment, dest: Path) -> Path:
@@ -26,8 +25,13 @@ def copy_reference(assignment: Assignment, dest: Path) -> Path:
     return dest
 
 
+_MERGED: dict[str, Path] = {}  # the merged references this process made, by content
+
+
 def reference_folder(assignment: Assignment) -> Path:
-    """One folder holding the whole reference: the lab's own, or a merged copy when it shares files."""
+    """One folder holding the whole reference: the lab's own, or a merged copy when it shares files,
+    made once per process in a temporary folder removed when the process exits (a grading writes
+    nothing elsewhere: `grade check`, `--no-cache`)."""
     if not assignment.shared:
         return assignment.reference
     h = hashlib.sha256()
@@ -35,11 +39,9 @@ def reference_folder(assignment: Assignment) -> Path:
         h.update(b"%s\0%s\0" % (str(path.relative_to(assignment.reference)).encode(), path.read_bytes()))
     for name, source in sorted(assignment.shared.items()):
         h.update(b"%s\0%s\0" % (name.encode(), source.read_bytes()))
-    folder = default_cache_dir() / "references" / h.hexdigest()[:32]
-    if not folder.is_dir():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
-            made = copy_reference(assignment, Path(tmp) / "reference")
-            with contextlib.suppress(OSError):  # another grader made it meanwhile: the same content
-                made.rename(folder)
-    return folder
+    key = h.hexdigest()
+    if key not in _MERGED or not _MERGED[key].is_dir():
+        tmp = Path(tempfile.mkdtemp(prefix="labgrade-reference-"))
+        atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+        _MERGED[key] = copy_reference(assignment, tmp / "reference")
+    return _MERGED[key]

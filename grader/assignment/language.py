@@ -16,24 +16,32 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..driver.stepspec import STEPS, StepSpec
+from ..driver.stepspec import BACKLOG, STEPS, StepSpec
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).resolve().parent / "schema" / "scenarios.schema.json"
 BEGIN, END = "<!-- steps: generated from grader/driver/stepspec.py by `python -m grader.assignment.language` -->", \
     "<!-- end of the generated steps -->"
+OLDER = "<!-- older spellings: generated from grader/driver/stepspec.py by `python -m grader.assignment.language` -->"
 
 
 def verb_schema(spec: StepSpec) -> dict[str, Any]:
-    """The JSON Schema of one step's value: its keys (none other), the required ones, the short form."""
+    """The JSON Schema of one step's value: its keys (none other; an older spelling as a deprecated
+    key), the required ones (in either spelling: the loader refuses both), the short form."""
     out: dict[str, Any] = {"type": ["string", "object"] if spec.short else "object"}
     if spec.short and spec.key:
         out["pattern"] = spec.keys[spec.key].schema["pattern"]
     if spec.description:
         out["description"] = spec.description
     out["additionalProperties"] = False
-    out["required"] = list(spec.required)
+    out["required"] = [a.name for a in spec.args if a.required and not a.aliases]
+    either = [{"anyOf": [{"required": [name]} for name in (a.name, *a.aliases)]}
+              for a in spec.args if a.required and a.aliases]
+    if either:
+        out["allOf"] = either
     out["properties"] = {a.name: dict(a.schema) for a in spec.args}
+    out["properties"].update({old: {**a.schema, "deprecated": True, "description": f"older spelling of `{a.name}`"}
+                              for a in spec.args for old in a.aliases})
     return out
 
 
@@ -76,11 +84,20 @@ def readme_table() -> str:
     return "\n".join(rows + [_row(f"`{s.name}`", _short(s), _keys(s)) for s in STEPS.values()])
 
 
-def with_table(text: str, table: str) -> str:
+def older_table() -> str:
+    """docs/scenarios.md's table of the older spellings still accepted: each with the one to write."""
+    rows = ["| step | older spelling | write instead |", "|---|---|---|"]
+    rows += [_row(f"`{s.name}`", f"`{old}:`", f"`{key}:`") for s in STEPS.values() for old, key in s.aliases.items()]
+    implicit = BACKLOG.format(name="NAME")
+    return "\n".join([*rows, _row("`start`", f"no `save:`: a server's listen backlog saved as `{implicit}`",
+                                   f"`save: {implicit}`")])
+
+
+def with_table(text: str, table: str, begin: str = BEGIN, end: str = END) -> str:
     """`text` with what lies between the markers replaced by `table`."""
-    head, rest = text.split(BEGIN + "\n", 1)
-    _old, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{table}\n{END}{tail}"
+    head, rest = text.split(begin + "\n", 1)
+    _old, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{table}\n{end}{tail}"
 
 
 def generated() -> dict[Path, str]:
@@ -88,7 +105,8 @@ def generated() -> dict[Path, str]:
     readme, docs = REPO / "README.md", REPO / "docs" / "scenarios.md"
     return {SCHEMA: schema_text(SCHEMA.read_text(encoding="utf-8")),
             readme: with_table(readme.read_text(encoding="utf-8"), readme_table()),
-            docs: with_table(docs.read_text(encoding="utf-8"), docs_table())}
+            docs: with_table(with_table(docs.read_text(encoding="utf-8"), docs_table()), older_table(),
+                             OLDER, END)}
 
 
 def main(argv: list[str]) -> int:

@@ -3,12 +3,13 @@
     python3 -m grader.driver < plan.json > outcome.json
 
 Batch mode runs the plan's steps and prints one outcome. Interactive mode (`"interactive": true`,
-used by checks written in Python) prints `{"ready": true}`, then reads one JSON step per line
-and answers each with `{"ok": bool, ...}` until `{"end": true}`, then prints the outcome.
-The plan and the outcome are the values of wire.py (tagged JSON). The outcome's status is
-"passed", "failed" (the student's program is at fault: a verdict) or "error" (the harness is at
-fault: never to be scored as the student's failure). An interactive reply is a plain object
-(`ok`, `verdict`, `grader_error`, `saved`, `received`): what a check reads (grader/plugin.py).
+used by checks written in Python) prints a `Ready`, then reads one JSON step per line and
+answers each with a `Reply` until `{"end": true}`, then prints the outcome.
+The plan, the outcome, the ready line and the replies are the values of wire.py (tagged JSON).
+The outcome's status is "passed", "failed" (the student's program is at fault: a verdict) or
+"error" (the harness is at fault: never to be scored as the student's failure). A reply says
+`ok`, or carries a `verdict` or a `grader_error`, with `saved` and `received`: what a check
+reads (grader/plugin/checks.py).
 """
 
 from __future__ import annotations
@@ -22,16 +23,16 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from . import i18n, jail, probes
-from .endpoints import Program
+from . import i18n, jail, probes, rootfs
 from .i18n import N_, _
 from .loop import Loop
+from .program import Program
 from .program_steps import crash_summary
 from .runner import Spawn
+from .stepcheck import problem
 from .steps import Runner, StepFailed, describe
-from .stepspec import problem
 from .transcript import Transcript
-from .wire import Outcome, Plan, ProgramOutcome, Verdict
+from .wire import Outcome, Plan, ProgramOutcome, Ready, Reply, Verdict
 
 BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "LANG": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp"}
@@ -109,7 +110,7 @@ def setup(plan: Plan) -> None:
     if plan.jail:  # the local backend's UTS namespace (docker names the container itself)
         socket.sethostname(jail.HOSTNAME)
         s = plan.student
-        jail.build_root(plan.jail["root"], s.dir, str(s.python), s.uid or 0, s.gid or 0, plan.scratch_mb)
+        rootfs.build_root(plan.jail["root"], s.dir, str(s.python), s.uid or 0, s.gid or 0, plan.scratch_mb)
 
 
 def run(plan: Plan, out: Any) -> Outcome:
@@ -154,30 +155,31 @@ def run(plan: Plan, out: Any) -> Outcome:
 
 def interact(runner: Runner, out: Any) -> Verdict | None:
     """Steps sent one per line by a check written in Python. A step the check got wrong (an unknown
-    verb, bad arguments) or a fault of the driver is answered `{"ok": false, "grader_error": ...}`:
+    verb, bad arguments) or a fault of the driver is answered with a `grader_error`:
     the check's or the grader's fault, never the student's. Each reply carries what each client
     received since the previous reply (not everything again: a flood would make it huge)."""
-    print(json.dumps({"ready": True}), file=out, flush=True)
+    print(json.dumps(Ready().to_json()), file=out, flush=True)
     result: Verdict | None = None
     sent: dict[str, int] = {}
     for i, line in enumerate(sys.stdin):
         step = json.loads(line)
         if step.get("end"):
             break
+        verdict: Verdict | None = None
+        error: str | None = None
         try:
             check_step(step)
             runner.run_step(step)
-            reply: dict[str, Any] = {"ok": True}
         except StepFailed as e:
-            reply = {"ok": False, "verdict": failure(i, step, e).to_json()}
-            result = result or failure(i, step, e)
+            verdict = failure(i, step, e)
+            result = result or verdict
         except Exception as e:  # the check's mistake or ours: said to the check, never the student's fault
-            reply = {"ok": False, "grader_error": f"{type(e).__name__}: {e}"}
-        reply["saved"] = runner.saved
-        reply["received"] = {n: bytes(c.rx[sent.get(n, 0):]).decode("utf-8", "backslashreplace")
-                             for n, c in runner.conns.items()}
+            error = f"{type(e).__name__}: {e}"
+        received = {n: bytes(c.rx[sent.get(n, 0):]).decode("utf-8", "backslashreplace")
+                    for n, c in runner.conns.items()}
         sent.update({n: len(c.rx) for n, c in runner.conns.items()})
-        print(json.dumps(reply), file=out, flush=True)
+        reply = Reply(verdict is None and error is None, dict(runner.saved), received, verdict, error)
+        print(json.dumps(reply.to_json()), file=out, flush=True)
     return result
 
 
@@ -195,7 +197,7 @@ def main() -> None:
     leaves at once, without the interpreter's finalization (~15 ms measured): it is PID 1 of
     its namespace, whose end the kernel takes care of."""
     signal.pthread_sigmask(signal.SIG_SETMASK, ())  # programs start with no signal blocked, as from a shell,
-    # whatever thread of the grader started the driver (its workers block Ctrl-C: grader/plugin.py)
+    # whatever thread of the grader started the driver (its workers block Ctrl-C: grader/plugin/sidebyside.py)
     out = os.fdopen(os.dup(1), "w")  # the outcome channel; nothing else may write to it
     os.dup2(2, 1)  # a stray print() in the driver goes to stderr, not into the outcome
     line = sys.stdin.readline()

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from . import probes
+from . import probes, sockdiag
 from .endpoints import Conn
 from .i18n import N_, _
 from .loop import Deadline
 from .runner import DEFAULT_WITHIN, RunnerBase, StepFailed, plural
+from .stepspec import MEASURES, PORT_MEASURES
 
 BOUNDS = {"at_least": N_("at least {bound}"), "at_most": N_("at most {bound}"), "equals": N_("equals {bound}")}
 
@@ -60,7 +61,7 @@ class MeasureSteps(RunnerBase):
         # flight, nothing will take from the queue any more; a server that never sleeps, for the
         # step's `within`).
         def queued() -> int:
-            return probes.tcp_listeners().get(port, (0, 0))[1]
+            return sockdiag.tcp_listeners().get(port, (0, 0))[1]
 
         self.settle(self.within(args, 1.0), unless=lambda: queued() < established)
         if (waiting := queued()) < established:
@@ -84,14 +85,7 @@ class MeasureSteps(RunnerBase):
                                                                                want=want + shown),
                                  expected=want, observed=str(value))
 
-    # what each measure counts, as said in feedback: "{who} had 3 zombie children"
-    UNITS: ClassVar[dict[str, str]] = {
-        "children": "child process", "zombies": "zombie child", "fds": "open file descriptor", "threads": "thread",
-        "processes": "process of the submission", "stdout_lines": "line on stdout", "stderr_lines": "line on stderr",
-        "output_lines": "line of output",
-        "backlog": "listen backlog", "accept_queue": "connection waiting to be accepted",
-        "cpu_ms": "ms of CPU time", "wakeups": "voluntary context switch",
-    }
+    UNITS: ClassVar[dict[str, str]] = MEASURES  # what each measure counts, as said in feedback (stepspec.py)
     COUNTERS: ClassVar[frozenset[str]] = frozenset(
         {"cpu_ms", "wakeups", "stdout_lines", "stderr_lines", "output_lines"})  # they never go down
     PER_PID: ClassVar[dict[str, Callable[[int], int | None]]] = {
@@ -104,8 +98,8 @@ class MeasureSteps(RunnerBase):
         """The current value, or None when `of` has exited (it has no such value any more)."""
         if what == "processes":
             return len(probes.student_processes())
-        if what in ("backlog", "accept_queue"):
-            queue = probes.tcp_listeners().get(self.port_of({"to": of}))
+        if what in PORT_MEASURES:
+            queue = sockdiag.tcp_listeners().get(self.port_of({"to": of}))
             return None if queue is None else queue[0 if what == "backlog" else 1]
         prog = self.program(of or "")
         if what in ("stdout_lines", "stderr_lines", "output_lines"):

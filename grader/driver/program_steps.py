@@ -16,8 +16,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from . import probes
-from .endpoints import Program
+from . import probes, sockdiag, syscalls, tasks
 from .i18n import _
 from .loop import Deadline
 from .matching import (
@@ -32,7 +31,9 @@ from .matching import (
     match_line,
     show,
 )
+from .program import Program
 from .runner import SETTLE_LIMIT, START_WITHIN, RunnerBase, StepFailed, plural
+from .stepspec import backlog_name
 
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning))(?::\s*(.*))?$")
 SOURCE_LINE = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)')
@@ -88,10 +89,10 @@ class ProgramSteps(RunnerBase):
             prog.target_port = port
             return
         listening = self.wait_for(
-            lambda: probes.tcp_listeners().get(port) or (prog.returncode is not None or None),
+            lambda: sockdiag.tcp_listeners().get(port) or (prog.returncode is not None or None),
             self.within(args, START_WITHIN))
         if isinstance(listening, tuple):
-            self.saved[f"{name}_backlog"] = listening[0]
+            self.saved[backlog_name(name, args)] = listening[0]
             self.log.add(name, _("listening"), _("port {port}, backlog {backlog}").format(port=port,
                                                                                            backlog=listening[0]))
             return
@@ -110,7 +111,7 @@ class ProgramSteps(RunnerBase):
 
     # -- input -----------------------------------------------------------------------------
     def type(self, args: dict[str, Any]) -> None:
-        prog = self.program(args["into"])
+        prog = self.program(args["of"])
         if "pieces" in args:
             pieces = [str(p).encode() for p in args["pieces"]]
         else:
@@ -245,9 +246,9 @@ class ProgramSteps(RunnerBase):
         if not args.get("traceback", True) and "Traceback (most recent call last)" in text:
             raise StepFailed(_("{name} printed a Python traceback").format(name=prog.name),
                              expected=_("a one-line error message"), observed=show(text.encode(), 300))
-        if len(lines) < args.get("min_lines", 0) or len(lines) > args.get("max_lines", len(lines)):
-            want = _("{least} to {most} lines").format(least=args.get("min_lines", 0), most=args["max_lines"]) \
-                if "max_lines" in args else _("{least} lines or more").format(least=args.get("min_lines", 0))
+        if len(lines) < args.get("at_least", 0) or len(lines) > args.get("at_most", len(lines)):
+            want = _("{least} to {most} lines").format(least=args.get("at_least", 0), most=args["at_most"]) \
+                if "at_most" in args else _("{least} lines or more").format(least=args.get("at_least", 0))
             raise StepFailed(_("{name} wrote {count} on stderr, expected {want}").format(
                 name=prog.name, count=plural(len(lines), "line"), want=want),
                 expected=want, observed=show(text.encode(), 300) if text else _("nothing"))
@@ -279,17 +280,17 @@ class ProgramSteps(RunnerBase):
                 raise StepFailed(_("{name} {ended} while it should be waiting").format(
                     name=prog.name, ended=prog.exit_text()),
                     expected=_("waiting in {calls}").format(calls="/".join(sorted(allowed))), observed=prog.exit_text())
-            now = probes.blocked_in(prog.pid)
+            now = tasks.blocked_in(prog.pid)
             if now is None:
                 return None
             seen.append(now)
-            if probes.family(now[0]) not in allowed and len(seen) >= 2 and seen[-2] == now:
+            if syscalls.family(now[0]) not in allowed and len(seen) >= 2 and seen[-2] == now:
                 where = _("{call}() on {file}").format(call=now[0], file=now[1]) if now[1] else f"{now[0]}()"
                 raise StepFailed(_("{name} was waiting in {where}, not in {calls}").format(
                     name=prog.name, where=where, calls="/".join(sorted(allowed))),
                     expected=_("blocked in {calls}").format(calls="/".join(sorted(allowed))),
                     observed=_("blocked in {calls}").format(calls=where))
-            good = [x for x in seen if probes.family(x[0]) in allowed]
+            good = [x for x in seen if syscalls.family(x[0]) in allowed]
             return True if len(good) >= needed else None
 
         if not self.loop.wait_until(sample, self.within(args), poll=True):

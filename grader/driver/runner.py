@@ -14,8 +14,10 @@ the scenario's own budget. Shared rules:
     and output a program printed after its expected output, are failures with expected vs
     observed. They are looked for once the sandbox has settled (settle.py), never after a fixed
     time: before the grader closes such a connection, and when the last step has passed.
-The steps themselves are in conn_steps.py (scripted clients and servers), program_steps.py
-(the programs: start, type, output, exit) and measure_steps.py (probes, the listen queue).
+The steps themselves are in conn_steps.py (scripted clients and servers; their sending in
+send_steps.py, their expectations in expect_steps.py), program_steps.py (the programs: start,
+type, output, exit) and measure_steps.py (probes, the listen queue); what a step sends in
+payload.py; the sandbox apart from any step (reaping, process names, listen queues) in watch.py.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
-from . import probes, settle
-from .endpoints import Conn, Listener, Program
+from . import settle
+from .endpoints import Conn, Listener
 from .i18n import Nn_, _, ngettext
 from .loop import Deadline, Loop
 from .matching import show
+from .program import Program
 from .transcript import Transcript
+from .watch import SandboxWatch
 from .wire import Plan
 
 T = TypeVar("T")
@@ -63,22 +67,6 @@ class StepFailed(Exception):
         self.message, self.expected, self.observed = message, expected, observed
 
 
-class GraderFault(RuntimeError):
-    """The grader could not do its own part (outside the student's control): the scenario's outcome
-    is a grader error, flagged for the instructor, never a failure of the student's."""
-
-
-def names_of(args: dict[str, Any], key: str = "as") -> list[str]:
-    """The endpoints a step names: one, or "c{i}" with `each: N` for c1..cN."""
-    name = str(args[key])
-    count = args.get("each")
-    return [name.replace("{i}", str(i)) for i in range(1, count + 1)] if count else [name]
-
-
-def text_of(value: str, args: dict[str, Any], i: int) -> bytes:
-    return (value.replace("{i}", str(i)) if args.get("each") else value).encode("utf-8")
-
-
 # what steps count, by the word the code names them with
 UNITS = {
     "byte": Nn_("{n} byte", "{n} bytes"), "connection": Nn_("{n} connection", "{n} connections"),
@@ -104,7 +92,7 @@ def plural(n: int, word: str) -> str:
     return ngettext(one, many, n).format(n=n)
 
 
-class RunnerBase:
+class RunnerBase(SandboxWatch):
     def __init__(self, plan: Plan, loop: Loop, log: Transcript, spawn: Spawn) -> None:
         self.plan, self.loop, self.log, self.spawn = plan, loop, log, spawn
         self.host = plan.host
@@ -160,23 +148,6 @@ class RunnerBase:
         return next((self.programs[n] for n, p in self.ports.items() if p == port and n in self.programs), None)
 
     # -- processes ------------------------------------------------------------------------
-    def _children_exited(self) -> None:
-        mine = {p.pid: p for p in self.programs.values()}
-        while True:
-            try:
-                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-            except ChildProcessError:
-                return
-            if info is None:
-                return
-            prog = mine.get(info.si_pid)
-            if prog is not None:
-                prog.proc.poll()
-                prog.log_exit()
-                del mine[info.si_pid]
-            else:  # an orphan reparented to us (we are PID 1): reap it so it frees its pid
-                os.waitpid(info.si_pid, 0)
-
     def annotate(self, e: StepFailed) -> StepFailed:
         """Say which programs ended by themselves meanwhile, unless the message already does: a
         wait that failed because a program died must say so ("server exited with code 1 at 0.31 s").
@@ -255,28 +226,6 @@ class RunnerBase:
             return _("within {seconds} s").format(seconds=args.get("within", default))
         return _("by {at:.2f} s, when nothing more could happen ({why})").format(at=self.early[0], why=self.early[1])
 
-    def held(self) -> list[tuple[int, int, int]]:
-        """(local port, remote port, bytes) the grader's connections still have to write (settle.take)."""
-        return [(*c.ports, len(c.txbuf)) for c in self.conns.values() if c.txbuf and not c.error and not c.closed]
-
-    def check_could_send(self, c: Conn) -> None:
-        """A wait for `c`'s bytes to go ended with the program's end ready for them (an empty
-        receive queue) and the grader still holding them: the kernel refused the grader the memory
-        to send (net.ipv4.tcp_mem, shared by every network namespace of the machine, exhausted by
-        other programs). Not the student's doing: a grader fault."""
-        if c.txbuf and settle.awaited(probes.tcp_sockets(), [(*c.ports, len(c.txbuf))]):
-            raise GraderFault(f"{c.name} could not write {len(c.txbuf)} bytes that the program's end was ready "
-                              f"to receive (an empty receive queue): the kernel's TCP memory is short on this "
-                              f"machine (/proc/net/sockstat: {probes.tcp_memory()})")
-
-    def process_names(self) -> dict[int, str]:
-        """pid -> how the transcript calls it: a program's name, or 'a child of NAME'."""
-        names = {p.pid: p.name for p in self.programs.values()}
-        for stat in probes.read_all_stats():
-            if stat.pid not in names and stat.ppid in names and stat.pid != os.getpid():
-                names[stat.pid] = _("a child of {name}").format(name=names[stat.ppid])
-        return names
-
     # -- settling and what nobody expected -------------------------------------------------
     def settle(self, deadline: Deadline, unless: Callable[[], bool] = lambda: False) -> bool:
         """Wait until the sandbox has settled (settle.py), then read what is left in the pipes
@@ -337,7 +286,3 @@ class RunnerBase:
         if conns or programs:
             self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
             self.check_nothing_unexpected(conns, programs)
-
-    def listening(self, port: int) -> tuple[int, int] | None:
-        """(backlog, queue) of the listener on `port`, None when nothing listens there."""
-        return probes.tcp_listeners().get(port)

@@ -27,7 +27,7 @@ change what it had the time to do.
 
 Quiescent is more: settled, and every sleeping thread waits in a call that only another process
 can end (a read, an accept, a wait for a child, select/poll/epoll/futex without a timeout:
-probes.waits_forever). Then nothing will happen until the grader acts: a step waiting for the
+syscalls.waits_forever). Then nothing will happen until the grader acts: a step waiting for the
 program fails at once, and says why, instead of sitting out its deadline. A sleep or a timeout
 is not quiescent: the deadline stays.
 """
@@ -37,8 +37,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from . import probes
+from . import probes, sockdiag
 from .i18n import _, ngettext
+from .tasks import read_tasks
 
 
 class Snapshot(NamedTuple):
@@ -74,21 +75,21 @@ def take(driver_pid: int, calls: bool = False, held: Iterable[tuple[int, int, in
     write on its connections (a send() that took only part, or none: the kernel's TCP memory is
     short, as when another program floods); they are in flight while the program's end has read
     all it got (it waits for them), and not when its receive queue is full (it stopped reading)."""
-    socks = probes.tcp_sockets()
+    socks = sockdiag.tcp_sockets()
     figures = frozenset((s.state, s.local_port, s.remote_port, s.rqueue, s.wqueue, s.sent or 0, s.received or 0,
                          s.notsent or 0) for s in socks)
-    tasks = probes.read_tasks(driver_pid, calls)
+    tasks = read_tasks(driver_pid, calls)
     pending = [(s.local_port, s.remote_port, s.notsent or 0) for s in socks if s.will_send]
     ours = awaited(socks, held)
-    return Snapshot(tasks.busy, (*probes.in_flight(socks), *pending, *ours), figures, tasks.restless, tasks.waiting)
+    return Snapshot(tasks.busy, (*sockdiag.in_flight(socks), *pending, *ours), figures, tasks.restless, tasks.waiting)
 
 
-def awaited(sockets: list[probes.TcpSocket], held: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+def awaited(sockets: list[sockdiag.TcpSocket], held: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     """The grader's unwritten bytes (`held`: local port, remote port, bytes) that the program's end
     is ready for: it is there, and has read all it got (a full receive queue: it stopped reading,
     and those bytes wait on it, not on the grader)."""
     return [(local, remote, n) for local, remote, n in held
-            if n and (peer := probes.peer_of(sockets, local, remote)) is not None and peer.rqueue == 0]
+            if n and (peer := sockdiag.peer_of(sockets, local, remote)) is not None and peer.rqueue == 0]
 
 
 class BusyCpu:

@@ -6,9 +6,13 @@ Everything else about the steps is derived from STEPS, and tests hold each to it
   * the JSON Schema of a step (grader/assignment/language.py writes it into
     grader/assignment/schema/scenarios.schema.json; tests/unit/test_stepspec.py fails when the
     committed file differs);
-  * the loader's checks of the names a step defines and refers to (grader/assignment/load.py);
-  * the check of a step a check written in Python sends (`problem`, in the driver);
+  * the loader's checks of the names a step defines and refers to (grader/assignment/step_checks.py);
+  * the check of a step a check written in Python sends (stepcheck.py: `problem`);
   * the step tables of README.md and docs/scenarios.md (grader/assignment/language.py).
+
+A key has one role in every step (`as`, `of`, `to`, `save`, `saved`, `at_least`...:
+docs/scenarios.md); an older spelling of a key is declared on it (`Arg.aliases`) and read as it
+everywhere (`with_key`), giving both is refused (`twice`).
 
 A key `refers` to a kind of name an earlier step of the scenario defined ("client", "program",
 "server", "listener"), or `defines` one: the same kinds, "clients" (a name with `{i}`: any
@@ -17,11 +21,10 @@ number of clients, as `fill_queue` connects them) and "measure" (a value saved f
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .i18n import _, ngettext
+from .i18n import _
 
 # JSON Schema of the values keys take (the patterns are those of the loader's messages, load.py PATTERNS)
 NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_{}-]*$"}
@@ -32,10 +35,21 @@ EACH = {"type": "integer", "minimum": 1, "maximum": 500}  # clients at once (a c
 BOUND = {"type": ["integer", "string"]}  # a number, a saved measure's name, or NAME + N / NAME - N
 TRUE = {"const": True}
 TEXT = {"type": "string"}
-BYTES = {"type": "integer", "minimum": 1, "maximum": 16777216}  # 16 MiB: conn_steps.FLOOD_MAX
-MEASURES = ("children", "zombies", "fds", "threads", "processes", "stdout_lines", "stderr_lines", "output_lines",
-            "backlog", "accept_queue", "cpu_ms", "wakeups")  # measure_steps.MeasureSteps.UNITS says each
-SYSCALLS = ("select", "poll", "epoll", "read", "recv", "accept", "sleep", "futex", "wait4")  # probes.family
+BYTES = {"type": "integer", "minimum": 1, "maximum": 16777216}  # 16 MiB: send_steps.FLOOD_MAX
+# probe's measures -> what each counts, as feedback says it ("had 3 zombie children": runner.UNITS)
+MEASURES = {
+    "children": "child process", "zombies": "zombie child", "fds": "open file descriptor", "threads": "thread",
+    "processes": "process of the submission", "stdout_lines": "line on stdout", "stderr_lines": "line on stderr",
+    "output_lines": "line of output", "backlog": "listen backlog", "accept_queue": "connection waiting to be accepted",
+    "cpu_ms": "ms of CPU time", "wakeups": "voluntary context switch",
+}
+PORT_MEASURES = ("backlog", "accept_queue")  # of a server's listening socket: `of` names a server, not a program
+# expect_blocked's system calls, as a student writes them -> the ones the C library makes for each
+# (select() is pselect6 on glibc 2.36: docs/kernel.md), which syscalls.family maps back
+SYSCALLS = {"select": ("pselect6",), "poll": ("ppoll",), "epoll": ("epoll_wait", "epoll_pwait"),
+            "read": ("readv", "pread64"), "recv": ("recvfrom",), "accept": ("accept4",),
+            "sleep": ("nanosleep", "clock_nanosleep"), "futex": (), "wait4": ()}
+BACKLOG = "{name}_backlog"  # older spelling: a server started without `save:` has its backlog saved under this
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,7 @@ class Arg:
     refers: str | None = None  # the kind of name it must be, defined by an earlier step
     defines: str | None = None  # the kind of name it gives
     each: bool = True  # a reference: with `each: N`, `{i}` in it names N of them (False: taken as written)
+    aliases: tuple[str, ...] = ()  # older spellings of the key, still accepted (docs/scenarios.md, "Older spellings")
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,11 @@ class StepSpec:
     def required(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.args if a.required)
 
+    @property
+    def aliases(self) -> dict[str, str]:
+        """An older spelling of a key -> the key."""
+        return {old: a.name for a in self.args for old in a.aliases}
+
 
 def _as(refers: str | None = "client", defines: str | None = None, schema: dict[str, Any] = NAME) -> Arg:
     return Arg("as", dict(schema), required=True, refers=refers, defines=defines)
@@ -98,12 +118,13 @@ STEPS: dict[str, StepSpec] = {s.name: s for s in (
     StepSpec("start", (
         Arg("program", dict(NAME), required=True), Arg("from", {"enum": ["student", "reference"]}),
         Arg("as", dict(NAME), defines="program"), Arg("args", {"type": "array", "items": {
-            "type": ["string", "integer"], "pattern": "^[^\\u0000]*$"}}), WITHIN_ARG, TO),
+            "type": ["string", "integer"], "pattern": "^[^\\u0000]*$"}}), WITHIN_ARG, TO,
+        Arg("save", dict(SAVED), defines="measure")),
         "start a program of `assignment.yaml` (`program`) under the name `as` (default: the program's); `from: "
         "student` (default) runs the hand-in, `from: reference` the course's solution; `args` are appended to its "
         "`argv` (`{port}`, `{host}` filled in). A server gets a port of its own and is waited for until it listens "
-        "(`within`, default 10 s; its backlog is saved as `NAME_backlog`); a client connects to `to` (a server or "
-        "listener, default: the first one started)", key="program", short=True),
+        "(`within`, default 10 s; `save: name` keeps its listen backlog, for `compare`); a client connects to `to` "
+        "(a server or listener, default: the first one started)", key="program", short=True),
     StepSpec("listen", (_as(None, "listener"), Arg("backlog", {"type": "integer", "minimum": 0, "maximum": 4096})),
              "a server scripted by the grader, for testing clients: listen on a port of its own (`backlog`, default "
              "16); a client program started after it connects to it", key="as", short=True),
@@ -175,12 +196,12 @@ STEPS: dict[str, StepSpec] = {s.name: s for s in (
     StepSpec("expect_closed", (*CLIENT_END, Arg("how", {"enum": ["close", "reset", "any"]})),
              "wait until the peer ends the connection: `how: close` (an orderly close, FIN: the default), `reset` or "
              "`any`; a reset where a close was due fails, with both named", key="as", short=True),
-    StepSpec("type", (Arg("into", dict(NAME), required=True, refers="program"), Arg("data", dict(TEXT)),
-                      Arg("eof", dict(TRUE)), _pieces("typed"), WITHIN_ARG),
+    StepSpec("type", (Arg("of", dict(NAME), required=True, refers="program", aliases=("into",)),
+                      Arg("data", dict(TEXT)), Arg("eof", dict(TRUE)), _pieces("typed"), WITHIN_ARG),
              "type on a client program's terminal (stdin is a pty), once every program is asleep (as a person types "
              "into a program that has started; at most 1 s for one that never sleeps); `eof: true` is Ctrl-D; "
              "`pieces`: each line once the program has read the previous one (`within` each)",
-             key="into", one_of=("data", "eof", "pieces")),
+             key="of", one_of=("data", "eof", "pieces")),
     StepSpec("expect_output", (
         _of(), Arg("data", {"type": "string", "minLength": 1}), Arg("stream", {"enum": ["stdout", "stderr"]}),
         WITHIN_ARG, Arg("contains", {"type": "string", "minLength": 1}),
@@ -195,11 +216,11 @@ STEPS: dict[str, StepSpec] = {s.name: s for s in (
         key="of", one_of=("data", "contains", "match", "end")),
     StepSpec("wait_exit", (_of(), Arg("code", {"type": "integer"}), WITHIN_ARG),
              "the program exits (with the status `code`, when given)", key="of", short=True),
-    StepSpec("check_stderr", (_of(), Arg("min_lines", {"type": "integer", "minimum": 0}),
-                              Arg("max_lines", {"type": "integer", "minimum": 0}),
+    StepSpec("check_stderr", (_of(), Arg("at_least", {"type": "integer", "minimum": 0}, aliases=("min_lines",)),
+                              Arg("at_most", {"type": "integer", "minimum": 0}, aliases=("max_lines",)),
                               Arg("traceback", {"type": "boolean"})),
-             "what the program wrote on stderr: between `min_lines` and `max_lines` non-blank lines; `traceback: "
-             "false`: no Python traceback", key="of"),
+             "what the program wrote on stderr: `at_least` and `at_most` non-blank lines (bounds as in `probe`); "
+             "`traceback: false`: no Python traceback", key="of"),
     StepSpec("probe", (
         Arg("measure", {"enum": list(MEASURES)}, required=True),
         Arg("of", dict(NAME), refers="program"),  # a server's, for backlog and accept_queue (load.py)
@@ -217,7 +238,8 @@ STEPS: dict[str, StepSpec] = {s.name: s for s in (
         "while idle, the program waits in one of these system calls (`select`, `poll`, `epoll`, `read`, `recv`, "
         "`accept`, `sleep`, `futex`, `wait4`), in each of `samples` looks at `/proc/PID/syscall` (default 5)"),
     StepSpec("compare", (Arg("saved", dict(SAVED), required=True), *BOUNDS),
-             "a saved value against a number or another saved value (`ref_capacity`, `server_backlog`, `name + 1`)"),
+             "a saved value against a number or another saved value (`ref_capacity`, a backlog `start` saved, "
+             "`name + 1`)"),
     StepSpec("pause", (_of(),), "SIGSTOP the program (not its children): e.g. children that end while their parent "
                                 "is paused have their SIGCHLD merged, deterministically", key="of", short=True),
     StepSpec("resume", (_of(),), "SIGCONT the program", key="of", short=True),
@@ -228,52 +250,23 @@ VERBS = {s.name: s.key for s in STEPS.values() if s.key}  # verb -> the key its 
 
 
 def with_key(verb: str, args: Any) -> Any:
-    """A step's keys: the short form (`connect: alice`) made the mapping it stands for."""
-    return args if isinstance(args, dict) or verb not in VERBS else {VERBS[verb]: args}
-
-
-def _type_of(value: Any) -> str:
-    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(
-        type(value), "null")
-
-
-def _fits(value: Any, schema: dict[str, Any]) -> bool:
-    """The value's JSON type is one the key takes (the bounds and patterns are the driver's to find)."""
-    if "const" in schema or "enum" in schema:
-        return value in schema.get("enum", [schema.get("const")])
-    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-    found = _type_of(value)
-    return found in types or (found == "integer" and "number" in types)
-
-
-def problem(step: Any) -> str | None:
-    """What is wrong with a step as a check written in Python sends it (None: nothing): one known
-    verb, its known keys, the required ones, values of the right type."""
-    if not isinstance(step, dict) or len(step) != 1:
-        return _("a step is a mapping with one key, the verb: got {step}").format(step=str(step)[:100])
-    ((verb, args),) = step.items()
-    if verb not in STEPS:
-        close = difflib.get_close_matches(str(verb), list(STEPS), n=1)
-        return _("unknown step {verb!r}{hint} (the steps: {steps})").format(
-            verb=verb, hint=_(": did you mean {close!r}?").format(close=close[0]) if close else "",
-            steps=", ".join(sorted(STEPS)))
-    spec, args = STEPS[verb], with_key(verb, args)
+    """A step's keys as the table spells them: the short form (`connect: alice`) made the mapping it
+    stands for, and a key's older spelling (`type: {into: cli}`) renamed (`type: {of: cli}`)."""
     if not isinstance(args, dict):
-        return _("step {verb!r} takes a mapping of its keys ({keys}), got {args}").format(
-            verb=verb, keys=", ".join(spec.keys), args=str(args)[:100])
-    for key, value in args.items():
-        if key not in spec.keys:
-            close = difflib.get_close_matches(str(key), list(spec.keys), n=1)
-            return _("step {verb!r} has no key {key!r}{hint} (its keys: {keys})").format(
-                verb=verb, key=key, hint=_(": did you mean {close!r}?").format(close=close[0]) if close else "",
-                keys=", ".join(spec.keys))
-        if not _fits(value, spec.keys[key].schema):
-            return _("step {verb!r}: {key}: {value} is not a value this key takes").format(
-                verb=verb, key=key, value=repr(value)[:100])
-    missing = [k for k in spec.required if k not in args]
-    if missing:
-        return ngettext("step {verb!r} needs the key {keys}", "step {verb!r} needs the keys {keys}",
-                        len(missing)).format(verb=verb, keys=", ".join(missing))
-    if spec.one_of and sum(k in args for k in spec.one_of) != 1:
-        return _("step {verb!r} needs exactly one of: {keys}").format(verb=verb, keys=", ".join(spec.one_of))
+        return args if verb not in VERBS else {VERBS[verb]: args}
+    aliases = STEPS[verb].aliases if verb in STEPS else {}
+    return {aliases.get(k, k): v for k, v in args.items()} if aliases else args
+
+
+def twice(verb: str, args: Any) -> str | None:
+    """What is wrong when a step gives a key in two spellings (`into:` and `of:`), else None."""
+    aliases = STEPS[verb].aliases if verb in STEPS and isinstance(args, dict) else {}
+    for old, key in aliases.items():
+        if old in args and key in args:
+            return _("{old!r} is the older spelling of {key!r}: keep only {key!r}").format(old=old, key=key)
     return None
+
+
+def backlog_name(name: str, args: dict[str, Any]) -> str:
+    """Where `start` saves a server's listen backlog: `save:`, else (older labs) NAME_backlog."""
+    return str(args.get("save") or BACKLOG.format(name=name))

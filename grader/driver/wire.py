@@ -23,11 +23,15 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from .i18n import _
+
 W = TypeVar("W", bound="Wire")
 
 
 class WireError(ValueError):
-    """A JSON value that is not the wire type it claims to be: a harness fault, never the student's."""
+    """A JSON value that is not the wire type it claims to be: a harness fault, never the student's.
+    Its message is for the instructor, who reads it as the test's grader error: in the run's
+    language (a driver decodes its plan before it knows the plan's language: that one is English)."""
 
 
 class Wire:
@@ -43,7 +47,7 @@ class Wire:
         """The value of this type that `value` is; its tag is required (a nested value's field says its type)."""
         if not isinstance(value, dict) or value.get("type") != cls.TAG:
             got = value.get("type") if isinstance(value, dict) else type(value).__name__
-            raise WireError(f"expected a {cls.TAG!r} value, got {got!r}")
+            raise WireError(_("expected a {tag!r} value, got {got!r}").format(tag=cls.TAG, got=got))
         return cls.from_fields(value)
 
     @classmethod
@@ -51,15 +55,16 @@ class Wire:
         """As from_json, the tag optional: a nested value, whose field declares its type."""
         if not isinstance(value, dict) or value.get("type", cls.TAG) != cls.TAG:
             got = value.get("type") if isinstance(value, dict) else type(value).__name__
-            raise WireError(f"expected a {cls.TAG!r} value, got {got!r}")
+            raise WireError(_("expected a {tag!r} value, got {got!r}").format(tag=cls.TAG, got=got))
         hints = hints_of(cls)
         unknown = sorted(set(value) - set(hints) - {"type"})
         if unknown:
-            raise WireError(f"{cls.TAG}: unknown fields {', '.join(unknown)} (known: {', '.join(sorted(hints))})")
+            raise WireError(_("{tag}: unknown fields {fields} (known: {known})").format(
+                tag=cls.TAG, fields=", ".join(unknown), known=", ".join(sorted(hints))))
         missing = [f.name for f in dataclasses.fields(cls) if f.name not in value  # type: ignore[arg-type]
                    and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
         if missing:
-            raise WireError(f"{cls.TAG}: missing fields {', '.join(missing)}")
+            raise WireError(_("{tag}: missing fields {fields}").format(tag=cls.TAG, fields=", ".join(missing)))
         return cls(**{k: decode(hints[k], v, f"{cls.TAG}.{k}") for k, v in value.items() if k != "type"})
 
 
@@ -68,7 +73,8 @@ HINTS: dict[type, dict[str, Any]] = {}  # a wire type -> its fields' annotations
 
 def hints_of(cls: type) -> dict[str, Any]:
     if cls not in HINTS:
-        HINTS[cls] = typing.get_type_hints(cls)
+        fields = {f.name for f in dataclasses.fields(cls)}  # the class variables (TAG) are not fields
+        HINTS[cls] = {k: v for k, v in typing.get_type_hints(cls).items() if k in fields}
     return HINTS[cls]
 
 
@@ -93,7 +99,7 @@ def decode(hint: Any, value: object, where: str) -> Any:
                 return decode(option, value, where)
             except WireError:
                 continue
-        raise WireError(f"{where}: {value!r:.80} is none of {hint}")
+        raise WireError(_("{where}: {value!r:.80} is none of {types}").format(where=where, value=value, types=hint))
     if isinstance(hint, type) and issubclass(hint, Wire):
         return hint.from_fields(value)
     if origin is tuple and isinstance(value, list):
@@ -106,7 +112,8 @@ def decode(hint: Any, value: object, where: str) -> Any:
         return float(value)
     if hint in (str, int, bool) and type(value) is hint:
         return value
-    raise WireError(f"{where}: expected {getattr(hint, '__name__', hint)}, got {value!r:.80}")
+    raise WireError(_("{where}: expected {type}, got {value!r:.80}").format(
+        where=where, type=getattr(hint, "__name__", hint), value=value))
 
 
 # -- the plan: host -> driver -----------------------------------------------------------------
@@ -181,7 +188,7 @@ class Event(Wire):
     def from_fields(cls, value: object) -> Event:
         if not (isinstance(value, list) and len(value) == 4 and isinstance(value[0], int | float)
                 and all(isinstance(v, str) for v in value[1:])):
-            raise WireError(f"event: expected [time, actor, what, detail], got {value!r:.80}")
+            raise WireError(_("event: expected [time, actor, what, detail], got {value!r:.80}").format(value=value))
         return cls(float(value[0]), value[1], value[2], value[3])
 
 
@@ -240,4 +247,40 @@ class Outcome(Wire):
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
-            raise WireError(f"outcome: status {self.status!r} is none of {', '.join(STATUSES)}")
+            raise WireError(_("outcome: status {status!r} is none of {statuses}").format(
+                status=self.status, statuses=", ".join(STATUSES)))
+
+
+# -- a check written in Python: the driver's replies, one a line (__main__.py `interact`) --------
+
+@dataclass(frozen=True)
+class Ready(Wire):
+    """The interactive driver is set up: it reads the check's steps, one JSON object a line."""
+
+    TAG: ClassVar[str] = "ready"
+
+
+@dataclass(frozen=True)
+class Reply(Wire):
+    """The driver's answer to one step a check sent (grader/plugin/checks.py reads it). `ok`: the
+    step passed; else either `verdict` (the student's program is at fault) or `grader_error` (the
+    check asked for something the driver cannot do, or the driver failed), never both."""
+
+    TAG: ClassVar[str] = "reply"
+    ok: bool
+    saved: dict[str, int] = field(default_factory=dict)  # the values saved so far (`save:`, a server's backlog)
+    received: dict[str, str] = field(default_factory=dict)  # what each client received since the previous reply
+    verdict: Verdict | None = None
+    grader_error: str | None = None
+
+    def __post_init__(self) -> None:
+        faults = (self.verdict is not None) + (self.grader_error is not None)
+        if faults != (0 if self.ok else 1):
+            raise WireError(_("reply: ok is {ok}, with {faults} of verdict and grader_error (expected {expected})")
+                            .format(ok=self.ok, faults=faults, expected=0 if self.ok else 1))
+
+    def __getitem__(self, key: str) -> Any:
+        """`reply["saved"]`: a field read as when replies were dicts (checks written before they were values)."""
+        if key not in {f.name for f in dataclasses.fields(self)}:
+            raise KeyError(key)
+        return getattr(self, key)

@@ -237,7 +237,7 @@ def main(argv: list[str]) -> None:
     os.dup2(devnull, 1)  # stderr stays: what goes wrong here is seen in the host's log
     os.close(devnull)
     from . import __main__  # noqa: F401 - imported once here, not by every driver
-    from .jail import installed_packages, interpreter_prefix
+    from .rootfs import installed_packages, interpreter_prefix
 
     installed_packages(interpreter_prefix(sys.executable))  # the drivers' interpreter: found once, not per scenario
 

@@ -41,8 +41,8 @@ from ..findings import NOT_RUN, not_run_why
 from ..i18n import _, ngettext
 from ..results import ClassResult, SubmissionResult, TestResult
 from ..text import visible
+from .feedback_parts import feedback_view
 from .gradebook import percent, points
-from .html import feedback_view
 
 MESSAGE_CHARS = 2000  # an annotation is a pop-up, not a log
 DETAILS_CHARS = 20_000  # one test's feedback in the summary

@@ -11,7 +11,8 @@ handlers, no other script, no network): were an injection ever to slip through, 
 
 A failed scenario's feedback comes in parts (`TestResult.feedback`, grader/feedback.py): the
 summary, the advice, the transcript's events, each student program's stderr; `feedback_view`
-reads those fields (a check written in Python has only its `output`: all summary).
+(feedback_parts.py) reads those fields (a check written in Python has only its `output`: all
+summary). The charts' and the timeline's geometry are computed in charts.py and timeline.py.
 A test not run (`status == "not_run"`) has no transcript: its output is "Not run: " and why, all
 summary. A submission's `findings` (a missing file, a program that does not start) head its section.
 An instructor's overrides (grade --overrides) follow them, with why; the matrix marks each
@@ -22,275 +23,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 import statistics
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import markupsafe
 
-from ..driver.transcript import GRADER
-from ..driver.wire import Transcript
-from ..feedback import dropped_note, shown_events
-from ..i18n import LANGUAGES, N_, _, current, install, numeral, translation
+from ..i18n import N_, _, current, install, numeral
 from ..results import ClassResult, SubmissionResult, TestResult
 from ..text import visible
+from .charts import OUTCOME_LABELS, OUTCOMES, BarChart, Histogram, histogram, outcome, rate_chart
+from .feedback_parts import Feedback, feedback_view
 from .gradebook import percent, points, scenario_order, tag_order
+from .timeline import Timeline, timeline
 
 TEMPLATES = Path(__file__).with_name("templates")
-
-# -- text from submissions ------------------------------------------------------------------
-
-
-
-# -- a test's feedback, in parts -------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Event:
-    time: float
-    actor: str
-    event: str
-    detail: str = ""
-    skipped: int = 0  # > 0: not an event but "N events not shown" where the transcript was cut
-
-
-@dataclass(frozen=True)
-class StderrTail:
-    program: str
-    exit: str
-    lines: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Feedback:
-    summary: str
-    advice: str = ""
-    events: tuple[Event, ...] = ()
-    notes: tuple[str, ...] = ()  # transcript lines that are not events ("(3 more events were not recorded)")
-    stderr: tuple[StderrTail, ...] = ()
-
-
-def view_events(transcript: Transcript) -> tuple[Event, ...]:
-    """The events the feedback text shows (feedback.shown_events), at its precision (ms)."""
-    events: list[Event] = []
-    for e in shown_events(transcript):
-        if isinstance(e, int):
-            events.append(Event(events[-1].time if events else 0.0, "", "", skipped=e))
-        else:
-            events.append(Event(round(e.time, 3), e.actor, e.what, e.detail))
-    return tuple(events)
-
-
-def feedback_view(test: TestResult) -> Feedback:
-    """The test's feedback in parts, from its fields; a test without them (a check written in
-    Python, a test not run) is all summary."""
-    fb = test.feedback
-    if fb is None or test.status == "not_run":
-        return Feedback(test.output.strip("\n"))
-    programs = fb.programs
-    summary = "\n\n".join([*fb.summary, *(note for p in programs for note in p.notes())]).strip("\n")
-    notes = (note,) if fb.transcript and (note := dropped_note(fb.transcript)) else ()
-    return Feedback(summary, " ".join(fb.advice.split()), view_events(fb.transcript) if fb.transcript else (), notes,
-                    tuple(StderrTail(p.name, p.exit, p.stderr) for p in programs if p.stderr))
-
-
-# -- charts: geometry computed here, drawn by the template ------------------------------------
-
-OUTCOMES = ("passed", "failed", "not-run", "error")  # also CSS classes: seg-not-run, td.not-run, ...
-OUTCOME_LABELS = {"passed": N_("passed"), "failed": N_("failed"), "not-run": N_("not run"), "error": N_("grader error")}
-
-
-def outcome(test: TestResult) -> str:
-    """passed | failed | not-run | error (a grader fault comes first: an instructor must look)."""
-    if test.status == "passed":
-        return "passed"
-    if test.error:
-        return "error"
-    return "not-run" if test.status == "not_run" else "failed"
-
-
-def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-@dataclass(frozen=True)
-class Segment:
-    kind: str  # passed | failed | not-run | error
-    label: str  # the kind in words
-    x: float
-    width: float
-    count: int
-
-
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    title: str
-    y: float
-    segments: tuple[Segment, ...]
-    value: str  # what the bar says in words, right of it
-
-
-@dataclass(frozen=True)
-class BarChart:
-    width: int
-    height: int
-    label_width: int
-    bar_width: int
-    bar_height: int
-    bars: tuple[Bar, ...]
-
-
-def rate_chart(rows: list[tuple[str, str, dict[str, int]]], label_width: int = 420) -> BarChart:
-    """Horizontal stacked bars (passed, failed, not run, error), one row per (label, title, counts)."""
-    bar_width, row, bar_height = 300, 24, 16
-    bars = []
-    for i, (label, title, counts) in enumerate(rows):
-        total = sum(counts.values()) or 1
-        x = float(label_width)
-        segments = []
-        for kind in OUTCOMES:
-            width = bar_width * counts.get(kind, 0) / total
-            if width:
-                segments.append(Segment(kind, _(OUTCOME_LABELS[kind]), round(x, 2), round(width, 2), counts[kind]))
-            x += width
-        passed = counts.get("passed", 0)
-        value = f"{100 * passed / total:.0f}%  ({passed}/{sum(counts.values())})"
-        bars.append(Bar(shorten(label, 66), title, i * row + 4, tuple(segments), value))
-    return BarChart(label_width + bar_width + 120, len(rows) * row + 8, label_width, bar_width, bar_height,
-                    tuple(bars))
-
-
-@dataclass(frozen=True)
-class Column:
-    x: float
-    y: float
-    width: float
-    height: float
-    count: int
-    label: str
-
-
-@dataclass(frozen=True)
-class Histogram:
-    width: int
-    height: int
-    base: int  # y of the x axis
-    columns: tuple[Column, ...]
-    ticks: tuple[tuple[float, str], ...]  # (y, label) of the count axis
-
-
-def histogram(percents: list[float], bins: int = 10) -> Histogram:
-    """Scores in `bins` equal percent ranges; 100% goes into the last one."""
-    counts = [0] * bins
-    for p in percents:
-        counts[min(int(p * bins / 100), bins - 1) if p > 0 else 0] += 1
-    left, top, base, col = 40, 12, 172, 50
-    tallest = max(max(counts), 1)
-    step = max(1, -(-tallest // 5))
-    scale = (base - top) / (step * -(-tallest // step))
-    columns = tuple(Column(left + i * col + 4, base - n * scale, col - 8, n * scale, n,
-                           f"{100 * i // bins}–{100 * (i + 1) // bins}") for i, n in enumerate(counts))
-    ticks = tuple((base - k * scale, str(k)) for k in range(0, tallest + step, step))
-    return Histogram(left + bins * col + 10, base + 40, base, columns, ticks)
-
-
-LANE_COLORS = ("#1f5fa8", "#b25d00", "#2a8a4a", "#8a3ea0", "#a83232", "#2b8c8c", "#7a6a10", "#5a5a9a")
-# the driver's transcript events (grader/driver/), told apart by their first word in any language
-EVENT_KINDS = {N_("connected"): "net", N_("sent"): "sent", N_("received"): "received", N_("closed"): "net",
-               N_("closed by peer (FIN)"): "net", N_("reset (RST)"): "bad", N_("reset by peer (RST)"): "bad",
-               "stderr": "stderr", N_("step failed"): "bad", N_("exited with code {code}"): "proc",
-               N_("started"): "proc", N_("listening"): "proc", N_("killed by {signal}"): "bad"}
-MIN_TIMELINE_EVENTS = 4  # below this the transcript table says it all
-PLOT_WIDTH = 900  # px of the time axis, whatever the test's duration
-MAX_TICKS = 10  # intervals of the time scale at most (its labels, "12.345 s", never overlap at 90 px each)
-RESOLUTION = 0.001  # s: the transcript's times are in milliseconds
-
-
-@dataclass(frozen=True)
-class Lane:
-    actor: str
-    y: float
-    color: str
-
-
-@dataclass(frozen=True)
-class Mark:
-    x: float
-    y: float
-    kind: str
-    color: str
-    title: str
-
-
-@dataclass(frozen=True)
-class Timeline:
-    width: int
-    height: int
-    label_width: int
-    origin: float  # x of 0 s; x = origin + time * scale
-    axis_end: float  # x of the last tick
-    lanes: tuple[Lane, ...]
-    marks: tuple[Mark, ...]
-    ticks: tuple[tuple[float, str], ...]  # (x, "0.05 s"): the time scale, evenly spaced from 0 s
-    cuts: tuple[tuple[float, str], ...]  # (x, "29 not shown")
-
-
-@cache
-def event_words() -> dict[str, str]:
-    return {translation(lang).gettext(event).split(" ", 1)[0]: kind
-            for event, kind in EVENT_KINDS.items() for lang in LANGUAGES}
-
-
-def event_kind(event: Event) -> str:
-    return event_words().get(event.event.split(" ", 1)[0], "other")
-
-
-def time_scale(span: float) -> tuple[float, int]:
-    """The tick step (1, 2 or 5 times a power of ten, 1 ms at least) that cuts [0, span] into
-    MAX_TICKS intervals at most, and the decimals its labels need."""
-    raw = max(span / MAX_TICKS, RESOLUTION)
-    power = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw * (1 - 1e-9))
-    return step, max(0, -math.floor(math.log10(step) + 1e-9))
-
-
-def timeline(events: tuple[Event, ...]) -> Timeline | None:
-    """One lane per actor, each event at a position proportional to its time (a linear axis from
-    0 s, the test's start, with its scale below); where the transcript was cut, a mark between the
-    events around the cut. Events at the same moment of one actor overlap: the transcript lists them."""
-    real = [e for e in events if not e.skipped]
-    if len(real) < MIN_TIMELINE_EVENTS:
-        return None
-    actors = list(dict.fromkeys(e.actor for e in real))
-    graders = {translation(lang).gettext(GRADER) for lang in LANGUAGES}
-    colors = {a: "#555555" if a in graders else LANE_COLORS[i % len(LANE_COLORS)] for i, a in enumerate(actors)}
-    label_width, lane, top = 70, 16, 22
-    origin = label_width + 14
-    step, decimals = time_scale(max(e.time for e in real))
-    intervals = max(1, math.ceil(max(e.time for e in real) / step - 1e-9))
-    scale = PLOT_WIDTH / (intervals * step)  # px per second
-
-    def x_at(t: float) -> float:
-        return round(origin + t * scale, 2)
-
-    y_of = {a: top + i * lane + lane / 2 for i, a in enumerate(actors)}
-    marks = tuple(Mark(x_at(e.time), y_of[e.actor], event_kind(e), colors[e.actor],
-                       f"{numeral(e.time, '.3f')}s  {e.actor}  {e.event}" + (f"  {e.detail}" if e.detail else ""))
-                  for e in real)
-    cuts = []
-    for i, e in enumerate(events):
-        if e.skipped:
-            after = next((n.time for n in events[i + 1:] if not n.skipped), e.time)
-            cuts.append((x_at((e.time + after) / 2), _("{count} not shown").format(count=e.skipped)))
-    ticks = tuple((x_at(k * step), f"{numeral(k * step, f'.{decimals}f')} s") for k in range(intervals + 1))
-    return Timeline(int(origin + PLOT_WIDTH + 40), top + len(actors) * lane + 24, label_width, origin,
-                    x_at(intervals * step), tuple(Lane(a, y_of[a], colors[a]) for a in actors), marks, ticks,
-                    tuple(cuts))
-
 
 # -- the view model ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from ..driver.wire import Ready, WireError
 from ..errors import DriverError
 from ..i18n import _
 from .lifecycle import KILL, KILL_UNWAITED, Process, stop
@@ -233,8 +234,10 @@ class DriverProcess:
         return self._line()
 
     def wait_ready(self) -> None:
-        if not self._line().get("ready"):
-            raise DriverError(_("the driver did not say it was ready"))
+        try:
+            Ready.from_json(self._line())
+        except WireError as e:
+            raise DriverError(_("the driver did not say it was ready")) from e
 
     def finish(self, end: bool = False) -> dict[str, Any]:
         try:

@@ -10,7 +10,7 @@ group's id can be reused under the routine; every pidfd is opened before the fir
 step is logged (logger "labgrade.lifecycle", at DEBUG; a process that outlives its last signal, at
 WARNING). The processes of a process-backend scenario's uid are ended by kill_uid() instead: no
 list of pids can catch a fork bomb, kill(-1) sent as that uid does. The driver's own TERM -> KILL
-of a student's program (grader/driver/endpoints.py: the student's outcome, measured) and its own
+of a student's program (grader/driver/program.py: the student's outcome, measured) and its own
 kill(-1) at the end of a scenario (grader/driver/jail.py) are not here: the driver runs in the
 sandbox, on the standard library only.
 Cgroups: a scenario's cgroups (grader/sandbox/local.py, Cgroup) are named labgrade-<run>-<id>, so

@@ -38,11 +38,14 @@ def test_dies(live_submission):
 @pytest.mark.labgrade(points=1, tags=["protocol"], name="a check that reads what arrived")
 def test_reads(live_submission):
     box = live_submission()
-    box.step("start", "server")
+    started = box.step("start", "server")  # the reply: a value, read by its fields (or as the dict it was)
+    assert started.ok and started.saved["server_backlog"] > 0 and started["saved"] == started.saved, started
     box.step("connect", "alice")
     for word in ("one\\n", "two\\n"):
-        box.step("send", {"as": "alice", "data": word})
-        box.step("expect", {"as": "alice", "data": word})
+        sent = box.step("send", {"as": "alice", "data": word})
+        echoed = box.step("expect", {"as": "alice", "data": word})
+        # each reply: what arrived since the previous one (the echo, whichever step saw it come)
+        assert sent.received["alice"] + echoed.received["alice"] == word, (sent, echoed)
     assert box.received("alice") == "one\\ntwo\\n", box.received("alice")
 '''
 

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from grader.classrun import Shard
-from grader.cli import main, summary
+from grader.cli import main
+from grader.commands.grade import summary
 from grader.results import ClassResult
+from grader.shard import Shard
 from tests.integration.test_classrun import log_head, make_class, make_lab, results
 
 ECHO, CHECK = "server echoes one line", "a Python check echoes"

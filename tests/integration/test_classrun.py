@@ -32,12 +32,13 @@ import yaml
 
 from grader.assignment import load_assignment
 from grader.cache import CHECKS_UNIT, Keys, ResultCache, Unit, default_cache_dir, tree_digest
-from grader.classrun import GRADING_INI, Shard
+from grader.classrun import GRADING_INI
 from grader.cli import main
 from grader.merge import merge, write_shard_note
 from grader.mutants import load_mutant, materialize
 from grader.report import write_all
 from grader.results import ClassResult, SubmissionResult, TestResult
+from grader.shard import Shard
 from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -259,7 +260,7 @@ def test_printed_names_are_text_not_markup() -> None:
     """A folder name is the student's to choose: `[/bold]` in it must neither crash nor style the output."""
     from rich.console import Console
 
-    from grader.cli import summary
+    from grader.commands.grade import summary
 
     console = Console(file=io.StringIO(), width=200)
     console.print(summary(ClassResult("echo-iterative", (SubmissionResult("[/bold]mallory[red]", ()),))))

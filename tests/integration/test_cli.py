@@ -13,8 +13,8 @@ import pytest
 
 from grader import __version__
 from grader.assignment import find_assignment, load_assignment
-from grader.classrun import other_lab
 from grader.cli import main
+from grader.discovery import other_lab
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -499,8 +499,8 @@ def test_the_corpus_is_what_the_readme_lists() -> None:
 
 def test_limit_reasons_come_from_the_signal_and_the_cgroup_counters(tmp_path: Path) -> None:
     """The counters' files as the kernel writes them (v1 memory, v2 memory, pids), read back."""
-    from grader.driver.endpoints import truncation_note
     from grader.driver.jail import StudentPreexec
+    from grader.driver.program import truncation_note
 
     v1, v2, pids = tmp_path / "memory", tmp_path / "unified", tmp_path / "pids"
     for d in (v1, v2, pids):

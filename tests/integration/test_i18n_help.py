@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from grader.check import check_parser
-from grader.cli import grade_parser, main
+from grader.cli import main
+from grader.commands.check import check_parser
+from grader.commands.grade import grade_parser
 from grader.i18n import use
 from grader.run import SIDE_BY_SIDE
 

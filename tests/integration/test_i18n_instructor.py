@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.cli import console, main
+from grader.cli import main
+from grader.commands.common import console
 from grader.i18n import use
 
 # the frame of what `grade` and its sub-commands print, in each language

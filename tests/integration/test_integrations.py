@@ -36,11 +36,11 @@ import yaml
 from grader import __version__
 from grader.classroom import JOB, REPORTER, RUNNER
 from grader.cli import main
-from grader.gradescope import record_hash
 from grader.i18n import use
 from grader.report import safe_name, write_single
 from grader.report.classroom import classroom, console_safe
 from grader.results import ClassResult, SubmissionResult, TestResult
+from grader.wheel import record_hash
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "echo-concurrent"

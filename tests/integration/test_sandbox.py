@@ -104,7 +104,7 @@ def test_student_runs_unprivileged_in_its_own_root(sandbox: Sandbox, tmp_path: P
 
 def test_programs_start_with_no_signal_blocked_whatever_thread_runs_the_sandbox(sandbox: Sandbox,
                                                                               tmp_path: Path) -> None:
-    """Scenarios graded side by side run in threads that block SIGINT and SIGTERM (grader/plugin.py);
+    """Scenarios graded side by side run in threads that block SIGINT and SIGTERM (grader/plugin/sidebyside.py);
     a program inheriting that would outlive the grader's SIGTERM, and be judged for it."""
     code = """
         import json, sys

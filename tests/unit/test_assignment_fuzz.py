@@ -39,7 +39,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grader.assignment import load_assignment
-from grader.assignment.load import schema
+from grader.assignment.validation import schema
 from grader.errors import AssignmentError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import load_assignment
-from grader.assignment.load import Validator, _explain, read_checked
+from grader.assignment.load import read_checked
+from grader.assignment.validation import Validator, _explain
 from grader.errors import AssignmentError, UsageError
 from grader.i18n import use
 from grader.overrides import load_overrides

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import find_assignment, load_assignment
-from grader.assignment.load import read_checked, schema
+from grader.assignment.load import read_checked
 from grader.assignment.model import TAGS
+from grader.assignment.validation import schema
 from grader.errors import AssignmentError, UsageError
 from grader.mutants import mutants_of
 

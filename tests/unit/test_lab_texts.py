@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import list_labs, load_assignment
-from grader.assignment.load import schema
+from grader.assignment.validation import schema
 from grader.edition import collect_checks, select
 from grader.errors import AssignmentError
 from grader.i18n import LANGUAGES, current, for_assignment, use

@@ -1,4 +1,5 @@
-"""Observation parsers of grader.driver.probes, on realistic /proc text and netlink bytes."""
+"""Observation parsers of grader.driver (probes, sockdiag, syscalls, tasks), on realistic /proc text and
+netlink bytes."""
 
 from __future__ import annotations
 
@@ -12,22 +13,18 @@ from pathlib import Path
 import pytest
 
 from grader.driver import probes
-from grader.driver.probes import (
+from grader.driver.probes import ProcStat, parse_netstat, parse_stat, parse_status
+from grader.driver.sockdiag import (
     NLMSG_DONE,
     NLMSG_ERROR,
-    ProcStat,
     TcpSocket,
     in_flight,
     parse_inet_diag,
-    parse_netstat,
-    parse_stat,
-    parse_status,
     peer_of,
-    read_tasks,
-    reads_from_another_process,
     tcp_listeners,
     tcp_sockets,
 )
+from grader.driver.tasks import read_tasks, reads_from_another_process
 from tests.waiting import wait_for
 
 # /proc/PID/stat of a process whose comm is "my ) prog": state S, ppid 1, utime 7, stime 3, 4 threads.

@@ -26,9 +26,12 @@ from grader.assignment.model import Scenario
 from grader.feedback import Feedback, feedback_of
 from grader.i18n import use
 from grader.report import REPORTERS, classroom, github, gradescope, write_all
+from grader.report.charts import histogram
+from grader.report.feedback_parts import feedback_view
 from grader.report.gradebook import number, rows, write_grades_csv
-from grader.report.html import feedback_view, histogram, time_scale, timeline, write_html
+from grader.report.html import write_html
 from grader.report.junit import NOT_XML, junit_tree, write_junit, xml_text
+from grader.report.timeline import time_scale, timeline
 from grader.results import ClassResult, SubmissionResult
 from grader.results import TestResult as Result  # aliased: pytest would try to collect Test*
 from grader.text import visible

@@ -11,7 +11,7 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.driver.matching import MATCHED, MISMATCH, PENDING, match_lines
-from grader.driver.probes import family, parse_syscall
+from grader.driver.syscalls import family, parse_syscall
 from grader.errors import AssignmentError
 
 LINES = [b"line from 2\n", b"line from 3\n", b"line from 3\n", b"line from 4\n"]
@@ -209,7 +209,7 @@ def test_without_handin_every_program_is_handed_in(tmp_path: Path) -> None:
 
 
 def test_the_driver_and_the_schema_know_the_same_steps() -> None:
-    from grader.assignment.load import schema
+    from grader.assignment.validation import schema
     from grader.driver.steps import STEPS, Runner
 
     assert set(schema("scenarios")["$defs"]["step"]["propertyNames"]["enum"]) == STEPS

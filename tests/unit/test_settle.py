@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from grader.driver.probes import TCP_ESTABLISHED, TCP_LISTEN, TcpSocket, in_flight
 from grader.driver.settle import Snapshot, awaited, describe, settled
+from grader.driver.sockdiag import TCP_ESTABLISHED, TCP_LISTEN, TcpSocket, in_flight
 
 QUIET = Snapshot(busy=(), in_flight=(), sockets=frozenset({(1, 40000, 5000, 0, 0, 6, 6)}))
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from grader.driver.conn_steps import TEXT, random_text
-from grader.driver.endpoints import Program
 from grader.driver.loop import Loop
+from grader.driver.payload import TEXT, random_text
+from grader.driver.program import Program
 from grader.driver.steps import Runner, StepFailed
 from grader.driver.transcript import Transcript
 from grader.driver.wire import Plan
@@ -303,7 +303,7 @@ def test_a_flooded_pipe_is_read_in_one_turn_of_the_loop() -> None:
     import fcntl
     import os
 
-    from grader.driver.endpoints import STREAM_GULP, Stream
+    from grader.driver.program import STREAM_GULP, Stream
 
     old_fd = signal.set_wakeup_fd(-1)
     r, w = os.pipe()

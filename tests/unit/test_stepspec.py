@@ -13,9 +13,10 @@ from grader.assignment.language import BEGIN, END, generated, main, step_schema,
 from grader.assignment.load import load_assignment
 from grader.driver import i18n
 from grader.driver.__main__ import check_step
+from grader.driver.stepcheck import problem
 from grader.driver.steps import STEPS, Runner
 from grader.driver.stepspec import STEPS as SPECS
-from grader.driver.stepspec import VERBS, problem, with_key
+from grader.driver.stepspec import VERBS, with_key
 from grader.errors import AssignmentError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,8 +41,8 @@ def test_every_verb_is_in_the_schema_with_its_keys_and_required_ones() -> None:
     assert schema == step_schema()
     assert schema["propertyNames"]["enum"] == list(SPECS)
     for verb, spec in SPECS.items():
-        assert list(schema["properties"][verb]["properties"]) == [a.name for a in spec.args]
-        assert schema["properties"][verb]["required"] == list(spec.required)
+        assert list(schema["properties"][verb]["properties"]) == [a.name for a in spec.args] + list(spec.aliases)
+        assert schema["properties"][verb]["required"] == [k for k in spec.required if k not in spec.aliases.values()]
         assert ("string" in schema["properties"][verb]["type"]) == spec.short
 
 

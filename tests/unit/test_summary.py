@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from grader.classrun import with_every_test
-from grader.cli import summary
+from grader.commands.grade import summary
 from grader.results import ClassResult, SubmissionResult
 from grader.results import TestResult as Result  # aliased: pytest would try to collect Test*
+from grader.ungraded import with_every_test
 
 ONE = Result("server echoes one line", ("protocol",), 2.0, 2.0, "passed", "Passed.")
 TWO = Result("a second client is served", ("concurrency",), 3.0, 3.0, "passed", "Passed.")

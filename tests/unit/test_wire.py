@@ -6,7 +6,20 @@ import json
 
 import pytest
 
-from grader.driver.wire import Event, Outcome, Plan, ProgramOutcome, ProgramSpec, Side, Transcript, Verdict, WireError
+from grader.driver.wire import (
+    Event,
+    Outcome,
+    Plan,
+    ProgramOutcome,
+    ProgramSpec,
+    Ready,
+    Reply,
+    Side,
+    Transcript,
+    Verdict,
+    WireError,
+)
+from grader.i18n import use
 
 PLAN = Plan(steps=({"start": "server"},), timeout=5.0, port=24680,
             programs={"server": ProgramSpec(("server.py", "{port}"), "server")},
@@ -17,8 +30,13 @@ OUTCOME = Outcome("failed", Transcript((Event(0.0123, "server", "listening", "po
                   {"server_backlog": 5}, 0.5, Verdict(1, "connect alice", "refused", "a connection", "refused"))
 
 
-@pytest.mark.parametrize("value", [PLAN, OUTCOME, Outcome("error", error="Traceback...")])
-def test_a_value_survives_json(value: Plan | Outcome) -> None:
+VERDICT = Verdict(2, "expect alice", "nothing came", "a line", "nothing")
+REPLIES = [Reply(True, {"server_backlog": 5}, {"alice": "hi\\xff\n"}), Reply(False, {}, {}, verdict=VERDICT),
+           Reply(False, grader_error="ValueError: unknown step 'conect'")]
+
+
+@pytest.mark.parametrize("value", [PLAN, OUTCOME, Outcome("error", error="Traceback..."), Ready(), *REPLIES])
+def test_a_value_survives_json(value: Plan | Outcome | Ready | Reply) -> None:
     sent = json.loads(json.dumps(value.to_json()))
     assert sent["type"] == value.TAG
     assert type(value).from_json(sent) == value
@@ -38,6 +56,8 @@ def test_the_tag_is_required_at_the_top_only() -> None:
 def test_unknown_missing_and_mistyped_fields_are_refused() -> None:
     with pytest.raises(WireError, match="plan: unknown fields spawn"):
         Plan.from_json({**PLAN.to_json(), "spawn": "x"})
+    with pytest.raises(WireError, match="plan: unknown fields TAG"):  # a class variable is not a field
+        Plan.from_json({**PLAN.to_json(), "TAG": "plan"})
     with pytest.raises(WireError, match="plan: missing fields port"):
         Plan.from_json({k: v for k, v in PLAN.to_json().items() if k != "port"})
     with pytest.raises(WireError, match=r"plan\.port: expected int, got .24680."):
@@ -46,3 +66,38 @@ def test_unknown_missing_and_mistyped_fields_are_refused() -> None:
         Outcome.from_json({**OUTCOME.to_json(), "transcript": {"events": [[0.1, "a", "b"]]}})
     with pytest.raises(WireError, match="status 'crashed' is none of passed, failed, error"):
         Outcome.from_json({**OUTCOME.to_json(), "status": "crashed"})
+
+
+def test_a_reply_is_ok_or_has_one_fault() -> None:
+    """A check reads `ok`, else the verdict (the student's fault) or the grader error: never both, never neither."""
+    sent = REPLIES[1].to_json()
+    for bad in ({**sent, "ok": True}, {**sent, "grader_error": "boom"}, {**sent, "verdict": None},
+                {**REPLIES[0].to_json(), "grader_error": "boom"}):
+        with pytest.raises(WireError, match="reply: ok is"):
+            Reply.from_json(bad)
+    with pytest.raises(WireError, match=r"reply\.received\.alice: expected str, got 3"):
+        Reply.from_json({**REPLIES[0].to_json(), "received": {"alice": 3}})
+    with pytest.raises(WireError, match="reply: unknown fields bogus"):
+        Reply.from_json({**REPLIES[0].to_json(), "bogus": 1})
+    with pytest.raises(WireError, match="expected a 'reply' value, got None"):
+        Reply.from_json({"ok": True})  # an untagged object, as the driver sent before replies were values
+    with pytest.raises(WireError, match="expected a 'ready' value, got 'reply'"):
+        Ready.from_json(REPLIES[0].to_json())
+    assert Reply.from_json(sent).verdict == VERDICT
+
+
+def test_a_reply_reads_as_the_dict_it_was() -> None:
+    """Checks written when a reply was a dict keep working: `reply["saved"]`; a name it lacks is a KeyError."""
+    reply = REPLIES[0]
+    assert (reply["ok"], reply["saved"]["server_backlog"], reply["received"]) == (True, 5, {"alice": "hi\\xff\n"})
+    with pytest.raises(KeyError):
+        reply["TAG"]
+
+
+def test_a_wire_error_speaks_the_runs_language() -> None:
+    """A WireError is read by the instructor (a test's grader error): in the language of the run."""
+    use("fr")
+    with pytest.raises(WireError, match="plan : champs manquants port"):
+        Plan.from_json({k: v for k, v in PLAN.to_json().items() if k != "port"})
+    with pytest.raises(WireError, match="reply : ok vaut True"):
+        Reply(True, verdict=VERDICT)

@@ -7,7 +7,7 @@ pytest run (Sandbox.lend: a channel of its own to the container's driver server,
 SHARED_FD, and SHARED_ENV naming the rest), or of one pytest run opened alone. Its PID 1 is a
 driver server, the local backend's (grader/driver/zygote.py), run as root from a private copy of
 the host's driver code (base.copy_driver); it forks each scenario's driver into new network,
-PID, mount, IPC and UTS namespaces, where the driver builds the student's root (jail.build_root,
+PID, mount, IPC and UTS namespaces, where the driver builds the student's root (rootfs.build_root,
 at /mnt in its own mount namespace) as the local backend's does. Each scenario's students go into a pids, memory and
 CPU cgroup of their own, made by the host as the local backend's are (the container sees the
 host's cgroups); so a scenario gets exactly what the local backend gives it, inside a container:

@@ -8,9 +8,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .assignment import Assignment, find_assignment, load_assignment
-from .cache import check_files
-from .i18n import _, for_assignment, lang_option
+from ..assignment import Assignment, find_assignment, load_assignment
+from ..cache import check_files
+from ..i18n import _, for_assignment, lang_option
 
 
 def scenario_table(assignment: Assignment) -> Table:

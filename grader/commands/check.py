@@ -17,15 +17,17 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from .assignment import Assignment, find_assignment, load_assignment
-from .classrun import grade_class, infer_lab, with_requirements
-from .edition import left_out_of
-from .errors import UsageError
-from .i18n import N_, _, for_assignment, lang_option
-from .results import SubmissionResult, TestResult
-from .run import SIDE_BY_SIDE, at_least_one
-from .sandbox import BACKENDS, open_backend
-from .text import visible
+from ..assignment import Assignment, find_assignment, load_assignment
+from ..classrun import grade_class, with_requirements
+from ..cli import ExitCode
+from ..discovery import infer_lab
+from ..edition import left_out_of
+from ..errors import UsageError
+from ..i18n import N_, _, for_assignment, lang_option
+from ..results import SubmissionResult, TestResult
+from ..run import SIDE_BY_SIDE, at_least_one
+from ..sandbox import BACKENDS, open_backend
+from ..text import visible
 
 STATUS = {"passed": N_("passed"), "failed": N_("FAILED"), "not_run": N_("not run")}
 CHECKING = N_("Checking {folder} with the visible tests of {lab} ({title}), in the {backend} sandbox...")
@@ -88,8 +90,6 @@ def not_shown(assignment: Assignment, tests: tuple[TestResult, ...],
 
 
 def cmd_check(argv: list[str]) -> int:
-    from .cli import ExitCode  # here, not at the top: cli.py registers this command
-
     args = check_parser().parse_args(argv)
     folder: Path = args.folder
     if not folder.exists():
