@@ -5,7 +5,7 @@ missing, or a program that cannot start (a syntax error, an import of a module t
 not have, a crash on its arguments, a server that never listens on the port it is given).
 Repeating the same traceback under thirteen pieces of unrelated advice hides the one thing to
 fix. So:
-  * the hand-in's problems and notes (grader/handin.py: a missing or ambiguous file, files found
+  * the hand-in's problems and notes (grader/handin/: a missing or ambiguous file, files found
     one folder down or inside a zip) are findings;
   * a hand-in file whose program failed to start, for the same reason, in every scenario that
     ran it (`TestResult.started`, filled from the driver's `start_failure`) is one finding; the

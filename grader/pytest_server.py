@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GraderError
-from .sandbox.base import PARENT_ENV, SHARED_FD, HeldServer
+from .sandbox.base import PARENT_ENV, SHARED_FD
+from .sandbox.held_server import HeldServer
 
 
 def _child(request: dict[str, Any], log: int, lent: int | None) -> None:

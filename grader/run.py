@@ -34,7 +34,7 @@ def at_least_one(text: str) -> int:
 
 
 def prepare(submission: Path, assignment: Assignment, dest: Path) -> tuple[HandIn, Path]:
-    """The submission's hand-in files located (handin.py) and staged at `dest` for the sandbox."""
+    """The submission's hand-in files located (grader/handin/) and staged at `dest` for the sandbox."""
     handin = locate(submission, assignment.handin)
     return handin, stage(handin, dest)
 

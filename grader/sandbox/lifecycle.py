@@ -8,8 +8,11 @@ they get to end before the next signal. Processes are watched through pidfds (Li
 turns readable when its process has ended, without reaping it, so neither a pid nor a process
 group's id can be reused under the routine; every pidfd is opened before the first signal. Each
 step is logged (logger "labgrade.lifecycle", at DEBUG; a process that outlives its last signal, at
-WARNING). The driver's own TERM -> KILL of a student's program (grader/driver/program.py) is not
-here: that is the student's outcome, measured, not the grader's clean-up.
+WARNING). The processes of a process-backend scenario's uid are ended by kill_uid() instead: no
+list of pids can catch a fork bomb, kill(-1) sent as that uid does. The driver's own TERM -> KILL
+of a student's program (grader/driver/program.py: the student's outcome, measured) and its own
+kill(-1) at the end of a scenario (grader/driver/jail.py) are not here: the driver runs in the
+sandbox, on the standard library only.
 Cgroups: a scenario's cgroups (grader/sandbox/local.py, Cgroup) are named labgrade-<run>-<id>, so
 that sweep_cgroups() can remove what the run's pytest processes, killed before their own clean-up,
 left (docs/kernel.md, "Limits and teardown").
@@ -22,6 +25,7 @@ import logging
 import os
 import select
 import signal
+import subprocess
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -116,6 +120,20 @@ def _wait_ended(running: Sequence[tuple[Process, int]], grace: float, after: str
         if not ended or time.monotonic() >= deadline:
             break
     return left
+
+
+KILL_ALL = "import os, signal; os.kill(-1, signal.SIGKILL)"  # kill(2): every process the sender may signal
+
+
+def kill_uid(uid: int, python: str) -> None:
+    """SIGKILL every process of `uid` (a process-backend scenario's) at once: kill(-1) sent by a process
+    that took the uid, which the kernel delivers in one pass to every process of that uid (the sender
+    aside), so that a fork bomb cannot outrun it and no other uid is touched (docs/kernel.md, "Inside
+    someone else's container"). The sender is a child that takes the uid before it starts (setpriv):
+    this process has threads, and does not fork without exec. `python`: one that the uid may run."""
+    subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", python, "-I", "-c", KILL_ALL],
+                   check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=30)
+    log.debug("every process of uid %d: SIGKILL sent", uid)
 
 
 def remove_cgroups(dirs: Iterable[Path], within: float = CLOSE_WITHIN) -> None:

@@ -13,9 +13,9 @@ no CAP_SYS_PTRACE. What such a container still allows (docs/kernel.md, "Inside s
   * The driver is a child subreaper: a program that double-forks stays its descendant, so the
     sandbox is the driver's descendants (probes.SCOPE); it reads another uid's /proc files with
     that uid as its file-system uid, since it lacks CAP_SYS_PTRACE.
-  * Teardown: every process of the scenario's uid is killed at once (jail.kill_uid, by the driver,
-    then again here), then the files it left in the shared temporary folders, and its SysV IPC
-    objects, are removed.
+  * Teardown: every process of the scenario's uid is killed at once (by the driver, jail.kill_uid,
+    then again here, lifecycle.kill_uid), then the files it left in the shared temporary folders,
+    and its SysV IPC objects, are removed.
 What it cannot isolate: the network (the container's own, shared with the grader: a program can
 reach whatever the container reaches, and the listen-queue counters are shared, so scenarios run
 one at a time: ONE_AT_A_TIME), the host name, the machine's TCP memory, /proc (other processes are
@@ -40,6 +40,7 @@ from typing import Any
 from ..driver.jail import DENIED_CALLS
 from ..i18n import N_, _
 from .base import DriverProcess, PopenTransport, copy_driver
+from .lifecycle import kill_uid
 from .local import DRIVER_BOOT, sandbox_python
 
 # No memory cgroup: RLIMIT_AS (virtual, per process) is the memory limit, at twice memory_mb rather
@@ -49,8 +50,6 @@ ADDRESS_SPACE_FACTOR = 2
 SCENARIO_UIDS = range(61000, 62000)  # a uid per scenario, in turn: unused by distributions' packages
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")  # where a program may leave files outside its folder
 SYSV_IPC = {"shm": ("shmid", "-m"), "msg": ("msqid", "-q"), "sem": ("semid", "-s")}  # /proc/sysvipc -> ipcrm
-KILL_UID = ("import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.jail import kill_uid; "
-            "kill_uid(int(sys.argv[2]))")
 CAVEAT = N_("the process sandbox runs each scenario under a uid of its own, with rlimits and a seccomp filter, "
           "but shares this container's network, host name and /proc: scenarios run one at a time, and a "
           "program can reach whatever this container reaches (README: Sandbox backends)")
@@ -129,7 +128,7 @@ class ProcessSandbox:
                                  env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
 
         def cleanup() -> None:
-            self.kill_uid(uid)  # the driver does it too, unless it was killed first
+            kill_uid(uid, self.python)  # the driver does it too, unless it was killed first
             remove_files_of(uid)
             remove_ipc_of(uid)
             shutil.rmtree(home, ignore_errors=True)
@@ -144,10 +143,6 @@ class ProcessSandbox:
             if uid not in busy:
                 return uid
         raise OSError(f"every scenario uid ({SCENARIO_UIDS.start}-{SCENARIO_UIDS.stop - 1}) owns processes")
-
-    def kill_uid(self, uid: int) -> None:
-        subprocess.run([self.python, "-I", "-c", KILL_UID, str(self.lib), str(uid)], check=True,
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=30)
 
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         return self.start(plan).finish()

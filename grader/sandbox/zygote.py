@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import SandboxError
-from .base import STDERR_TAIL, HeldServer, StartsAhead
+from .base import STDERR_TAIL, StartsAhead
+from .held_server import HeldServer
 from .lifecycle import KILL, KILL_UNWAITED, Process, stop
 
 ZYGOTE_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.zygote import main; main(sys.argv[2:])"

@@ -17,9 +17,10 @@ import pytest
 
 from grader.cache import environment
 from grader.sandbox.base import RUN_ENV
-from grader.sandbox.lifecycle import KILL, Ladder, Process, stop
-from grader.sandbox.local import Cgroup, LocalSandbox
-from grader.sandbox.process import ProcessSandbox
+from grader.sandbox.lifecycle import KILL, Ladder, Process, kill_uid, stop
+from grader.sandbox.local import Cgroup, LocalSandbox, sandbox_python
+from grader.sandbox.process import SCENARIO_UIDS, ProcessSandbox, uids_with_processes
+from tests.waiting import wait_for
 
 # a child that says which signals it ignores, then waits; with "group", it first starts a
 # grandchild in its process group that ignores INT and TERM, and prints its pid
@@ -82,6 +83,53 @@ def test_a_process_that_ended_already_is_no_error() -> None:
     with subprocess.Popen([sys.executable, "-c", "pass"]) as proc:
         pass
     assert stop([Process("the child", pid=proc.pid)], KILL) == []
+
+
+# run under a scenario's uid: a process, and a daemon it made (double-forked, in a session of its own),
+# each printing its pid once it waits
+UID_PROCESSES = """
+import os, signal
+if os.fork() == 0:
+    if os.fork() == 0:
+        os.setsid()
+        print(os.getpid(), flush=True)
+        signal.pause()
+    os._exit(0)
+print(os.getpid(), flush=True)
+signal.pause()
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="taking another uid needs root")
+def test_kill_uid_ends_every_process_of_the_uid_and_nothing_else() -> None:
+    python = sandbox_python()
+    assert python
+    busy = uids_with_processes()
+    uid, other = [u for u in reversed(SCENARIO_UIDS) if u not in busy][:2]  # the top of the range: not in use
+
+    def as_uid(u: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(["setpriv", f"--reuid={u}", f"--regid={u}", "--clear-groups", python, "-I", "-c",
+                                 UID_PROCESSES], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+
+    victim, bystander = as_uid(uid), as_uid(other)
+    watched: list[int] = []
+    try:
+        assert victim.stdout and bystander.stdout
+        pids = [int(victim.stdout.readline()) for _ in range(2)]
+        bystanders = [int(bystander.stdout.readline()) for _ in range(2)]
+        watched = [os.pidfd_open(pid) for pid in (*pids, *bystanders)]
+        kill_uid(uid, python)
+        wait_for(lambda: len(select.select(watched[:2], [], [], 0)[0]) == 2, 10, f"the processes of uid {uid} to end")
+        assert victim.wait() == -signal.SIGKILL
+        assert select.select(watched[2:], [], [], 0)[0] == []  # the other uid's were not touched
+        assert bystander.poll() is None
+    finally:  # whatever kill_uid did
+        stop([Process(f"process {n}", pidfd=fd) for n, fd in enumerate(watched)], KILL)
+        for fd in watched:
+            os.close(fd)
+        for proc in (victim, bystander):
+            with proc:
+                proc.wait()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="cgroups are made as root only")

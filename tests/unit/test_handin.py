@@ -1,4 +1,4 @@
-"""Finding the hand-in files wherever a student put them (grader/handin.py), on real folders and archives."""
+"""Finding the hand-in files wherever a student put them (grader/handin/), on real folders and archives."""
 
 from __future__ import annotations
 
