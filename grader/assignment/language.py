@@ -1,12 +1,13 @@
-"""What is derived from the table of steps (grader/driver/stepspec.py), written where it is read:
-the step part of schema/scenarios.schema.json, the step tables of README.md and docs/scenarios.md.
+"""What is derived from the table of steps (grader/driver/stepspec.py) and the list of tags
+(model.TAGS), written where it is read: the step part of schema/scenarios.schema.json, the tags
+of it and of schema/mutant.schema.json, the step tables of README.md and docs/scenarios.md.
 
-    python -m grader.assignment.language           # rewrite the three files from the table
+    python -m grader.assignment.language           # rewrite those files from the table
     python -m grader.assignment.language --check   # exit status 1 when one of them differs
 
 tests/unit/test_stepspec.py fails when a committed file differs from what the table gives. The
-rest of the schema (a scenario's keys, the tags, the languages) and the text around the tables
-are written by hand.
+rest of the schema (a scenario's keys, the languages) and the text around the tables are written
+by hand.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from ..driver.stepspec import BACKLOG, STEPS, StepSpec
+from .model import TAGS
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).resolve().parent / "schema" / "scenarios.schema.json"
+MUTANT_SCHEMA = SCHEMA.with_name("mutant.schema.json")
 BEGIN, END = "<!-- steps: generated from grader/driver/stepspec.py by `python -m grader.assignment.language` -->", \
     "<!-- end of the generated steps -->"
 OLDER = "<!-- older spellings: generated from grader/driver/stepspec.py by `python -m grader.assignment.language` -->"
@@ -55,7 +58,16 @@ def schema_text(committed: str) -> str:
     """The scenario files' schema: the committed one with its `$defs/step` made from the table."""
     whole = json.loads(committed)
     whole["$defs"]["step"] = step_schema()
-    return json.dumps(whole, indent=1, ensure_ascii=False) + "\n"
+    return with_tags(json.dumps(whole, indent=1, ensure_ascii=False) + "\n")
+
+
+def with_tags(committed: str) -> str:
+    """A schema whose `$defs/tag` lists the standard tags (model.TAGS; the loader adds a lab's own),
+    its layout kept."""
+    whole = json.loads(committed)
+    whole["$defs"]["tag"]["enum"] = list(TAGS)
+    indent = 1 if committed.startswith("{\n \"") else 2
+    return json.dumps(whole, indent=indent, ensure_ascii=False) + "\n"
 
 
 def _keys(spec: StepSpec) -> str:
@@ -104,6 +116,7 @@ def generated() -> dict[Path, str]:
     """Each file made from the table -> what it must hold."""
     readme, docs = REPO / "README.md", REPO / "docs" / "scenarios.md"
     return {SCHEMA: schema_text(SCHEMA.read_text(encoding="utf-8")),
+            MUTANT_SCHEMA: with_tags(MUTANT_SCHEMA.read_text(encoding="utf-8")),
             readme: with_table(readme.read_text(encoding="utf-8"), readme_table()),
             docs: with_table(with_table(docs.read_text(encoding="utf-8"), docs_table()), older_table(),
                              OLDER, END)}

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..assignment import Assignment
+from ..assignment.model import TAGS
 from ..handin import HandIn, SubmissionUnusable, locate, stage
 from ..i18n import _, for_assignment
 from ..results import TestResult
@@ -179,6 +180,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[GRADING] = Grading(config)
     config.addinivalue_line("markers", "labgrade(points, tags, name=None, visibility='visible', requires=()): "
                                        "a graded check written in Python (name: text, or {language: text})")
+    for tag in TAGS:  # each test carries its tags as markers: `-m concurrency` selects by tag
+        config.addinivalue_line("markers", f"{tag}: result tag")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -51,12 +51,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..assignment.model import Limits
 from ..errors import SandboxError
 from ..i18n import _
 from .base import RUN_ENV, DriverProcess, copy_driver
 from .lifecycle import CGROUPS, remove_cgroups, sweep_cgroups
 from .zygote import Spares, Zygote
 
+DEFAULT = Limits()  # a plan carries its limits; these stand in for one that lacks a figure
 SANDBOX_UID = 65534  # "nobody": owns no file the sandbox can see; it only ever runs inside chroots
 DRIVER_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.driver.__main__ import main; main()"
 GRADER_PARENT = str(Path(__file__).resolve().parent.parent.parent)
@@ -147,7 +149,7 @@ class Cgroup:
     CPUS = 1.0  # CPU quota of a sandbox's student processes, as a docker container's by default: a
     # spinning fork bomb must not take every core from the submissions graded beside it
 
-    def __init__(self, pids_max: int, memory_mb: int, socket_mb: int = 64, cpus: float = CPUS) -> None:
+    def __init__(self, pids_max: int, memory_mb: int, socket_mb: int = DEFAULT.socket_mb, cpus: float = CPUS) -> None:
         self.dirs: list[Path] = []
         # labgrade-<run>-<id>: the run (a `grade` command and its pytest processes) is in the name,
         # so that what a run left behind can be found (tests/integration/test_hostile.py)
@@ -184,8 +186,9 @@ class Cgroup:
     def for_limits(cls, limits: dict[str, Any], cpus: float = CPUS) -> Cgroup:
         """The cgroup of a plan's `limits`, which it updates: its `processes` become the pids
         cgroup's max_processes (the fork limit, not RLIMIT_NPROC)."""
-        limits["max_processes"] = int(limits.pop("processes", 128))
-        return cls(limits["max_processes"], int(limits.get("memory_mb", 512)), int(limits.get("socket_mb", 64)), cpus)
+        limits["max_processes"] = int(limits.pop("processes", DEFAULT.processes))
+        return cls(limits["max_processes"], int(limits.get("memory_mb", DEFAULT.memory_mb)),
+                   int(limits.get("socket_mb", DEFAULT.socket_mb)), cpus)
 
     def _make(self, path: Path, settings: dict[str, int | str]) -> None:
         path.mkdir()

@@ -9,10 +9,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ...assignment.model import Limits
 from ...driver.jail import HOSTNAME as SANDBOX_HOSTNAME
 from ...image import DOCKER_API, IMAGE
 from ..base import GRACE
 from ..local import CHILD_EHASH, Cgroup
+from ..local import DRIVER_BOOT as LOCAL_BOOT
 from ..zygote import ZYGOTE_BOOT
 
 SANDBOX_UID = 65534
@@ -27,10 +29,11 @@ REFERENCE_MOUNT = "/grader/reference"
 DRIVER_CAPS = ["SETUID", "SETGID", "SETPCAP", "KILL", "SYS_PTRACE", "DAC_READ_SEARCH", "NET_ADMIN"]
 PIDS_RESERVE = 32  # processes and threads of the driver and the reference peers in the container
 MEMORY_RESERVE_MB = 128  # the driver and the reference peers share the container's memory cgroup
+DEFAULT = Limits()  # a plan carries its limits; these stand in for one that lacks a figure
 ALARM_SLACK = 10  # the driver's own alarm fires this long after the host's deadline
+# the driver's boot line (local.py's), after an alarm of its own: argv[2] seconds, then exit 124
 DRIVER_BOOT = ("import os, signal, sys; signal.signal(signal.SIGALRM, lambda *_: os._exit(124)); "
-               "signal.alarm(int(sys.argv[2])); sys.path.insert(0, sys.argv[1]); "
-               "from grader.driver.__main__ import main; main()")
+               f"signal.alarm(int(sys.argv[2])); {LOCAL_BOOT}")
 CONTAINER_CGROUP_DIRS = ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # the container's own
 # The warm container (WarmContainer): the driver server inside makes each scenario's namespaces, so
 # its drivers also need SYS_ADMIN (unshare, mounts) and SYS_CHROOT (the students' root, jail.py);
@@ -79,8 +82,8 @@ def scenario_config(plan: dict[str, Any], reference: Path, lib: Path, labels: di
     """The create_container arguments of a scenario's own container: `reference`, the host's copy of
     the reference folder; `lib`, the folder holding the host's copy of the driver (lib/grader)."""
     limits = plan.get("limits", {})
-    memory_mb = int(limits.get("memory_mb", 512)) + MEMORY_RESERVE_MB
-    scratch_mb = int(plan.get("scratch_mb", 16))
+    memory_mb = int(limits.get("memory_mb", DEFAULT.memory_mb)) + MEMORY_RESERVE_MB
+    scratch_mb = int(plan.get("scratch_mb", DEFAULT.scratch_mb))
     mount = docker_sdk().types.Mount
     mounts = [mount(SUBMISSION_MOUNT, os.path.abspath(plan["student"]["dir"]), type="bind", read_only=True),
               mount(REFERENCE_MOUNT, str(reference), type="bind", read_only=True),
@@ -89,14 +92,14 @@ def scenario_config(plan: dict[str, Any], reference: Path, lib: Path, labels: di
         version=DOCKER_API, mounts=mounts,
         network_mode="none", ipc_mode="private", read_only=True, auto_remove=True,
         tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={scratch_mb}m,mode=1777"}, shm_size="1m",
-        pids_limit=int(limits.get("processes", 128)) + PIDS_RESERVE,
+        pids_limit=int(limits.get("processes", DEFAULT.processes)) + PIDS_RESERVE,
         mem_limit=f"{memory_mb}m", memswap_limit=f"{memory_mb}m", nano_cpus=int(cpus() * 1e9),
         security_opt=["no-new-privileges"], cap_drop=["ALL"], cap_add=DRIVER_CAPS,
         log_config={"Type": "none", "Config": {}},  # the output goes through the attach socket only
     )
     # socket buffers charged to the container (cgroup v1: an engine option the SDK does not name;
     # v2 charges them to mem_limit anyway): docs/kernel.md, "Limits and teardown"
-    host_config["KernelMemoryTCP"] = int(limits.get("socket_mb", 64)) << 20
+    host_config["KernelMemoryTCP"] = int(limits.get("socket_mb", DEFAULT.socket_mb)) << 20
     return {"image": IMAGE, "command": [CONTAINER_PYTHON, "-I", "-c", DRIVER_BOOT, CODE_MOUNT, str(alarm_of(plan))],
             "user": "0:0", "working_dir": "/", "stdin_open": True, "tty": False, "host_config": host_config,
             "hostname": SANDBOX_HOSTNAME, "labels": labels}
