@@ -100,7 +100,7 @@ CASES = (
     # interpreter cannot open the script), docker's copy leaves the link out (the file is missing),
     # the process backend's copy keeps it, to a folder the scenario's uid may not enter
     Case("symlink-out", ONE_LINE, False, ("can't open file '/submission/server.py'",),
-         process_says=("can't open file",), docker_says=("server.py is missing from the submission",)),  # local: cannot open it; docker: missing
+         process_says=("can't open file",), docker_says=("server.py is missing from the submission",)),
     Case("cpu-burner", ONE_LINE, False, ("killed by SIGXCPU", "CPU time limit of 3 s used up")),
     Case("rt-signal", ONE_LINE, False, ("killed by SIGRTMIN+6",)),
     Case("ipc-keyring", ONE_LINE, True),
