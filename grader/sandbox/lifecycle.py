@@ -122,7 +122,8 @@ def _wait_ended(running: Sequence[tuple[Process, int]], grace: float, after: str
     return left
 
 
-KILL_ALL = "import os, signal; os.kill(-1, signal.SIGKILL)"  # kill(2): every process the sender may signal
+# kill(2) with -1: every process the sender may signal; none left (ESRCH) is the usual end of a scenario
+KILL_ALL = "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept ProcessLookupError:\n    pass\n"
 
 
 def kill_uid(uid: int, python: str) -> None:

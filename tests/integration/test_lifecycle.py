@@ -158,3 +158,16 @@ def test_the_cache_key_takes_each_backends_fingerprint() -> None:
     assert local["backend"] == "local" and local["python"] == LocalSandbox.fingerprint()["python"]
     assert os.path.realpath(local["python"].split()[0]) == local["python"].split()[0]
     assert ProcessSandbox.fingerprint() == {} and "python" not in environment("process")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="taking another uid needs root")
+def test_kill_uid_with_no_process_left_is_no_error() -> None:
+    """A scenario's usual end: its uid has no process left. In a PID namespace holding nothing else
+    (a container's), kill(-1) then finds no process at all and fails with ESRCH: nothing to do."""
+    python = sandbox_python()
+    assert python
+    uid = next(u for u in reversed(SCENARIO_UIDS) if u not in uids_with_processes())
+    code = f"from grader.sandbox.lifecycle import kill_uid; kill_uid({uid}, {python!r}); print('done')"
+    done = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "done\n"), done.stderr
