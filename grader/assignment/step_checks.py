@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..driver.i18n import N_, _, ngettext
+from ..driver.payload import names_of
 from ..driver.steps import BOUND_RE
 from ..driver.stepspec import PORT_MEASURES, STEPS, StepSpec, backlog_name, twice, with_key
 from ..errors import AssignmentError
@@ -26,8 +27,7 @@ UNDEFINED = {"client": N_("no client named {name!r} was connected by an earlier 
 
 
 def _expand(args: dict[str, Any], key: str) -> list[str]:
-    name, count = str(args.get(key, "")), args.get("each")
-    return [name.replace("{i}", str(i)) for i in range(1, count + 1)] if count else [name]
+    return names_of({key: args.get(key, ""), "each": args.get("each")}, key)  # as the driver will
 
 
 class _Names:

@@ -15,6 +15,7 @@ from . import probes, sockdiag
 from .endpoints import Conn
 from .i18n import N_, _
 from .loop import Deadline
+from .payload import nth
 from .runner import DEFAULT_WITHIN, RunnerBase, StepFailed, plural
 from .stepspec import MEASURES, PORT_MEASURES
 
@@ -33,7 +34,7 @@ class MeasureSteps(RunnerBase):
         limit = int(args.get("max", 100))
         established = 0
         for i in range(1, limit + 1):
-            name = str(args["as"]).replace("{i}", str(i))
+            name = nth(str(args["as"]), i)
             before = probes.listen_overflows()
             c = self.conns[name] = Conn(name, self.loop, self.log)
             c.start_connect(self.host, port)

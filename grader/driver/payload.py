@@ -8,15 +8,20 @@ import random
 from typing import Any
 
 
+def nth(template: str, i: int) -> str:
+    """"c{i}" for the i-th endpoint (or text) of a step: the one `{i}` expansion."""
+    return template.replace("{i}", str(i))
+
+
 def names_of(args: dict[str, Any], key: str = "as") -> list[str]:
     """The endpoints a step names: one, or "c{i}" with `each: N` for c1..cN."""
     name = str(args[key])
     count = args.get("each")
-    return [name.replace("{i}", str(i)) for i in range(1, count + 1)] if count else [name]
+    return [nth(name, i) for i in range(1, count + 1)] if count else [name]
 
 
 def text_of(value: str, args: dict[str, Any], i: int) -> bytes:
-    return (value.replace("{i}", str(i)) if args.get("each") else value).encode("utf-8")
+    return (nth(value, i) if args.get("each") else value).encode("utf-8")
 
 
 def pieces_of(args: dict[str, Any], i: int) -> list[bytes]:
