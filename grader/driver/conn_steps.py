@@ -65,8 +65,9 @@ class ConnSteps(SendSteps, ExpectSteps):
     def connect(self, args: dict[str, Any]) -> None:
         """Connect clients; several are paced so that none is dropped by a full accept queue
         (a dropped SYN is only retried a second later): they still end up connected at once.
-        `accepted: true` also waits for the server's accept() of each (its accept queue empty),
-        so that a message sent next is due to every client; a listener that is gone fails."""
+        `accepted: true` also waits for the server's accept() of each (its accept queue empty), then
+        for the sandbox to settle, so that a message sent next is due to every client; a listener
+        that is gone fails."""
         names = names_of(args)
         port = self.port_of(args)
 
@@ -118,6 +119,10 @@ class ConnSteps(SendSteps, ExpectSteps):
                 count=plural(waiting, "connection"), when=self.when(args)),
                 expected=_("every connection accepted"),
                 observed=_("{count} waiting in the listen queue").format(count=waiting))
+        # what the server does with a connection it accepted (add it to its clients, from a thread
+        # perhaps, greet it) has happened before the next step, on every run
+        self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
+
     def session(self, args: dict[str, Any]) -> None:
         """Clients one after another, each: connect, send `data`, expect it echoed, close."""
         for i, n in enumerate(names_of(args), 1):

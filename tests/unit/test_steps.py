@@ -397,3 +397,28 @@ def test_random_text_is_lines_of_printable_ascii_of_the_size_asked(size: int) ->
         lines = text.split(b"\n")[:-1]
         assert all(len(line) <= 79 for line in lines) and all(lines[:-1])
         assert size < 1000 or len(set(map(len, lines))) > 50  # lengths vary: pieces are cut across lines
+
+
+def test_accepted_waits_until_the_server_has_dealt_with_the_connection(runner: Runner, tmp_path: Path) -> None:
+    """A server that registers each accepted client from a thread, after some work: a line sent
+    right after `connect: {accepted: true}` still reaches the newcomer (the step ends once the
+    sandbox settled, not as soon as the accept queue is empty)."""
+    write(tmp_path, "server.py", "import socket, sys, threading, time\n" + WORK + """
+clients = []
+def register(conn):
+    work()
+    clients.append(conn)
+    while data := conn.recv(100):
+        for other in list(clients):
+            if other is not conn:
+                other.sendall(data)
+s = socket.create_server(("", int(sys.argv[1])), backlog=5)
+while True:
+    conn, _ = s.accept()
+    threading.Thread(target=register, args=(conn,), daemon=True).start()
+""")
+    runner.run_step({"start": "server"})
+    runner.run_step({"connect": {"as": "alice", "accepted": True}})
+    runner.run_step({"connect": {"as": "bob", "accepted": True}})
+    runner.run_step({"send": {"as": "alice", "data": "hello\n"}})
+    runner.run_step({"expect": {"as": "bob", "data": "hello\n"}})
