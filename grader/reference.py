@@ -8,7 +8,6 @@ folder, see every reference file.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -25,21 +24,16 @@ def copy_reference(assignment: Assignment, dest: Path) -> Path:
     return dest
 
 
-_MERGED: dict[str, Path] = {}  # the merged references this process made, by content
+_MERGED: dict[tuple[Path, tuple[tuple[str, Path], ...]], Path] = {}  # the merged references this process made
 
 
 def reference_folder(assignment: Assignment) -> Path:
     """One folder holding the whole reference: the lab's own, or a merged copy when it shares files,
-    made once per process in a temporary folder removed when the process exits (a grading writes
-    nothing elsewhere: `grade check`, `--no-cache`)."""
+    made once per process (every scenario's plan asks) in a temporary folder removed when the process
+    exits (a grading writes nothing elsewhere: `grade check`, `--no-cache`)."""
     if not assignment.shared:
         return assignment.reference
-    h = hashlib.sha256()
-    for path in sorted(p for p in assignment.reference.rglob("*") if p.is_file()):
-        h.update(b"%s\0%s\0" % (str(path.relative_to(assignment.reference)).encode(), path.read_bytes()))
-    for name, source in sorted(assignment.shared.items()):
-        h.update(b"%s\0%s\0" % (name.encode(), source.read_bytes()))
-    key = h.hexdigest()
+    key = (assignment.reference, tuple(sorted(assignment.shared.items())))
     if key not in _MERGED or not _MERGED[key].is_dir():
         tmp = Path(tempfile.mkdtemp(prefix="labgrade-reference-"))
         atexit.register(shutil.rmtree, tmp, ignore_errors=True)
