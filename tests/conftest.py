@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from functools import cache
@@ -9,6 +10,7 @@ import pytest
 
 from grader.i18n import use
 from grader.sandbox import BACKENDS, Sandbox, open_backend
+from grader.sandbox.base import SHARED_ENV
 from grader.sandbox.local import LocalSandbox
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,6 +68,20 @@ def local_sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="session")
+def local_lent_sandbox(local_sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The local backend as a class run's pytest run opens it: on a channel of its own to the class
+    run's driver server (Sandbox.lend), here on the descriptor the channel has in this process."""
+    lent = local_sandbox.lend()
+    assert lent is not None
+    value, channel = lent
+    os.environ[SHARED_ENV] = json.dumps({**json.loads(value), "fd": channel.detach()})  # taken by the backend
+    box = open_backend("local")
+    assert SHARED_ENV not in os.environ
+    yield box
+    box.close()
+
+
+@pytest.fixture(scope="session")
 def docker_sandbox() -> Iterator[Sandbox]:
     box = open_backend("docker")  # pytest_runtest_setup has already skipped or failed without an engine
     yield box
@@ -93,7 +109,7 @@ def process_sandbox() -> Iterator[Sandbox]:
     box.close()
 
 
-@pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.docker),
+@pytest.fixture(params=["local", "local_lent", pytest.param("docker", marks=pytest.mark.docker),
                         pytest.param("docker_per_scenario", marks=pytest.mark.docker),
                         pytest.param("process", marks=pytest.mark.process)])
 def sandbox(request: pytest.FixtureRequest) -> Sandbox:

@@ -21,6 +21,11 @@ interpreter's start and the driver's imports cost ~30 ms (bench/RESULTS.md). The
 driver is also forked while the current scenario runs (a spare, waiting for its plan on stdin);
 each scenario still gets namespaces and a driver process of its own, and the spares left at the
 end are killed by close(). Scenarios may run side by side, one per thread: each thread has its spare.
+A class run lends its backend's driver server to each submission's pytest run (lend(): a channel of
+the run's own, SHARED_FD, and SHARED_ENV naming the interpreter and the driver's copy), which then
+starts no server of its own: a server's start (an interpreter importing the driver, ~0.1 s of CPU,
+bench/RESULTS.md) is paid once per class. When a run's channel closes, the server kills what it
+still runs for it.
 Network namespaces: as root, each scenario's is made inside one network namespace of the run's
 own (the keeper joins it with `setns`, then makes its own), where `net.ipv4.tcp_child_ehash_entries` gives every
 namespace made there a TCP hash table of its own with CHILD_EHASH buckets. Made from the host's,
@@ -39,6 +44,7 @@ namespaces with them.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -54,9 +60,9 @@ from typing import Any
 from ..assignment.model import Limits
 from ..errors import SandboxError
 from ..i18n import _
-from .base import RUN_ENV, DriverProcess, copy_driver
+from .base import RUN_ENV, SHARED_ENV, SHARED_FD, DriverProcess, copy_driver
 from .lifecycle import CGROUPS, remove_cgroups, sweep_cgroups
-from .zygote import Spares, Zygote
+from .zygote import DriverServer, Spares, Zygote
 
 DEFAULT = Limits()  # a plan carries its limits; these stand in for one that lacks a figure
 SANDBOX_UID = 65534  # "nobody": owns no file the sandbox can see; it only ever runs inside chroots
@@ -92,6 +98,15 @@ def _world_executable(path: str) -> bool:
     if os.stat(p).st_mode & 5 != 5:
         return False
     return all(os.stat(d).st_mode & 0o001 for d in p.parents)
+
+
+def lent_to_me() -> dict[str, Any] | None:
+    """The local driver server a class run lent this process (Sandbox.lend), if any."""
+    with contextlib.suppress(ValueError, TypeError):
+        lent = json.loads(os.environ.get(SHARED_ENV, ""))
+        if isinstance(lent, dict) and lent.get("backend") == LocalSandbox.name:
+            return lent
+    return None
 
 
 CHILD_EHASH = 1024  # TCP hash buckets of a scenario's network namespace: a scenario has at most a few hundred sockets
@@ -213,6 +228,8 @@ class LocalSandbox:
 
     @classmethod
     def unavailable(cls) -> str | None:
+        if lent_to_me() is not None:
+            return None  # the class run that lent its driver server found the backend available
         if not sys.platform.startswith("linux"):
             return _("needs Linux namespaces; use --backend docker")
         try:
@@ -248,13 +265,22 @@ class LocalSandbox:
         sweep_cgroups(os.environ.get(RUN_ENV, "")[:12], within)
 
     def __init__(self) -> None:
-        self.python = sandbox_python() or sys.executable
         self.root = os.geteuid() == 0
         self.workdir = Path(tempfile.mkdtemp(prefix="labgrade-local-"))
-        self.lib = copy_driver(self.workdir / "lib")  # not the live checkout, which may change meanwhile
-        self.netns = parent_netns()  # where each scenario's network namespace is made (None: the host's)
-        self.zygote = Zygote(self.python, self.lib, self.netns)
-        self.spares = Spares(self.zygote.server.fork)
+        self.zygote: Zygote | None = None
+        self.netns: int | None = None
+        if (lent := lent_to_me()) is not None:  # a class run's driver server, on a channel of this run's own
+            os.environ.pop(SHARED_ENV)  # not passed on
+            self.python, self.lib = lent["python"], Path(lent["lib"])
+            server = DriverServer(socket.socket(fileno=int(lent["fd"])), "local sandbox's driver server")
+        else:
+            self.python = sandbox_python() or sys.executable
+            self.lib = copy_driver(self.workdir / "lib")  # not the live checkout, which may change meanwhile
+            self.netns = parent_netns()  # where each scenario's network namespace is made (None: the host's)
+            self.zygote = Zygote(self.python, self.lib, self.netns)
+            server = self.zygote.server
+        self.server = server
+        self.spares = Spares(server.fork)
         os.environ.setdefault(RUN_ENV, uuid.uuid4().hex[:12])  # inherited by the pytest processes `grade` starts
 
     def start(self, plan: dict[str, Any]) -> DriverProcess:
@@ -283,14 +309,22 @@ class LocalSandbox:
         self.spares.expect(starts)
 
     def lend(self) -> tuple[str, socket.socket] | None:
-        return None  # a driver server costs little: each pytest run has its own
+        """The driver server, to a pytest run of the class: its start (an interpreter importing the
+        driver, ~0.1 s of CPU) is paid once per class, not per submission."""
+        if self.zygote is None:
+            return None
+        return (json.dumps({"backend": self.name, "python": self.python, "lib": str(self.lib), "fd": SHARED_FD}),
+                self.server.channel())
 
     def run(self, plan: dict[str, Any]) -> dict[str, Any]:
         return self.start(plan).finish()
 
     def close(self) -> None:
         self.spares.close()
-        self.zygote.close()
+        if self.zygote is not None:
+            self.zygote.close()
+        else:  # lent: the server kills what it still runs for this channel, and serves the others
+            self.server.sock.close()
         if self.netns is not None:
             os.close(self.netns)
             self.netns = None

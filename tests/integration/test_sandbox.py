@@ -25,6 +25,7 @@ from grader.sandbox import Sandbox
 from grader.sandbox.docker import PIDS_RESERVE
 from grader.sandbox.local import CHILD_EHASH
 from grader.sandbox.process import SCENARIO_UIDS
+from grader.sandbox.zygote import DriverServer
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE_TAIL = """
@@ -380,7 +381,7 @@ def test_an_interpreter_under_tmp_is_not_hidden_by_the_scratch_tmp(tmp_path: Pat
         shutil.rmtree(prefix, ignore_errors=True)
 
 
-@pytest.mark.parametrize("backend", ["local", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.mark.parametrize("backend", ["local", "local_lent", pytest.param("docker", marks=pytest.mark.docker)])
 def test_a_scenarios_network_has_a_tcp_table_of_its_own(backend: str, request: pytest.FixtureRequest,
                                                          tmp_path: Path) -> None:
     """As root, the local backend (and the docker backend's warm container) makes each scenario's
@@ -395,3 +396,25 @@ def test_a_scenarios_network_has_a_tcp_table_of_its_own(backend: str, request: p
         print(json.dumps({"ehash": open("/proc/sys/net/ipv4/tcp_ehash_entries").read().strip()}), file=sys.stderr)
     """)
     assert report(out)["ehash"] == str(CHILD_EHASH)
+
+
+def test_a_pytest_run_that_dies_takes_its_scenarios_with_it_and_the_class_goes_on(local_sandbox: Sandbox,
+                                                                                   tmp_path: Path) -> None:
+    """A class run lends its local driver server to each submission's pytest run (Sandbox.lend):
+    when a run's channel closes (the run died), the server kills what it forked for that run, and
+    serves the class on."""
+    lent = local_sandbox.lend()
+    assert lent is not None
+    joined = DriverServer(lent[1], "test channel")
+    driver = joined.fork()  # a driver in its namespaces, waiting for a plan
+    try:
+        assert not driver.ended()
+        lent[1].close()  # as the kernel does when the process holding it dies
+        assert driver.ended(timeout=30)
+    finally:
+        driver.kill()
+    out = run_server(local_sandbox, tmp_path, """
+        import sys
+        print('{"alive": 1}', file=sys.stderr)
+    """)
+    assert out["status"] == "passed" and report(out) == {"alive": 1}
