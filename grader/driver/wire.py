@@ -78,6 +78,16 @@ def hints_of(cls: type) -> dict[str, Any]:
     return HINTS[cls]
 
 
+def warm() -> None:
+    """Every wire type's annotations evaluated now (by the driver server, before it forks the drivers)."""
+    todo = [Wire]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if "TAG" in vars(cls):
+            hints_of(cls)
+
+
 def encode(value: object) -> object:
     if isinstance(value, Wire):
         return value.to_json()

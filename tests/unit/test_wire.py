@@ -7,6 +7,7 @@ import json
 import pytest
 
 from grader.driver.wire import (
+    HINTS,
     Event,
     Outcome,
     Plan,
@@ -18,6 +19,7 @@ from grader.driver.wire import (
     Transcript,
     Verdict,
     WireError,
+    warm,
 )
 from grader.i18n import use
 
@@ -101,3 +103,12 @@ def test_a_wire_error_speaks_the_runs_language() -> None:
         Plan.from_json({k: v for k, v in PLAN.to_json().items() if k != "port"})
     with pytest.raises(WireError, match="reply : ok vaut True"):
         Reply(True, verdict=VERDICT)
+
+
+def test_warm_evaluates_every_wire_types_annotations() -> None:
+    """The driver server warms the wire types before it forks the drivers (grader/driver/zygote.py):
+    each driver then decodes its plan without evaluating annotations again."""
+    HINTS.clear()
+    warm()
+    assert {Plan, Outcome, Ready, Reply, Verdict, Transcript, Event, ProgramSpec, ProgramOutcome, Side} <= set(HINTS)
+    assert HINTS[Plan]["programs"] == dict[str, ProgramSpec]
