@@ -236,8 +236,11 @@ def main(argv: list[str]) -> None:
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)  # stderr stays: what goes wrong here is seen in the host's log
     os.close(devnull)
-    from . import __main__  # noqa: F401 - imported once here, not by every driver
-    from . import i18n, wire
+    from . import (
+        __main__,  # noqa: F401 - imported once here, not by every driver
+        i18n,
+        wire,
+    )
     from .rootfs import installed_packages, interpreter_prefix
 
     # what every driver would otherwise work out again (~3 ms of CPU each): once, here
