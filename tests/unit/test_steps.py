@@ -286,7 +286,8 @@ def test_typing_waits_for_the_program_to_have_started(runner: Runner, tmp_path: 
     write(tmp_path, "client.py", """
         import select, socket, sys
         sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-        sum(range(3_000_000))  # setting up
+        sum(range(1_000_000))  # setting up: ~13 ms of CPU here, well within what a settle gives a busy
+        # thread (runner.SETTLE_CPU, 50 ms; 3_000_000 took 40 ms, and more than 50 ms under load)
         early = select.select([sys.stdin], [], [], 0)[0]
         print("early" if early else "late", sys.stdin.readline().strip(), flush=True)
     """)
