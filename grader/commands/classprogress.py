@@ -14,7 +14,7 @@ from rich.text import Text
 from ..assignment import Assignment
 from ..cache import ResultCache
 from ..classrun import Graded, grade_class
-from ..driver.runner import SETTLE_CPU
+from ..driver.runner import SETTLE_CPU, SETTLE_CPU_UP
 from ..i18n import _, numeral
 from ..results import ClassResult
 from ..sandbox import Sandbox, open_backend
@@ -97,11 +97,11 @@ def fixed_times(assignment: Assignment) -> str:
              for s in assignment.scenarios for step in s.steps
              for verb, a in step.items() if verb == "probe" and isinstance(a, dict) and "over" in a]
     if rates:
-        return _("Fixed times: {settle:g} s of CPU time for each thread of a program that never sleeps to settle; "
-                 "rates measured over a window, unless decided at once ({rates})").format(settle=SETTLE_CPU,
-                                                                                          rates="; ".join(rates))
-    return _("Fixed times: {settle:g} s of CPU time for each thread of a program that never sleeps to "
-             "settle").format(settle=SETTLE_CPU)
+        return _("Fixed times: {settle:g} s of CPU time for each thread of a program that never sleeps to settle "
+                 "({up:g} s for one of a program already running); rates measured over a window, unless decided "
+                 "at once ({rates})").format(settle=SETTLE_CPU, up=SETTLE_CPU_UP, rates="; ".join(rates))
+    return _("Fixed times: {settle:g} s of CPU time for each thread of a program that never sleeps to settle "
+             "({up:g} s for one of a program already running)").format(settle=SETTLE_CPU, up=SETTLE_CPU_UP)
 
 
 def run_class(assignment: Assignment, subs: list[Path], args: argparse.Namespace,

@@ -157,6 +157,37 @@ def thread_cpu_ns(pid: int, tid: int) -> int | None:
     return int(text.split()[0]) if text else None
 
 
+def _read_bytes(path: str) -> bytes | None:
+    def read() -> bytes:
+        with open(path, "rb") as f:
+            return f.read()
+
+    return _as_owner(path, read)
+
+
+def auxv(pid: int) -> bytes | None:
+    """A process's auxiliary vector, which an exec makes anew (the kernel's AT_RANDOM bytes, on a
+    new stack) and a fork copies from the parent: a process whose auxv equals its parent's has not
+    exec'd since it was forked. None if unreadable."""
+    return _read_bytes(f"/proc/{pid}/auxv") or None
+
+
+def running_interpreter(pid: int, tid: int) -> bytes | None:
+    """Whether this thread runs code of a program that was already up when the thread began: a
+    thread other than its process's first (started by running code), or the first thread of a
+    process forked without exec (os.fork(): the child goes on in its parent's interpreter, set up
+    long before); then the process's auxv (b"" for another thread), to tell a later exec. None for
+    a program that exec'd, which may still be starting its interpreter, and whenever it cannot be
+    told."""
+    if tid != pid:
+        return b""
+    text = _read(f"/proc/{pid}/stat")
+    mine = auxv(pid)
+    if text is None or mine is None:
+        return None
+    return mine if mine == auxv(parse_stat(pid, text).ppid) else None
+
+
 def cpu_ms(pid: int) -> int | None:
     ns = cpu_ns(pid)
     return None if ns is None else ns // 1_000_000

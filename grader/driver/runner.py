@@ -52,6 +52,9 @@ SETTLE_CPU = 0.05  # seconds of CPU time each busy thread of the sandbox may tak
 # program needs to start (~17 ms), twenty-five times what the reference needs to answer a line or fork a
 # child (under 2 ms). CPU time, not wall time: on a loaded machine, where the program gets a smaller share of
 # a CPU, it gets the same chance to answer
+SETTLE_CPU_UP = 0.01  # the same for a thread of a program that was already up: a forked child (os.fork() goes on
+# in its parent's interpreter) or a thread started by running code, which starts no interpreter and has only
+# the last step to react to: five times what the reference needs to answer a line
 SETTLE_CPU_ALL = 1.0  # seconds of CPU time the busy threads may take in all (many spinning children share it)
 SETTLE_LIMIT = 5.0  # seconds of wall time the same waits take at most: a thread that cannot run (a machine
 # loaded far beyond its cores) gets no CPU time; the bounds in CPU time end the others first
@@ -229,12 +232,13 @@ class RunnerBase(SandboxWatch):
     # -- settling and what nobody expected -------------------------------------------------
     def settle(self, deadline: Deadline, unless: Callable[[], bool] = lambda: False) -> bool:
         """Wait until the sandbox has settled (settle.py), then read what is left in the pipes
-        and sockets; False when its busy threads each had SETTLE_CPU seconds of CPU time (or
-        SETTLE_CPU_ALL in all) without sleeping (a program that never sleeps), or it did not settle
+        and sockets; False when its busy threads each had SETTLE_CPU seconds of CPU time (SETTLE_CPU_UP for
+        a thread of a program already up; SETTLE_CPU_ALL in all) without sleeping (a program that never
+        sleeps), or it did not settle
         before the deadline (a thread that cannot run), or when `unless()` came true first (what
         the caller watches for happened)."""
         before: list[settle.Snapshot | None] = [None]
-        spent = settle.BusyCpu()
+        spent = settle.BusyCpu(SETTLE_CPU, SETTLE_CPU_UP)
 
         def settled() -> str | None:
             if unless():
@@ -244,8 +248,8 @@ class RunnerBase(SandboxWatch):
             before[0] = now
             if done:
                 return "settled"
-            least, total = spent.spent(now)
-            return "busy" if least >= SETTLE_CPU or total >= SETTLE_CPU_ALL else None
+            each, total = spent.spent(now)
+            return "busy" if each or total >= SETTLE_CPU_ALL else None
 
         ended = self.loop.wait_until(settled, deadline, poll=True)
         self.loop.drain()

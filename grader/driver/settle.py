@@ -94,23 +94,38 @@ def awaited(sockets: list[sockdiag.TcpSocket], held: Iterable[tuple[int, int, in
 
 class BusyCpu:
     """The CPU time that the threads keeping the sandbox from settling have had in one wait, each
-    from when it was first seen busy (/proc/PID/task/TID/schedstat, in ns)."""
+    from when it was first seen busy (/proc/PID/task/TID/schedstat, in ns), against what each is
+    given: `starting` for a program that may still be starting its interpreter (its first thread,
+    after an exec), `running` for a thread of a program that was already up (probes.running_interpreter:
+    a forked child, a thread started by running code), which has only the last step to react to. A
+    forked child seen to exec meanwhile is starting from then on."""
 
-    def __init__(self) -> None:
+    def __init__(self, starting: float, running: float) -> None:
+        self.starting, self.running = starting, running
         self.first: dict[tuple[int, int], int] = {}
         self.last: dict[tuple[int, int], int] = {}
+        self.up: dict[tuple[int, int], bytes | None] = {}  # a thread -> its process's auxv while it runs
+        # an interpreter already up (b"" for a thread started by running code), None: it may be starting
 
-    def spent(self, snap: Snapshot) -> tuple[float, float]:
-        """(the least any thread busy in `snap` has had, what every thread seen busy has had in all),
-        in seconds; the least is 0 when no thread is busy (bytes in flight) or one has just ended."""
-        each: list[int] = []
+    def spent(self, snap: Snapshot) -> tuple[bool, float]:
+        """(whether every thread busy in `snap` has had what it is given, what every thread seen
+        busy has had in all, in seconds); not every one when no thread is busy (bytes in flight)
+        or one has just ended."""
+        each: list[bool] = []
         for thread in snap.busy:
             ns = probes.thread_cpu_ns(*thread)
             if ns is not None:
                 self.last[thread] = ns
-            each.append(0 if ns is None else ns - self.first.setdefault(thread, ns))
+            if thread not in self.up:
+                self.up[thread] = probes.running_interpreter(*thread)
+            elif self.up[thread] and probes.auxv(thread[0]) != self.up[thread]:  # it exec'd since
+                self.up[thread] = None
+                if ns is not None:
+                    self.first[thread] = ns
+            given = self.starting if self.up[thread] is None else self.running
+            each.append(ns is not None and (ns - self.first.setdefault(thread, ns)) / 1e9 >= given)
         total = sum(ns - self.first[thread] for thread, ns in self.last.items())
-        return min(each, default=0) / 1e9, total / 1e9
+        return bool(each) and all(each), total / 1e9
 
 
 def waiting_text(snap: Snapshot, names: dict[int, str]) -> str:

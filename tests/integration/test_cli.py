@@ -227,7 +227,8 @@ def test_the_runs_log_says_which_fixed_times_it_uses(tmp_path: Path, capsys: pyt
     shutil.copytree(REPO / "reference" / "select-server", klass / "good")
     assert main([str(klass), "-o", str(tmp_path / "out"), "--backend", "local", "--lang", "en"]) == 0
     said = " ".join(capsys.readouterr().out.split())
-    assert ("Fixed times: 0.05 s of CPU time for each thread of a program that never sleeps to settle; "
+    assert ("Fixed times: 0.05 s of CPU time for each thread of a program that never sleeps to settle "
+            "(0.01 s for one of a program already running); "
             "rates measured over a window, unless "
             "decided at once ('no busy-waiting while idle': cpu_ms over 1.0 s; 'no busy-waiting while idle': "
             "wakeups over 1.0 s)") in said, said

@@ -148,6 +148,58 @@ def test_a_program_that_never_sleeps_is_waited_for_as_long_as_its_cpu_time_not_l
     assert any("the sandbox did not settle once its busy threads had had their CPU time" in e for e in said), said
 
 
+# a forking server whose child echoes one line, then never sleeps: it spins until it has had NEED
+# seconds of CPU time, sends one line more, and spins on, in a new interpreter; HOW is when the child
+# execs it: at once, or once it has echoed and spun for 8 ms of CPU time in the server's
+LATE_CHILD = """
+    import os, socket, sys, time
+    CHILD = (
+        "import socket, sys, time\\n"
+        "c = socket.socket(fileno=int(sys.argv[1]))\\n"
+        "if len(sys.argv) < 3:\\n"
+        "    c.sendall(c.recv(100))\\n"
+        "start = time.thread_time()\\n"
+        "while time.thread_time() - start < {need}:\\n"
+        "    pass\\n"
+        "c.sendall(b'late\\\\n')\\n"
+        "while True:\\n"
+        "    pass\\n"
+    )
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("", int(sys.argv[1])))
+    listener.listen(5)
+    c, _ = listener.accept()
+    if os.fork() == 0:
+        os.set_inheritable(c.fileno(), True)
+        if "{how}" == "exec":
+            os.execv(sys.executable, [sys.executable, "-c", CHILD, str(c.fileno())])
+        c.sendall(c.recv(100))  # exec-later: it echoes, spins for 8 ms of CPU time as the grader looks, then execs
+        start = time.thread_time()
+        while time.thread_time() - start < 0.008:
+            pass
+        os.execv(sys.executable, [sys.executable, "-c", CHILD, str(c.fileno()), "echoed"])
+    c.close()
+    while True:
+        listener.accept()[0].close()
+"""
+
+
+@pytest.mark.parametrize("how", ["exec", "exec-later"])
+def test_a_child_that_execs_is_given_the_cpu_time_of_a_start(local_sandbox: Sandbox, tmp_path: Path, how: str) -> None:
+    """A thread that never sleeps gets SETTLE_CPU of CPU time to answer when it may be starting an
+    interpreter, SETTLE_CPU_UP when it runs in one already up (tests/unit/test_settle.py): a child
+    that exec'd is waited for, also when it execs while the grader waits (seen busy in its parent's
+    interpreter first, then in a new one, whose start is what it needs). Its answer comes before
+    the bound, on the side that a loaded machine cannot move it across (the grader may look late,
+    giving it more CPU time, never early). A forked child's own bound is not tested here: its answer
+    would have to come after the bound, where a grader starved of CPU looks late."""
+    need = 0.0 if how == "exec-later" else 0.045  # after an exec, the interpreter's start is the wait (~25 ms)
+    out = run_server(local_sandbox, tmp_path, LATE_CHILD.format(how=how, need=need), steps=ECHO_ONCE)
+    assert out["status"] == "failed" and out["verdict"]["step"] == 4, out
+    assert "c received 5 bytes more than expected, after the expected ones: 'late\\n'" in out["verdict"]["reason"]
+
+
 def test_a_server_that_accepts_slowly_but_steadily_gets_every_client(local_sandbox: Sandbox, tmp_path: Path) -> None:
     """`connect`'s `within` is how long the server may take no connection, not how long 20 may
     take: one that accepts a client every 0.25 s (a server starved of CPU by its own children, on

@@ -1,9 +1,21 @@
-"""The settling rule on fabricated states: asleep and nothing in flight, twice alike."""
+"""The settling rule on fabricated states (asleep and nothing in flight, twice alike), and the CPU
+time given to threads that never sleep, on real ones."""
 
 from __future__ import annotations
 
-from grader.driver.settle import Snapshot, awaited, describe, settled
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from grader.driver.settle import BusyCpu, Snapshot, awaited, describe, settled
 from grader.driver.sockdiag import TCP_ESTABLISHED, TCP_LISTEN, TcpSocket, in_flight
+from tests.waiting import wait_for
 
 QUIET = Snapshot(busy=(), in_flight=(), sockets=frozenset({(1, 40000, 5000, 0, 0, 6, 6)}))
 
@@ -50,3 +62,48 @@ def test_bytes_the_grader_still_holds_are_in_flight_while_the_program_waits_for_
     assert awaited([ours, reading], [(40000, 5000, 0)]) == []
     held = Snapshot(busy=(), in_flight=tuple(awaited([ours, reading], [(40000, 5000, 20)])), sockets=QUIET.sockets)
     assert not settled(QUIET, held) and not settled(held, QUIET)
+
+
+@contextlib.contextmanager
+def spinning(how: str) -> Iterator[tuple[int, int]]:
+    """A thread that never sleeps, as (pid, tid): a thread of this process, the first thread of a
+    child forked from it (no exec), or of a child that exec'd an interpreter."""
+    if how == "thread":
+        stop = threading.Event()
+        thread = threading.Thread(target=lambda: [None for _ in iter(stop.is_set, True)])
+        thread.start()
+        try:
+            yield os.getpid(), wait_for(lambda: thread.native_id, 10, "the thread's id")
+        finally:
+            stop.set()
+            thread.join()
+        return
+    if how == "exec":
+        with subprocess.Popen([sys.executable, "-c", "while True: pass"]) as proc:
+            try:
+                yield proc.pid, proc.pid
+            finally:
+                proc.kill()
+        return
+    pid = os.fork()
+    if pid == 0:
+        while True:
+            pass
+    try:
+        yield pid, pid
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+@pytest.mark.parametrize(("how", "given"), [("thread", 0.01), ("fork", 0.01), ("exec", 0.05)])
+def test_a_busy_thread_of_a_program_already_up_is_given_less_cpu_time(how: str, given: float) -> None:
+    """A settle gives a thread that never sleeps `starting` CPU time to answer when it may be
+    starting an interpreter (its process exec'd), `running` when it runs in one that was up (a
+    thread started by running code, a child forked without exec)."""
+    with spinning(how) as thread:
+        busy = BusyCpu(starting=0.05, running=0.01)
+        snap = Snapshot(busy=(thread,), in_flight=(), sockets=frozenset())
+        wait_for(lambda: busy.spent(snap)[0], 30, f"the {how} to have had its CPU time")
+        assert (busy.up[thread] is not None) == (given == 0.01)
+        assert (busy.last[thread] - busy.first[thread]) / 1e9 >= given
