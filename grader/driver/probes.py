@@ -173,12 +173,12 @@ def auxv(pid: int) -> bytes | None:
 
 
 def running_interpreter(pid: int, tid: int) -> bytes | None:
-    """Whether this thread runs code of a program that was already up when the thread began: a
-    thread other than its process's first (started by running code), or the first thread of a
-    process forked without exec (os.fork(): the child goes on in its parent's interpreter, set up
-    long before); then the process's auxv (b"" for another thread), to tell a later exec. None for
-    a program that exec'd, which may still be starting its interpreter, and whenever it cannot be
-    told."""
+    """Something true if this thread runs code of a program that was already up when the thread
+    began: b"" for a thread other than its process's first (started by running code), the
+    process's auxv for the first thread of a process forked without exec (os.fork(): the child
+    goes on in its parent's interpreter, set up long before; its auxv tells a later exec). None
+    for a program that exec'd, which may still be starting its interpreter, and whenever it
+    cannot be told."""
     if tid != pid:
         return b""
     text = _read(f"/proc/{pid}/stat")

@@ -232,11 +232,10 @@ class RunnerBase(SandboxWatch):
     # -- settling and what nobody expected -------------------------------------------------
     def settle(self, deadline: Deadline, unless: Callable[[], bool] = lambda: False) -> bool:
         """Wait until the sandbox has settled (settle.py), then read what is left in the pipes
-        and sockets; False when its busy threads each had SETTLE_CPU seconds of CPU time (SETTLE_CPU_UP for
-        a thread of a program already up; SETTLE_CPU_ALL in all) without sleeping (a program that never
-        sleeps), or it did not settle
-        before the deadline (a thread that cannot run), or when `unless()` came true first (what
-        the caller watches for happened)."""
+        and sockets; False when its busy threads each had SETTLE_CPU seconds of CPU time
+        (SETTLE_CPU_UP for a thread of a program already up; SETTLE_CPU_ALL in all) without
+        sleeping (a program that never sleeps), or it did not settle before the deadline (a thread
+        that cannot run), or when `unless()` came true first (what the caller watches for happened)."""
         before: list[settle.Snapshot | None] = [None]
         spent = settle.BusyCpu(SETTLE_CPU, SETTLE_CPU_UP)
 
