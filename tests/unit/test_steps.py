@@ -174,8 +174,8 @@ def test_a_wait_that_ends_because_a_program_died_says_so(runner: Runner, tmp_pat
 
 # -- the next step begins once the program has dealt with the last one: the same failure every run --
 WORK = """
-def work():  # 20 ms of CPU, never asleep: the program is still busy when the grader's next step could begin
-    end = time.thread_time() + 0.02
+def work(seconds=0.02):  # CPU time, never asleep: the program is still busy when the grader's next step could begin
+    end = time.thread_time() + seconds
     while time.thread_time() < end:
         pass
 """
@@ -407,7 +407,7 @@ def test_accepted_waits_until_the_server_has_dealt_with_the_connection(runner: R
     write(tmp_path, "server.py", "import socket, sys, threading, time\n" + WORK + """
 clients = []
 def register(conn):
-    work()
+    work(0.005)  # within what a settle gives a thread of a running program (runner.SETTLE_CPU_UP, 10 ms)
     clients.append(conn)
     while data := conn.recv(100):
         for other in list(clients):
