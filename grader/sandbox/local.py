@@ -272,15 +272,14 @@ class LocalSandbox:
         if (lent := lent_to_me()) is not None:  # a class run's driver server, on a channel of this run's own
             os.environ.pop(SHARED_ENV)  # not passed on
             self.python, self.lib = lent["python"], Path(lent["lib"])
-            server = DriverServer(socket.socket(fileno=int(lent["fd"])), "local sandbox's driver server")
+            self.server = DriverServer(socket.socket(fileno=int(lent["fd"])), "local sandbox's driver server")
         else:
             self.python = sandbox_python() or sys.executable
             self.lib = copy_driver(self.workdir / "lib")  # not the live checkout, which may change meanwhile
             self.netns = parent_netns()  # where each scenario's network namespace is made (None: the host's)
             self.zygote = Zygote(self.python, self.lib, self.netns)
-            server = self.zygote.server
-        self.server = server
-        self.spares = Spares(server.fork)
+            self.server = self.zygote.server
+        self.spares = Spares(self.server.fork)
         os.environ.setdefault(RUN_ENV, uuid.uuid4().hex[:12])  # inherited by the pytest processes `grade` starts
 
     def start(self, plan: dict[str, Any]) -> DriverProcess:

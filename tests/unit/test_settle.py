@@ -70,7 +70,12 @@ def spinning(how: str) -> Iterator[tuple[int, int]]:
     child forked from it (no exec), or of a child that exec'd an interpreter."""
     if how == "thread":
         stop = threading.Event()
-        thread = threading.Thread(target=lambda: [None for _ in iter(stop.is_set, True)])
+
+        def spin() -> None:
+            while not stop.is_set():
+                pass
+
+        thread = threading.Thread(target=spin)
         thread.start()
         try:
             yield os.getpid(), wait_for(lambda: thread.native_id, 10, "the thread's id")
