@@ -13,7 +13,7 @@ from .expect_steps import ExpectSteps
 from .i18n import _
 from .loop import Deadline
 from .payload import names_of, text_of
-from .runner import DEFAULT_WITHIN, SETTLE_LIMIT, StepFailed, plural
+from .runner import DEFAULT_WITHIN, StepFailed, plural
 from .send_steps import SendSteps
 
 
@@ -121,7 +121,7 @@ class ConnSteps(SendSteps, ExpectSteps):
                 observed=_("{count} waiting in the listen queue").format(count=waiting))
         # what the server does with a connection it accepted (add it to its clients, from a thread
         # perhaps, greet it) has happened before the next step, on every run
-        self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
+        self.settle()
 
     def session(self, args: dict[str, Any]) -> None:
         """Clients one after another, each: connect, send `data`, expect it echoed, close."""
@@ -149,7 +149,7 @@ class ConnSteps(SendSteps, ExpectSteps):
         self.check_before_closing(names)
         for n in names:
             end(self.conns[n])
-        self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
+        self.settle()
 
     def reset(self, args: dict[str, Any]) -> None:
         self.close(args, reset=True)

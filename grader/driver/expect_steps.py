@@ -10,7 +10,7 @@ from .i18n import _
 from .loop import Deadline
 from .matching import MATCHED, MISMATCH, Exact, Match, describe_mismatch, match_contains, match_lines, show
 from .payload import names_of, text_of
-from .runner import SETTLE_LIMIT, RunnerBase, StepFailed
+from .runner import RunnerBase, StepFailed
 
 
 class ExpectSteps(RunnerBase):
@@ -39,7 +39,7 @@ class ExpectSteps(RunnerBase):
     def _wrong_bytes(self, n: str, want: bytes, m: Match) -> StepFailed:
         """The failure of an expect that received other bytes, shown once the sandbox settled:
         what the program sends after the first wrong byte has arrived, the same on every run."""
-        self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
+        self.settle()
         got = self.conns[n].unread
         return StepFailed(_("{name} received the wrong bytes: {wrong}").format(
             name=n, wrong=describe_mismatch(want, got, m.offset)), expected=show(want), observed=show(got))

@@ -151,7 +151,7 @@ class MeasureSteps(RunnerBase):
 
             held = bool(self.wait_for(holds, self.within(args)))
             when = self.when(args) if self.early else _("after {seconds} s").format(
-                seconds=args.get("within", DEFAULT_WITHIN))
+                seconds=args.get("within", DEFAULT_WITHIN)) + self.lost_to_load()
         if "save" in args:
             self.saved[args["save"]] = last[0] or 0
         self.log.add(of or "sandbox", f"{what} = {last[0]}" + (f" {when}" if "over" in args else ""))

@@ -157,6 +157,19 @@ def thread_cpu_ns(pid: int, tid: int) -> int | None:
     return int(text.split()[0]) if text else None
 
 
+def schedstats() -> dict[tuple[int, int], tuple[int, int]]:
+    """{(pid, tid): (ns on a CPU, ns ready to run but waiting for one)} for every thread of the
+    sandbox (schedstat's first two fields); a loaded machine makes the second grow."""
+    stats = {}
+    for pid in student_processes():
+        for tid in _tasks(pid):
+            text = _read(f"/proc/{pid}/task/{tid}/schedstat")
+            if text:
+                ran, waited = text.split()[:2]
+                stats[(pid, int(tid))] = (int(ran), int(waited))
+    return stats
+
+
 def _read_bytes(path: str) -> bytes | None:
     def read() -> bytes:
         with open(path, "rb") as f:

@@ -32,7 +32,7 @@ from .matching import (
     show,
 )
 from .program import Program
-from .runner import SETTLE_LIMIT, START_WITHIN, RunnerBase, StepFailed, plural
+from .runner import START_WITHIN, RunnerBase, StepFailed, plural
 from .stepspec import backlog_name
 
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning))(?::\s*(.*))?$")
@@ -118,7 +118,7 @@ class ProgramSteps(RunnerBase):
             pieces = [b"\x04" if args.get("eof") else str(args["data"]).encode()]
         # A person types into a program that has started: its threads are up and waiting. Typing
         # within microseconds of accept() would judge how it starts threads, not how it reads.
-        self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
+        self.settle()
         for k, data in enumerate(pieces):
             before = probes.read_chars(prog.pid)
             self.log.data(prog.name, _("typed"), data)
@@ -188,7 +188,7 @@ class ProgramSteps(RunnerBase):
 
         m = self.wait_for(judged, self.within(args))
         if m is not None and m.state == MISMATCH:  # shown once the program printed what it will: the same every run
-            self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
+            self.settle()
             m = judged() or m
         got = bytes(stream.data[stream.cursor:])
         shown = show(got) if got else _("nothing")

@@ -56,8 +56,8 @@ SETTLE_CPU_UP = 0.01  # the same for a thread of a program that was already up: 
 # in its parent's interpreter) or a thread started by running code, which starts no interpreter and has only
 # the last step to react to: five times what the reference needs to answer a line
 SETTLE_CPU_ALL = 1.0  # seconds of CPU time the busy threads may take in all (many spinning children share it)
-SETTLE_LIMIT = 5.0  # seconds of wall time the same waits take at most: a thread that cannot run (a machine
-# loaded far beyond its cores) gets no CPU time; the bounds in CPU time end the others first
+SETTLE_LIMIT = 5.0  # seconds of the sandbox's own time (settle.OwnTime) the same waits take at most: a thread
+# that cannot run gets no CPU time; the bounds in CPU time end the others first
 
 Spawn = Callable[[str, list[str], str], Program]  # (name, argv, origin) -> a started program
 
@@ -107,11 +107,17 @@ class RunnerBase(SandboxWatch):
         self.saved: dict[str, int] = {}
         self.deadline = Deadline.after(plan.timeout)
         self.early: tuple[float, str] | None = None  # (when, why) the last wait_for ended early
+        self.last_within: settle.OwnTime | None = None  # the last step's `within`, for its message
         loop.on_child_exit = self._children_exited
 
     # -- lookups --------------------------------------------------------------------------
     def within(self, args: dict[str, Any], default: float = DEFAULT_WITHIN) -> Deadline:
-        return Deadline.after(float(args.get("within", default)), self.deadline)
+        """A step's `within` (or `default`), in the sandbox's own time (settle.OwnTime)."""
+        self.last_within = self.span(float(args.get("within", default)))
+        return self.last_within
+
+    def span(self, seconds: float, cap: Deadline | None = None) -> settle.OwnTime:
+        return settle.OwnTime(seconds, cap or self.deadline)
 
     def conn(self, name: str) -> Conn:
         if name not in self.conns:
@@ -226,11 +232,21 @@ class RunnerBase(SandboxWatch):
         """How long a failed wait lasted, for its message: 'within 3 s', or 'by 0.21 s, when nothing
         more could happen (server waits in accept4())'."""
         if self.early is None:
-            return _("within {seconds} s").format(seconds=args.get("within", default))
+            return _("within {seconds} s").format(seconds=args.get("within", default)) + self.lost_to_load()
         return _("by {at:.2f} s, when nothing more could happen ({why})").format(at=self.early[0], why=self.early[1])
 
+    def lost_to_load(self) -> str:
+        """' (and 1.20 s more, which server spent ready to run but without a CPU)', when the last
+        step's `within` was moved back for the machine's load (settle.OwnTime); else ''."""
+        span = self.last_within
+        if span is None or span.added < 0.01:
+            return ""
+        who = self.process_names().get(span.slowest or 0) or _("one of its programs")
+        return _(" (and {added:.2f} s more, which {who} spent ready to run but without a CPU)").format(
+            added=span.added, who=who)
+
     # -- settling and what nobody expected -------------------------------------------------
-    def settle(self, deadline: Deadline, unless: Callable[[], bool] = lambda: False) -> bool:
+    def settle(self, deadline: Deadline | None = None, unless: Callable[[], bool] = lambda: False) -> bool:
         """Wait until the sandbox has settled (settle.py), then read what is left in the pipes
         and sockets; False when its busy threads each had SETTLE_CPU seconds of CPU time
         (SETTLE_CPU_UP for a thread of a program already up; SETTLE_CPU_ALL in all) without
@@ -250,7 +266,7 @@ class RunnerBase(SandboxWatch):
             each, total = spent.spent(now)
             return "busy" if each or total >= SETTLE_CPU_ALL else None
 
-        ended = self.loop.wait_until(settled, deadline, poll=True)
+        ended = self.loop.wait_until(settled, deadline or self.span(SETTLE_LIMIT), poll=True)
         self.loop.drain()
         if ended in (None, "busy") and before[0] is not None:
             why = _("the sandbox did not settle once its busy threads had had their CPU time") if ended else \
@@ -279,7 +295,7 @@ class RunnerBase(SandboxWatch):
         """Before the grader closes connections it expected bytes on: were there more?"""
         conns = [self.conns[n] for n in names if n in self.conns and not self.conns[n].closed]
         if any(c.expected for c in conns):
-            self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
+            self.settle()
             self.check_nothing_unexpected(conns)
 
     def finish(self) -> None:
@@ -287,5 +303,5 @@ class RunnerBase(SandboxWatch):
         conns = [c for c in self.conns.values() if not c.closed and c.expected]
         programs = [p for p in self.programs.values() if p.student and (p.stdout.expected or p.stderr.expected)]
         if conns or programs:
-            self.settle(Deadline.after(SETTLE_LIMIT, self.deadline))
+            self.settle()
             self.check_nothing_unexpected(conns, programs)

@@ -108,7 +108,7 @@ class SendSteps(RunnerBase):
                                          when=self.when({})),
                                  expected=_("recv() returns it"), observed=_("still waiting in its socket"))
             self.log.add(c.name, _("piece {k} of {count} was read by the program").format(k=k + 1, count=len(pieces)))
-            self.settle(Deadline.after(SETTLE_LIMIT, deadline))
+            self.settle(self.span(SETTLE_LIMIT, deadline))
             if c.error or c.eof:
                 raise closed(k + 2)
 

@@ -39,6 +39,7 @@ from typing import NamedTuple
 
 from . import probes, sockdiag
 from .i18n import _, ngettext
+from .loop import Deadline
 from .tasks import read_tasks
 
 
@@ -126,6 +127,46 @@ class BusyCpu:
             each.append(ns is not None and (ns - self.first.setdefault(thread, ns)) / 1e9 >= given)
         total = sum(ns - self.first[thread] for thread, ns in self.last.items())
         return bool(each) and all(each), total / 1e9
+
+
+class OwnTime(Deadline):
+    """A span of the sandbox's own time, such as a step's `within`. Each time it runs out, it is
+    moved back by how long the sandbox's thread that waited longest for a CPU since the span
+    began was ready to run but not running (probes.schedstats), less the CPU time the sandbox's
+    other threads had meanwhile (its own threads taking the CPUs, e.g. children that never sleep,
+    are the program's doing, not the machine's). A loaded machine, where a program may not run
+    for a second or more while it is ready, makes the grader wait longer for what the program
+    does, and does not change what it had the time to do. Bounded by `cap` (the scenario's
+    deadline)."""
+
+    def __init__(self, seconds: float, cap: Deadline) -> None:
+        super().__init__(Deadline.after(seconds, cap).at)
+        self.cap = cap
+        self.start = probes.schedstats()
+        self.added = 0.0  # seconds added so far
+        self.slowest: int | None = None  # the pid of the thread that waited the longest
+
+    def remaining(self) -> float:
+        left = super().remaining()
+        if left > 0 or self.at >= self.cap.at:
+            return left
+        waited, pid = self.waited()
+        if waited - self.added < 0.001:
+            return 0.0
+        self.at = min(self.at + waited - self.added, self.cap.at)
+        self.added, self.slowest = waited, pid
+        return super().remaining()
+
+    def waited(self) -> tuple[float, int | None]:
+        """(seconds the span has lost to the machine's load, the pid of the thread that lost them)."""
+        now = probes.schedstats()
+        ran = {thread: r - self.start.get(thread, (0, 0))[0] for thread, (r, _) in now.items()}
+        lost = {thread: w - self.start.get(thread, (0, 0))[1] for thread, (_, w) in now.items()}
+        if not lost:
+            return 0.0, None
+        slowest = max(lost, key=lambda thread: lost[thread])
+        others = sum(ns for thread, ns in ran.items() if thread != slowest)
+        return max(0, lost[slowest] - others) / 1e9, slowest[0]
 
 
 def waiting_text(snap: Snapshot, names: dict[int, str]) -> str:

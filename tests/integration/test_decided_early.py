@@ -7,6 +7,8 @@ given CPU time, not wall time, to settle."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +221,48 @@ def test_a_server_that_accepts_slowly_but_steadily_gets_every_client(local_sandb
         {"start": "server"}, {"connect": {"as": "c{i}", "each": 20, "accepted": True}}])
     assert out["status"] == "passed", out.get("verdict")
     assert sum(e.endswith(" connected") for e in events(out)) == 20, events(out)
+
+
+STARVED_ECHO = """
+    import os, socket, sys, time
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("", int(sys.argv[1])))
+    listener.listen(1)
+    conn = listener.accept()[0]
+    line = conn.recv(100)
+    os.sched_setaffinity(0, {0})  # on the CPU that programs of the machine keep busy
+    work = time.process_time() + 0.05  # 50 ms of CPU: ~1 s of waiting for the CPU
+    while time.process_time() < work:
+        pass
+    conn.sendall(line)
+    conn.recv(100)
+"""
+HOGS = """
+import os, time
+os.sched_setaffinity(0, {0})
+first = os.getpid()
+for _ in range(15):
+    if os.fork() == 0:
+        os.setsid()  # a scheduling group of its own where sessions have one (autogroup), as the sandbox has
+        break
+while time.process_time() < 60 and first in (os.getpid(), os.getppid()):  # the first one, or its children
+    pass
+"""
+
+
+def test_a_program_ready_to_run_but_without_a_cpu_has_its_within(local_sandbox: Sandbox, tmp_path: Path) -> None:
+    """A machine loaded by others, where a program ready to run waits seconds for a CPU, delays
+    a verdict and does not change it: `within` counts the sandbox's own time (settle.OwnTime).
+    Here the server answers after 50 ms of CPU time, on a CPU that 16 programs of the machine
+    (outside the sandbox, whose scheduling group gets a 17th of it) keep busy: ~1 s, and the
+    0.3 s `within` is moved back for as long as it waited."""
+    hogs = subprocess.Popen([sys.executable, "-c", HOGS], start_new_session=True)
+    try:
+        out = run_server(local_sandbox, tmp_path, STARVED_ECHO, steps=[
+            {"start": "server"}, {"connect": "c"}, {"send": {"as": "c", "data": "hi\n"}},
+            {"expect": {"as": "c", "data": "hi\n", "within": 0.3}}])
+    finally:
+        hogs.kill()  # its children stop once they are orphans
+        hogs.wait()
+    assert out["status"] == "passed", out.get("verdict")

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from grader.driver.settle import BusyCpu, Snapshot, awaited, describe, settled
+from grader.driver import probes
+from grader.driver.loop import Deadline
+from grader.driver.settle import BusyCpu, OwnTime, Snapshot, awaited, describe, settled
 from grader.driver.sockdiag import TCP_ESTABLISHED, TCP_LISTEN, TcpSocket, in_flight
 from tests.waiting import wait_for
 
@@ -112,3 +114,62 @@ def test_a_busy_thread_of_a_program_already_up_is_given_less_cpu_time(how: str, 
         wait_for(lambda: busy.spent(snap)[0], 30, f"the {how} to have had its CPU time")
         assert (busy.up[thread] is not None) == (given == 0.01)
         assert (busy.last[thread] - busy.first[thread]) / 1e9 >= given
+
+
+SPIN = "import os, sys\nos.sched_setaffinity(0, {{{cpu}}})\n{policy}print(flush=True)\nwhile True:\n    pass"
+
+
+@contextlib.contextmanager
+def sandboxed_spinners(policies: list[str], cpu: int) -> Iterator[list[int]]:
+    """Programs that never sleep, all on one CPU, that probes.schedstats counts as the sandbox's
+    (their bounding set emptied, children of this process: probes.SCOPE); `policies`: "idle"
+    (SCHED_IDLE: any other program on that CPU goes first) or "normal"."""
+    idle = "os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
+    procs = [subprocess.Popen(["setpriv", "--bounding-set=-all", sys.executable, "-c",
+                               SPIN.format(cpu=cpu, policy=idle if policy == "idle" else "")],
+                              stdout=subprocess.PIPE) for policy in policies]
+    saved = probes.SCOPE[:]
+    probes.SCOPE[:] = [os.getpid()]
+    try:
+        for proc in procs:
+            assert proc.stdout and proc.stdout.readline()  # up, on its CPU
+        yield [proc.pid for proc in procs]
+    finally:
+        probes.SCOPE[:] = saved
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
+
+
+def cpu_of(pid: int) -> float:
+    return (probes.cpu_ns(pid) or 0) / 1e9
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="emptying a bounding set takes root (the sandbox's programs have none)")
+def test_a_span_is_moved_back_by_what_a_program_lost_to_the_machines_load() -> None:
+    """A program ready to run while another program of the machine has its CPU (here a hog that
+    stops after 0.3 s of CPU, on the CPU of a SCHED_IDLE program, which runs only when nothing
+    else would): a step's `within` is moved back by that time, and names the program."""
+    with sandboxed_spinners(["idle"], cpu=0) as (pid,):
+        span = OwnTime(0, Deadline.after(600))
+        subprocess.run([sys.executable, "-c", "import os, time\nos.sched_setaffinity(0, {0})\n"
+                        "while time.process_time() < 0.3:\n    pass"], check=True)
+        assert span.remaining() >= 0  # it looks again once the span has run out
+        assert span.added >= 0.25 and span.slowest == pid
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="emptying a bounding set takes root (the sandbox's programs have none)")
+def test_a_span_is_not_moved_back_for_the_cpu_the_sandbox_takes_itself() -> None:
+    """Two programs of the sandbox that never sleep, on one CPU: each waits while the other runs,
+    which is the program's doing (a fork-per-connection server whose children spin), not the
+    machine's: the span loses only what other programs of the machine took."""
+    with sandboxed_spinners(["normal", "normal"], cpu=0) as pids:
+        span = OwnTime(0, Deadline.after(600))
+        before = {thread: waited for thread, (_, waited) in probes.schedstats().items()}
+        wait_for(lambda: all(cpu_of(pid) >= 0.3 for pid in pids), 60, "both spinners to have had 0.3 s of CPU")
+        span.remaining()
+        waited = max(w - before.get(thread, 0) for thread, (_, w) in probes.schedstats().items()) / 1e9
+        assert waited >= 0.25  # each waited for the other
+        assert span.added < waited / 2
