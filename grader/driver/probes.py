@@ -170,6 +170,12 @@ def schedstats() -> dict[tuple[int, int], tuple[int, int]]:
     return stats
 
 
+def thread_ready(pid: int, tid: int) -> bool:
+    """Whether a thread is ready to run or running (state R)."""
+    text = _read(f"/proc/{pid}/task/{tid}/stat")
+    return text is not None and parse_stat(pid, text).state == "R"
+
+
 def _read_bytes(path: str) -> bytes | None:
     def read() -> bytes:
         with open(path, "rb") as f:

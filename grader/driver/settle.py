@@ -34,6 +34,7 @@ is not quiescent: the deadline stays.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -129,37 +130,50 @@ class BusyCpu:
         return bool(each) and all(each), total / 1e9
 
 
+STALE_LOOK = 0.01  # seconds between two looks at a thread that is ready to run and has not run since the last one
+
+
 class OwnTime(Deadline):
     """A span of the sandbox's own time, such as a step's `within`. Each time it runs out, it is
     moved back by how long the sandbox's thread that waited longest for a CPU since the span
     began was ready to run but not running (probes.schedstats), less the CPU time the sandbox's
     other threads had meanwhile (its own threads taking the CPUs, e.g. children that never sleep,
-    are the program's doing, not the machine's). A loaded machine, where a program may not run
-    for a second or more while it is ready, makes the grader wait longer for what the program
-    does, and does not change what it had the time to do. Bounded by `cap` (the scenario's
-    deadline)."""
+    are the program's doing, not the machine's). The kernel adds a wait up when the thread gets
+    a CPU: a thread ready to run that has not run since the last look is waiting now, and the
+    span is held STALE_LOOK at a time until it runs. A loaded machine, where a program may not
+    run for a second or more while it is ready, makes the grader wait longer for what the
+    program does, and does not change what it had the time to do. Bounded by `cap` (the
+    scenario's deadline). The threads are first read when a wait first looks at its deadline: a
+    wait whose condition holds at once (most of them) costs nothing."""
 
     def __init__(self, seconds: float, cap: Deadline) -> None:
         super().__init__(Deadline.after(seconds, cap).at)
         self.cap = cap
-        self.start = probes.schedstats()
+        self.start: dict[tuple[int, int], tuple[int, int]] = {}
+        self.seen: dict[tuple[int, int], tuple[int, int]] | None = None  # the last look
+        self.held = 0.0  # a point in time the span lasts until, for a thread waiting now
         self.added = 0.0  # seconds added so far
         self.slowest: int | None = None  # the pid of the thread that waited the longest
 
     def remaining(self) -> float:
-        left = super().remaining()
-        if left > 0 or self.at >= self.cap.at:
-            return left
-        waited, pid = self.waited()
-        if waited - self.added < 0.001:
-            return 0.0
-        self.at = min(self.at + waited - self.added, self.cap.at)
-        self.added, self.slowest = waited, pid
-        return super().remaining()
+        if self.seen is None:
+            self.start = self.seen = probes.schedstats()
+        now = time.monotonic()
+        if max(self.at, self.held) > now or self.at >= self.cap.at:
+            return max(0.0, min(max(self.at, self.held), self.cap.at) - now)
+        stats = probes.schedstats()
+        waited, pid = self.waited(stats)
+        if waited - self.added >= 0.001:
+            self.at += waited - self.added
+            self.added, self.slowest = waited, pid
+        if any(thread in self.seen and ran == self.seen[thread][0] and probes.thread_ready(*thread)
+               for thread, (ran, _) in stats.items()):
+            self.held = now + STALE_LOOK
+        self.seen = stats
+        return max(0.0, min(max(self.at, self.held), self.cap.at) - now)
 
-    def waited(self) -> tuple[float, int | None]:
+    def waited(self, now: dict[tuple[int, int], tuple[int, int]]) -> tuple[float, int | None]:
         """(seconds the span has lost to the machine's load, the pid of the thread that lost them)."""
-        now = probes.schedstats()
         ran = {thread: r - self.start.get(thread, (0, 0))[0] for thread, (r, _) in now.items()}
         lost = {thread: w - self.start.get(thread, (0, 0))[1] for thread, (_, w) in now.items()}
         if not lost:

@@ -221,7 +221,8 @@ def test_a_killed_graders_warm_container_ends_by_itself(api: Any, tmp_path: Path
 
 def test_a_killed_graders_containers_are_removed_at_the_next_start(api: Any, tmp_path: Path) -> None:
     cid = killed_grader(tmp_path, warm=False)
-    assert api.inspect_container(cid)["State"]["Running"]  # the driver is still waiting on its alarm
+    state = api.inspect_container(cid)["State"]
+    assert state["Running"], state  # the driver is still waiting on its alarm
     box = DockerSandbox(warm=False)  # a new grader: it clears what dead graders left
     box.close()
     def removed() -> bool:

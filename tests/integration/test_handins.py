@@ -45,8 +45,10 @@ def misjudged(result: dict[str, object], wanted: dict[str, set[str]]) -> list[st
             problems.append(f"{name}: grader errors {errors or sub['error']}")
         elif failed != tags:
             lost = [f"{t['name']} [{', '.join(t['tags'])}]" for t in sub["tests"] if t["status"] != "passed"]
+            why = [t["output"] for t in sub["tests"] if t["status"] == "failed" and not set(t["tags"]) <= tags]
             problems.append(f"{name}: failed under {sorted(failed)}, expected {sorted(tags)} "
-                            f"({sub['score']}/{sub['max_score']}; lost: {'; '.join(lost) or '-'})")
+                            f"({sub['score']}/{sub['max_score']}; lost: {'; '.join(lost) or '-'})"
+                            + "".join(f"\n{output}" for output in why))  # the transcripts: a CI log says why
         elif not tags and sub["score"] != sub["max_score"]:
             problems.append(f"{name}: correct, but {sub['score']}/{sub['max_score']}")
     return problems
@@ -67,4 +69,5 @@ def test_every_hand_in_is_graded_as_its_bug_says(lab: str, backend: str, tmp_pat
     rc = main([str(HANDINS / lab), "-a", lab, "--backend", backend, "-o", str(tmp_path), "--no-cache", "-j", "2"])
     assert rc == 0
     result = json.loads((tmp_path / "results.json").read_text())
-    assert misjudged(result, expected(lab)) == []
+    problems = misjudged(result, expected(lab))
+    assert not problems, "\n\n".join(problems)

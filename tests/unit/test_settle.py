@@ -154,9 +154,12 @@ def test_a_span_is_moved_back_by_what_a_program_lost_to_the_machines_load() -> N
     else would): a step's `within` is moved back by that time, and names the program."""
     with sandboxed_spinners(["idle"], cpu=0) as (pid,):
         span = OwnTime(0, Deadline.after(600))
+        span.remaining()  # a wait looks at it: it counts from here
         subprocess.run([sys.executable, "-c", "import os, time\nos.sched_setaffinity(0, {0})\n"
                         "while time.process_time() < 0.3:\n    pass"], check=True)
-        assert span.remaining() >= 0  # it looks again once the span has run out
+        ran = cpu_of(pid)  # the kernel adds a wait up once the thread runs (the hog is gone: at once)
+        wait_for(lambda: cpu_of(pid) > ran, 30, "the program to run again")
+        wait_for(lambda: span.remaining() == 0, 30, "the span to end")
         assert span.added >= 0.25 and span.slowest == pid
 
 
@@ -167,9 +170,10 @@ def test_a_span_is_not_moved_back_for_the_cpu_the_sandbox_takes_itself() -> None
     machine's: the span loses only what other programs of the machine took."""
     with sandboxed_spinners(["normal", "normal"], cpu=0) as pids:
         span = OwnTime(0, Deadline.after(600))
+        span.remaining()
         before = {thread: waited for thread, (_, waited) in probes.schedstats().items()}
         wait_for(lambda: all(cpu_of(pid) >= 0.3 for pid in pids), 60, "both spinners to have had 0.3 s of CPU")
-        span.remaining()
+        wait_for(lambda: span.remaining() == 0, 30, "the span to end")
         waited = max(w - before.get(thread, 0) for thread, (_, w) in probes.schedstats().items()) / 1e9
         assert waited >= 0.25  # each waited for the other
         assert span.added < waited / 2
