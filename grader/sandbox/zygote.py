@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import SandboxError
+from ..i18n import _
 from .base import STDERR_TAIL, StartsAhead
 from .held_server import HeldServer
 from .lifecycle import KILL, KILL_UNWAITED, Process, stop
@@ -87,7 +88,7 @@ class DriverServer:
         try:
             with self._lock:
                 socket.send_fds(self.sock, [b"fork"], [stdin[0], stdout[1], stderr[1]])
-                _, fds, _, _ = socket.recv_fds(self.sock, 32, 1)
+                fds = socket.recv_fds(self.sock, 32, 1)[1]
         except OSError as e:
             fds, why = [], str(e)
         else:

@@ -4,10 +4,15 @@ line and however the pipe cuts it (a line is scanned once, not again at every re
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
+import pytest
+
+from grader.errors import SandboxError
 from grader.sandbox.base import DriverProcess, PopenTransport
+from grader.sandbox.zygote import DriverServer
 
 WRITER = """
 import json, sys, time
@@ -32,3 +37,12 @@ def test_a_20_mb_line_in_4_kb_pieces_is_read_whole() -> None:
     finally:
         proc.kill()
     assert json.dumps(first)[:30] == '{"status": "passed", "transcri'
+
+
+def test_a_driver_server_that_is_gone_is_said_so() -> None:
+    """The socket to a driver server whose process ended (its container stopped, say): asking it
+    to fork a driver fails with what happened, the grader's error, not one of its own making."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    theirs.close()
+    with ours, pytest.raises(SandboxError, match=r"the warm container did not fork a driver \(.*Broken pipe"):
+        DriverServer(ours, "warm container").fork()

@@ -175,5 +175,5 @@ def test_a_span_is_not_moved_back_for_the_cpu_the_sandbox_takes_itself() -> None
         wait_for(lambda: all(cpu_of(pid) >= 0.3 for pid in pids), 60, "both spinners to have had 0.3 s of CPU")
         wait_for(lambda: span.remaining() == 0, 30, "the span to end")
         waited = max(w - before.get(thread, 0) for thread, (_, w) in probes.schedstats().items()) / 1e9
-        assert waited >= 0.25  # each waited for the other
-        assert span.added < waited / 2
+        assert waited >= 0.25  # each waited for the other, which had 0.3 s of CPU meanwhile
+        assert span.added <= waited - 0.25  # what the machine's other programs took, if anything
