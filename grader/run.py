@@ -39,9 +39,15 @@ def prepare(submission: Path, assignment: Assignment, dest: Path) -> tuple[HandI
     return handin, stage(handin, dest)
 
 
+PORTS = range(20000, 32000)  # below Linux's ephemeral ports (ip_local_port_range: 32768-60999 by default),
+# with room for a scenario's further servers (port + 1, ...): a connect() never takes one as its source port,
+# which made a second server's bind() fail with "Address already in use" (a grader's client, or its
+# TIME_WAIT for 60 s where the network is shared: the process backend)
+
+
 def port_for(scenario: Scenario) -> int:
     """A port per scenario, stable across runs (a hard-coded port fails the same way every time)."""
-    return 20000 + zlib.crc32(scenario.name.encode()) % 40000
+    return PORTS.start + zlib.crc32(scenario.name.encode()) % len(PORTS)
 
 
 def plan_for(assignment: Assignment, scenario: Scenario, staged: Path,

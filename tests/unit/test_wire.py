@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from grader.assignment import load_assignment
 from grader.driver.wire import (
     HINTS,
     Event,
@@ -22,6 +24,7 @@ from grader.driver.wire import (
     warm,
 )
 from grader.i18n import use
+from grader.run import PORTS, port_for
 
 PLAN = Plan(steps=({"start": "server"},), timeout=5.0, port=24680,
             programs={"server": ProgramSpec(("server.py", "{port}"), "server")},
@@ -112,3 +115,17 @@ def test_warm_evaluates_every_wire_types_annotations() -> None:
     warm()
     assert {Plan, Outcome, Ready, Reply, Verdict, Transcript, Event, ProgramSpec, ProgramOutcome, Side} <= set(HINTS)
     assert HINTS[Plan]["programs"] == dict[str, ProgramSpec]
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_scenario_ports_are_never_a_connections_source_port() -> None:
+    """The kernel gives a connect() a source port from ip_local_port_range: a scenario's ports (and
+    the ports of its further servers, + 1, ...) lie below it, so that no client of the scenario, nor
+    an earlier one's TIME_WAIT, holds the port a student's server binds."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    assert PORTS.stop + 8 <= low
+    for lab in sorted((REPO / "assignments").iterdir()):
+        for scenario in load_assignment(lab).scenarios:
+            assert port_for(scenario) in PORTS
