@@ -165,7 +165,7 @@ class OwnTime(Deadline):
                 return self.at - now
             self.start = self.seen = probes.schedstats()
         if max(self.at, self.held) > now or self.at >= self.cap.at:
-            return max(0.0, min(max(self.at, self.held), self.cap.at) - now)
+            return self._left(now)
         stats = probes.schedstats()
         waited, pid = self.waited(stats)
         if waited - self.added >= 0.001:
@@ -175,6 +175,9 @@ class OwnTime(Deadline):
                for thread, (ran, _) in stats.items()):
             self.held = now + STALE_LOOK
         self.seen = stats
+        return self._left(now)
+
+    def _left(self, now: float) -> float:
         return max(0.0, min(max(self.at, self.held), self.cap.at) - now)
 
     def waited(self, now: dict[tuple[int, int], tuple[int, int]]) -> tuple[float, int | None]:
