@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
-from . import settle
+from . import ports, settle
 from .endpoints import Conn, Listener
 from .i18n import Nn_, _, ngettext
 from .loop import Deadline, Loop
@@ -149,7 +149,12 @@ class RunnerBase(SandboxWatch):
         return self.ports[target]
 
     def new_port(self, name: str) -> int:
-        port = self.ports[name] = self.first_port + len(self.ports)
+        """The plan's port for the first server or listener, the next one for each other; where the
+        network is shared (the process sandbox), the first free one from there (ports.py)."""
+        port = self.first_port + len(self.ports)
+        if self.plan.isolation == "process":
+            port = ports.free_port(port, taken=self.ports.values())
+        self.ports[name] = port
         return port
 
     def server_at(self, port: int) -> Program | None:

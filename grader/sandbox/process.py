@@ -117,7 +117,7 @@ class ProcessSandbox:
         limits = {k: v for k, v in plan.get("limits", {}).items() if k != "socket_mb"}  # no cgroup to hold it
         if "memory_mb" in limits:  # RLIMIT_AS is the only memory limit here: closer to memory_mb
             limits["address_space_mb"] = limits["memory_mb"] * ADDRESS_SPACE_FACTOR
-        plan = {**plan, "isolation": "process", "limits": limits, "port": free_port(int(plan["port"])),
+        plan = {**plan, "isolation": "process", "limits": limits,  # the driver picks free ports (ports.py)
                 "student": {**plan["student"], "dir": str(home / "submission"), "tmp": str(home / "tmp"),
                             "uid": uid, "gid": uid, "python": self.python},
                 "reference": {**plan["reference"], "dir": self._reference(plan["reference"]["dir"]),
@@ -165,21 +165,6 @@ def reachable_tmp() -> str:
         if all(p.stat().st_mode & 0o001 for p in (path, *path.parents)):
             return str(path)
     raise OSError(f"no temporary folder that other users may pass through ({', '.join(SHARED_TMP)} are closed)")
-
-
-def free_port(wanted: int) -> int:
-    """`wanted` (the scenario's port, stable across runs) if nothing of the container holds it, else
-    the next free one: the network is shared here, and a port taken by someone else must not fail
-    the student's server. Free as a student's server binds it: on every address, without
-    SO_REUSEADDR, so that a connection of an earlier scenario in TIME_WAIT on that port (60 s after
-    the side that closed first) counts as holding it; a server that sets no SO_REUSEADDR would
-    fail there with "Address already in use", which is not its fault (each scenario of the local
-    and docker backends has a network of its own, where no earlier connection can be)."""
-    for port in itertools.chain([wanted], range(wanted + 1, 65536), range(20000, wanted)):
-        with socket.socket() as s, contextlib.suppress(OSError):
-            s.bind(("", port))
-            return port
-    raise OSError("no free TCP port")
 
 
 def uids_with_processes() -> set[int]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from grader.driver.ports import bindable
 from grader.sandbox import Sandbox
 from grader.sandbox.docker import PIDS_RESERVE
 from grader.sandbox.local import CHILD_EHASH
@@ -245,6 +246,30 @@ def test_nothing_survives_the_scenario(sandbox: Sandbox, tmp_path: Path) -> None
     """, steps=[{"start": "server"}, {"probe": {"measure": "processes", "at_least": 2, "within": 5}}])
     assert out["status"] == "passed", out
     assert host_pids_with(marker) == []
+
+
+def test_every_server_of_a_scenario_binds_its_port_whatever_else_holds_one(sandbox: Sandbox,
+                                                                          tmp_path: Path) -> None:
+    """Two servers that set no SO_REUSEADDR, while something else of the machine holds the port
+    after the plan's (the second server's): in a network of the scenario's own, nothing can; on
+    the process backend's shared network, each server gets a port free as it binds it, not only
+    the first (grader/driver/ports.py)."""
+    port = next(p for p in range(24000, 25000) if all(map(bindable, range(p, p + 3))))  # not an earlier test's
+    holder = socket.socket()
+    holder.bind(("", port + 1))
+    try:
+        out = run_server(sandbox, tmp_path, """
+            import socket, sys
+            s = socket.socket()
+            s.bind(("", int(sys.argv[1])))
+            s.listen(5)
+            while True:
+                s.accept()[0].close()
+        """, steps=[{"start": "server"}, {"start": {"program": "server", "as": "second"}},
+                    {"connect": {"as": "c1", "to": "server"}}, {"connect": {"as": "c2", "to": "second"}}], port=port)
+    finally:
+        holder.close()
+    assert out["status"] == "passed", out
 
 
 def test_no_ipc_object_or_temp_file_outlives_the_scenario(sandbox: Sandbox, tmp_path: Path) -> None:
