@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -48,6 +49,7 @@ from .local import DRIVER_BOOT, sandbox_python
 # arenas (64 MiB of address space each), so that a threaded program still fits (MALLOC_ARENA_MAX).
 ADDRESS_SPACE_FACTOR = 2
 SCENARIO_UIDS = range(61000, 62000)  # a uid per scenario, in turn: unused by distributions' packages
+SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue")  # where a program may leave files outside its folder
 SYSV_IPC = {"shm": ("shmid", "-m"), "msg": ("msqid", "-q"), "sem": ("semid", "-s")}  # /proc/sysvipc -> ipcrm
 CAVEAT = N_("the process sandbox runs each scenario under a uid of its own, with rlimits and a seccomp filter, "
@@ -66,8 +68,8 @@ class ProcessSandbox:
             return _("needs Linux")
         if os.geteuid() != 0:
             return _("needs root (the students' programs run under a uid of their own, one per scenario)")
-        if not shutil.which("setpriv"):
-            return _("the `setpriv` command (util-linux) is missing: apt-get install util-linux")
+        if not (shutil.which("setpriv") and shutil.which("prlimit")):
+            return _("the `setpriv` and `prlimit` commands (util-linux) are missing: apt-get install util-linux")
         if os.uname().machine not in DENIED_CALLS:
             return _("no seccomp filter for this machine ({machine}): x86_64 or aarch64 only").format(
                 machine=os.uname().machine)
@@ -91,7 +93,8 @@ class ProcessSandbox:
         self.lib = copy_driver(self.workdir / "lib")
         self.lib.chmod(0o700)
         self.references: dict[str, Path] = {}
-        self._uids = itertools.cycle(SCENARIO_UIDS)
+        start = random.randrange(len(SCENARIO_UIDS))  # two graders on one kernel: seldom the same uid at once
+        self._uids = itertools.cycle(itertools.chain(SCENARIO_UIDS[start:], SCENARIO_UIDS[:start]))
         self._count = itertools.count()
         self._lock = threading.Lock()
 
@@ -125,7 +128,7 @@ class ProcessSandbox:
         popen = subprocess.Popen(["setpriv", "--pdeathsig", "KILL", self.python, "-I", "-c", DRIVER_BOOT,
                                   str(self.lib)],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+                                 env={"PATH": SYSTEM_PATH})
 
         def cleanup() -> None:
             kill_uid(uid, self.python)  # the driver does it too, unless it was killed first
@@ -137,10 +140,11 @@ class ProcessSandbox:
 
     def _free_uid(self) -> int:
         """The next scenario uid that owns no process (a zombie counts against RLIMIT_NPROC: another
-        grader in this container, or one killed before its cleanup, may have left some)."""
+        grader in this container, or one killed before its cleanup, may have left some), in this
+        container (its /proc) or in any other on this kernel (`owns_processes`)."""
         busy = uids_with_processes()
         for uid in itertools.islice(self._uids, len(SCENARIO_UIDS)):
-            if uid not in busy:
+            if uid not in busy and not owns_processes(uid):
                 return uid
         raise OSError(f"every scenario uid ({SCENARIO_UIDS.start}-{SCENARIO_UIDS.stop - 1}) owns processes")
 
@@ -176,6 +180,16 @@ def uids_with_processes() -> set[int]:
                             if line.startswith("Uid:"))
             found.add(int(uid_line.split()[1]))
     return found
+
+
+def owns_processes(uid: int) -> bool:
+    """Whether `uid` has a process anywhere the kernel counts it against RLIMIT_NPROC: per user
+    namespace, not per container, so another container's grader on this kernel, whose scenario
+    uids are the same numbers, shares a scenario's process budget. A process of `uid` whose
+    RLIMIT_NPROC is 2 can fork only if it and its child are the uid's only ones (zombies count)."""
+    probe = subprocess.run(["prlimit", "--nproc=2", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                            "/bin/sh", "-c", "true & wait $!"], capture_output=True, env={"PATH": SYSTEM_PATH})
+    return probe.returncode != 0
 
 
 def remove_files_of(uid: int) -> None:

@@ -19,7 +19,7 @@ from grader.cache import environment
 from grader.sandbox.base import RUN_ENV
 from grader.sandbox.lifecycle import KILL, Ladder, Process, kill_uid, stop
 from grader.sandbox.local import Cgroup, LocalSandbox, sandbox_python
-from grader.sandbox.process import SCENARIO_UIDS, ProcessSandbox, uids_with_processes
+from grader.sandbox.process import SCENARIO_UIDS, ProcessSandbox, owns_processes, uids_with_processes
 from tests.waiting import wait_for
 
 # a child that says which signals it ignores, then waits; with "group", it first starts a
@@ -171,3 +171,22 @@ def test_kill_uid_with_no_process_left_is_no_error() -> None:
     done = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code],
                           capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "done\n"), done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="taking another uid needs root")
+def test_a_uid_busy_in_another_container_is_not_a_scenarios() -> None:
+    """The process backend's scenario uids are the same numbers in every container, and the kernel
+    counts a uid's processes against RLIMIT_NPROC across containers (per user namespace): a uid
+    with a process that this grader's /proc does not show (another PID namespace, as another
+    container's) is busy; a uid with none is free."""
+    uid, free = [u for u in reversed(SCENARIO_UIDS) if not owns_processes(u)][:2]
+    holder = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", sys.executable, "-c",
+                               "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        code = ("from grader.sandbox.process import owns_processes, uids_with_processes; "
+                f"print({uid} in uids_with_processes(), owns_processes({uid}), owns_processes({free}))")
+        done = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code],
+                              capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    finally:
+        holder.communicate(b"")
+    assert (done.returncode, done.stdout.split()) == (0, ["False", "True", "False"]), done.stderr
