@@ -28,8 +28,11 @@ class MeasureSteps(RunnerBase):
 
         A connection is established at once on loopback, or its SYN is dropped and the
         namespace's ListenOverflows counter rises at once (docs/kernel.md, "The listen queue"): whichever
-        happens first decides, so no connect timeout is ever waited for. The number established
-        is saved; the dropped client is aborted so that it does not get in later by itself."""
+        happens first decides, so no connect timeout is ever waited for. Established means in
+        the server's accept queue: the server's end is a socket, not only the client's (the
+        handshake's last ACK reached the server before the next client's SYN, whatever CPU each
+        went through). The number established is saved; the dropped client is aborted so that
+        it does not get in later by itself."""
         port = self.port_of(args)
         limit = int(args.get("max", 100))
         established = 0
@@ -40,9 +43,13 @@ class MeasureSteps(RunnerBase):
             c.start_connect(self.host, port)
 
             def decided(c: Conn = c, before: int = before) -> str | None:
-                if c.connected:
+                if c.connected and sockdiag.server_end_is_a_socket(c.ports):
                     return "in"
-                return "dropped" if probes.listen_overflows() > before else "error" if c.error else None
+                if probes.listen_overflows() > before:
+                    return "dropped"
+                if c.connected and c.eof:  # the server's end closed or reset it: it was a socket
+                    return "in"
+                return "error" if c.error else None
 
             verdict = self.loop.wait_until(decided, self.within(args, 1.0), poll=True)
             if verdict == "in":

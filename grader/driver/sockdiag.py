@@ -81,7 +81,7 @@ def tcp_listeners() -> dict[int, tuple[int, int]]:
 # -- every TCP socket, with what it has sent and received ---------------------------------
 
 INET_DIAG_INFO = 2  # attribute holding struct tcp_info (include/uapi/linux/inet_diag.h)
-TCP_ESTABLISHED = 1
+TCP_ESTABLISHED, TCP_SYN_RECV = 1, 3
 ALL_STATES = 0xFFF
 # offsets in struct tcp_info (include/uapi/linux/tcp.h; the struct only ever grows): u64
 # tcpi_bytes_received at 128 (data bytes received in order, +1 for a FIN), u32 tcpi_notsent_bytes
@@ -153,6 +153,17 @@ def peer_of(sockets: list[TcpSocket], local_port: int, remote_port: int) -> TcpS
     """The other end of the loopback connection local_port -> remote_port, if it is in this namespace."""
     return next((s for s in sockets if s.local_port == remote_port and s.remote_port == local_port
                  and s.state != TCP_LISTEN), None)
+
+
+def server_end_is_a_socket(client: tuple[int, int]) -> bool:
+    """Whether the server's end of the loopback connection `client` (local port, remote port) is a
+    socket of its own, in the listener's accept queue or accepted. A client's connect() completes
+    once the server's SYN-ACK arrives; its last ACK may not have reached the server yet, whose end
+    is then still a request (SYN_RECV, not in the accept queue: a dump lists it only when asked
+    for that state, as inode 0)."""
+    found: list[TcpSocket] = []
+    _dump(ALL_STATES & ~(1 << TCP_LISTEN | 1 << TCP_SYN_RECV), 0, lambda data: parse_tcp_sockets(data, found))
+    return peer_of(found, *client) is not None
 
 
 def in_flight(sockets: list[TcpSocket]) -> list[tuple[int, int, int]]:
