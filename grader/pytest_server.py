@@ -65,11 +65,21 @@ def _child(request: dict[str, Any], log: int, lent: int | None) -> None:
     sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
     import pytest
 
-    # registered before pytest reads its `-p NAME` options, which then find them loaded: a `-p` looks
-    # the name up among every installed package's entry points first
-    plugins = [importlib.import_module(name) for name in request.get("plugins", [])]
-    sys.exit(int(pytest.main(args, plugins)))  # a normal exit: atexit handlers (a backend's clean-up) run, as in any
-    # pytest process
+    # a normal exit: atexit handlers (a backend's clean-up) run, as in any pytest process
+    sys.exit(int(pytest.main(args, ahead(request.get("plugins", [])))))
+
+
+def ahead(names: list[str]) -> list[Any]:
+    """The plugin modules `names`, each after those its `pytest_plugins` names (grader.plugin's
+    modules), for pytest to register before it reads its `-p NAME` options and a plugin's
+    `pytest_plugins`, which then find them loaded: it would look each name up among every
+    installed package's entry points first (a scan of all their metadata, each time)."""
+    found: list[Any] = []
+    for name in names:
+        module = importlib.import_module(name)
+        found += [m for m in ahead(list(getattr(module, "pytest_plugins", ()))) if m not in found]
+        found.append(module)
+    return found
 
 
 def serve(host: socket.socket) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.pytest_server import PytestServer
+from grader.pytest_server import PytestServer, ahead
 
 TESTS = """
     import atexit, os, signal
@@ -56,3 +56,13 @@ def test_each_run_is_a_fresh_pytest_process_with_its_own_exit_status(tmp_path: P
     finally:
         server.close()
     assert server.popen.returncode == 0  # it ended when its socket closed
+
+
+def test_a_runs_plugins_are_registered_before_those_that_name_them() -> None:
+    """pytest registers a plugin's `pytest_plugins` when it registers the plugin, looking each
+    name up among every installed package's entry points first, unless it is loaded: the forked
+    run hands pytest grader.plugin's modules ahead of grader.plugin, in the order it names them."""
+    import grader.plugin
+
+    names = [m.__name__ for m in ahead(["grader.plugin", "pytest_timeout"])]
+    assert names == [*grader.plugin.pytest_plugins, "grader.plugin", "pytest_timeout"]
