@@ -53,3 +53,20 @@ def free_port(wanted: int, taken: Collection[int] = ()) -> int:
     if port is None:
         raise OSError("no free TCP port")
     return port
+
+
+class ScenarioPorts(dict[str, int]):
+    """A scenario's servers and listeners by name -> their ports: the plan's port for the first,
+    the next one for each other; on a shared network, the first free one from there."""
+
+    def __init__(self, wanted: int, shared: bool) -> None:
+        super().__init__()
+        self.shared = shared
+        # on a shared network, one nothing holds: a client started before any server (an
+        # unreachable server) must find no one there
+        self.first = free_port(wanted) if shared else wanted
+
+    def new(self, name: str) -> int:
+        port = self.first + len(self)
+        self[name] = free_port(port, taken=self.values()) if self.shared else port
+        return self[name]

@@ -28,11 +28,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
-from . import ports, settle
+from . import settle
 from .endpoints import Conn, Listener
 from .i18n import Nn_, _, ngettext
 from .loop import Deadline, Loop
 from .matching import show
+from .ports import ScenarioPorts
 from .program import Program
 from .transcript import Transcript
 from .watch import SandboxWatch
@@ -99,8 +100,7 @@ class RunnerBase(SandboxWatch):
     def __init__(self, plan: Plan, loop: Loop, log: Transcript, spawn: Spawn) -> None:
         self.plan, self.loop, self.log, self.spawn = plan, loop, log, spawn
         self.host = plan.host
-        self.first_port = plan.port
-        self.ports: dict[str, int] = {}  # server or listener name -> its port (first_port, +1, ...)
+        self.ports = ScenarioPorts(plan.port, shared=plan.isolation == "process")
         self.listeners: dict[str, Listener] = {}
         self.conns: dict[str, Conn] = {}
         self.programs: dict[str, Program] = {}
@@ -143,19 +143,13 @@ class RunnerBase(SandboxWatch):
         """The port a step aims at: that of `to:` (a server or listener), else the first one started."""
         target = args.get("to")
         if target is None:
-            return next(iter(self.ports.values()), self.first_port)
+            return next(iter(self.ports.values()), self.ports.first)
         if target not in self.ports:
             raise StepFailed(_("no server named {name!r} was started before this step").format(name=target))
         return self.ports[target]
 
     def new_port(self, name: str) -> int:
-        """The plan's port for the first server or listener, the next one for each other; where the
-        network is shared (the process sandbox), the first free one from there (ports.py)."""
-        port = self.first_port + len(self.ports)
-        if self.plan.isolation == "process":
-            port = ports.free_port(port, taken=self.ports.values())
-        self.ports[name] = port
-        return port
+        return self.ports.new(name)
 
     def server_at(self, port: int) -> Program | None:
         """The program started as the server listening on `port`, if any."""
