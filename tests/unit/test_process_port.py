@@ -77,3 +77,18 @@ def test_no_port_a_connect_could_take_first() -> None:
         EPHEMERAL.write_text("1024 65535")
         print(free_port(20500))
     """) == ["61000", "1024", "20500"]
+
+
+def test_a_scenarios_ports_on_a_shared_network() -> None:
+    """The plan's port held before the scenario starts: a client started before any server aims
+    at a free one (nobody answers there), the first server gets that one, the next the one after
+    it that is free. In a network of the scenario's own, the plan's port and the next ones."""
+    assert in_a_network_of_its_own("""
+        import socket
+        from grader.driver.ports import ScenarioPorts
+        held = [socket.socket(), socket.socket()]
+        held[0].bind(("", 20500))
+        held[1].bind(("", 20502))
+        shared, own = ScenarioPorts(20500, shared=True), ScenarioPorts(20500, shared=False)
+        print(shared.first, shared.new("server"), shared.new("second"), own.new("server"), own.new("second"))
+    """) == ["20501", "20501", "20503", "20500", "20501"]
