@@ -188,8 +188,14 @@ def owns_processes(uid: int) -> bool:
     uids are the same numbers, shares a scenario's process budget. A process of `uid` whose
     RLIMIT_NPROC is 2 can fork only if it and its child are the uid's only ones (zombies count)."""
     probe = subprocess.run(["prlimit", "--nproc=2", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                            "/bin/sh", "-c", "true & wait $!"], capture_output=True, env={"PATH": SYSTEM_PATH})
-    return probe.returncode != 0
+                            "/bin/sh", "-c", "true & wait $!"], capture_output=True,
+                           env={"PATH": SYSTEM_PATH, "LC_ALL": "C"})
+    said = probe.stderr.decode(errors="replace").strip()
+    if probe.returncode == 0:
+        return False
+    if "Cannot fork" in said or "Resource temporarily unavailable" in said:  # sh's fork, or setpriv's exec
+        return True
+    raise OSError(f"cannot run a process as uid {uid} (prlimit, setpriv, /bin/sh): {said or probe.returncode}")
 
 
 def remove_files_of(uid: int) -> None:

@@ -4,6 +4,7 @@ to the whole group, each step logged; a backend's sweep() removes what its run l
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import select
@@ -179,7 +180,7 @@ def test_a_uid_busy_in_another_container_is_not_a_scenarios() -> None:
     counts a uid's processes against RLIMIT_NPROC across containers (per user namespace): a uid
     with a process that this grader's /proc does not show (another PID namespace, as another
     container's) is busy; a uid with none is free."""
-    uid, free = [u for u in reversed(SCENARIO_UIDS) if not owns_processes(u)][:2]
+    uid, free = itertools.islice((u for u in reversed(SCENARIO_UIDS) if not owns_processes(u)), 2)
     holder = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", sys.executable, "-c",
                                "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     try:
