@@ -27,9 +27,12 @@ from grader.driver.transcript import Transcript
 from grader.driver.wire import Plan
 loopback_up()
 PORT = 20999
-subprocess.run(["iptables", "-A", "INPUT", "-p", "tcp", "--dport", str(PORT), "--tcp-flags", "SYN,ACK,FIN,RST", "ACK",
-                "-m", "connbytes", "--connbytes", "2:2", "--connbytes-dir", "original", "--connbytes-mode", "packets",
-                "-j", "DROP"], check=True)  # the handshake's ACK is a connection's 2nd packet to the server
+# the handshake's last ACK: a connection's 2nd packet to the server
+SECOND = ["-m", "connbytes", "--connbytes", "2:2", "--connbytes-dir", "original", "--connbytes-mode", "packets"]
+rule = subprocess.run(["iptables", "-A", "INPUT", "-p", "tcp", "--dport", str(PORT), "--tcp-flags", "SYN,ACK,FIN,RST",
+                       "ACK", *SECOND, "-j", "DROP"], capture_output=True, text=True)
+if rule.returncode != 0:
+    raise SystemExit("netfilter refused the rule: " + rule.stderr.strip())
 busy = socket.socket()  # a busy server: it never accepts
 busy.bind(("127.0.0.1", PORT))
 busy.listen(2)
@@ -51,5 +54,7 @@ def test_a_client_counts_once_the_server_has_its_last_ack() -> None:
     code = textwrap.dedent(FILL_BEHIND_LATE_ACKS)
     done = subprocess.run(["unshare", "--net", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code],
                           capture_output=True, text=True, cwd=REPO, timeout=120)
+    if "netfilter refused the rule" in done.stderr:  # a kernel without the connbytes match: nothing to test with
+        pytest.skip(done.stderr.strip().splitlines()[-1])
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["3"], done.stdout
