@@ -147,8 +147,9 @@ STEPS: dict[str, StepSpec] = {s.name: s for s in (
     StepSpec("fill_queue", (_as(None, "clients", TEMPLATE), TO,
                             Arg("max", {"type": "integer", "minimum": 1, "maximum": 1000}), WITHIN_ARG,
                             Arg("save", dict(SAVED), defines="measure")),
-             "while the server is busy, connect clients (`as` holds `{i}`: `q{i}`) one at a time until the kernel "
-             "drops one (ListenOverflows rises) or `max` are in (default 100), then wait until the sandbox has "
+             "while the server is busy, connect clients (`as` holds `{i}`: `q{i}`) one at a time, each in once the "
+             "server's kernel has it in the accept queue, until the kernel drops one (ListenOverflows rises) or `max` "
+             "are in (default 100), then wait until the sandbox has "
              "settled: a server that accepts while busy drains the queue meanwhile, and what it took counts as "
              "capacity too; `save` keeps how many got in"),
     StepSpec("send", (
