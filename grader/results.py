@@ -118,9 +118,11 @@ class SubmissionResult:
 
     @property
     def failed_tags(self) -> list[str]:
-        """The tags of the tests failed (a test not run failed nowhere: its cause is elsewhere; a
-        grader error is the grader's failure, under none of the student's tags)."""
-        return sorted({tag for t in self.tests if t.status == "failed" and not t.error for tag in t.tags})
+        """The tags under which the student loses points: those of the tests failed (a test not run
+        failed nowhere: its cause is elsewhere; a grader error is the grader's failure, under none of
+        the student's tags), unless an instructor gave the test all its points back."""
+        return sorted({tag for t in self.tests if t.status == "failed" and not t.error
+                       and not (t.override and t.score >= t.max_score) for tag in t.tags})
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "score": self.score, "max_score": self.max_score,

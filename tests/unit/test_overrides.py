@@ -152,6 +152,16 @@ def test_apply_sets_the_points_keeps_what_the_grader_gave_and_replaces_older_ove
     assert apply_overrides(shard, overrides) == shard  # ada and bob are another shard's
 
 
+def test_a_test_given_all_its_points_back_is_no_failed_tag_a_partial_one_still_is(tmp_path: Path) -> None:
+    """Failed tags say where the student loses points: the reset test overridden to its 3 points
+    is failed for the grader (its status and feedback stay) but costs nothing; at 1 point, it does."""
+    assert klass().submissions[0].failed_tags == ["robustness"]
+    full = apply_overrides(klass(), load_overrides(write(tmp_path, GOOD))).submissions[0]
+    assert (full.tests[1].status, full.failed_tags) == ("failed", [])
+    partial = apply_overrides(klass(), load_overrides(write(tmp_path, GOOD.replace("points: 3", "points: 1"))))
+    assert partial.submissions[0].failed_tags == ["robustness"]
+
+
 @pytest.fixture
 def reports(tmp_path: Path) -> Path:
     out = tmp_path / "out"
