@@ -141,10 +141,9 @@ class ProcessSandbox:
     def _free_uid(self) -> int:
         """The next scenario uid that owns no process (a zombie counts against RLIMIT_NPROC: another
         grader in this container, or one killed before its cleanup, may have left some), in this
-        container (its /proc) or in any other on this kernel (`owns_processes`)."""
-        busy = uids_with_processes()
+        container or in any other on this kernel (`owns_processes`)."""
         for uid in itertools.islice(self._uids, len(SCENARIO_UIDS)):
-            if uid not in busy and not owns_processes(uid):
+            if not owns_processes(uid):
                 return uid
         raise OSError(f"every scenario uid ({SCENARIO_UIDS.start}-{SCENARIO_UIDS.stop - 1}) owns processes")
 
@@ -169,17 +168,6 @@ def reachable_tmp() -> str:
         if all(p.stat().st_mode & 0o001 for p in (path, *path.parents)):
             return str(path)
     raise OSError(f"no temporary folder that other users may pass through ({', '.join(SHARED_TMP)} are closed)")
-
-
-def uids_with_processes() -> set[int]:
-    """The real uids of every process, zombies included (what RLIMIT_NPROC counts)."""
-    found = set()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        with contextlib.suppress(OSError, IndexError, ValueError, StopIteration):
-            uid_line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                            if line.startswith("Uid:"))
-            found.add(int(uid_line.split()[1]))
-    return found
 
 
 def owns_processes(uid: int) -> bool:

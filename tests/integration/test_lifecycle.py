@@ -4,6 +4,7 @@ to the whole group, each step logged; a backend's sweep() removes what its run l
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -20,8 +21,19 @@ from grader.cache import environment
 from grader.sandbox.base import RUN_ENV
 from grader.sandbox.lifecycle import KILL, Ladder, Process, kill_uid, stop
 from grader.sandbox.local import Cgroup, LocalSandbox, sandbox_python
-from grader.sandbox.process import SCENARIO_UIDS, ProcessSandbox, owns_processes, uids_with_processes
+from grader.sandbox.process import SCENARIO_UIDS, ProcessSandbox, owns_processes
 from tests.waiting import wait_for
+
+
+def uids_with_processes() -> set[int]:
+    """The real uids of every process this PID namespace's /proc shows, zombies included."""
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError, IndexError, ValueError, StopIteration):
+            uid_line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                            if line.startswith("Uid:"))
+            found.add(int(uid_line.split()[1]))
+    return found
 
 # a child that says which signals it ignores, then waits; with "group", it first starts a
 # grandchild in its process group that ignores INT and TERM, and prints its pid
@@ -184,7 +196,8 @@ def test_a_uid_busy_in_another_container_is_not_a_scenarios() -> None:
     holder = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", sys.executable, "-c",
                                "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     try:
-        code = ("from grader.sandbox.process import owns_processes, uids_with_processes; "
+        code = ("from grader.sandbox.process import owns_processes; "
+                "from tests.integration.test_lifecycle import uids_with_processes; "
                 f"print({uid} in uids_with_processes(), owns_processes({uid}), owns_processes({free}))")
         done = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code],
                               capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
