@@ -1,12 +1,14 @@
-"""Early decisions and side by side change no verdict: the corpus graded with and without, every test compared.
+"""Early decisions, side by side and templates change no verdict: the corpus graded with and without, every test compared.
 
     python bench/fastslow.py [--labs echo-concurrent ...] [--backend local] [-j 2] [--hog]
 
 A step that fails as soon as the sandbox is quiescent (grader/driver/settle.py) must fail exactly
 where its deadline would have failed it, and a scenario graded beside others (--side-by-side) must
-be judged as if alone. This grades each lab's hand-ins of tests/handins twice, fast (the defaults:
-early decisions, scenarios side by side) and slow (LABGRADE_EARLY=0: every failing step waits out
-its deadline; --side-by-side 1: one scenario at a time), and lists every test whose status differs;
+be judged as if alone, and a run forked from the class's collected session (grader/plugin/template.py)
+as if it had collected its own. This grades each lab's hand-ins of tests/handins twice, fast (the
+defaults: early decisions, scenarios side by side, a template) and slow (LABGRADE_EARLY=0: every
+failing step waits out its deadline; --side-by-side 1: one scenario at a time; LABGRADE_TEMPLATE=0:
+each run collects its own), and lists every test whose status differs;
 it also prints both wall times and their ratio. Exit status 1 if any status differs. Not part of
 the test suite: it takes minutes.
 """
@@ -32,7 +34,7 @@ LABS = sorted(p.name for p in HANDINS.iterdir() if p.is_dir() and not p.name.sta
 
 def grade(lab: str, out: Path, fast: bool, backend: str, jobs: int) -> tuple[dict[str, str], float]:
     """{submission / test: status} of the lab's corpus, and the wall time of the run."""
-    env = {**os.environ, "LABGRADE_EARLY": "1" if fast else "0"}
+    env = {**os.environ, "LABGRADE_EARLY": "1" if fast else "0", "LABGRADE_TEMPLATE": "1" if fast else "0"}
     slow = [] if fast else ["--side-by-side", "1"]
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "grader.cli", str(HANDINS / lab), "-a", lab, "--backend", backend,

@@ -16,7 +16,7 @@ import contextlib
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -39,10 +39,15 @@ class PytestRuns:
     def run(self, args: list[str], out: IO[bytes], env: dict[str, str], budget: float,
             lent: int | None = None) -> PytestOutcome:
         """Run pytest in its own session, and say how it ended."""
+        return self.run_forked(lambda: self.server.start(args, env, out.fileno(), Path.cwd(), lent, GRADING_PLUGINS),
+                               budget)
+
+    def run_forked(self, start: Callable[[], Forked], budget: float) -> PytestOutcome:
+        """The run that `start` forks (from the server, or from a template: Template.start), and how it ended."""
         with self._lock:
             if self._stopping:
                 return Stopped()
-            proc = self.server.start(args, env, out.fileno(), Path.cwd(), lent, GRADING_PLUGINS)
+            proc = start()
             self._running[proc.pid] = proc
         try:
             try:

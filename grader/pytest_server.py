@@ -10,6 +10,9 @@ line, the environment and the working folder as JSON, the log file as a descript
 SCM_RIGHTS) forks a child that leads a session of its own, writes to the log, and runs pytest's
 command line as `python -m pytest` would; it answers with the child's pid, and reports each
 child's exit status (as subprocess's returncode: negative for a signal) once it has reaped it.
+A request may also ask for a template (grader/plugin/template.py): a run that configures pytest
+and collects the lab, then forks, the same way, a run of each submission `grade` asks it for
+(its own socket to `grade`: TEMPLATE_FD; `Template` is `grade`'s end).
 The server stays single-threaded (it forks), and dies with the thread of `grade` that started it
 (`setpriv --pdeathsig KILL`); its children are interrupted when it dies (plugin/session.py, die_with_grade:
 their parent is this server, whose pid they are given).
@@ -27,6 +30,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -34,31 +38,28 @@ from typing import Any
 from .errors import GraderError
 from .sandbox.base import PARENT_ENV, SHARED_FD
 from .sandbox.held_server import HeldServer
+from .sandbox.lifecycle import CLOSE_WITHIN
+
+TEMPLATE_FD = SHARED_FD + 1  # where a template gets its socket to `grade` (grader/plugin/template.py)
 
 
-def _child(request: dict[str, Any], log: int, lent: int | None) -> None:
+def _child(request: dict[str, Any], log: int, extra: int | None) -> None:
     """In the forked child: the session, descriptors, environment and signals of a fresh
-    `python -m pytest ARGS` started by `grade`, then pytest itself; `lent`, if any, becomes its
-    SHARED_FD (the class run's sandbox, Sandbox.lend)."""
+    `python -m pytest ARGS` started by `grade`, then pytest itself; `extra`, if any, becomes its
+    SHARED_FD (the class run's sandbox, Sandbox.lend) or, for a template, its TEMPLATE_FD."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    if lent is not None:
-        os.dup2(lent, SHARED_FD)
-    os.closerange(3 if lent is None else SHARED_FD + 1, os.sysconf("SC_OPEN_MAX"))
-    signal.set_wakeup_fd(-1)
-    signal.pthread_sigmask(signal.SIG_SETMASK, ())
-    for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
-    os.environ.clear()
-    os.environ.update({str(k): str(v) for k, v in request["env"].items()})
-    os.environ[PARENT_ENV] = str(os.getppid())
-    os.chdir(str(request["cwd"]))
-    import tempfile
-
-    tempfile.tempdir = None  # TMPDIR as given
+    at = TEMPLATE_FD if request.get("template") else SHARED_FD
+    if extra is not None:
+        os.dup2(extra, at)
+    for fd in range(3, at + (extra is None)):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    os.closerange(at + 1, os.sysconf("SC_OPEN_MAX"))
+    enter(request)
     args = [str(a) for a in request["args"]]
     sys.argv = ["pytest", *args]
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
@@ -67,6 +68,19 @@ def _child(request: dict[str, Any], log: int, lent: int | None) -> None:
 
     # a normal exit: atexit handlers (a backend's clean-up) run, as in any pytest process
     sys.exit(int(pytest.main(args, ahead(request.get("plugins", [])))))
+
+
+def enter(request: dict[str, Any]) -> None:
+    """The signals, environment and working folder a run asked for, in the forked child (of the
+    server, or of a template: grader/plugin/template.py); its parent is the process it dies with."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, ())
+    for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
+    os.environ.clear()
+    os.environ.update({str(k): str(v) for k, v in request["env"].items()})
+    os.environ[PARENT_ENV] = str(os.getppid())
+    os.chdir(str(request["cwd"]))
+    tempfile.tempdir = None  # TMPDIR as given
 
 
 def ahead(names: list[str]) -> list[Any]:
@@ -82,7 +96,10 @@ def ahead(names: list[str]) -> list[Any]:
     return found
 
 
-def serve(host: socket.socket) -> None:
+def serve(host: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    """Fork a child for each request that arrives on `host` (JSON, with its descriptors), answer
+    with its pid, and report each child's exit status once reaped; exit when `host` closes.
+    Returns only in a forked child: its request and descriptors (the loop's own are closed)."""
     r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -109,14 +126,13 @@ def serve(host: socket.socket) -> None:
                 os._exit(0)  # `grade` closed its end
             pid = os.fork()
             if pid == 0:
-                try:
-                    _child(json.loads(data), fds[0], fds[1] if len(fds) > 1 else None)  # ends with SystemExit,
-                    # which leaves through main()
-                except Exception:
-                    import traceback
-
-                    traceback.print_exc()  # in the submission's log
-                    os._exit(70)
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                sel.close()
+                os.close(r)
+                os.close(w)
+                host.close()
+                return json.loads(data), fds
             for fd in fds:
                 os.close(fd)
             host.send(json.dumps({"forked": pid}).encode())
@@ -141,7 +157,14 @@ def main() -> None:
 
     gc.freeze()  # what is imported stays out of every run's collections: they would write to (and so copy)
     # each page of it
-    serve(host)
+    request, fds = serve(host)
+    try:
+        _child(request, fds[0], fds[1] if len(fds) > 1 else None)  # ends with SystemExit, which leaves through main()
+    except Exception:
+        import traceback
+
+        traceback.print_exc()  # in the submission's log
+        os._exit(70)
 
 
 class Forked:
@@ -159,17 +182,19 @@ class Forked:
         return self.returncode
 
 
-class PytestServer(HeldServer):
-    """`grade`'s side: forks pytest runs through the server."""
+class Forks:
+    """`grade`'s end of a process that forks pytest runs (the pytest server, or a template): the
+    runs it asked for, and how each ended."""
 
-    def __init__(self) -> None:
-        super().__init__([sys.executable, "-m", "grader.pytest_server"], "pytest server")
+    def __init__(self, sock: socket.socket, what: str) -> None:
+        self.sock, self.what = sock, what
         self._lock = threading.Lock()
         self._runs: dict[int, Forked] = {}
         self._forked: list[int] = []
         self._changed = threading.Condition()
         self._gone = False
-        threading.Thread(target=self._read, name="labgrade-pytest-server-reader", daemon=True).start()
+        self.ready = threading.Event()  # a template said it is ready, or ended first
+        threading.Thread(target=self._read, name=f"labgrade-{what.replace(' ', '-')}-reader", daemon=True).start()
 
     def _read(self) -> None:
         while True:
@@ -178,16 +203,19 @@ class PytestServer(HeldServer):
             except OSError:
                 data = b""
             with self._changed:
-                if not data:  # the server died: so did its runs (they are interrupted when it dies)
+                if not data:  # it died: so did its runs (they are interrupted when it dies)
                     self._gone = True
                     for run in self._runs.values():
                         if run.returncode is None:
                             run.returncode = -signal.SIGKILL
                             run.ended.set()
+                    self.ready.set()
                     self._changed.notify_all()
                     return
                 message = json.loads(data)
-                if "forked" in message:
+                if "ready" in message:
+                    self.ready.set()
+                elif "forked" in message:
                     self._runs[message["forked"]] = Forked(message["forked"])
                     self._forked.append(message["forked"])
                 else:
@@ -196,21 +224,77 @@ class PytestServer(HeldServer):
                     run.ended.set()
                 self._changed.notify_all()
 
+    @property
+    def gone(self) -> bool:
+        with self._changed:
+            return self._gone
+
+    def _start(self, request: dict[str, Any], fds: list[int]) -> Forked:
+        gone = f"the {self.what} has ended; see the log of the submission graded before"
+        with self._lock:
+            with self._changed:
+                if self._gone:
+                    raise GraderError(gone)
+            socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
+            with self._changed:
+                self._changed.wait_for(lambda: self._forked or self._gone)
+                if not self._forked:
+                    raise GraderError(gone)
+                return self._runs[self._forked.pop(0)]
+
+
+class PytestServer(HeldServer):
+    """`grade`'s side: forks pytest runs through the server."""
+
+    def __init__(self) -> None:
+        super().__init__([sys.executable, "-m", "grader.pytest_server"], "pytest server")
+        self.forks = Forks(self.sock, "pytest server")
+
     def start(self, args: list[str], env: dict[str, str], log: int, cwd: Path, lent: int | None = None,
               plugins: tuple[str, ...] = ()) -> Forked:
         """`pytest ARGS` in a session of its own, writing to `log`, with the environment `env`,
         `lent` as its SHARED_FD, and the modules `plugins` registered first (as `-p` would)."""
-        request = json.dumps({"args": args, "env": env, "cwd": str(cwd), "plugins": plugins}).encode()
-        with self._lock:
-            with self._changed:
-                if self._gone:
-                    raise GraderError("the pytest server has ended; see the log of the submission graded before")
-            socket.send_fds(self.sock, [request], [log] if lent is None else [log, lent])
-            with self._changed:
-                self._changed.wait_for(lambda: self._forked or self._gone)
-                if not self._forked:
-                    raise GraderError("the pytest server has ended; see the log of the submission graded before")
-                return self._runs[self._forked.pop(0)]
+        request = {"args": args, "env": env, "cwd": str(cwd), "plugins": plugins}
+        return self.forks._start(request, [log] if lent is None else [log, lent])
+
+
+class Template:
+    """A pytest session of a class run, configured and collected once (`args`, which name no
+    submission), then forked for each submission's run, which takes it from there: its first
+    test (grader/plugin/template.py). What each run would otherwise pay before its first test,
+    pytest's configuration, its plugins' registration and the collection, is paid once.
+    `usable` is False if the template ended before it was ready (the runs are then started
+    the plain way: whatever stopped it stops each of them too, and says so in its log)."""
+
+    def __init__(self, server: PytestServer, args: list[str], env: dict[str, str], cwd: Path,
+                 plugins: tuple[str, ...], ready_within: float) -> None:
+        self.args = args
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.forks = Forks(self.sock, "pytest template")
+        self.said = ""  # what it wrote before its first test, if it was not usable (errors: a run says nothing else)
+        with tempfile.TemporaryFile() as log:
+            request = {"args": ["--labgrade-template", *args], "env": env, "cwd": str(cwd), "plugins": plugins,
+                       "template": True}
+            with theirs:  # its end is its own: it ends when it does
+                self.proc = server.forks._start(request, [log.fileno(), theirs.fileno()])
+            self.usable = self.forks.ready.wait(ready_within) and not self.forks.gone
+            if not self.usable:
+                self.close()
+                log.seek(0)
+                self.said = log.read().decode(errors="replace")
+
+    def start(self, submission: Path, results: Path, env: dict[str, str], log: int, cwd: Path,
+              lent: int | None = None) -> Forked:
+        """The run of `submission`, which writes its results to `results` and its output to `log`."""
+        request = {"submission": str(submission), "results": str(results), "env": env, "cwd": str(cwd)}
+        return self.forks._start(request, [log] if lent is None else [log, lent])
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # it exits when its socket closes
+        self.sock.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(CLOSE_WITHIN)
 
 
 if __name__ == "__main__":

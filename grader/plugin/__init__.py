@@ -19,14 +19,15 @@ rewrite their asserts (they have none) and would warn when it registers them.
 - items.py: scenario files as items, the names tests are reported and required by, their order;
 - sidebyside.py: the session's scenarios graded ahead, several at once;
 - checks.py: checks written in Python (`live_submission`, `LiveSandbox`, `lang`);
-- recording.py: each test's result, written for `grade` (`--labgrade-results`).
+- recording.py: each test's result, written for `grade` (`--labgrade-results`);
+- template.py: a class run's session, collected once and forked for each submission (`--labgrade-template`).
 """
 
 from __future__ import annotations
 
-from . import checks, items, recording, session, sidebyside
+from . import checks, items, recording, session, sidebyside, template
 
-__all__ = ["checks", "items", "recording", "session", "sidebyside"]
+__all__ = ["checks", "items", "recording", "session", "sidebyside", "template"]
 
 pytest_plugins = ("grader.plugin.session", "grader.plugin.items", "grader.plugin.sidebyside", "grader.plugin.checks",
-                  "grader.plugin.recording")
+                  "grader.plugin.recording", "grader.plugin.template")

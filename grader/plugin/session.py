@@ -156,6 +156,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "used for the assignment folder it came from instead of loading that again")
     group.addoption("--labgrade-transcripts", dest="labgrade_transcripts", action="store_true",
                     help="keep the transcript of every scenario in its output, passed ones too (`grade selfcheck -v`)")
+    group.addoption("--labgrade-template", dest="labgrade_template", action="store_true",
+                    help="(for `grade` only) configure and collect once, then fork a run for each submission "
+                         "`grade` asks for (grader/plugin/template.py)")
     group.addoption("--labgrade-scenario", dest="labgrade_scenarios", action="append", metavar="NAME",
                     help="grade only the scenario of this name (repeatable; other scenarios are deselected, "
                          "checks written in Python are not affected): how `grade` regrades what its cache lacks")

@@ -695,3 +695,45 @@ def test_a_pytest_run_grades_with_the_assignment_grade_checked(tmp_path: Path) -
     tests = json.loads(results.read_text())["tests"]
     assert [(t["name"], t["score"], t["max_score"]) for t in tests] == [(first.name, first.points + 7,
                                                                          first.points + 7)]
+
+
+COLLECTED_BY = """\
+import os
+import pytest
+
+COLLECTED_BY = os.getpid()  # imported when the session collects
+
+
+@pytest.mark.labgrade(points=1, tags=["protocol"], name="a Python check notes who collected it")
+def test_who_collected(live_submission, request):
+    who = os.path.basename(request.config.getoption("labgrade_submission"))
+    with open(os.path.join(os.environ["MARKS"], who), "w") as f:
+        f.write(f"{COLLECTED_BY} {os.getpid()} {os.getppid()}")
+"""
+
+
+def test_a_class_run_forks_each_full_run_from_one_collected_session(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each submission graded in full is the class's template session forked (grader/plugin/template.py):
+    its parent collected the lab, once for the class; LABGRADE_TEMPLATE=0 gives each run its own
+    collection. The grades are the same either way."""
+    lab = make_lab(tmp_path, checks=True)
+    (lab / "checks" / "test_check.py").write_text(COLLECTED_BY)
+    klass = make_class(tmp_path, {"ada": "good", "bob": "syntax", "eve": "good"})
+
+    def grade(template: str) -> tuple[dict[str, list[int]], dict[str, dict[str, tuple[float, str, bool]]]]:
+        marks, out = tmp_path / f"marks-{template}", tmp_path / f"out-{template}"
+        marks.mkdir()
+        monkeypatch.setenv("MARKS", str(marks))
+        monkeypatch.setenv("LABGRADE_TEMPLATE", template)
+        assert main([str(klass), "-a", str(lab), "--backend", "local", "-j", "2", "-o", str(out), "--no-cache"]) == 0
+        return {p.name: [int(n) for n in p.read_text().split()] for p in marks.iterdir()}, scores(out)
+
+    forked, grades = grade("1")
+    assert sorted(forked) == ["ada", "bob", "eve"]
+    assert len({collector for collector, _, _ in forked.values()}) == 1
+    assert all(collector == parent != pid for collector, pid, parent in forked.values())
+    alone, alone_grades = grade("0")
+    assert all(collector == pid for collector, pid, _ in alone.values())
+    assert alone_grades == grades
+    assert grades["ada"] == grades["eve"] != grades["bob"]
