@@ -91,7 +91,8 @@ class ClassRun:
     """The submissions of one class run: their pytest processes, the cache, and stopping them all."""
 
     def __init__(self, assignment: Assignment, backend: str, logs: Path, cache: ResultCache | None = None,
-                 side_by_side: int = SIDE_BY_SIDE, sandbox: Sandbox | None = None, transcripts: bool = False) -> None:
+                 side_by_side: int = SIDE_BY_SIDE, sandbox: Sandbox | None = None, transcripts: bool = False,
+                 templates: bool = True) -> None:
         self.assignment, self.backend, self.logs = assignment, backend, logs
         self.transcripts = transcripts  # passed tests keep their transcript (grade selfcheck -v)
         self.cache = None if transcripts else cache  # whose entries hold the usual feedback, not transcripts
@@ -109,7 +110,7 @@ class ClassRun:
         # (pytest_server.Template); LABGRADE_TEMPLATE=0: each run configures and collects its own
         self.template: Template | None = None
         self._template_lock = threading.Lock()
-        self._templates = os.environ.get("LABGRADE_TEMPLATE", "1") != "0"
+        self._templates = templates and os.environ.get("LABGRADE_TEMPLATE", "1") != "0"
         # the assignment as loaded and checked here, for every pytest run (plugin/session.py: --labgrade-assignment)
         fd, name = tempfile.mkstemp(prefix="labgrade-assignment-", suffix=".pickle")
         with os.fdopen(fd, "wb") as f:
@@ -265,7 +266,8 @@ def grade_class(assignment: Assignment, submissions: list[Path], backend: str, j
     raises Interrupted (a KeyboardInterrupt) on Ctrl-C. `sandbox`: the backend, opened for the
     class, whose sandboxes the pytest runs may share (Sandbox.lend). `transcripts`: passed tests
     keep their transcript (and the cache is left alone: its entries hold the usual feedback)."""
-    run = ClassRun(assignment, backend, logs, cache, side_by_side, sandbox, transcripts)
+    # a template pays the collection once for many runs: one submission (`grade check`) has nothing to share
+    run = ClassRun(assignment, backend, logs, cache, side_by_side, sandbox, transcripts, templates=len(submissions) > 1)
     results: dict[Path, SubmissionResult] = {}
 
     def task(sub: Path) -> Graded | None:
