@@ -22,7 +22,6 @@ import json
 import os
 import pickle
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -36,8 +35,8 @@ from .findings import start_findings
 from .handin import locate, submission_name
 from .i18n import _
 from .outcome import Stopped, TimedOut
-from .pytest_runs import GRADING_PLUGINS, PytestRuns, sigint_ignored
-from .pytest_server import PytestServer, Template
+from .pytest_runs import PytestRuns, sigint_ignored
+from .pytest_server import PytestServer
 from .results import ClassResult, SubmissionResult, TestResult
 from .run import SIDE_BY_SIDE
 from .sandbox import BACKENDS
@@ -54,7 +53,6 @@ GRADING_INI = Path(__file__).with_name("grading.ini")
 UNUSED_PLUGINS = ("doctest", "pastebin", "junitxml", "setuponly", "setupplan", "stepwise", "unraisableexception",
                   "threadexception", "debugging")
 SUBMISSION_SLACK = 120.0  # seconds beyond the sum of scenario budgets before a submission's run is killed
-TEMPLATE_READY_WITHIN = 120.0  # seconds for a template to configure and collect (its runs are then started plainly)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -105,12 +103,7 @@ class ClassRun:
         # reference) costs each run hundreds of stat() calls; in the order pytest's walk would give
         self.check_files = sorted(check_files(assignment), key=lambda p: p.relative_to(assignment.root).parts)
         self.server = PytestServer()  # forks each submission's pytest run, imported once
-        self.runs = PytestRuns(self.server)
-        # the session of a full run, collected once and forked for each submission graded in full
-        # (pytest_server.Template); LABGRADE_TEMPLATE=0: each run configures and collects its own
-        self.template: Template | None = None
-        self._template_lock = threading.Lock()
-        self._templates = templates and os.environ.get("LABGRADE_TEMPLATE", "1") != "0"
+        self.runs = PytestRuns(self.server, templates)
         # the assignment as loaded and checked here, for every pytest run (plugin/session.py: --labgrade-assignment)
         fd, name = tempfile.mkstemp(prefix="labgrade-assignment-", suffix=".pickle")
         with os.fdopen(fd, "wb") as f:
@@ -118,20 +111,9 @@ class ClassRun:
         self.loaded = Path(name)
 
     def close(self) -> None:
-        if self.template is not None:
-            self.template.close()
+        self.runs.close()
         self.server.close()
         self.loaded.unlink(missing_ok=True)
-
-    def _template_for(self, args: list[str], env: dict[str, str]) -> Template | None:
-        """The template of the runs whose command line, the submission and results aside, is `args`
-        (started by the first), or None: not the full run's, or the template could not start."""
-        with self._template_lock:
-            if self._templates and self.template is None:
-                self._templates = False  # one attempt per class run
-                template = Template(self.server, args, env, Path.cwd(), GRADING_PLUGINS, TEMPLATE_READY_WITHIN)
-                self.template = template if template.usable else None
-            return self.template if self.template is not None and self.template.args == args else None
 
     # -- one submission ------------------------------------------------------------------
 
@@ -183,10 +165,8 @@ class ClassRun:
                       f"--side-by-side={self.side_by_side}", f"--labgrade-assignment={self.loaded}",
                       *(["--labgrade-transcripts"] if self.transcripts else []), "-q", "-rN", *select_args,
                       "--", *paths]
-            own = [f"--submission={submission.absolute()}", f"--labgrade-results={results}"]
             budget = sum(s.timeout for s in scenarios) + SUBMISSION_SLACK
             env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-            template = self._template_for(shared, env) if not select_args else None
             with open(log, "wb") as out:
                 what = _("labgrade: grading all units") if n_cached == 0 else _(
                     "labgrade: grading {n} unit(s), {cached} from the cache").format(n=len(names), cached=n_cached)
@@ -196,11 +176,8 @@ class ClassRun:
                 run_env = {**env, SHARED_ENV: lent[0]} if lent is not None else env
                 lent_fd = lent[1].fileno() if lent is not None else None
                 try:
-                    if template is not None:
-                        outcome = self.runs.run_forked(lambda: template.start(
-                            submission.absolute(), results, run_env, out.fileno(), Path.cwd(), lent_fd), budget)
-                    else:
-                        outcome = self.runs.run([*own, *shared], out, run_env, budget, lent_fd)
+                    outcome = self.runs.grade(shared, submission.absolute(), results, out, run_env, budget, lent_fd,
+                                              whole=not select_args)
                 finally:
                     if lent is not None:
                         lent[1].close()  # the run has its own copy: the server sees the end when it ends

@@ -13,6 +13,7 @@ left (cgroups, containers) the class run has its backend sweep (`Sandbox.sweep`)
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import threading
@@ -21,20 +22,51 @@ from pathlib import Path
 from typing import IO
 
 from .outcome import Finished, PytestOutcome, Stopped, TimedOut
-from .pytest_server import Forked, PytestServer
+from .pytest_server import Forked, PytestServer, Template
+from .sandbox.base import SHARED_ENV
 from .sandbox.lifecycle import INTERRUPT, KILL, Process, stop
 
 GRADING_PLUGINS = ("grader.plugin", "pytest_timeout")  # grading.ini's `-p`, registered ahead (pytest_server.py)
+TEMPLATE_READY_WITHIN = 120.0  # seconds for a template to configure and collect (its runs are then started plainly)
 
 
 class PytestRuns:
-    """The running pytest processes of a class run, and stopping them all."""
+    """The running pytest processes of a class run, and stopping them all. `templates`: the runs
+    that grade a submission in full are forked from one session that configured pytest and
+    collected the lab once (pytest_server.Template); LABGRADE_TEMPLATE=0: each collects its own."""
 
-    def __init__(self, server: PytestServer) -> None:
+    def __init__(self, server: PytestServer, templates: bool = False) -> None:
         self.server = server
         self._lock = threading.Lock()
         self._running: dict[int, Forked] = {}
         self._stopping = False
+        self.template: Template | None = None
+        self._template_lock = threading.Lock()
+        self._templates = templates and os.environ.get("LABGRADE_TEMPLATE", "1") != "0"
+
+    def grade(self, args: list[str], submission: Path, results: Path, out: IO[bytes], env: dict[str, str],
+              budget: float, lent: int | None, whole: bool) -> PytestOutcome:
+        """The run of pytest ARGS that grades `submission` (in full if `whole`), writing its results to `results`."""
+        template = self._template_for(args, env) if whole else None
+        if template is None:
+            return self.run([f"--submission={submission}", f"--labgrade-results={results}", *args], out, env, budget,
+                            lent)
+        return self.run_forked(lambda: template.start(submission, results, env, out.fileno(), Path.cwd(), lent), budget)
+
+    def _template_for(self, args: list[str], env: dict[str, str]) -> Template | None:
+        """The template of the runs of pytest ARGS (started by the first), or None: they are not the
+        first's, or it could not start."""
+        with self._template_lock:
+            if self._templates and self.template is None:
+                self._templates = False  # one attempt per class run
+                alone = {k: v for k, v in env.items() if k != SHARED_ENV}  # each run is lent its own sandbox
+                template = Template(self.server, args, alone, Path.cwd(), GRADING_PLUGINS, TEMPLATE_READY_WITHIN)
+                self.template = template if template.usable else None
+            return self.template if self.template is not None and self.template.args == args else None
+
+    def close(self) -> None:
+        if self.template is not None:
+            self.template.close()
 
     def run(self, args: list[str], out: IO[bytes], env: dict[str, str], budget: float,
             lent: int | None = None) -> PytestOutcome:
