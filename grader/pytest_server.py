@@ -55,9 +55,11 @@ def _child(request: dict[str, Any], log: int, extra: int | None) -> None:
     at = TEMPLATE_FD if request.get("template") else SHARED_FD
     if extra is not None:
         os.dup2(extra, at)
-    for fd in range(3, at + (extra is None)):
+    if at == TEMPLATE_FD:  # SHARED_FD held (on /dev/null, as 0 now is) for the runs it forks: no file of pytest's there
+        os.dup2(0, SHARED_FD)
+    elif extra is None:
         with contextlib.suppress(OSError):
-            os.close(fd)
+            os.close(SHARED_FD)
     os.closerange(at + 1, os.sysconf("SC_OPEN_MAX"))
     enter(request)
     args = [str(a) for a in request["args"]]

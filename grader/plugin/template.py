@@ -75,7 +75,9 @@ def become_a_run(session: pytest.Session, request: dict[str, Any], fds: list[int
         if (st.st_dev, st.st_ino) == template_log:
             os.dup2(log, fd)
     if lent is not None:
-        os.dup2(lent, SHARED_FD)
+        os.dup2(lent, SHARED_FD)  # held by the template until now (pytest_server._child)
+    else:
+        os.close(SHARED_FD)
     for fd in fds:
         if fd != SHARED_FD:
             os.close(fd)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import textwrap
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from grader.pytest_runs import GRADING_PLUGINS
 from grader.pytest_server import PytestServer, Template, ahead
+from grader.sandbox.base import SHARED_FD
 
 TESTS = """
     import atexit, os, signal
@@ -70,7 +72,7 @@ def test_a_runs_plugins_are_registered_before_those_that_name_them() -> None:
 
 
 TEMPLATE_TESTS = """
-    import os
+    import os, stat
     from _pytest.faulthandler import fault_handler_stderr_fd_key
 
     COLLECTED_BY = os.getpid()  # the module is imported once, by the template, when it collects
@@ -79,6 +81,9 @@ TEMPLATE_TESTS = """
         assert os.getppid() == COLLECTED_BY and os.getsid(0) == os.getpid()
         assert os.environ["ONLY"] == "this" and "LABGRADE_NOT_GIVEN" not in os.environ
         who = os.path.basename(request.config.getoption("labgrade_submission"))
+        # lent a sandbox, ada has it on SHARED_FD, which the template held (no file of pytest's there)
+        lent = {shared} in map(int, os.listdir("/proc/self/fd")) and stat.S_ISSOCK(os.fstat({shared}).st_mode)
+        assert lent == (who == "ada")
         print(f"printed by {{who}}")  # captured: shown under the failure of this run only
         os.write(2, f"written to stderr by {{who}}\\n".encode())
         copy = request.config.stash[fault_handler_stderr_fd_key]
@@ -99,15 +104,17 @@ def test_a_template_is_forked_for_each_submission_as_its_own_run(tmp_path: Path,
     own exit status; two runs at once do not mix."""
     monkeypatch.setenv("LABGRADE_NOT_GIVEN", "1")
     tests = tmp_path / "test_template.py"
-    tests.write_text(textwrap.dedent(TEMPLATE_TESTS.format(started=str(tmp_path / "started-"))))
+    tests.write_text(textwrap.dedent(TEMPLATE_TESTS.format(started=str(tmp_path / "started-"), shared=SHARED_FD)))
     env = {"ONLY": "this", "PATH": os.environ["PATH"]}
     server = PytestServer()
     try:
         args = ["-q", "-p", "no:cacheprovider", "--disable-plugin-autoload", "--backend=local", str(tests)]
         template = Template(server, args, env, tmp_path, GRADING_PLUGINS, 120)
         assert template.usable
-        with open(tmp_path / "ada.log", "wb") as ada_log, open(tmp_path / "bob.log", "wb") as bob_log:
-            runs = {who: template.start(tmp_path / who, tmp_path / f"{who}.json", env, out.fileno(), tmp_path)
+        lent, _ = socket.socketpair()
+        with open(tmp_path / "ada.log", "wb") as ada_log, open(tmp_path / "bob.log", "wb") as bob_log, lent, _:
+            runs = {who: template.start(tmp_path / who, tmp_path / f"{who}.json", env, out.fileno(), tmp_path,
+                                        lent.fileno() if who == "ada" else None)
                     for who, out in (("ada", ada_log), ("bob", bob_log))}
             codes = {who: run.wait(120) for who, run in runs.items()}
         template.close()
