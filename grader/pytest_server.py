@@ -231,7 +231,8 @@ class Forks:
         with self._changed:
             return self._gone
 
-    def _start(self, request: dict[str, Any], fds: list[int]) -> Forked:
+    def start(self, request: dict[str, Any], fds: list[int]) -> Forked:
+        """Ask for a run (`request`, with its descriptors `fds`), and the run forked."""
         gone = f"the {self.what} has ended; see the log of the submission graded before"
         with self._lock:
             with self._changed:
@@ -257,7 +258,7 @@ class PytestServer(HeldServer):
         """`pytest ARGS` in a session of its own, writing to `log`, with the environment `env`,
         `lent` as its SHARED_FD, and the modules `plugins` registered first (as `-p` would)."""
         request = {"args": args, "env": env, "cwd": str(cwd), "plugins": plugins}
-        return self.forks._start(request, [log] if lent is None else [log, lent])
+        return self.forks.start(request, [log] if lent is None else [log, lent])
 
 
 class Template:
@@ -278,7 +279,7 @@ class Template:
             request = {"args": ["--labgrade-template", *args], "env": env, "cwd": str(cwd), "plugins": plugins,
                        "template": True}
             with theirs:  # its end is its own: it ends when it does
-                self.proc = server.forks._start(request, [log.fileno(), theirs.fileno()])
+                self.proc = server.forks.start(request, [log.fileno(), theirs.fileno()])
             self.usable = self.forks.ready.wait(ready_within) and not self.forks.gone
             if not self.usable:
                 self.close()
@@ -289,7 +290,7 @@ class Template:
               lent: int | None = None) -> Forked:
         """The run of `submission`, which writes its results to `results` and its output to `log`."""
         request = {"submission": str(submission), "results": str(results), "env": env, "cwd": str(cwd)}
-        return self.forks._start(request, [log] if lent is None else [log, lent])
+        return self.forks.start(request, [log] if lent is None else [log, lent])
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
